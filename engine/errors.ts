@@ -1,0 +1,72 @@
+/**
+ * The engine's error hierarchy. Every error carries a stable `code` that callers (the Node-RED nodes,
+ * tests) match on, and a message written as a sentence for the person who has to act on it.
+ */
+export class HeliosError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'HeliosError';
+    this.code = code;
+  }
+}
+
+/** A caller's mistake: bad argument, bad reading, wrong type for a column. Nothing was changed. */
+export class InvalidInputError extends HeliosError {
+  constructor(message: string, code = 'HELIOS_INVALID_INPUT') {
+    super(code, message);
+    this.name = 'InvalidInputError';
+  }
+}
+
+/** A value's type does not match the column's declared type. Only the offending batch is rejected. */
+export class TypeConflictError extends InvalidInputError {
+  readonly table: string;
+  readonly column: string;
+  readonly expected: string;
+  readonly given: string;
+  constructor(table: string, column: string, expected: string, given: string, where = '') {
+    super(
+      `Column "${column}" of table "${table}" holds ${expected} values, but ${given} was given${where}. ` +
+        `Send ${expected} values for "${column}", or write this value to a new column or table.`,
+      'HELIOS_TYPE_CONFLICT',
+    );
+    this.name = 'TypeConflictError';
+    this.table = table;
+    this.column = column;
+    this.expected = expected;
+    this.given = given;
+  }
+}
+
+/** Bytes on disk are not what they should be. `file` and `offset` say exactly where. */
+export class CorruptionError extends HeliosError {
+  readonly file: string;
+  readonly offset: number;
+  constructor(file: string, offset: number, what: string) {
+    super('HELIOS_CORRUPTION', `${what} in ${file} at byte ${offset}.`);
+    this.name = 'CorruptionError';
+    this.file = file;
+    this.offset = offset;
+  }
+}
+
+/** Another live engine (this or another process) holds the database directory. */
+export class LockedError extends HeliosError {
+  constructor(dir: string, holder: string) {
+    super(
+      'HELIOS_LOCKED',
+      `The database in ${dir} is already open by ${holder}. ` +
+        'Use one helios-db config node per data directory, or close the other program first.',
+    );
+    this.name = 'LockedError';
+  }
+}
+
+/** The engine was closed (or failed) and takes no more calls. */
+export class ClosedError extends HeliosError {
+  constructor(message = 'The database is closed. Open it again before writing or reading.') {
+    super('HELIOS_CLOSED', message);
+    this.name = 'ClosedError';
+  }
+}
