@@ -1,0 +1,386 @@
+import { EventEmitter } from 'node:events';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { ClosedError } from './errors';
+import { Head } from './head/head';
+import { applySchema, prepareBatch, type Reading, type WriteBatch } from './ingest';
+import { DirectoryLock } from './lock';
+import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options';
+import { type ReadOptions, type ScanSnapshot, scanTable, toPlainRows } from './read';
+import { Catalog, seriesKey } from './schema';
+import { CompactionAborted, compactSegments } from './storage/compaction';
+import { flushHead } from './storage/flush';
+import { CHECKPOINT_FILE, DATA_DIR, WAL_DIR } from './storage/layout';
+import { loadSegments } from './storage/load';
+import { releaseAll, SegmentHandle, type SegmentSet } from './storage/segment-set';
+import type { SeriesRows } from './types';
+import { writeFileAtomic } from './util/fsutil';
+import { decodeBatch, encodeBatch } from './wal/batch';
+import { Wal, type WalReplayStats } from './wal/wal';
+
+export interface WriteResult {
+  /** readings stored */
+  count: number;
+  /** the batch's log sequence number */
+  lsn: number;
+}
+
+export interface TableStats {
+  series: number;
+  /** rows stored, counting a (series, time) written again before compaction more than once */
+  rows: number;
+  /** bytes of the table's segment files */
+  bytes: number;
+  minTime: number | null;
+  maxTime: number | null;
+  partitions: number;
+  segments: number;
+}
+
+export interface DatabaseStats {
+  tables: Record<string, TableStats>;
+  walBytes: number;
+  headRows: number;
+  lastLsn: number;
+  checkpointLsn: number;
+  /** a background flush or compaction that failed last, if any (it is retried) */
+  lastBackgroundError: string | null;
+  replay: WalReplayStats | null;
+  /** segment files found corrupt at open, renamed *.corrupt and left out */
+  quarantined: string[];
+}
+
+/**
+ * One open database directory. Create with `open()`. Events: 'background-error' (err) when a
+ * background flush or compaction fails (it is retried; nothing acknowledged is lost).
+ */
+export class Database extends EventEmitter {
+  private active = new Head();
+  /** heads being (or waiting to be) flushed, oldest first */
+  private frozen: Head[] = [];
+  private flushing: Promise<void> | null = null;
+  private compacting: Promise<void> | null = null;
+  private closed = false;
+  private closing = false;
+  private timer: NodeJS.Timeout | null = null;
+  private lastBackgroundError: string | null = null;
+  private replayStats: WalReplayStats | null = null;
+  private readonly seriesKeys = new Map<string, Set<string>>();
+  /** segment files found corrupt at open, renamed *.corrupt and left out */
+  private quarantined: string[] = [];
+
+  private constructor(
+    readonly dir: string,
+    private readonly options: ResolvedOptions,
+    private readonly lock: DirectoryLock,
+    private readonly catalog: Catalog,
+    private readonly segments: SegmentSet,
+    private checkpointLsn: number,
+    private wal: Wal | null = null,
+  ) {
+    super();
+  }
+
+  /** Opens (creating if needed) the database in `dir`. See `open()`. */
+  static async open(dir: string, options: EngineOptions = {}): Promise<Database> {
+    const resolved = resolveOptions(options);
+    const root = path.resolve(dir);
+    await fsp.mkdir(path.join(root, DATA_DIR), { recursive: true });
+    const lock = DirectoryLock.acquire(root);
+    try {
+      const checkpointLsn = await readCheckpoint(root);
+      const catalog = new Catalog(resolved.partitionDurationMs, resolved.tablePartitionMs);
+      const { set: segments, quarantined } = await loadSegments(root, checkpointLsn);
+      const db = new Database(root, resolved, lock, catalog, segments, checkpointLsn);
+      db.quarantined = quarantined;
+      for (const handle of segments.all()) db.learnSegment(handle);
+      await db.replayWal();
+      db.startTimer();
+      return db;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private learnSegment(handle: SegmentHandle): void {
+    const { reader } = handle;
+    const table = this.catalog.ensure(reader.meta.table);
+    for (const k of reader.tagKeys) table.addTag(k);
+    for (const f of reader.fields) table.addField(f.name, f.type);
+    const keys = this.keysOf(reader.meta.table);
+    for (const entry of reader.series) keys.add(seriesKey(entry.tags));
+  }
+
+  private keysOf(table: string): Set<string> {
+    let keys = this.seriesKeys.get(table);
+    if (!keys) {
+      keys = new Set();
+      this.seriesKeys.set(table, keys);
+    }
+    return keys;
+  }
+
+  private async replayWal(): Promise<void> {
+    const walOptions = {
+      durability: this.options.durability,
+      batchIntervalMs: this.options.batchIntervalMs,
+      segmentBytes: this.options.walSegmentBytes,
+    };
+    const { wal, replay } = await Wal.open(
+      path.join(this.dir, WAL_DIR),
+      walOptions,
+      this.checkpointLsn,
+      (lsn, payload) => this.applyBatch(decodeBatch(payload), lsn),
+    );
+    this.wal = wal;
+    this.replayStats = replay;
+    if (this.active.bytes >= this.flushThreshold()) this.startFlush();
+  }
+
+  private applyBatch(batch: WriteBatch, lsn: number): void {
+    applySchema(this.catalog, batch);
+    this.active.apply(batch, lsn);
+    const keys = this.keysOf(batch.table);
+    for (const series of batch.series) keys.add(series.key);
+  }
+
+  private startTimer(): void {
+    const every = Math.min(10_000, Math.max(50, this.options.maxHeadAgeMs / 4 || 10_000));
+    this.timer = setInterval(() => this.onTimer(), every);
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    const age = this.options.maxHeadAgeMs;
+    if (age > 0 && !this.active.isEmpty && Date.now() - this.active.firstWriteAt >= age) this.startFlush();
+  }
+
+  private flushThreshold(): number {
+    return this.options.memoryLimitBytes / 2;
+  }
+
+  private openWal(): Wal {
+    if (this.closed || this.closing || !this.wal) throw new ClosedError();
+    return this.wal;
+  }
+
+  /**
+   * Stores readings as one batch (one WAL record). Resolves once the batch is durable under the
+   * durability mode; rejects with InvalidInputError/TypeConflictError naming the bad reading, and
+   * then stores nothing of the batch.
+   */
+  async write(table: string, readings: readonly Reading[]): Promise<WriteResult> {
+    this.openWal();
+    if (this.active.bytes >= this.options.memoryLimitBytes && this.flushing) await this.flushing;
+    const wal = this.openWal();
+    const batch = prepareBatch(this.catalog, table, readings);
+    if (batch.rows === 0) return { count: 0, lsn: wal.lastLsn };
+    const { lsn, durable } = wal.append(encodeBatch(batch));
+    this.applyBatch(batch, lsn);
+    if (this.active.bytes >= this.flushThreshold() && !this.flushing) this.startFlush();
+    await durable;
+    return { count: batch.rows, lsn };
+  }
+
+  /** Rows of `table` as plain objects { time, ...tags, ...fields }, by series then time. */
+  async read(table: string, options: ReadOptions = {}): Promise<Array<Record<string, unknown>>> {
+    const out: Array<Record<string, unknown>> = [];
+    for await (const series of this.scan(table, options)) toPlainRows(series, out);
+    return out;
+  }
+
+  /** Each matching series' rows (columnar), by series key then time. */
+  async *scan(table: string, options: ReadOptions = {}): AsyncGenerator<SeriesRows> {
+    this.openWal();
+    const snapshot: ScanSnapshot = {
+      segments: this.segments.acquire(table, options.from, options.to),
+      heads: [...this.frozen, this.active],
+    };
+    try {
+      yield* scanTable(table, snapshot, options);
+    } finally {
+      await releaseAll(snapshot.segments);
+    }
+  }
+
+  /** Writes every unflushed row to segments and checkpoints the WAL. */
+  async flush(): Promise<void> {
+    this.openWal();
+    if (this.flushing) await this.flushing.catch(() => undefined);
+    if (this.active.isEmpty && this.frozen.length === 0) return;
+    this.startFlush();
+    await this.flushing;
+  }
+
+  private startFlush(): void {
+    if (this.flushing) return;
+    if (!this.active.isEmpty) {
+      this.frozen.push(this.active);
+      this.active = new Head();
+    }
+    this.flushing = this.flushFrozen().finally(() => {
+      this.flushing = null;
+    });
+    this.flushing.catch((err) => this.backgroundError(err));
+  }
+
+  private async flushFrozen(): Promise<void> {
+    // Not openWal(): the flush that close() makes runs while closing.
+    const wal = this.wal;
+    if (!wal || this.closed) throw new ClosedError();
+    await wal.rotate();
+    while (this.frozen.length > 0) {
+      const head = this.frozen[0]!;
+      const target = {
+        dir: this.dir,
+        catalog: this.catalog,
+        minLsn: this.checkpointLsn + 1,
+        maxLsn: head.maxLsn,
+        chunkRows: this.options.chunkRows,
+      };
+      const readers = await flushHead(head, target);
+      for (const reader of readers) this.segments.add(new SegmentHandle(reader));
+      await writeFileAtomic(path.join(this.dir, CHECKPOINT_FILE), JSON.stringify({ lsn: head.maxLsn }));
+      this.checkpointLsn = head.maxLsn;
+      this.frozen.shift();
+      await wal.removeUpTo(this.checkpointLsn);
+    }
+    this.scheduleCompaction();
+  }
+
+  private backgroundError(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.lastBackgroundError = message;
+    if (!(err instanceof CompactionAborted) && !(err instanceof ClosedError))
+      this.emit('background-error', err);
+  }
+
+  private scheduleCompaction(): void {
+    if (this.compacting || this.options.compactionTrigger === 0 || this.closing) return;
+    this.compacting = this.compactAll().finally(() => {
+      this.compacting = null;
+    });
+    this.compacting.catch((err) => this.backgroundError(err));
+  }
+
+  /** Merges the segments of every partition that has reached the compaction trigger. */
+  async compact(force = false): Promise<void> {
+    if (this.compacting) await this.compacting.catch(() => undefined);
+    this.compacting = this.compactAll(force).finally(() => {
+      this.compacting = null;
+    });
+    await this.compacting;
+  }
+
+  private async compactAll(force = false): Promise<void> {
+    const trigger = force ? 2 : this.options.compactionTrigger;
+    for (const table of this.segments.tableNames()) {
+      for (const list of [...this.segments.partitionsOf(table).values()]) {
+        // Only checkpointed segments: an unfinished flush's files may yet be discarded on restart.
+        const inputs = list.filter((h) => h.meta.maxLsn <= this.checkpointLsn);
+        if (inputs.length >= trigger && !this.closing) await this.compactPartition(inputs);
+      }
+    }
+  }
+
+  private async compactPartition(inputs: readonly SegmentHandle[]): Promise<void> {
+    for (const handle of inputs) handle.retain();
+    try {
+      const reader = await compactSegments(this.dir, inputs, this.options.chunkRows, () => this.closing);
+      this.segments.remove(inputs);
+      this.segments.add(new SegmentHandle(reader));
+      for (const handle of inputs) await handle.retire();
+    } finally {
+      await releaseAll(inputs);
+    }
+  }
+
+  stats(): DatabaseStats {
+    const tables: Record<string, TableStats> = {};
+    for (const [name] of this.catalog.tables) tables[name] = this.tableStats(name);
+    return {
+      tables,
+      walBytes: this.wal?.bytes ?? 0,
+      headRows: this.active.rows + this.frozen.reduce((n, h) => n + h.rows, 0),
+      lastLsn: this.wal?.lastLsn ?? this.checkpointLsn,
+      checkpointLsn: this.checkpointLsn,
+      lastBackgroundError: this.lastBackgroundError,
+      replay: this.replayStats,
+      quarantined: this.quarantined,
+    };
+  }
+
+  private tableStats(table: string): TableStats {
+    const stats: TableStats = {
+      series: this.seriesKeys.get(table)?.size ?? 0,
+      rows: 0,
+      bytes: 0,
+      minTime: null,
+      maxTime: null,
+      partitions: this.segments.partitionsOf(table).size,
+      segments: 0,
+    };
+    const widen = (min: number, max: number) => {
+      stats.minTime = stats.minTime === null ? min : Math.min(stats.minTime, min);
+      stats.maxTime = stats.maxTime === null ? max : Math.max(stats.maxTime, max);
+    };
+    for (const list of this.segments.partitionsOf(table).values()) {
+      for (const handle of list) {
+        stats.rows += handle.meta.rows;
+        stats.bytes += handle.meta.bytes;
+        stats.segments++;
+        widen(handle.meta.minTime, handle.meta.maxTime);
+      }
+    }
+    for (const head of [...this.frozen, this.active]) {
+      for (const buffer of head.seriesOf(table)) {
+        stats.rows += buffer.count;
+        if (buffer.count > 0) widen(buffer.minTime, buffer.maxTime);
+      }
+    }
+    return stats;
+  }
+
+  /**
+   * Flushes what is in memory, stops background work, closes files and releases the lock. A
+   * compaction in progress is abandoned (its temp file removed); nothing acknowledged is lost.
+   */
+  async close(): Promise<void> {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    if (this.timer) clearInterval(this.timer);
+    try {
+      await this.compacting?.catch(() => undefined);
+      await this.flushing?.catch(() => undefined);
+      if (!this.active.isEmpty || this.frozen.length > 0) await this.closingFlush();
+    } finally {
+      this.closed = true;
+      await this.wal?.close().catch(() => undefined);
+      for (const handle of this.segments.all()) await handle.reader.close().catch(() => undefined);
+      this.lock.release();
+    }
+  }
+
+  /** A final flush; if it fails the WAL still holds every row and the next open replays it. */
+  private async closingFlush(): Promise<void> {
+    try {
+      this.startFlush();
+      await this.flushing;
+    } catch (err) {
+      this.lastBackgroundError = err instanceof Error ? err.message : String(err);
+    }
+  }
+}
+
+async function readCheckpoint(dir: string): Promise<number> {
+  try {
+    const parsed = JSON.parse(await fsp.readFile(path.join(dir, CHECKPOINT_FILE), 'utf8')) as {
+      lsn?: unknown;
+    };
+    return typeof parsed.lsn === 'number' ? parsed.lsn : 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+}

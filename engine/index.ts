@@ -1,0 +1,27 @@
+/**
+ * Helios storage engine: an embedded time-series database. `open(dir, options)` gives a
+ * `Database`; see engine/README.md for the tour and docs/ for the decisions.
+ */
+import { Database } from './db';
+import type { EngineOptions } from './options';
+
+export type { DatabaseStats, TableStats, WriteResult } from './db';
+export { Database } from './db';
+export {
+  ClosedError,
+  CorruptionError,
+  HeliosError,
+  InvalidInputError,
+  LockedError,
+  TypeConflictError,
+} from './errors';
+export type { Reading } from './ingest';
+export type { EngineOptions, TableOptions } from './options';
+export type { ReadOptions } from './read';
+export type { ColumnType, FieldColumn, SeriesRows } from './types';
+export { parseDuration } from './util/duration';
+
+/** Opens (creating if needed) the database stored in directory `dir`. */
+export function open(dir: string, options: EngineOptions = {}): Promise<Database> {
+  return Database.open(dir, options);
+}

@@ -1,0 +1,293 @@
+import { InvalidInputError, TypeConflictError } from './errors';
+import {
+  type Catalog,
+  checkColumnName,
+  checkTableName,
+  checkTagValue,
+  roleConflict,
+  seriesKey,
+} from './schema';
+import type { ColumnType, FieldColumn } from './types';
+
+/** A reading as callers pass it to `write`. */
+export interface Reading {
+  /** Milliseconds since the epoch (integer), a Date, or an ISO-8601 string. */
+  time: number | Date | string;
+  tags?: Readonly<Record<string, string | number | boolean>>;
+  fields: Readonly<Record<string, number | bigint | boolean | string | null | undefined>>;
+}
+
+/** One series' rows of a batch, in arrival order (not sorted, may repeat times). */
+export interface BatchSeries {
+  readonly key: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly count: number;
+  readonly times: Float64Array;
+  readonly fields: Map<string, FieldColumn>;
+}
+
+/** A validated write: what one WAL record holds and what the head applies. */
+export interface WriteBatch {
+  readonly table: string;
+  /** tag keys and field types this batch uses (a subset of, or new to, the table's schema) */
+  readonly tagKeys: readonly string[];
+  readonly fieldTypes: ReadonlyMap<string, ColumnType>;
+  readonly series: readonly BatchSeries[];
+  readonly rows: number;
+}
+
+/** Timestamps are bounded so that codec arithmetic (deltas of deltas) stays exact in doubles. */
+export const MAX_TIME = 2 ** 50;
+
+interface Group {
+  key: string;
+  tags: Record<string, string>;
+  rows: number[];
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(String(v))}`;
+}
+
+function readingTime(raw: unknown, where: () => string): number {
+  let t: number;
+  if (typeof raw === 'number') t = raw;
+  else if (raw instanceof Date) t = raw.getTime();
+  else if (typeof raw === 'string') t = Date.parse(raw);
+  else {
+    throw new InvalidInputError(
+      `${where()} has no valid time: give milliseconds since 1970, a Date or an ISO-8601 string.`,
+    );
+  }
+  if (!Number.isInteger(t) || Math.abs(t) > MAX_TIME) {
+    throw new InvalidInputError(
+      `${where()} has time ${describeValue(raw)}, which is not a whole number of milliseconds ` +
+        'since 1970 (or a valid date). Round it, or convert seconds to milliseconds.',
+    );
+  }
+  return t;
+}
+
+function tagValue(table: string, key: string, raw: unknown, where: () => string): string {
+  if (typeof raw === 'string') {
+    checkTagValue(table, key, raw);
+    return raw;
+  }
+  if ((typeof raw === 'number' && Number.isFinite(raw)) || typeof raw === 'boolean') return String(raw);
+  throw new InvalidInputError(
+    `${where()} has tag "${key}" = ${describeValue(raw)}; tag values must be text.`,
+  );
+}
+
+/** The column type a field value asks for, given the type the column already has (if any). */
+function fieldType(value: unknown, known: ColumnType | undefined): ColumnType | null {
+  switch (typeof value) {
+    case 'number':
+      return known === 'int' && Number.isInteger(value) ? 'int' : 'float';
+    case 'bigint':
+      return 'int';
+    case 'boolean':
+      return 'bool';
+    case 'string':
+      return 'string';
+    default:
+      return null;
+  }
+}
+
+class BatchBuilder {
+  private readonly groups = new Map<string, Group>();
+  private readonly byCanonicalKey = new Map<string, Group>();
+  readonly fieldTypes = new Map<string, ColumnType>();
+  readonly tagKeys = new Set<string>();
+  readonly times: number[] = [];
+
+  constructor(
+    private readonly table: string,
+    private readonly catalog: Catalog,
+    private readonly readings: readonly Reading[],
+  ) {}
+
+  where(i: number): () => string {
+    return () => `Reading ${i + 1} of ${this.readings.length} for table "${this.table}"`;
+  }
+
+  addRow(i: number, reading: Reading): void {
+    if (reading === null || typeof reading !== 'object') {
+      throw new InvalidInputError(
+        `${this.where(i)()} is ${describeValue(reading)}, not { time, tags, fields }.`,
+      );
+    }
+    this.times.push(readingTime(reading.time, this.where(i)));
+    this.groupOf(i, reading.tags).rows.push(i);
+    this.checkFields(i, reading.fields);
+  }
+
+  private groupOf(i: number, tags: Reading['tags']): Group {
+    let raw = '';
+    if (tags !== undefined && tags !== null) {
+      if (typeof tags !== 'object')
+        throw new InvalidInputError(`${this.where(i)()} has tags that are not an object.`);
+      for (const k in tags) raw += `${k}\u0000${tags[k]}\u0001`;
+    }
+    const group = this.groups.get(raw);
+    if (group) return group;
+    return this.newGroup(i, raw, tags ?? {});
+  }
+
+  private newGroup(i: number, raw: string, rawTags: NonNullable<Reading['tags']>): Group {
+    const tags: Record<string, string> = {};
+    for (const k of Object.keys(rawTags)) {
+      const v = rawTags[k];
+      if (v === undefined || v === null || v === '') continue; // an empty tag is no tag
+      if (!this.tagKeys.has(k)) this.checkNewTag(k);
+      tags[k] = tagValue(this.table, k, v, this.where(i));
+      this.tagKeys.add(k);
+    }
+    const key = seriesKey(tags);
+    let group = this.byCanonicalKey.get(key);
+    if (!group) {
+      group = { key, tags, rows: [] };
+      this.byCanonicalKey.set(key, group);
+    }
+    this.groups.set(raw, group);
+    return group;
+  }
+
+  private checkNewTag(key: string): void {
+    checkColumnName(this.table, key, 'tag');
+    if (this.fieldTypes.has(key) || this.catalog.get(this.table)?.fields.has(key)) {
+      throw roleConflict(this.table, key, 'a field', 'a tag');
+    }
+  }
+
+  private checkNewField(name: string): void {
+    checkColumnName(this.table, name, 'field');
+    if (this.tagKeys.has(name) || this.catalog.get(this.table)?.hasTag(name)) {
+      throw roleConflict(this.table, name, 'a tag', 'a field');
+    }
+  }
+
+  private checkFields(i: number, fields: Reading['fields']): void {
+    if (fields === null || typeof fields !== 'object') {
+      throw new InvalidInputError(`${this.where(i)()} has no fields object: give at least one field value.`);
+    }
+    let any = false;
+    for (const name in fields) {
+      const value = fields[name];
+      if (value === null || value === undefined) continue;
+      const known = this.fieldTypes.get(name) ?? this.catalog.get(this.table)?.fields.get(name);
+      const type = fieldType(value, known);
+      if (type === null) {
+        throw new InvalidInputError(
+          `${this.where(i)()} has field "${name}" = ${describeValue(value)}; ` +
+            'field values must be numbers, booleans or text.',
+        );
+      }
+      if (known === undefined) {
+        this.checkNewField(name);
+        this.fieldTypes.set(name, type);
+      } else if (known !== type) {
+        throw new TypeConflictError(this.table, name, known, type, ` in reading ${i + 1}`);
+      } else if (!this.fieldTypes.has(name)) {
+        this.fieldTypes.set(name, type);
+      }
+      any = true;
+    }
+    if (!any) throw new InvalidInputError(`${this.where(i)()} has no field values; give at least one.`);
+  }
+
+  build(): WriteBatch {
+    const series: BatchSeries[] = [];
+    for (const group of this.byCanonicalKey.values()) series.push(this.buildSeries(group));
+    return {
+      table: this.table,
+      tagKeys: [...this.tagKeys],
+      fieldTypes: this.fieldTypes,
+      series,
+      rows: this.readings.length,
+    };
+  }
+
+  private buildSeries(group: Group): BatchSeries {
+    const n = group.rows.length;
+    const times = new Float64Array(n);
+    for (let j = 0; j < n; j++) times[j] = this.times[group.rows[j]!]!;
+    const fields = new Map<string, FieldColumn>();
+    for (const [name, type] of this.fieldTypes) {
+      const column = buildColumn(type, n, (j) => this.readings[group.rows[j]!]!.fields[name]);
+      if (column) fields.set(name, column);
+    }
+    return { key: group.key, tags: group.tags, count: n, times, fields };
+  }
+}
+
+/** Builds a column of `n` rows from `valueAt`, or null when no row has a value. */
+function buildColumn(type: ColumnType, n: number, valueAt: (j: number) => unknown): FieldColumn | null {
+  const values: Float64Array | Uint8Array | string[] =
+    type === 'string'
+      ? new Array<string>(n).fill('')
+      : type === 'bool'
+        ? new Uint8Array(n)
+        : new Float64Array(n);
+  let present: Uint8Array | null = null;
+  let seen = 0;
+  for (let j = 0; j < n; j++) {
+    const v = valueAt(j);
+    if (v === null || v === undefined) {
+      present ??= new Uint8Array(n).fill(1);
+      present[j] = 0;
+      continue;
+    }
+    seen++;
+    if (type === 'bool') (values as Uint8Array)[j] = v ? 1 : 0;
+    else if (type === 'string') (values as string[])[j] = v as string;
+    else (values as Float64Array)[j] = Number(v);
+  }
+  if (seen === 0) return null;
+  return { type, values, present };
+}
+
+/**
+ * Validates `readings` for `table` against the catalog (without changing it) and groups them by
+ * series. Throws InvalidInputError / TypeConflictError naming the reading and the problem; then
+ * nothing of the batch is stored.
+ */
+export function prepareBatch(catalog: Catalog, table: unknown, readings: unknown): WriteBatch {
+  const name = checkTableName(table);
+  if (!Array.isArray(readings)) {
+    throw new InvalidInputError(
+      `write("${name}", readings) needs an array of readings { time, tags, fields }.`,
+    );
+  }
+  const builder = new BatchBuilder(name, catalog, readings as Reading[]);
+  for (let i = 0; i < readings.length; i++) builder.addRow(i, readings[i] as Reading);
+  for (const [field, type] of builder.fieldTypes) {
+    if (type === 'int') checkSafeIntegers(name, field, readings as Reading[]);
+  }
+  return builder.build();
+}
+
+function checkSafeIntegers(table: string, field: string, readings: readonly Reading[]): void {
+  for (let i = 0; i < readings.length; i++) {
+    const v = readings[i]!.fields[field];
+    if (
+      typeof v === 'bigint' &&
+      (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(-Number.MAX_SAFE_INTEGER))
+    ) {
+      throw new InvalidInputError(
+        `Reading ${i + 1} for table "${table}" has integer field "${field}" = ${v}, beyond ±2^53-1, ` +
+          'the range stored exactly. Store it as text or scale it down.',
+      );
+    }
+  }
+}
+
+/** Adds the batch's tag keys and fields to the catalog (after its WAL record is written). */
+export function applySchema(catalog: Catalog, batch: WriteBatch): void {
+  const table = catalog.ensure(batch.table);
+  for (const key of batch.tagKeys) table.addTag(key);
+  for (const [name, type] of batch.fieldTypes) table.addField(name, type);
+}

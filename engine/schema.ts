@@ -1,0 +1,114 @@
+import { InvalidInputError, TypeConflictError } from './errors';
+import type { ColumnType } from './types';
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+// eslint-style note: control characters and double quotes would break paths, keys and SQL quoting.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of the check
+const COLUMN_NAME = /^[^\u0000-\u001f"]{1,128}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of the check
+const CONTROL_CHARS = /[\u0000-\u001f]/;
+
+export function checkTableName(name: unknown): string {
+  if (typeof name !== 'string' || !TABLE_NAME.test(name)) {
+    throw new InvalidInputError(
+      `Table name ${JSON.stringify(name)} is not allowed. Use letters, digits and underscores, ` +
+        'starting with a letter or underscore, at most 128 characters (e.g. sensor_readings).',
+    );
+  }
+  return name;
+}
+
+export function checkColumnName(table: string, name: string, role: 'tag' | 'field'): void {
+  if (!COLUMN_NAME.test(name) || name === 'time') {
+    throw new InvalidInputError(
+      `The ${role} name ${JSON.stringify(name)} in table "${table}" is not allowed: ` +
+        'use 1 to 128 characters without control characters or double quotes, and not "time".',
+    );
+  }
+}
+
+/** Tag values are identifiers: no control characters (they also separate parts of series keys). */
+export function checkTagValue(table: string, key: string, value: string): void {
+  if (CONTROL_CHARS.test(value) || value.length > 1024) {
+    throw new InvalidInputError(
+      `The value of tag "${key}" in table "${table}" must be text of at most 1024 characters ` +
+        'without control characters (newlines, tabs, NUL).',
+    );
+  }
+}
+
+/**
+ * The canonical identity of a series within its table: its tags sorted by key. Two writes with
+ * the same tags in a different property order land in the same series.
+ */
+export function seriesKey(tags: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(tags).sort();
+  let key = '';
+  for (const k of keys) key += `${k}\u0000${tags[k]}\u0001`;
+  return key;
+}
+
+/** A name used as a tag and as a field of one table. */
+export function roleConflict(table: string, name: string, is: string, given: string): InvalidInputError {
+  return new InvalidInputError(
+    `"${name}" is ${is} of table "${table}" and cannot also be ${given}. Rename one of them.`,
+    'HELIOS_TYPE_CONFLICT',
+  );
+}
+
+/** The columns of one table: tags in first-seen order, fields with their types. */
+export class TableSchema {
+  readonly tagKeys: string[] = [];
+  readonly fields = new Map<string, ColumnType>();
+  private readonly tagKeySet = new Set<string>();
+
+  constructor(
+    readonly name: string,
+    public partitionMs: number,
+  ) {}
+
+  hasTag(key: string): boolean {
+    return this.tagKeySet.has(key);
+  }
+
+  addTag(key: string): void {
+    if (this.tagKeySet.has(key)) return;
+    if (this.fields.has(key)) throw roleConflict(this.name, key, 'a field', 'a tag');
+    this.tagKeySet.add(key);
+    this.tagKeys.push(key);
+  }
+
+  /** Adds a field or checks that the known one has this type. */
+  addField(name: string, type: ColumnType): void {
+    const known = this.fields.get(name);
+    if (known === undefined) {
+      if (this.tagKeySet.has(name)) throw roleConflict(this.name, name, 'a tag', 'a field');
+      this.fields.set(name, type);
+    } else if (known !== type) {
+      throw new TypeConflictError(this.name, name, known, type);
+    }
+  }
+}
+
+/** The tables the engine knows, built from segment footers and the WAL on open, grown by writes. */
+export class Catalog {
+  readonly tables = new Map<string, TableSchema>();
+
+  constructor(
+    private readonly defaultPartitionMs: number,
+    private readonly tablePartitionMs: ReadonlyMap<string, number>,
+  ) {}
+
+  get(name: string): TableSchema | undefined {
+    return this.tables.get(name);
+  }
+
+  ensure(name: string): TableSchema {
+    let table = this.tables.get(name);
+    if (!table) {
+      table = new TableSchema(name, this.tablePartitionMs.get(name) ?? this.defaultPartitionMs);
+      this.tables.set(name, table);
+    }
+    return table;
+  }
+}

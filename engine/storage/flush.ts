@@ -1,0 +1,75 @@
+/**
+ * Flush: the frozen head becomes one segment per (table, partition) it touches.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { Head } from '../head/head';
+import { lowerBound, sliceRows } from '../read';
+import type { Catalog } from '../schema';
+import { SegmentReader } from '../segment/reader';
+import { type SegmentFieldDef, writeSegment } from '../segment/writer';
+import type { SeriesRows } from '../types';
+import { TimeSlicer } from '../util/fsutil';
+import { partitionStartOf, segmentPath } from './layout';
+
+export interface FlushTarget {
+  readonly dir: string;
+  readonly catalog: Catalog;
+  readonly minLsn: number;
+  readonly maxLsn: number;
+  readonly chunkRows: number;
+}
+
+/** Splits a series' sorted rows at partition boundaries. */
+function byPartition(rows: SeriesRows, widthMs: number, into: Map<number, SeriesRows[]>): void {
+  let start = 0;
+  while (start < rows.count) {
+    const partition = partitionStartOf(rows.times[start]!, widthMs);
+    const end = lowerBound(rows.times, rows.count, partition + widthMs);
+    const list = into.get(partition) ?? [];
+    list.push(start === 0 && end === rows.count ? rows : sliceRows(rows, start, end));
+    into.set(partition, list);
+    start = end;
+  }
+}
+
+/**
+ * Writes the head's rows to new segment files and opens them. On failure deletes what it wrote
+ * (the WAL still holds every row) and rethrows.
+ */
+export async function flushHead(head: Head, target: FlushTarget): Promise<SegmentReader[]> {
+  const written: SegmentReader[] = [];
+  const slicer = new TimeSlicer();
+  try {
+    for (const [table, seriesMap] of head.tables) {
+      const schema = target.catalog.get(table)!;
+      const partitions = new Map<number, SeriesRows[]>();
+      for (const buffer of seriesMap.values()) {
+        if (buffer.count > 0) byPartition(buffer.rows(), schema.partitionMs, partitions);
+        await slicer.maybeYield();
+      }
+      const fields: SegmentFieldDef[] = [...schema.fields].map(([name, type]) => ({ name, type }));
+      for (const [start, series] of [...partitions].sort((a, b) => a[0] - b[0])) {
+        const file = segmentPath(target.dir, table, start, schema.partitionMs, target.minLsn, target.maxLsn);
+        await fsp.mkdir(path.dirname(file), { recursive: true });
+        const meta = {
+          table,
+          partitionStart: start,
+          partitionEnd: start + schema.partitionMs,
+          minLsn: target.minLsn,
+          maxLsn: target.maxLsn,
+          level: 0,
+        };
+        await writeSegment(file, meta, [...schema.tagKeys], fields, series, { chunkRows: target.chunkRows });
+        written.push(await SegmentReader.open(file));
+      }
+    }
+    return written;
+  } catch (err) {
+    for (const reader of written) {
+      await reader.close();
+      await fsp.rm(reader.path, { force: true });
+    }
+    throw err;
+  }
+}

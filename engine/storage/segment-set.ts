@@ -1,0 +1,98 @@
+import { promises as fsp } from 'node:fs';
+import type { SegmentReader } from '../segment/reader';
+
+/**
+ * A segment file in use. Queries hold references; compaction and retention mark a handle obsolete
+ * and the file is closed and deleted only when the last reader lets go.
+ */
+export class SegmentHandle {
+  private refs = 0;
+  private obsolete = false;
+
+  constructor(readonly reader: SegmentReader) {}
+
+  get meta(): SegmentReader['meta'] {
+    return this.reader.meta;
+  }
+
+  retain(): void {
+    this.refs++;
+  }
+
+  async release(): Promise<void> {
+    this.refs--;
+    if (this.obsolete && this.refs === 0) await this.destroy();
+  }
+
+  /** Marks the file for deletion; deletes it now if nobody reads it. */
+  async retire(): Promise<void> {
+    this.obsolete = true;
+    if (this.refs === 0) await this.destroy();
+  }
+
+  private async destroy(): Promise<void> {
+    await this.reader.close();
+    await fsp.rm(this.reader.path, { force: true });
+  }
+}
+
+/** The live segments, by table and partition start, each partition's list in LSN order. */
+export class SegmentSet {
+  private readonly tables = new Map<string, Map<number, SegmentHandle[]>>();
+
+  add(handle: SegmentHandle): void {
+    const { table, partitionStart } = handle.meta;
+    let partitions = this.tables.get(table);
+    if (!partitions) {
+      partitions = new Map();
+      this.tables.set(table, partitions);
+    }
+    const list = partitions.get(partitionStart) ?? [];
+    list.push(handle);
+    list.sort((a, b) => a.meta.minLsn - b.meta.minLsn);
+    partitions.set(partitionStart, list);
+  }
+
+  /** Takes handles out of the set (the caller retires them). */
+  remove(handles: readonly SegmentHandle[]): void {
+    for (const handle of handles) {
+      const partitions = this.tables.get(handle.meta.table);
+      const list = partitions?.get(handle.meta.partitionStart);
+      if (!partitions || !list) continue;
+      const rest = list.filter((h) => h !== handle);
+      if (rest.length > 0) partitions.set(handle.meta.partitionStart, rest);
+      else partitions.delete(handle.meta.partitionStart);
+    }
+  }
+
+  /** Handles of `table` whose partition overlaps [from, to], retained for the caller. */
+  acquire(table: string, from = Number.NEGATIVE_INFINITY, to = Number.POSITIVE_INFINITY): SegmentHandle[] {
+    const out: SegmentHandle[] = [];
+    for (const list of this.partitionsOf(table).values()) {
+      for (const handle of list) {
+        if (handle.meta.maxTime < from || handle.meta.minTime > to) continue;
+        handle.retain();
+        out.push(handle);
+      }
+    }
+    return out.sort((a, b) => a.meta.partitionStart - b.meta.partitionStart || a.meta.minLsn - b.meta.minLsn);
+  }
+
+  partitionsOf(table: string): ReadonlyMap<number, readonly SegmentHandle[]> {
+    return this.tables.get(table) ?? new Map();
+  }
+
+  tableNames(): string[] {
+    return [...this.tables.keys()];
+  }
+
+  all(): SegmentHandle[] {
+    const out: SegmentHandle[] = [];
+    for (const partitions of this.tables.values()) for (const list of partitions.values()) out.push(...list);
+    return out;
+  }
+}
+
+export async function releaseAll(handles: readonly SegmentHandle[]): Promise<void> {
+  for (const handle of handles) await handle.release();
+}

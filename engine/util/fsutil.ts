@@ -1,0 +1,63 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+
+/** fsync a directory so that files created, renamed or deleted in it survive power loss. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `data` to `file` atomically: temp file, fsync, rename, fsync the directory. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const handle = await fsp.open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.rename(tmp, file);
+  await fsyncDir(path.dirname(file));
+}
+
+/** Total bytes of the regular files under `dir` (0 if it does not exist). */
+export async function directoryBytes(dir: string): Promise<number> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await directoryBytes(full);
+    else if (entry.isFile()) total += (await fsp.stat(full)).size;
+  }
+  return total;
+}
+
+/** Resolves on the next turn of the event loop, so long work lets other callbacks run. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Cooperative time slicing: call `maybeYield()` inside a long loop; it yields to the event loop
+ * once `sliceMs` of synchronous work has passed since the last yield.
+ */
+export class TimeSlicer {
+  private started = performance.now();
+  constructor(private readonly sliceMs = 8) {}
+
+  async maybeYield(): Promise<void> {
+    if (performance.now() - this.started < this.sliceMs) return;
+    await yieldToEventLoop();
+    this.started = performance.now();
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The payload of a WAL record: one validated write batch, grouped by series, each column compressed
+ * with the same codecs as segment files (see FORMAT.md, "Payload"). Compressing here keeps the bytes
+ * written per reading close to the bytes finally stored, which is what SD cards care about.
+ */
+import {
+  decodeBooleans,
+  decodeFloats,
+  decodeIntegers,
+  decodeStrings,
+  decodeTimestamps,
+  encodeBooleans,
+  encodeFloats,
+  encodeIntegers,
+  encodeStrings,
+  encodeTimestamps,
+} from '../codec/index';
+import type { BatchSeries, WriteBatch } from '../ingest';
+import { seriesKey } from '../schema';
+import type { ColumnType, FieldColumn } from '../types';
+import { ByteReader, ByteWriter } from '../util/bytes';
+
+const PAYLOAD_VERSION = 1;
+const TYPE_CODES: readonly ColumnType[] = ['float', 'int', 'bool', 'string'];
+const PRESENCE_NONE = 0;
+const PRESENCE_ALL = 1;
+const PRESENCE_BITMAP = 2;
+
+export function encodeBatch(batch: WriteBatch): Uint8Array {
+  const out = new ByteWriter(64 + batch.rows * 4);
+  out.u8(PAYLOAD_VERSION);
+  out.string(batch.table);
+  const fieldNames = [...batch.fieldTypes.keys()];
+  out.uvarint(fieldNames.length);
+  for (const name of fieldNames) {
+    out.string(name);
+    out.u8(TYPE_CODES.indexOf(batch.fieldTypes.get(name)!));
+  }
+  out.uvarint(batch.series.length);
+  for (const series of batch.series) encodeSeries(out, series, fieldNames);
+  return out.finish();
+}
+
+function encodeSeries(out: ByteWriter, series: BatchSeries, fieldNames: readonly string[]): void {
+  const tagKeys = Object.keys(series.tags);
+  out.uvarint(tagKeys.length);
+  for (const k of tagKeys) {
+    out.string(k);
+    out.string(series.tags[k]!);
+  }
+  out.uvarint(series.count);
+  writeBlock(out, encodeTimestamps(series.times, series.count));
+  for (const name of fieldNames) encodeField(out, series.fields.get(name), series.count);
+}
+
+function writeBlock(out: ByteWriter, block: Uint8Array): void {
+  out.uvarint(block.length);
+  out.bytes(block);
+}
+
+function encodeField(out: ByteWriter, column: FieldColumn | undefined, count: number): void {
+  if (!column) {
+    out.u8(PRESENCE_NONE);
+    return;
+  }
+  const present = column.present;
+  if (present === null) {
+    out.u8(PRESENCE_ALL);
+    writeBlock(out, encodeValues(column.type, column.values, count));
+    return;
+  }
+  out.u8(PRESENCE_BITMAP);
+  out.bytes(packBits(present, count));
+  const compact = compactValues(column, present, count);
+  writeBlock(out, encodeValues(column.type, compact, compact.length));
+}
+
+/** Encodes the first `count` values of a column with the codec of its type. */
+export function encodeValues(type: ColumnType, values: FieldColumn['values'], count: number): Uint8Array {
+  switch (type) {
+    case 'float':
+      return encodeFloats(values as Float64Array, count);
+    case 'int':
+      return encodeIntegers(values as Float64Array, count);
+    case 'bool':
+      return encodeBooleans(values as Uint8Array, count);
+    case 'string':
+      return encodeStrings(values as string[], count);
+  }
+}
+
+/** Decodes `count` values of a column of `type`. */
+export function decodeValues(type: ColumnType, block: Uint8Array, count: number): FieldColumn['values'] {
+  switch (type) {
+    case 'float': {
+      const out = new Float64Array(count);
+      decodeFloats(block, count, out);
+      return out;
+    }
+    case 'int': {
+      const out = new Float64Array(count);
+      decodeIntegers(block, count, out);
+      return out;
+    }
+    case 'bool': {
+      const out = new Uint8Array(count);
+      decodeBooleans(block, count, out);
+      return out;
+    }
+    case 'string':
+      return decodeStrings(block, count);
+  }
+}
+
+/** The values of present rows only, packed to the front. */
+function compactValues(column: FieldColumn, present: Uint8Array, count: number): FieldColumn['values'] {
+  if (column.type === 'string') {
+    const src = column.values as string[];
+    const dst: string[] = [];
+    for (let i = 0; i < count; i++) if (present[i]) dst.push(src[i]!);
+    return dst;
+  }
+  const src = column.values as Float64Array | Uint8Array;
+  const dst = column.type === 'bool' ? new Uint8Array(count) : new Float64Array(count);
+  let k = 0;
+  for (let i = 0; i < count; i++) if (present[i]) dst[k++] = src[i]!;
+  return dst.subarray(0, k);
+}
+
+function packBits(flags: Uint8Array, count: number): Uint8Array {
+  const bits = new Uint8Array((count + 7) >> 3);
+  for (let i = 0; i < count; i++) if (flags[i]) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
+}
+
+function unpackBits(bits: Uint8Array, count: number): Uint8Array {
+  const flags = new Uint8Array(count);
+  for (let i = 0; i < count; i++) flags[i] = (bits[i >> 3]! >> (i & 7)) & 1;
+  return flags;
+}
+
+/** Decodes a payload. Throws on malformed input (the WAL's CRC makes that a bug, not a torn write). */
+export function decodeBatch(payload: Uint8Array): WriteBatch {
+  const input = new ByteReader(payload);
+  const version = input.u8();
+  if (version !== PAYLOAD_VERSION) throw new Error(`unknown WAL payload version ${version}`);
+  const table = input.string();
+  const fieldTypes = new Map<string, ColumnType>();
+  const nFields = input.uvarint();
+  for (let i = 0; i < nFields; i++) {
+    const name = input.string();
+    const type = TYPE_CODES[input.u8()];
+    if (!type) throw new Error('unknown field type code in WAL payload');
+    fieldTypes.set(name, type);
+  }
+  const tagKeys = new Set<string>();
+  const series: BatchSeries[] = [];
+  let rows = 0;
+  const nSeries = input.uvarint();
+  for (let s = 0; s < nSeries; s++) {
+    const one = decodeSeries(input, fieldTypes);
+    for (const k of Object.keys(one.tags)) tagKeys.add(k);
+    rows += one.count;
+    series.push(one);
+  }
+  return { table, tagKeys: [...tagKeys], fieldTypes, series, rows };
+}
+
+function decodeSeries(input: ByteReader, fieldTypes: ReadonlyMap<string, ColumnType>): BatchSeries {
+  const tags: Record<string, string> = {};
+  const nTags = input.uvarint();
+  for (let i = 0; i < nTags; i++) {
+    const k = input.string();
+    tags[k] = input.string();
+  }
+  const count = input.uvarint();
+  const times = new Float64Array(count);
+  decodeTimestamps(readBlock(input), count, times);
+  const fields = new Map<string, FieldColumn>();
+  for (const [name, type] of fieldTypes) {
+    const column = decodeField(input, type, count);
+    if (column) fields.set(name, column);
+  }
+  return { key: seriesKey(tags), tags, count, times, fields };
+}
+
+function readBlock(input: ByteReader): Uint8Array {
+  return input.bytes(input.uvarint());
+}
+
+function decodeField(input: ByteReader, type: ColumnType, count: number): FieldColumn | null {
+  const presence = input.u8();
+  if (presence === PRESENCE_NONE) return null;
+  if (presence === PRESENCE_ALL)
+    return { type, values: decodeValues(type, readBlock(input), count), present: null };
+  const present = unpackBits(input.bytes((count + 7) >> 3), count);
+  let k = 0;
+  for (let i = 0; i < count; i++) k += present[i]!;
+  const compact = decodeValues(type, readBlock(input), k);
+  return { type, values: spread(type, compact, present, count), present };
+}
+
+/** Places compacted values back at their rows. */
+function spread(
+  type: ColumnType,
+  compact: FieldColumn['values'],
+  present: Uint8Array,
+  count: number,
+): FieldColumn['values'] {
+  let k = 0;
+  if (type === 'string') {
+    const out = new Array<string>(count).fill('');
+    for (let i = 0; i < count; i++) if (present[i]) out[i] = (compact as string[])[k++]!;
+    return out;
+  }
+  const out = type === 'bool' ? new Uint8Array(count) : new Float64Array(count);
+  for (let i = 0; i < count; i++) if (present[i]) out[i] = (compact as Float64Array | Uint8Array)[k++]!;
+  return out;
+}
