@@ -8,13 +8,17 @@ import { DirectoryLock } from './lock';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options';
 import { type ReadOptions, type ScanSnapshot, scanTable, toPlainRows } from './read';
 import { Catalog, seriesKey } from './schema';
-import { CompactionAborted, compactSegments } from './storage/compaction';
+import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
 import { flushHead } from './storage/flush';
 import { CHECKPOINT_FILE, DATA_DIR, WAL_DIR } from './storage/layout';
 import { loadSegments } from './storage/load';
 import { releaseAll, SegmentHandle, type SegmentSet } from './storage/segment-set';
-import type { SeriesRows } from './types';
-import { writeFileAtomic } from './util/fsutil';
+import type { ColumnType, SeriesRows } from './types';
+import { TimeSlicer, writeFileAtomic } from './util/fsutil';
+
+/** Rows turned into objects between checks of the time slice. */
+const PLAIN_ROWS_PER_SLICE = 4096;
+
 import { decodeBatch, encodeBatch } from './wal/batch';
 import { Wal, type WalReplayStats } from './wal/wal';
 
@@ -23,6 +27,14 @@ export interface WriteResult {
   count: number;
   /** the batch's log sequence number */
   lsn: number;
+}
+
+export interface TableSchemaInfo {
+  readonly name: string;
+  readonly tagKeys: readonly string[];
+  readonly fields: ReadonlyArray<{ name: string; type: ColumnType }>;
+  /** width of the table's time partitions, ms */
+  readonly partitionMs: number;
 }
 
 export interface TableStats {
@@ -60,6 +72,10 @@ export class Database extends EventEmitter {
   private frozen: Head[] = [];
   private flushing: Promise<void> | null = null;
   private compacting: Promise<void> | null = null;
+  private compactAgain = false;
+  /** wall-clock ms when a flush last added a segment to a partition (`table|start`) */
+  private readonly partitionTouchedAt = new Map<string, number>();
+  private readonly openedAt = Date.now();
   private closed = false;
   private closing = false;
   private timer: NodeJS.Timeout | null = null;
@@ -154,6 +170,7 @@ export class Database extends EventEmitter {
   private onTimer(): void {
     const age = this.options.maxHeadAgeMs;
     if (age > 0 && !this.active.isEmpty && Date.now() - this.active.firstWriteAt >= age) this.startFlush();
+    else if (!this.flushing) this.scheduleCompaction();
   }
 
   private flushThreshold(): number {
@@ -186,7 +203,13 @@ export class Database extends EventEmitter {
   /** Rows of `table` as plain objects { time, ...tags, ...fields }, by series then time. */
   async read(table: string, options: ReadOptions = {}): Promise<Array<Record<string, unknown>>> {
     const out: Array<Record<string, unknown>> = [];
-    for await (const series of this.scan(table, options)) toPlainRows(series, out);
+    const slicer = new TimeSlicer();
+    for await (const series of this.scan(table, options)) {
+      for (let start = 0; start < series.count; start += PLAIN_ROWS_PER_SLICE) {
+        toPlainRows(series, out, start, Math.min(series.count, start + PLAIN_ROWS_PER_SLICE));
+        await slicer.maybeYield();
+      }
+    }
     return out;
   }
 
@@ -240,7 +263,10 @@ export class Database extends EventEmitter {
         chunkRows: this.options.chunkRows,
       };
       const readers = await flushHead(head, target);
-      for (const reader of readers) this.segments.add(new SegmentHandle(reader));
+      for (const reader of readers) {
+        this.segments.add(new SegmentHandle(reader));
+        this.partitionTouchedAt.set(`${reader.meta.table}|${reader.meta.partitionStart}`, Date.now());
+      }
       await writeFileAtomic(path.join(this.dir, CHECKPOINT_FILE), JSON.stringify({ lsn: head.maxLsn }));
       this.checkpointLsn = head.maxLsn;
       this.frozen.shift();
@@ -257,29 +283,46 @@ export class Database extends EventEmitter {
   }
 
   private scheduleCompaction(): void {
-    if (this.compacting || this.options.compactionTrigger === 0 || this.closing) return;
-    this.compacting = this.compactAll().finally(() => {
+    if (this.closing) return;
+    if (this.compacting) {
+      this.compactAgain = true;
+      return;
+    }
+    this.compacting = this.compactAll(false).finally(() => {
       this.compacting = null;
+      if (this.compactAgain) {
+        this.compactAgain = false;
+        this.scheduleCompaction();
+      }
     });
     this.compacting.catch((err) => this.backgroundError(err));
   }
 
-  /** Merges the segments of every partition that has reached the compaction trigger. */
+  /**
+   * Runs compaction now. `force` merges every partition's checkpointed segments into one; else
+   * the background policy applies (runs of small segments, cold partitions).
+   */
   async compact(force = false): Promise<void> {
-    if (this.compacting) await this.compacting.catch(() => undefined);
+    while (this.compacting) await this.compacting.catch(() => undefined);
     this.compacting = this.compactAll(force).finally(() => {
       this.compacting = null;
     });
     await this.compacting;
   }
 
-  private async compactAll(force = false): Promise<void> {
-    const trigger = force ? 2 : this.options.compactionTrigger;
+  private async compactAll(force: boolean): Promise<void> {
     for (const table of this.segments.tableNames()) {
-      for (const list of [...this.segments.partitionsOf(table).values()]) {
-        // Only checkpointed segments: an unfinished flush's files may yet be discarded on restart.
-        const inputs = list.filter((h) => h.meta.maxLsn <= this.checkpointLsn);
-        if (inputs.length >= trigger && !this.closing) await this.compactPartition(inputs);
+      for (const [start, list] of [...this.segments.partitionsOf(table)]) {
+        if (this.closing) return;
+        const touched = this.partitionTouchedAt.get(`${table}|${start}`) ?? this.openedAt;
+        const inputs = pickCompaction(list, {
+          trigger: this.options.compactionTrigger,
+          chunkRows: this.options.chunkRows,
+          checkpointLsn: this.checkpointLsn,
+          cold: this.options.compactionTrigger > 0 && Date.now() - touched >= this.options.coldPartitionMs,
+          force,
+        });
+        if (inputs) await this.compactPartition(inputs);
       }
     }
   }
@@ -294,6 +337,23 @@ export class Database extends EventEmitter {
     } finally {
       await releaseAll(inputs);
     }
+  }
+
+  /** Names of the tables, sorted. */
+  tables(): string[] {
+    return [...this.catalog.tables.keys()].sort();
+  }
+
+  /** The columns of `table`: tags (text) and fields with their types; undefined if unknown. */
+  schema(table: string): TableSchemaInfo | undefined {
+    const t = this.catalog.get(table);
+    if (!t) return undefined;
+    return {
+      name: t.name,
+      tagKeys: [...t.tagKeys],
+      fields: [...t.fields].map(([name, type]) => ({ name, type })),
+      partitionMs: t.partitionMs,
+    };
   }
 
   stats(): DatabaseStats {

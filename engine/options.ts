@@ -38,8 +38,16 @@ export interface EngineOptions {
   chunkRows?: number;
   /** A WAL file is closed and a new one started past this size, in MiB. Default 64. */
   walSegmentMB?: number;
-  /** Compact a partition once it has this many small segments. Default 4. 0 disables compaction. */
+  /**
+   * Compact a partition once it has this many small segments in a row (small: chunks under half
+   * full). Default 4. 0 disables background compaction.
+   */
   compactionTrigger?: number;
+  /**
+   * A partition that has had no new segment for this long (ms or duration string, wall clock) is
+   * merged into one segment, once. Default '1h'.
+   */
+  coldPartitionAfter?: number | string;
 }
 
 /** The options with every default applied and every duration in milliseconds. */
@@ -53,6 +61,7 @@ export interface ResolvedOptions {
   readonly chunkRows: number;
   readonly walSegmentBytes: number;
   readonly compactionTrigger: number;
+  readonly coldPartitionMs: number;
 }
 
 const MIB = 1024 * 1024;
@@ -107,5 +116,9 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     chunkRows: Math.max(16, nonNegativeInteger(options.chunkRows, 'chunkRows', 4096)),
     walSegmentBytes: positiveNumber(options.walSegmentMB, 'walSegmentMB', 64) * MIB,
     compactionTrigger: nonNegativeInteger(options.compactionTrigger, 'compactionTrigger', 4),
+    coldPartitionMs:
+      options.coldPartitionAfter === undefined
+        ? 3_600_000
+        : parseDuration(options.coldPartitionAfter, 'Option coldPartitionAfter'),
   };
 }

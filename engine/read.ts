@@ -194,10 +194,18 @@ export function sliceRows(rows: SeriesRows, start: number, end: number): SeriesR
   return { tags: rows.tags, count: end - start, times: rows.times.subarray(start, end), fields };
 }
 
-/** Plain row objects { time, ...tags, ...fields } of a series; absent values are left out. */
-export function toPlainRows(rows: SeriesRows, out: Array<Record<string, unknown>>): void {
+/**
+ * Appends plain row objects { time, ...tags, ...fields } for rows [start, end) of a series;
+ * absent values are left out.
+ */
+export function toPlainRows(
+  rows: SeriesRows,
+  out: Array<Record<string, unknown>>,
+  start = 0,
+  end = rows.count,
+): void {
   const columns = [...rows.fields];
-  for (let i = 0; i < rows.count; i++) {
+  for (let i = start; i < end; i++) {
     const row: Record<string, unknown> = { time: rows.times[i], ...rows.tags };
     for (const [name, column] of columns) {
       if (column.present && !column.present[i]) continue;

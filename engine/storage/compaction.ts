@@ -61,6 +61,46 @@ async function* mergedSeries(
   }
 }
 
+export interface CompactionPolicy {
+  /** merge a run of this many small segments (0: never) */
+  readonly trigger: number;
+  readonly chunkRows: number;
+  /** checkpointed segments only: an unfinished flush's files may yet be discarded on restart */
+  readonly checkpointLsn: number;
+  /** the partition has had no new segment for a while: merge it whole, once */
+  readonly cold: boolean;
+  /** merge every checkpointed segment of the partition (EXPLAIN-style maintenance, tests) */
+  readonly force: boolean;
+}
+
+/** Small: its chunks are under half full, so merging it improves compression and read cost. */
+function isSmall(handle: SegmentHandle, chunkRows: number): boolean {
+  const series = Math.max(1, handle.reader.series.length);
+  return handle.meta.rows / series < chunkRows / 2;
+}
+
+/**
+ * Which segments of one partition (in LSN order) to merge now, if any. Size-tiered: a contiguous
+ * run of small segments is merged once it reaches `trigger`, so a row is rewritten only a few
+ * times on its way to full chunks; a cold partition is merged whole once.
+ */
+export function pickCompaction(
+  list: readonly SegmentHandle[],
+  policy: CompactionPolicy,
+): SegmentHandle[] | null {
+  const done = list.filter((h) => h.meta.maxLsn <= policy.checkpointLsn);
+  if (done.length < 2) return null;
+  if (policy.force || policy.cold) return done;
+  if (policy.trigger === 0) return null;
+  let best: SegmentHandle[] = [];
+  let run: SegmentHandle[] = [];
+  for (const handle of done) {
+    run = isSmall(handle, policy.chunkRows) ? [...run, handle] : [];
+    if (run.length > best.length) best = run;
+  }
+  return best.length >= policy.trigger ? best : null;
+}
+
 /** Writes the merge of `inputs` (one partition, in LSN order) and opens it. */
 export async function compactSegments(
   dir: string,

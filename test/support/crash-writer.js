@@ -17,7 +17,7 @@ async function main() {
     durability: 'always',
     memoryLimitMB: 1,
     compactionTrigger: 2,
-    chunkRows: 256,
+    chunkRows: 65536, // flushes leave small segments, so compaction runs often
   });
   fs.writeSync(1, 'open\n');
   let t = Number(startArg);
