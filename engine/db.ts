@@ -173,6 +173,12 @@ export class Database extends EventEmitter {
     else if (!this.flushing) this.scheduleCompaction();
   }
 
+  private headBytes(): number {
+    let bytes = this.active.bytes;
+    for (const head of this.frozen) bytes += head.bytes;
+    return bytes;
+  }
+
   private flushThreshold(): number {
     return this.options.memoryLimitBytes / 2;
   }
@@ -189,7 +195,9 @@ export class Database extends EventEmitter {
    */
   async write(table: string, readings: readonly Reading[]): Promise<WriteResult> {
     this.openWal();
-    if (this.active.bytes >= this.options.memoryLimitBytes && this.flushing) await this.flushing;
+    // Back-pressure: writes that outrun the flush wait for it rather than grow memory.
+    while (this.flushing && this.headBytes() >= this.options.memoryLimitBytes)
+      await this.flushing.catch(() => undefined);
     const wal = this.openWal();
     const batch = prepareBatch(this.catalog, table, readings);
     if (batch.rows === 0) return { count: 0, lsn: wal.lastLsn };

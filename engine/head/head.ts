@@ -9,7 +9,7 @@ import { SeriesBuffer } from './series-buffer';
 export class Head {
   readonly tables = new Map<string, Map<string, SeriesBuffer>>();
   rows = 0;
-  /** estimated bytes held, including growth slack of the arrays */
+  /** bytes held by the series' arrays (their capacity, not just the rows in use) */
   bytes = 0;
   minLsn = 0;
   maxLsn = 0;
@@ -27,9 +27,11 @@ export class Head {
       if (!buffer) {
         buffer = new SeriesBuffer(series.key, series.tags);
         table.set(series.key, buffer);
-        this.bytes += 256;
+        this.bytes += buffer.bytes();
       }
+      const before = buffer.bytes();
       buffer.append(series);
+      this.bytes += buffer.bytes() - before;
     }
     if (this.rows === 0) {
       this.firstWriteAt = Date.now();
@@ -37,8 +39,6 @@ export class Head {
     }
     this.maxLsn = lsn;
     this.rows += batch.rows;
-    // 8 bytes of time plus ~9 per field value, times 1.5 for the doubling arrays' slack
-    this.bytes += batch.rows * (8 + 9 * batch.fieldTypes.size) * 1.5;
   }
 
   seriesOf(table: string): Iterable<SeriesBuffer> {

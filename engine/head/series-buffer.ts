@@ -144,10 +144,13 @@ export class SeriesBuffer {
     return rows;
   }
 
-  /** Approximate bytes held, for the memory budget. */
+  /** Bytes held by this buffer's arrays, for the memory budget (strings: the slot, not the text). */
   bytes(): number {
     let perRow = 8;
-    for (const column of this.fields.values()) perRow += column.type === 'string' ? 16 : 9;
+    for (const column of this.fields.values()) {
+      perRow += column.type === 'bool' ? 1 : 8;
+      if (column.present) perRow += 1;
+    }
     return this.times.length * perRow + 200;
   }
 }
