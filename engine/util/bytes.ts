@@ -82,8 +82,24 @@ export class ByteWriter {
     this.length += src.length;
   }
 
-  /** Length-prefixed UTF-8. */
+  /** Length-prefixed UTF-8. Short ASCII text (most tag values) is copied without TextEncoder. */
   string(s: string): void {
+    const n = s.length;
+    if (n < 128) {
+      this.ensure(n + 1);
+      const start = this.length;
+      this.buf[start] = n;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.buf[start + 1 + i] = c;
+      }
+      if (i === n) {
+        this.length = start + 1 + n;
+        return;
+      }
+    }
     const encoded = textEncoder.encode(s);
     this.uvarint(encoded.length);
     this.bytes(encoded);
