@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { ClosedError } from './errors';
+import { ClosedError, HeliosError } from './errors';
 import { Head } from './head/head';
 import { applySchema, prepareBatch, type Reading, type WriteBatch } from './ingest';
 import { DirectoryLock } from './lock';
@@ -14,7 +14,7 @@ import { CHECKPOINT_FILE, DATA_DIR, WAL_DIR } from './storage/layout';
 import { loadSegments } from './storage/load';
 import { releaseAll, SegmentHandle, type SegmentSet } from './storage/segment-set';
 import type { ColumnType, SeriesRows } from './types';
-import { TimeSlicer, writeFileAtomic } from './util/fsutil';
+import { mkdirDurable, TimeSlicer, writeFileAtomic } from './util/fsutil';
 
 /** Rows turned into objects between checks of the time slice. */
 const PLAIN_ROWS_PER_SLICE = 4096;
@@ -101,7 +101,7 @@ export class Database extends EventEmitter {
   static async open(dir: string, options: EngineOptions = {}): Promise<Database> {
     const resolved = resolveOptions(options);
     const root = path.resolve(dir);
-    await fsp.mkdir(path.join(root, DATA_DIR), { recursive: true });
+    await mkdirDurable(path.join(root, DATA_DIR));
     const lock = DirectoryLock.acquire(root);
     try {
       const checkpointLsn = await readCheckpoint(root);
@@ -201,11 +201,21 @@ export class Database extends EventEmitter {
     const wal = this.openWal();
     const batch = prepareBatch(this.catalog, table, readings);
     if (batch.rows === 0) return { count: 0, lsn: wal.lastLsn };
-    const { lsn, durable } = wal.append(encodeBatch(batch));
+    const { lsn, durable } = this.append(wal, encodeBatch(batch));
     this.applyBatch(batch, lsn);
     if (this.active.bytes >= this.flushThreshold() && !this.flushing) this.startFlush();
-    await durable;
+    await durable.catch((err) => {
+      throw storageError(err, this.dir);
+    });
     return { count: batch.rows, lsn };
+  }
+
+  private append(wal: Wal, payload: Uint8Array): { lsn: number; durable: Promise<void> } {
+    try {
+      return wal.append(payload);
+    } catch (err) {
+      throw storageError(err, this.dir);
+    }
   }
 
   /** Rows of `table` as plain objects { time, ...tags, ...fields }, by series then time. */
@@ -439,6 +449,22 @@ export class Database extends EventEmitter {
       this.lastBackgroundError = err instanceof Error ? err.message : String(err);
     }
   }
+}
+
+/** An I/O failure as a sentence for the user; the engine's own errors pass through. */
+function storageError(err: unknown, dir: string): Error {
+  if (err instanceof HeliosError || !(err instanceof Error)) return err as Error;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new HeliosError(
+      'HELIOS_DISK_FULL',
+      `The disk holding ${dir} is full, so the batch was not stored. Free space, or lower retention, then write again.`,
+    );
+  }
+  return new HeliosError(
+    'HELIOS_IO',
+    `Writing to ${dir} failed (${code ?? err.message}), so the batch was not stored. Check the disk and its permissions.`,
+  );
 }
 
 async function readCheckpoint(dir: string): Promise<number> {

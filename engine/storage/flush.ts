@@ -9,7 +9,7 @@ import type { Catalog } from '../schema';
 import { SegmentReader } from '../segment/reader';
 import { type SegmentFieldDef, writeSegment } from '../segment/writer';
 import type { SeriesRows } from '../types';
-import { TimeSlicer } from '../util/fsutil';
+import { mkdirDurable, TimeSlicer } from '../util/fsutil';
 import { partitionStartOf, segmentPath } from './layout';
 
 export interface FlushTarget {
@@ -51,7 +51,7 @@ export async function flushHead(head: Head, target: FlushTarget): Promise<Segmen
       const fields: SegmentFieldDef[] = [...schema.fields].map(([name, type]) => ({ name, type }));
       for (const [start, series] of [...partitions].sort((a, b) => a[0] - b[0])) {
         const file = segmentPath(target.dir, table, start, schema.partitionMs, target.minLsn, target.maxLsn);
-        await fsp.mkdir(path.dirname(file), { recursive: true });
+        await mkdirDurable(path.dirname(file));
         const meta = {
           table,
           partitionStart: start,

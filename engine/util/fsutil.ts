@@ -11,6 +11,22 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Creates `dir` and any missing parents, and makes their names durable: each parent of a created
+ * directory is fsynced, so a power cut cannot lose a directory that holds a durable file.
+ */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const first = await fsp.mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  let current = dir;
+  while (current.length >= first.length) {
+    const parent = path.dirname(current);
+    await fsyncDir(parent);
+    if (parent === current) break;
+    current = parent;
+  }
+}
+
 /** Writes `data` to `file` atomically: temp file, fsync, rename, fsync the directory. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${file}.tmp`;
