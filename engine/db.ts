@@ -7,7 +7,7 @@ import { applySchema, prepareBatch, type Reading, type WriteBatch } from './inge
 import { DirectoryLock } from './lock';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options';
 import { type ReadOptions, type ScanSnapshot, scanTable, toPlainRows } from './read';
-import { Catalog, seriesKey } from './schema';
+import { Catalog } from './schema';
 import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
 import { flushHead } from './storage/flush';
 import { CHECKPOINT_FILE, DATA_DIR, WAL_DIR } from './storage/layout';
@@ -125,7 +125,7 @@ export class Database extends EventEmitter {
     for (const k of reader.tagKeys) table.addTag(k);
     for (const f of reader.fields) table.addField(f.name, f.type);
     const keys = this.keysOf(reader.meta.table);
-    for (const entry of reader.series) keys.add(seriesKey(entry.tags));
+    for (const key of handle.seriesByKey.keys()) keys.add(key);
   }
 
   private keysOf(table: string): Set<string> {

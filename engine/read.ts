@@ -4,7 +4,6 @@
  */
 import type { Head } from './head/head';
 import { sortAndDedupe } from './head/series-buffer';
-import { seriesKey } from './schema';
 import type { SegmentHandle } from './storage/segment-set';
 import type { FieldColumn, SeriesRows } from './types';
 import { TimeSlicer } from './util/fsutil';
@@ -37,10 +36,8 @@ function matchingSeries(
 ): Array<[string, Readonly<Record<string, string>>]> {
   const found = new Map<string, Readonly<Record<string, string>>>();
   for (const handle of snap.segments) {
-    for (const entry of handle.reader.series) {
-      if (!tagsMatch(entry.tags, want)) continue;
-      const key = seriesKey(entry.tags);
-      if (!found.has(key)) found.set(key, entry.tags);
+    for (const [key, entry] of handle.seriesByKey) {
+      if (!found.has(key) && tagsMatch(entry.tags, want)) found.set(key, entry.tags);
     }
   }
   for (const head of snap.heads) {
@@ -49,15 +46,6 @@ function matchingSeries(
     }
   }
   return [...found].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-}
-
-/** Segment series entries by key, built once per scan. */
-function indexSegments(snap: ScanSnapshot): Array<Map<string, SegmentHandle['reader']['series'][number]>> {
-  return snap.segments.map((handle) => {
-    const byKey = new Map<string, SegmentHandle['reader']['series'][number]>();
-    for (const entry of handle.reader.series) byKey.set(seriesKey(entry.tags), entry);
-    return byKey;
-  });
 }
 
 /**
@@ -72,11 +60,10 @@ export async function* scanTable(
   const from = options.from ?? Number.NEGATIVE_INFINITY;
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const slicer = new TimeSlicer();
-  const segmentIndex = indexSegments(snap);
   for (const [key, tags] of matchingSeries(table, snap, options.tags)) {
     const parts: SeriesRows[] = [];
     for (let s = 0; s < snap.segments.length; s++) {
-      const entry = segmentIndex[s]!.get(key);
+      const entry = snap.segments[s]!.seriesByKey.get(key);
       if (!entry || entry.maxTime < from || entry.minTime > to) continue;
       for (const chunk of entry.chunks) {
         if (chunk.maxTime < from || chunk.minTime > to) continue;

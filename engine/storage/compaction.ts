@@ -4,7 +4,6 @@
  * retired, and on open a segment whose LSN range lies inside another's is a leftover and removed.
  */
 import { mergeParts } from '../read';
-import { seriesKey } from '../schema';
 import { SegmentReader } from '../segment/reader';
 import { type SegmentFieldDef, writeSegment } from '../segment/writer';
 import type { SeriesRows } from '../types';
@@ -34,21 +33,13 @@ async function* mergedSeries(
   shouldStop: () => boolean,
 ): AsyncGenerator<SeriesRows> {
   const keys = new Map<string, Readonly<Record<string, string>>>();
-  const indexes = inputs.map((handle) => {
-    const byKey = new Map<string, SegmentHandle['reader']['series'][number]>();
-    for (const entry of handle.reader.series) {
-      const key = seriesKey(entry.tags);
-      byKey.set(key, entry);
-      keys.set(key, entry.tags);
-    }
-    return byKey;
-  });
+  for (const handle of inputs) for (const [key, entry] of handle.seriesByKey) keys.set(key, entry.tags);
   const slicer = new TimeSlicer();
   for (const [key, tags] of [...keys].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const parts: SeriesRows[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const handle = inputs[i]!;
-      const entry = indexes[i]!.get(key);
+      const entry = handle.seriesByKey.get(key);
       if (!entry) continue;
       for (const chunk of entry.chunks) {
         const decoded = await handle.reader.readChunk(chunk);

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
-import type { SegmentReader } from '../segment/reader';
+import { seriesKey } from '../schema';
+import type { SegmentReader, SeriesEntry } from '../segment/reader';
 
 /**
  * A segment file in use. Queries hold references; compaction and retention mark a handle obsolete
@@ -9,7 +10,18 @@ export class SegmentHandle {
   private refs = 0;
   private obsolete = false;
 
+  private index: Map<string, SeriesEntry> | null = null;
+
   constructor(readonly reader: SegmentReader) {}
+
+  /** The file's series by canonical key, built on first use. */
+  get seriesByKey(): ReadonlyMap<string, SeriesEntry> {
+    if (!this.index) {
+      this.index = new Map();
+      for (const entry of this.reader.series) this.index.set(seriesKey(entry.tags), entry);
+    }
+    return this.index;
+  }
 
   get meta(): SegmentReader['meta'] {
     return this.reader.meta;
