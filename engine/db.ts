@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ClosedError, HeliosError } from './errors';
 import { Head } from './head/head';
-import { applySchema, prepareBatch, type Reading, type WriteBatch } from './ingest';
+import { applySchema, prepareBatch, type Reading, type SeriesResolver, type WriteBatch } from './ingest';
 import { DirectoryLock } from './lock';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options';
 import { type ReadOptions, type ScanSnapshot, scanTable, toPlainRows } from './read';
@@ -82,6 +82,8 @@ export class Database extends EventEmitter {
   private lastBackgroundError: string | null = null;
   private replayStats: WalReplayStats | null = null;
   private readonly seriesKeys = new Map<string, Set<string>>();
+  /** per table: tags objects to series, kept across writes */
+  private readonly resolvers = new Map<string, SeriesResolver>();
   /** segment files found corrupt at open, renamed *.corrupt and left out */
   private quarantined: string[] = [];
 
@@ -199,7 +201,7 @@ export class Database extends EventEmitter {
     while (this.flushing && this.headBytes() >= this.options.memoryLimitBytes)
       await this.flushing.catch(() => undefined);
     const wal = this.openWal();
-    const batch = prepareBatch(this.catalog, table, readings);
+    const batch = prepareBatch(this.catalog, this.resolvers, table, readings);
     if (batch.rows === 0) return { count: 0, lsn: wal.lastLsn };
     const { lsn, durable } = this.append(wal, encodeBatch(batch));
     this.applyBatch(batch, lsn);

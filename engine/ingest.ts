@@ -39,14 +39,65 @@ export interface WriteBatch {
 /** Timestamps are bounded so that codec arithmetic (deltas of deltas) stays exact in doubles. */
 export const MAX_TIME = 2 ** 50;
 
+/** A series as the resolver knows it: tags validated once, canonical key computed once. */
+interface KnownSeries {
+  readonly key: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** the batch that last used this series, and its group there */
+  batch: number;
+  group: Group | null;
+}
+
 interface TrieNode {
   readonly next: Map<string, Map<unknown, TrieNode>>;
-  group: Group | null;
+  series: KnownSeries | null;
+}
+
+/** Most distinct (series, property order) paths one table's resolver remembers before starting over. */
+const RESOLVER_CAPACITY = 100_000;
+let batchCounter = 0;
+
+/**
+ * Finds a reading's series from its tags object through a trie of (key, value) steps in the
+ * object's own property order: a few Map lookups and no string building per reading. Kept across
+ * batches (one per table), so tags are validated and keyed once per series, not once per write.
+ */
+export class SeriesResolver {
+  private root: TrieNode = { next: new Map(), series: null };
+  private size = 0;
+
+  /** The known series of `tags`, or null when this path was never resolved. */
+  find(tags: Readonly<Record<string, unknown>>): TrieNode {
+    let node = this.root;
+    for (const k in tags) {
+      let byValue = node.next.get(k);
+      if (!byValue) {
+        byValue = new Map();
+        node.next.set(k, byValue);
+      }
+      const v = tags[k];
+      let child = byValue.get(v);
+      if (!child) {
+        child = { next: new Map(), series: null };
+        byValue.set(v, child);
+      }
+      node = child;
+    }
+    return node;
+  }
+
+  remember(node: TrieNode, series: KnownSeries): void {
+    if (++this.size > RESOLVER_CAPACITY) {
+      this.root = { next: new Map(), series: null }; // high cardinality: forget, stay bounded
+      this.size = 0;
+    }
+    node.series = series;
+  }
 }
 
 interface Group {
   key: string;
-  tags: Record<string, string>;
+  tags: Readonly<Record<string, string>>;
   rows: number[];
 }
 
@@ -106,15 +157,17 @@ function fieldType(value: unknown, known: ColumnType | undefined): ColumnType | 
 }
 
 class BatchBuilder {
-  private readonly trie: TrieNode = { next: new Map(), group: null };
   private readonly byCanonicalKey = new Map<string, Group>();
+  private readonly batch = ++batchCounter;
   readonly fieldTypes = new Map<string, ColumnType>();
   readonly tagKeys = new Set<string>();
   readonly times: number[] = [];
+  private readonly noTags: Readonly<Record<string, string>> = {};
 
   constructor(
     private readonly table: string,
     private readonly catalog: Catalog,
+    private readonly resolver: SeriesResolver,
     private readonly readings: readonly Reading[],
   ) {}
 
@@ -135,55 +188,51 @@ class BatchBuilder {
     this.checkFields(i, reading.fields);
   }
 
-  /**
-   * The group of a reading's tags. Looked up through a trie of (key, value) steps in the tags'
-   * own property order, which costs a few Map lookups and builds no strings; the canonical key
-   * is computed once per distinct property order.
-   */
   private groupOf(i: number, tags: Reading['tags']): Group {
-    let node = this.trie;
-    if (tags !== undefined && tags !== null) {
-      if (typeof tags !== 'object')
-        throw new InvalidInputError(`${this.where(i)()} has tags that are not an object.`);
-      for (const k in tags) {
-        let byValue = node.next.get(k);
-        if (!byValue) {
-          byValue = new Map();
-          node.next.set(k, byValue);
-        }
-        const v = tags[k];
-        let child = byValue.get(v);
-        if (!child) {
-          child = { next: new Map(), group: null };
-          byValue.set(v, child);
-        }
-        node = child;
-      }
+    if (tags !== undefined && tags !== null && typeof tags !== 'object') {
+      throw new InvalidInputError(`${this.where(i)()} has tags that are not an object.`);
     }
-    node.group ??= this.newGroup(i, tags ?? {});
-    return node.group;
+    const node = this.resolver.find(tags ?? this.noTags);
+    let series = node.series;
+    if (!series) {
+      series = this.newSeries(i, tags ?? this.noTags);
+      this.resolver.remember(node, series);
+    }
+    if (series.batch !== this.batch || !series.group) {
+      series.batch = this.batch;
+      series.group = this.groupFor(series);
+    }
+    return series.group;
   }
 
-  private newGroup(i: number, rawTags: NonNullable<Reading['tags']>): Group {
-    const tags: Record<string, string> = {};
-    for (const k of Object.keys(rawTags)) {
-      const v = rawTags[k];
-      if (v === undefined || v === null || v === '') continue; // an empty tag is no tag
-      if (!this.tagKeys.has(k)) this.checkNewTag(k);
-      tags[k] = tagValue(this.table, k, v, this.where(i));
-      this.tagKeys.add(k);
-    }
-    const key = seriesKey(tags);
-    let group = this.byCanonicalKey.get(key);
+  /** This batch's group of a series (two property orders of one series share it). */
+  private groupFor(series: KnownSeries): Group {
+    let group = this.byCanonicalKey.get(series.key);
     if (!group) {
-      group = { key, tags, rows: [] };
-      this.byCanonicalKey.set(key, group);
+      for (const k in series.tags) {
+        if (!this.tagKeys.has(k)) {
+          this.checkRole(k);
+          this.tagKeys.add(k);
+        }
+      }
+      group = { key: series.key, tags: series.tags, rows: [] };
+      this.byCanonicalKey.set(series.key, group);
     }
     return group;
   }
 
-  private checkNewTag(key: string): void {
-    checkColumnName(this.table, key, 'tag');
+  private newSeries(i: number, rawTags: NonNullable<Reading['tags']>): KnownSeries {
+    const tags: Record<string, string> = {};
+    for (const k of Object.keys(rawTags)) {
+      const v = rawTags[k];
+      if (v === undefined || v === null || v === '') continue; // an empty tag is no tag
+      checkColumnName(this.table, k, 'tag');
+      tags[k] = tagValue(this.table, k, v, this.where(i));
+    }
+    return { key: seriesKey(tags), tags, batch: 0, group: null };
+  }
+
+  private checkRole(key: string): void {
     if (this.fieldTypes.has(key) || this.catalog.get(this.table)?.fields.has(key)) {
       throw roleConflict(this.table, key, 'a field', 'a tag');
     }
@@ -281,14 +330,24 @@ function buildColumn(type: ColumnType, n: number, valueAt: (j: number) => unknow
  * series. Throws InvalidInputError / TypeConflictError naming the reading and the problem; then
  * nothing of the batch is stored.
  */
-export function prepareBatch(catalog: Catalog, table: unknown, readings: unknown): WriteBatch {
+export function prepareBatch(
+  catalog: Catalog,
+  resolvers: Map<string, SeriesResolver>,
+  table: unknown,
+  readings: unknown,
+): WriteBatch {
   const name = checkTableName(table);
   if (!Array.isArray(readings)) {
     throw new InvalidInputError(
       `write("${name}", readings) needs an array of readings { time, tags, fields }.`,
     );
   }
-  const builder = new BatchBuilder(name, catalog, readings as Reading[]);
+  let resolver = resolvers.get(name);
+  if (!resolver) {
+    resolver = new SeriesResolver();
+    resolvers.set(name, resolver);
+  }
+  const builder = new BatchBuilder(name, catalog, resolver, readings as Reading[]);
   for (let i = 0; i < readings.length; i++) builder.addRow(i, readings[i] as Reading);
   for (const [field, type] of builder.fieldTypes) {
     if (type === 'int') checkSafeIntegers(name, field, readings as Reading[]);

@@ -27,6 +27,15 @@ export class ByteWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Empties the writer for reuse; a buffer grown past `keepBytes` is let go. */
+  reset(keepBytes = 1 << 22): void {
+    this.length = 0;
+    if (this.buf.length > keepBytes) {
+      this.buf = new Uint8Array(1 << 16);
+      this.view = new DataView(this.buf.buffer);
+    }
+  }
+
   /** Makes room for `n` more bytes. */
   ensure(n: number): void {
     const need = this.length + n;

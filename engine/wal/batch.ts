@@ -26,8 +26,13 @@ const PRESENCE_NONE = 0;
 const PRESENCE_ALL = 1;
 const PRESENCE_BITMAP = 2;
 
+/** Reused by every encode: a payload is copied into the WAL's frame before the next one. */
+const scratch = new ByteWriter(1 << 16);
+
+/** Encodes a batch. The result is a view valid until the next call (append copies it). */
 export function encodeBatch(batch: WriteBatch): Uint8Array {
-  const out = new ByteWriter(64 + batch.rows * 4);
+  const out = scratch;
+  out.reset();
   out.u8(PAYLOAD_VERSION);
   out.string(batch.table);
   const fieldNames = [...batch.fieldTypes.keys()];
@@ -38,7 +43,7 @@ export function encodeBatch(batch: WriteBatch): Uint8Array {
   }
   out.uvarint(batch.series.length);
   for (const series of batch.series) encodeSeries(out, series, fieldNames);
-  return out.finish();
+  return out.peek();
 }
 
 function encodeSeries(out: ByteWriter, series: BatchSeries, fieldNames: readonly string[]): void {
