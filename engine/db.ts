@@ -19,7 +19,7 @@ import { mkdirDurable, TimeSlicer, writeFileAtomic } from './util/fsutil';
 /** Rows turned into objects between checks of the time slice. */
 const PLAIN_ROWS_PER_SLICE = 4096;
 
-import { decodeBatch, encodeBatch } from './wal/batch';
+import { decodeBatch, encodeBatch, WalDictionary, WalDictionaryReader } from './wal/batch';
 import { Wal, type WalReplayStats } from './wal/wal';
 
 export interface WriteResult {
@@ -82,6 +82,8 @@ export class Database extends EventEmitter {
   private lastBackgroundError: string | null = null;
   private replayStats: WalReplayStats | null = null;
   private readonly seriesKeys = new Map<string, Set<string>>();
+  /** names and series already spelled out in the WAL since the last freeze */
+  private readonly walDictionary = new WalDictionary();
   /** per table: tags objects to series, kept across writes */
   private readonly resolvers = new Map<string, SeriesResolver>();
   /** segment files found corrupt at open, renamed *.corrupt and left out */
@@ -145,11 +147,12 @@ export class Database extends EventEmitter {
       batchIntervalMs: this.options.batchIntervalMs,
       segmentBytes: this.options.walSegmentBytes,
     };
+    const names = new WalDictionaryReader();
     const { wal, replay } = await Wal.open(
       path.join(this.dir, WAL_DIR),
       walOptions,
       this.checkpointLsn,
-      (lsn, payload) => this.applyBatch(decodeBatch(payload), lsn),
+      (lsn, payload) => this.applyBatch(decodeBatch(payload, names), lsn),
     );
     this.wal = wal;
     this.replayStats = replay;
@@ -203,7 +206,7 @@ export class Database extends EventEmitter {
     const wal = this.openWal();
     const batch = prepareBatch(this.catalog, this.resolvers, table, readings);
     if (batch.rows === 0) return { count: 0, lsn: wal.lastLsn };
-    const { lsn, durable } = this.append(wal, encodeBatch(batch));
+    const { lsn, durable } = this.append(wal, batch);
     this.applyBatch(batch, lsn);
     if (this.active.bytes >= this.flushThreshold() && !this.flushing) this.startFlush();
     await durable.catch((err) => {
@@ -212,10 +215,12 @@ export class Database extends EventEmitter {
     return { count: batch.rows, lsn };
   }
 
-  private append(wal: Wal, payload: Uint8Array): { lsn: number; durable: Promise<void> } {
+  private append(wal: Wal, batch: WriteBatch): { lsn: number; durable: Promise<void> } {
     try {
-      return wal.append(payload);
+      return wal.append(encodeBatch(batch, this.walDictionary));
     } catch (err) {
+      // The dictionary counted names of a record that was not written: start a new one.
+      this.walDictionary.reset();
       throw storageError(err, this.dir);
     }
   }
@@ -261,6 +266,8 @@ export class Database extends EventEmitter {
     if (!this.active.isEmpty) {
       this.frozen.push(this.active);
       this.active = new Head();
+      // Records after the checkpoint-to-be must not refer to names defined before it.
+      this.walDictionary.reset();
     }
     this.flushing = this.flushFrozen().finally(() => {
       this.flushing = null;

@@ -28,34 +28,132 @@ const PRESENCE_BITMAP = 2;
 
 /** Reused by every encode: a payload is copied into the WAL's frame before the next one. */
 const scratch = new ByteWriter(1 << 16);
+const RESET_DICTIONARY = 1;
+/** Entries a dictionary holds before it starts over, bounding memory under high cardinality. */
+const DICTIONARY_CAPACITY = 200_000;
 
-/** Encodes a batch. The result is a view valid until the next call (append copies it). */
-export function encodeBatch(batch: WriteBatch): Uint8Array {
+/**
+ * Names (table, field, tag keys and values) and series already spelled out in the log since the
+ * last reset: later records refer to them by number, so a series costs a byte or two per record
+ * instead of its tags. The engine resets it whenever it freezes the head for a flush, so the
+ * records replayed after a checkpoint never refer to a record before it; each payload that starts
+ * a new dictionary says so in its flags.
+ */
+export class WalDictionary {
+  private readonly names = new Map<string, number>();
+  private readonly series = new Map<string, number>();
+  private startOver = true;
+
+  /** Forget everything; the next payload starts a new dictionary. */
+  reset(): void {
+    this.names.clear();
+    this.series.clear();
+    this.startOver = true;
+  }
+
+  /** Called at the start of each payload: the flags byte to write. */
+  begin(): number {
+    if (this.names.size + this.series.size > DICTIONARY_CAPACITY) this.reset();
+    const flags = this.startOver ? RESET_DICTIONARY : 0;
+    this.startOver = false;
+    return flags;
+  }
+
+  writeName(out: ByteWriter, name: string): void {
+    const id = this.names.get(name);
+    if (id !== undefined) {
+      out.uvarint(id + 1);
+      return;
+    }
+    out.uvarint(0);
+    out.string(name);
+    this.names.set(name, this.names.size);
+  }
+
+  writeSeries(out: ByteWriter, table: string, series: BatchSeries): void {
+    const key = `${table}\u0002${series.key}`;
+    const id = this.series.get(key);
+    if (id !== undefined) {
+      out.uvarint(id + 1);
+      return;
+    }
+    out.uvarint(0);
+    const tagKeys = Object.keys(series.tags);
+    out.uvarint(tagKeys.length);
+    for (const k of tagKeys) {
+      this.writeName(out, k);
+      this.writeName(out, series.tags[k]!);
+    }
+    this.series.set(key, this.series.size);
+  }
+}
+
+/** The decoding side of WalDictionary, fed the payloads in LSN order. */
+export class WalDictionaryReader {
+  private names: string[] = [];
+  private series: Array<Readonly<Record<string, string>>> = [];
+
+  begin(flags: number): void {
+    if (flags & RESET_DICTIONARY) {
+      this.names = [];
+      this.series = [];
+    }
+  }
+
+  readName(input: ByteReader): string {
+    const ref = input.uvarint();
+    if (ref === 0) {
+      const name = input.string();
+      this.names.push(name);
+      return name;
+    }
+    const name = this.names[ref - 1];
+    if (name === undefined) throw new Error(`WAL payload refers to unknown name ${ref - 1}`);
+    return name;
+  }
+
+  readSeriesTags(input: ByteReader): Readonly<Record<string, string>> {
+    const ref = input.uvarint();
+    if (ref !== 0) {
+      const tags = this.series[ref - 1];
+      if (!tags) throw new Error(`WAL payload refers to unknown series ${ref - 1}`);
+      return tags;
+    }
+    const tags: Record<string, string> = {};
+    const nTags = input.uvarint();
+    for (let i = 0; i < nTags; i++) {
+      const k = this.readName(input);
+      tags[k] = this.readName(input);
+    }
+    this.series.push(tags);
+    return tags;
+  }
+}
+
+/**
+ * Encodes a batch, naming things through `dictionary`. The result is a view valid until the next
+ * call (the WAL copies it). If the payload is not appended after all, reset the dictionary.
+ */
+export function encodeBatch(batch: WriteBatch, dictionary: WalDictionary): Uint8Array {
   const out = scratch;
   out.reset();
   out.u8(PAYLOAD_VERSION);
-  out.string(batch.table);
+  out.u8(dictionary.begin());
+  dictionary.writeName(out, batch.table);
   const fieldNames = [...batch.fieldTypes.keys()];
   out.uvarint(fieldNames.length);
   for (const name of fieldNames) {
-    out.string(name);
+    dictionary.writeName(out, name);
     out.u8(TYPE_CODES.indexOf(batch.fieldTypes.get(name)!));
   }
   out.uvarint(batch.series.length);
-  for (const series of batch.series) encodeSeries(out, series, fieldNames);
-  return out.peek();
-}
-
-function encodeSeries(out: ByteWriter, series: BatchSeries, fieldNames: readonly string[]): void {
-  const tagKeys = Object.keys(series.tags);
-  out.uvarint(tagKeys.length);
-  for (const k of tagKeys) {
-    out.string(k);
-    out.string(series.tags[k]!);
+  for (const series of batch.series) {
+    dictionary.writeSeries(out, batch.table, series);
+    out.uvarint(series.count);
+    writeBlock(out, encodeTimestamps(series.times, series.count));
+    for (const name of fieldNames) encodeField(out, series.fields.get(name), series.count);
   }
-  out.uvarint(series.count);
-  writeBlock(out, encodeTimestamps(series.times, series.count));
-  for (const name of fieldNames) encodeField(out, series.fields.get(name), series.count);
+  return out.peek();
 }
 
 function writeBlock(out: ByteWriter, block: Uint8Array): void {
@@ -145,15 +243,16 @@ function unpackBits(bits: Uint8Array, count: number): Uint8Array {
 }
 
 /** Decodes a payload. Throws on malformed input (the WAL's CRC makes that a bug, not a torn write). */
-export function decodeBatch(payload: Uint8Array): WriteBatch {
+export function decodeBatch(payload: Uint8Array, dictionary: WalDictionaryReader): WriteBatch {
   const input = new ByteReader(payload);
   const version = input.u8();
   if (version !== PAYLOAD_VERSION) throw new Error(`unknown WAL payload version ${version}`);
-  const table = input.string();
+  dictionary.begin(input.u8());
+  const table = dictionary.readName(input);
   const fieldTypes = new Map<string, ColumnType>();
   const nFields = input.uvarint();
   for (let i = 0; i < nFields; i++) {
-    const name = input.string();
+    const name = dictionary.readName(input);
     const type = TYPE_CODES[input.u8()];
     if (!type) throw new Error('unknown field type code in WAL payload');
     fieldTypes.set(name, type);
@@ -163,21 +262,20 @@ export function decodeBatch(payload: Uint8Array): WriteBatch {
   let rows = 0;
   const nSeries = input.uvarint();
   for (let s = 0; s < nSeries; s++) {
-    const one = decodeSeries(input, fieldTypes);
-    for (const k of Object.keys(one.tags)) tagKeys.add(k);
+    const tags = dictionary.readSeriesTags(input);
+    const one = decodeSeriesRows(input, tags, fieldTypes);
+    for (const k of Object.keys(tags)) tagKeys.add(k);
     rows += one.count;
     series.push(one);
   }
   return { table, tagKeys: [...tagKeys], fieldTypes, series, rows };
 }
 
-function decodeSeries(input: ByteReader, fieldTypes: ReadonlyMap<string, ColumnType>): BatchSeries {
-  const tags: Record<string, string> = {};
-  const nTags = input.uvarint();
-  for (let i = 0; i < nTags; i++) {
-    const k = input.string();
-    tags[k] = input.string();
-  }
+function decodeSeriesRows(
+  input: ByteReader,
+  tags: Readonly<Record<string, string>>,
+  fieldTypes: ReadonlyMap<string, ColumnType>,
+): BatchSeries {
   const count = input.uvarint();
   const times = new Float64Array(count);
   decodeTimestamps(readBlock(input), count, times);
