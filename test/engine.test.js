@@ -207,6 +207,45 @@ describe('engine: lock and lifecycle', () => {
     await again.close();
   });
 
+  it('refuses a directory held by another live process, naming it', async () => {
+    const dir = tempDir();
+    const { spawn } = require('node:child_process');
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(require.resolve('../dist/engine'))}).open(process.argv[1]).then(() => console.log('open'))`,
+        dir,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise((resolve) => holder.stdout.once('data', resolve));
+      await assert.rejects(open(dir), (err) => {
+        assert.ok(err instanceof LockedError);
+        assert.match(err.message, new RegExp(`already open by process ${holder.pid}`));
+        return true;
+      });
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    const db = await open(dir); // the killed holder's lock is stale now
+    await db.close();
+  });
+
+  it('flushes the head once its oldest row is older than maxHeadAge', async () => {
+    const db = await open(tempDir(), { maxHeadAge: 200 });
+    await db.write('t', sensorReadings(10));
+    assert.equal(db.stats().headRows, 10);
+    const deadline = Date.now() + 10000;
+    while (db.stats().headRows > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(db.stats().headRows, 0);
+    assert.equal(db.stats().tables.t.segments, 1);
+    assert.equal((await db.read('t')).length, 10);
+    await db.close();
+  });
+
   it('takes over a stale lock of a dead process', async () => {
     const dir = tempDir();
     const db = await open(dir);
