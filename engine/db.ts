@@ -6,7 +6,16 @@ import { Head } from './head/head';
 import { applySchema, prepareBatch, type Reading, type SeriesResolver, type WriteBatch } from './ingest';
 import { DirectoryLock } from './lock';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options';
-import { type ReadOptions, type ScanSnapshot, scanTable, toPlainRows } from './read';
+import {
+  newScanCounters,
+  type ReadOptions,
+  type ScanCounters,
+  type ScanSnapshot,
+  type SeriesParts,
+  scanParts,
+  scanTable,
+  toPlainRows,
+} from './read';
 import { Catalog } from './schema';
 import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
 import { flushHead } from './storage/flush';
@@ -239,17 +248,43 @@ export class Database extends EventEmitter {
   }
 
   /** Each matching series' rows (columnar), by series key then time. */
-  async *scan(table: string, options: ReadOptions = {}): AsyncGenerator<SeriesRows> {
-    this.openWal();
-    const snapshot: ScanSnapshot = {
-      segments: this.segments.acquire(table, options.from, options.to),
-      heads: [...this.frozen, this.active],
-    };
+  async *scan(
+    table: string,
+    options: ReadOptions = {},
+    counters = newScanCounters(),
+  ): AsyncGenerator<SeriesRows> {
+    const snapshot = this.snapshot(table, options, counters);
     try {
-      yield* scanTable(table, snapshot, options);
+      yield* scanTable(table, snapshot, options, counters);
     } finally {
       await releaseAll(snapshot.segments);
     }
+  }
+
+  /**
+   * Each matching series as time-disjoint parts whose chunk statistics can answer aggregates
+   * without decoding (see ScanPart). Parts can be loaded until the iteration ends.
+   */
+  async *scanParts(
+    table: string,
+    options: ReadOptions = {},
+    counters = newScanCounters(),
+  ): AsyncGenerator<SeriesParts> {
+    const snapshot = this.snapshot(table, options, counters);
+    try {
+      yield* scanParts(table, snapshot, options, counters);
+    } finally {
+      await releaseAll(snapshot.segments);
+    }
+  }
+
+  private snapshot(table: string, options: ReadOptions, counters: ScanCounters): ScanSnapshot {
+    this.openWal();
+    const segments = this.segments.acquire(table, options.from, options.to);
+    const kept = new Set(segments.map((h) => h.meta.partitionStart));
+    counters.partitions += kept.size;
+    counters.partitionsSkipped += this.segments.partitionsOf(table).size - kept.size;
+    return { segments, heads: [...this.frozen, this.active] };
   }
 
   /** Writes every unflushed row to segments and checkpoints the WAL. */

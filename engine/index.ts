@@ -17,7 +17,8 @@ export {
 } from './errors';
 export type { Reading } from './ingest';
 export type { EngineOptions, TableOptions } from './options';
-export type { ReadOptions } from './read';
+export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read';
+export { newScanCounters } from './read';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';
 export { parseDuration } from './util/duration';
 

@@ -5,7 +5,7 @@
 import type { Head } from './head/head';
 import { sortAndDedupe } from './head/series-buffer';
 import type { SegmentHandle } from './storage/segment-set';
-import type { FieldColumn, SeriesRows } from './types';
+import type { FieldColumn, FieldStats, SeriesRows } from './types';
 import { TimeSlicer } from './util/fsutil';
 
 /** What to read. Times are milliseconds since the epoch, both ends inclusive. */
@@ -56,29 +56,175 @@ export async function* scanTable(
   table: string,
   snap: ScanSnapshot,
   options: ReadOptions,
+  counters: ScanCounters = newScanCounters(),
 ): AsyncGenerator<SeriesRows> {
+  const slicer = new TimeSlicer();
+  for await (const series of scanParts(table, snap, options, counters)) {
+    const loaded: SeriesRows[] = [];
+    for (const part of series.parts) {
+      loaded.push(await part.load());
+      await slicer.maybeYield();
+    }
+    const rows = loaded.length === 1 ? loaded[0]! : concatRows(series.tags, loaded);
+    if (rows.count > 0) yield rows;
+  }
+}
+
+/** Counters of what a scan touched and what it could skip, for query stats and EXPLAIN. */
+export interface ScanCounters {
+  partitions: number;
+  partitionsSkipped: number;
+  series: number;
+  chunks: number;
+  chunksSkipped: number;
+  /** rows in the chunks and head rows that were loaded (decoded) */
+  rowsLoaded: number;
+}
+
+export function newScanCounters(): ScanCounters {
+  return { partitions: 0, partitionsSkipped: 0, series: 0, chunks: 0, chunksSkipped: 0, rowsLoaded: 0 };
+}
+
+/**
+ * A stretch of one series' rows, disjoint in time from the other parts of that series. Where
+ * sources overlap (a rewrite, late data), they are merged into one part, so what a part holds is
+ * already last-write-wins.
+ */
+export interface ScanPart {
+  readonly minTime: number;
+  readonly maxTime: number;
+  /** rows stored; exact when `stats` is given */
+  readonly rows: number;
+  /**
+   * Per-field statistics, given only when the part is one segment chunk overlapping nothing else
+   * and lying wholly inside the scan's time range: then count/min/max/sum answer aggregates
+   * without decoding.
+   */
+  readonly stats: ReadonlyMap<string, FieldStats> | null;
+  /** The rows, clipped to the scan's time range (decodes chunks; counts them). */
+  load(fields?: readonly string[]): Promise<SeriesRows>;
+}
+
+export interface SeriesParts {
+  readonly key: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** sorted by time */
+  readonly parts: readonly ScanPart[];
+}
+
+interface Source {
+  minTime: number;
+  maxTime: number;
+  rows: number;
+  stats: ReadonlyMap<string, FieldStats> | null;
+  load(fields?: readonly string[]): Promise<SeriesRows>;
+}
+
+/** The sources of one series, in priority order (older LSNs first), overlapping [from, to]. */
+function seriesSources(
+  table: string,
+  key: string,
+  tags: Readonly<Record<string, string>>,
+  snap: ScanSnapshot,
+  from: number,
+  to: number,
+  counters: ScanCounters,
+): Source[] {
+  const sources: Source[] = [];
+  for (const handle of snap.segments) {
+    const entry = handle.seriesByKey.get(key);
+    if (!entry || entry.maxTime < from || entry.minTime > to) continue;
+    for (const chunk of entry.chunks) {
+      if (chunk.maxTime < from || chunk.minTime > to) {
+        counters.chunksSkipped++;
+        continue;
+      }
+      sources.push({
+        minTime: chunk.minTime,
+        maxTime: chunk.maxTime,
+        rows: chunk.rows,
+        stats: chunk.stats,
+        load: async (fields) => {
+          counters.chunks++;
+          counters.rowsLoaded += chunk.rows;
+          const decoded = await handle.reader.readChunk(chunk, fields);
+          return { tags, count: decoded.count, times: decoded.times, fields: decoded.fields };
+        },
+      });
+    }
+  }
+  for (const head of snap.heads) {
+    const buffer = head.tables.get(table)?.get(key);
+    if (!buffer || buffer.count === 0 || buffer.maxTime < from || buffer.minTime > to) continue;
+    sources.push({
+      minTime: buffer.minTime,
+      maxTime: buffer.maxTime,
+      rows: buffer.count,
+      stats: null,
+      load: async () => {
+        const rows = buffer.rows();
+        counters.rowsLoaded += rows.count;
+        return rows;
+      },
+    });
+  }
+  return sources;
+}
+
+/** Groups sources whose time ranges overlap; each group becomes one part. */
+function toParts(
+  tags: Readonly<Record<string, string>>,
+  sources: Source[],
+  from: number,
+  to: number,
+): ScanPart[] {
+  const order = sources
+    .map((source, priority) => ({ source, priority }))
+    .sort((a, b) => a.source.minTime - b.source.minTime);
+  const groups: Array<typeof order> = [];
+  let end = Number.NEGATIVE_INFINITY;
+  for (const item of order) {
+    if (groups.length > 0 && item.source.minTime <= end) groups[groups.length - 1]!.push(item);
+    else groups.push([item]);
+    end = Math.max(end, item.source.maxTime);
+  }
+  return groups.map((group) => {
+    const members = group.sort((a, b) => a.priority - b.priority).map((g) => g.source);
+    const single = members.length === 1 ? members[0]! : null;
+    const inside = (s: Source) => s.minTime >= from && s.maxTime <= to;
+    return {
+      minTime: Math.min(...members.map((m) => m.minTime)),
+      maxTime: Math.max(...members.map((m) => m.maxTime)),
+      rows: members.reduce((n, m) => n + m.rows, 0),
+      stats: single?.stats && inside(single) ? single.stats : null,
+      load: async (fields?: readonly string[]) => {
+        const loaded: SeriesRows[] = [];
+        for (const member of members) loaded.push(await member.load(fields));
+        return clip(mergeParts(tags, loaded), from, to);
+      },
+    };
+  });
+}
+
+/**
+ * Each matching series as time-disjoint parts, series in key order: the query layer's view of
+ * storage. Chunks outside [from, to] are skipped without reading; a part's stats can answer
+ * aggregates without decoding. Segments stay retained until the caller releases the snapshot.
+ */
+export async function* scanParts(
+  table: string,
+  snap: ScanSnapshot,
+  options: ReadOptions,
+  counters: ScanCounters,
+): AsyncGenerator<SeriesParts> {
   const from = options.from ?? Number.NEGATIVE_INFINITY;
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const slicer = new TimeSlicer();
   for (const [key, tags] of matchingSeries(table, snap, options.tags)) {
-    const parts: SeriesRows[] = [];
-    for (let s = 0; s < snap.segments.length; s++) {
-      const entry = snap.segments[s]!.seriesByKey.get(key);
-      if (!entry || entry.maxTime < from || entry.minTime > to) continue;
-      for (const chunk of entry.chunks) {
-        if (chunk.maxTime < from || chunk.minTime > to) continue;
-        const decoded = await snap.segments[s]!.reader.readChunk(chunk);
-        parts.push({ tags, count: decoded.count, times: decoded.times, fields: decoded.fields });
-        await slicer.maybeYield();
-      }
-    }
-    for (const head of snap.heads) {
-      const buffer = head.tables.get(table)?.get(key);
-      if (buffer && buffer.count > 0 && buffer.maxTime >= from && buffer.minTime <= to)
-        parts.push(buffer.rows());
-    }
-    const merged = clip(mergeParts(tags, parts), from, to);
-    if (merged.count > 0) yield merged;
+    const sources = seriesSources(table, key, tags, snap, from, to, counters);
+    if (sources.length === 0) continue;
+    counters.series++;
+    yield { key, tags, parts: toParts(tags, sources, from, to) };
     await slicer.maybeYield();
   }
 }
