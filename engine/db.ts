@@ -25,6 +25,9 @@ import { releaseAll, SegmentHandle, type SegmentSet } from './storage/segment-se
 import type { ColumnType, SeriesRows } from './types';
 import { mkdirDurable, TimeSlicer, writeFileAtomic } from './util/fsutil';
 
+/** Writes wait for compaction once a partition has this many times `compactionTrigger` segments. */
+const COMPACTION_STALL_FACTOR = 4;
+
 /** Rows turned into objects between checks of the time slice. */
 const PLAIN_ROWS_PER_SLICE = 4096;
 
@@ -187,6 +190,15 @@ export class Database extends EventEmitter {
     else if (!this.flushing) this.scheduleCompaction();
   }
 
+  /** The most segments any partition has: what compaction has yet to merge. */
+  private compactionDebt(): number {
+    let most = 0;
+    for (const table of this.segments.tableNames()) {
+      for (const list of this.segments.partitionsOf(table).values()) most = Math.max(most, list.length);
+    }
+    return most;
+  }
+
   private headBytes(): number {
     let bytes = this.active.bytes;
     for (const head of this.frozen) bytes += head.bytes;
@@ -209,9 +221,17 @@ export class Database extends EventEmitter {
    */
   async write(table: string, readings: readonly Reading[]): Promise<WriteResult> {
     this.openWal();
-    // Back-pressure: writes that outrun the flush wait for it rather than grow memory.
-    while (this.flushing && this.headBytes() >= this.options.memoryLimitBytes)
+    // Back-pressure: writes that outrun the flush wait for it rather than grow memory, and writes
+    // that outrun compaction wait for it rather than pile up segments (each costs memory and reads).
+    while (this.flushing && this.headBytes() >= this.options.memoryLimitBytes) {
       await this.flushing.catch(() => undefined);
+    }
+    while (
+      this.compacting &&
+      this.compactionDebt() >= COMPACTION_STALL_FACTOR * this.options.compactionTrigger
+    ) {
+      await this.compacting.catch(() => undefined);
+    }
     const wal = this.openWal();
     const batch = prepareBatch(this.catalog, this.resolvers, table, readings);
     if (batch.rows === 0) return { count: 0, lsn: wal.lastLsn };

@@ -22,7 +22,7 @@ export interface EngineOptions {
   batchIntervalMs?: number;
   /**
    * Memory budget in MiB for unflushed rows (the head). The head is flushed to segments when it
-   * reaches half of this, so a flush and new writes fit together. Default 64.
+   * reaches half of this, so a flush and new writes fit together. Default 32.
    */
   memoryLimitMB?: number;
   /**
@@ -108,7 +108,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   return {
     durability,
     batchIntervalMs: positiveNumber(options.batchIntervalMs, 'batchIntervalMs', 100),
-    memoryLimitBytes: positiveNumber(options.memoryLimitMB, 'memoryLimitMB', 64) * MIB,
+    memoryLimitBytes: positiveNumber(options.memoryLimitMB, 'memoryLimitMB', 32) * MIB,
     maxHeadAgeMs:
       options.maxHeadAge === undefined ? 600_000 : parseDuration(options.maxHeadAge, 'Option maxHeadAge'),
     partitionDurationMs,
