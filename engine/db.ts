@@ -31,7 +31,15 @@ const COMPACTION_STALL_FACTOR = 4;
 /** Rows turned into objects between checks of the time slice. */
 const PLAIN_ROWS_PER_SLICE = 4096;
 
-import { decodeBatch, encodeBatch, WalDictionary, WalDictionaryReader } from './wal/batch';
+import { type DeleteSpec, hideDeleted, Tombstones } from './storage/tombstones';
+import {
+  decodeRecord,
+  encodeBatch,
+  encodeDelete,
+  WalDictionary,
+  WalDictionaryReader,
+  type WalEntry,
+} from './wal/batch';
 import { Wal, type WalReplayStats } from './wal/wal';
 
 export interface WriteResult {
@@ -98,6 +106,8 @@ export class Database extends EventEmitter {
   private readonly walDictionary = new WalDictionary();
   /** per table: tags objects to series, kept across writes */
   private readonly resolvers = new Map<string, SeriesResolver>();
+  private tombstonesChanged = false;
+  private tombstoneSave: Promise<void> = Promise.resolve();
   /** segment files found corrupt at open, renamed *.corrupt and left out */
   private quarantined: string[] = [];
 
@@ -108,6 +118,7 @@ export class Database extends EventEmitter {
     private readonly catalog: Catalog,
     private readonly segments: SegmentSet,
     private checkpointLsn: number,
+    private readonly tombstones: Tombstones,
     private wal: Wal | null = null,
   ) {
     super();
@@ -123,10 +134,13 @@ export class Database extends EventEmitter {
       const checkpointLsn = await readCheckpoint(root);
       const catalog = new Catalog(resolved.partitionDurationMs, resolved.tablePartitionMs);
       const { set: segments, quarantined } = await loadSegments(root, checkpointLsn);
-      const db = new Database(root, resolved, lock, catalog, segments, checkpointLsn);
+      const tombstones = await Tombstones.load(root);
+      const db = new Database(root, resolved, lock, catalog, segments, checkpointLsn, tombstones);
       db.quarantined = quarantined;
+      await db.dropHiddenSegments();
       for (const handle of segments.all()) db.learnSegment(handle);
       await db.replayWal();
+      if (db.tombstonesChanged) await db.saveTombstones();
       db.startTimer();
       return db;
     } catch (err) {
@@ -164,11 +178,21 @@ export class Database extends EventEmitter {
       path.join(this.dir, WAL_DIR),
       walOptions,
       this.checkpointLsn,
-      (lsn, payload) => this.applyBatch(decodeBatch(payload, names), lsn),
+      (lsn, payload) => this.replayRecord(decodeRecord(payload, names), lsn),
     );
     this.wal = wal;
     this.replayStats = replay;
     if (this.active.bytes >= this.flushThreshold()) this.startFlush();
+  }
+
+  private replayRecord(entry: WalEntry, lsn: number): void {
+    if (entry.kind === 'write') {
+      this.applyBatch(entry.batch, lsn);
+      return;
+    }
+    this.freezeActive();
+    if (this.tombstones.add({ ...entry.spec, lsn })) this.tombstonesChanged = true;
+    if (entry.spec.dropTable) this.forgetTable(entry.spec.table);
   }
 
   private applyBatch(batch: WriteBatch, lsn: number): void {
@@ -235,7 +259,7 @@ export class Database extends EventEmitter {
     const wal = this.openWal();
     const batch = prepareBatch(this.catalog, this.resolvers, table, readings);
     if (batch.rows === 0) return { count: 0, lsn: wal.lastLsn };
-    const { lsn, durable } = this.append(wal, batch);
+    const { lsn, durable } = this.append(wal, { kind: 'write', batch });
     this.applyBatch(batch, lsn);
     if (this.active.bytes >= this.flushThreshold() && !this.flushing) this.startFlush();
     await durable.catch((err) => {
@@ -244,9 +268,13 @@ export class Database extends EventEmitter {
     return { count: batch.rows, lsn };
   }
 
-  private append(wal: Wal, batch: WriteBatch): { lsn: number; durable: Promise<void> } {
+  private append(wal: Wal, entry: WalEntry): { lsn: number; durable: Promise<void> } {
     try {
-      return wal.append(encodeBatch(batch, this.walDictionary));
+      const payload =
+        entry.kind === 'write'
+          ? encodeBatch(entry.batch, this.walDictionary)
+          : encodeDelete(entry.spec, this.walDictionary);
+      return wal.append(payload);
     } catch (err) {
       // The dictionary counted names of a record that was not written: start a new one.
       this.walDictionary.reset();
@@ -304,7 +332,7 @@ export class Database extends EventEmitter {
     const kept = new Set(segments.map((h) => h.meta.partitionStart));
     counters.partitions += kept.size;
     counters.partitionsSkipped += this.segments.partitionsOf(table).size - kept.size;
-    return { segments, heads: [...this.frozen, this.active] };
+    return { segments, heads: [...this.frozen, this.active], tombstones: this.tombstones };
   }
 
   /** Writes every unflushed row to segments and checkpoints the WAL. */
@@ -316,14 +344,18 @@ export class Database extends EventEmitter {
     await this.flushing;
   }
 
+  /** Moves the active head to the frozen list (to be flushed); new writes go to a new head. */
+  private freezeActive(): void {
+    if (this.active.isEmpty) return;
+    this.frozen.push(this.active);
+    this.active = new Head();
+    // Records after the checkpoint-to-be must not refer to names defined before it.
+    this.walDictionary.reset();
+  }
+
   private startFlush(): void {
+    this.freezeActive();
     if (this.flushing) return;
-    if (!this.active.isEmpty) {
-      this.frozen.push(this.active);
-      this.active = new Head();
-      // Records after the checkpoint-to-be must not refer to names defined before it.
-      this.walDictionary.reset();
-    }
     this.flushing = this.flushFrozen().finally(() => {
       this.flushing = null;
     });
@@ -343,6 +375,17 @@ export class Database extends EventEmitter {
         minLsn: this.checkpointLsn + 1,
         maxLsn: head.maxLsn,
         chunkRows: this.options.chunkRows,
+        hide: (table: string, rows: SeriesRows) =>
+          hideDeleted(
+            rows,
+            this.tombstones.applying(
+              table,
+              rows.tags,
+              head.maxLsn,
+              Number.NEGATIVE_INFINITY,
+              Number.POSITIVE_INFINITY,
+            ),
+          ),
       };
       const readers = await flushHead(head, target);
       for (const reader of readers) {
@@ -354,6 +397,7 @@ export class Database extends EventEmitter {
       this.frozen.shift();
       await wal.removeUpTo(this.checkpointLsn);
     }
+    await this.retireTombstones();
     this.scheduleCompaction();
   }
 
@@ -412,13 +456,120 @@ export class Database extends EventEmitter {
   private async compactPartition(inputs: readonly SegmentHandle[]): Promise<void> {
     for (const handle of inputs) handle.retain();
     try {
-      const reader = await compactSegments(this.dir, inputs, this.options.chunkRows, () => this.closing);
+      const hide = (handle: SegmentHandle, rows: SeriesRows) =>
+        hideDeleted(
+          rows,
+          this.tombstones.applying(
+            handle.meta.table,
+            rows.tags,
+            handle.meta.maxLsn,
+            Number.NEGATIVE_INFINITY,
+            Number.POSITIVE_INFINITY,
+          ),
+        );
+      const reader = await compactSegments(
+        this.dir,
+        inputs,
+        this.options.chunkRows,
+        () => this.closing,
+        hide,
+      );
       this.segments.remove(inputs);
       this.segments.add(new SegmentHandle(reader));
       for (const handle of inputs) await handle.retire();
     } finally {
       await releaseAll(inputs);
     }
+    await this.retireTombstones();
+  }
+
+  /**
+   * Deletes the rows of `table` with from <= time <= to (both optional) in the series whose tags
+   * equal `tags` (optional: all series). Rows written after the delete are kept. Partitions the
+   * delete covers whole are removed at once; other rows are hidden, then removed by compaction.
+   * Resolves once the delete is durable. An unknown table is left alone.
+   */
+  async deleteRows(table: string, options: ReadOptions = {}): Promise<{ lsn: number }> {
+    return this.recordDelete({
+      table,
+      from: options.from ?? Number.NEGATIVE_INFINITY,
+      to: options.to ?? Number.POSITIVE_INFINITY,
+      tags: options.tags ?? null,
+      dropTable: false,
+    });
+  }
+
+  /** Removes a table: its rows, files and schema. Writing to it later creates it anew. */
+  async dropTable(table: string): Promise<{ lsn: number }> {
+    return this.recordDelete({
+      table,
+      from: Number.NEGATIVE_INFINITY,
+      to: Number.POSITIVE_INFINITY,
+      tags: null,
+      dropTable: true,
+    });
+  }
+
+  private async recordDelete(spec: DeleteSpec): Promise<{ lsn: number }> {
+    const wal = this.openWal();
+    // Rows in the head so far were written before the delete: freeze them, so that the
+    // tombstone's LSN separates every source into before and after.
+    this.freezeActive();
+    const { lsn, durable } = this.append(wal, { kind: 'delete', spec });
+    this.tombstones.add({ ...spec, lsn });
+    if (spec.dropTable) this.forgetTable(spec.table);
+    await durable.catch((err) => {
+      throw storageError(err, this.dir);
+    });
+    await this.saveTombstones();
+    await this.dropHiddenSegments();
+    return { lsn };
+  }
+
+  private forgetTable(table: string): void {
+    this.catalog.tables.delete(table);
+    this.resolvers.delete(table);
+    this.seriesKeys.delete(table);
+  }
+
+  /** Saves the tombstone list; saves are chained so two never write the file at once. */
+  private saveTombstones(): Promise<void> {
+    this.tombstonesChanged = false;
+    const next = this.tombstoneSave.then(() => this.tombstones.save(this.dir));
+    this.tombstoneSave = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Removes segments a tombstone hides whole (a table dropped, a time range deleted). */
+  private async dropHiddenSegments(): Promise<void> {
+    const hidden: SegmentHandle[] = [];
+    for (const handle of this.segments.all()) {
+      const { table, maxLsn, minTime, maxTime } = handle.meta;
+      const covering = this.tombstones
+        .applying(table, {}, maxLsn, minTime, maxTime)
+        .filter((t) => t.tags === null && t.from <= minTime && t.to >= maxTime);
+      if (covering.length > 0) hidden.push(handle);
+    }
+    if (hidden.length === 0) return;
+    this.segments.remove(hidden);
+    for (const handle of hidden) await handle.retire();
+  }
+
+  /**
+   * Drops tombstones that hide nothing any more: their WAL record is checkpointed (no replay can
+   * bring back the rows they hide), and no segment written before them overlaps their range.
+   */
+  private async retireTombstones(): Promise<void> {
+    const changed = this.tombstones.retain((t) => {
+      if (t.lsn > this.checkpointLsn) return true;
+      for (const list of this.segments.partitionsOf(t.table).values()) {
+        for (const h of list) {
+          if (h.meta.maxLsn < t.lsn && h.meta.minTime <= t.to && h.meta.maxTime >= t.from) return true;
+        }
+      }
+      return false;
+    });
+    if (changed || this.tombstonesChanged) await this.saveTombstones();
   }
 
   /** Names of the tables, sorted. */

@@ -5,6 +5,7 @@
 import type { Head } from './head/head';
 import { sortAndDedupe } from './head/series-buffer';
 import type { SegmentHandle } from './storage/segment-set';
+import { coversRange, hideDeleted, type Tombstones } from './storage/tombstones';
 import type { FieldColumn, FieldStats, SeriesRows } from './types';
 import { TimeSlicer } from './util/fsutil';
 
@@ -20,6 +21,7 @@ export interface ReadOptions {
 export interface ScanSnapshot {
   readonly segments: readonly SegmentHandle[];
   readonly heads: readonly Head[];
+  readonly tombstones: Tombstones;
 }
 
 function tagsMatch(tags: Readonly<Record<string, string>>, want: ReadOptions['tags']): boolean {
@@ -135,7 +137,8 @@ function seriesSources(
     const entry = handle.seriesByKey.get(key);
     if (!entry || entry.maxTime < from || entry.minTime > to) continue;
     for (const chunk of entry.chunks) {
-      if (chunk.maxTime < from || chunk.minTime > to) {
+      const hiding = snap.tombstones.applying(table, tags, handle.meta.maxLsn, chunk.minTime, chunk.maxTime);
+      if (chunk.maxTime < from || chunk.minTime > to || coversRange(hiding, chunk.minTime, chunk.maxTime)) {
         counters.chunksSkipped++;
         continue;
       }
@@ -143,12 +146,15 @@ function seriesSources(
         minTime: chunk.minTime,
         maxTime: chunk.maxTime,
         rows: chunk.rows,
-        stats: chunk.stats,
+        stats: hiding.length === 0 ? chunk.stats : null,
         load: async (fields) => {
           counters.chunks++;
           counters.rowsLoaded += chunk.rows;
           const decoded = await handle.reader.readChunk(chunk, fields);
-          return { tags, count: decoded.count, times: decoded.times, fields: decoded.fields };
+          return hideDeleted(
+            { tags, count: decoded.count, times: decoded.times, fields: decoded.fields },
+            hiding,
+          );
         },
       });
     }
@@ -156,13 +162,15 @@ function seriesSources(
   for (const head of snap.heads) {
     const buffer = head.tables.get(table)?.get(key);
     if (!buffer || buffer.count === 0 || buffer.maxTime < from || buffer.minTime > to) continue;
+    const hiding = snap.tombstones.applying(table, tags, head.maxLsn, buffer.minTime, buffer.maxTime);
+    if (coversRange(hiding, buffer.minTime, buffer.maxTime)) continue;
     sources.push({
       minTime: buffer.minTime,
       maxTime: buffer.maxTime,
       rows: buffer.count,
       stats: null,
       load: async () => {
-        const rows = buffer.rows();
+        const rows = hideDeleted(buffer.rows(), hiding);
         counters.rowsLoaded += rows.count;
         return rows;
       },

@@ -1,6 +1,7 @@
 // Model-based test: random sequences of write / flush / compact / reopen / read against a
 // deliberately simple in-memory model (a map from (series, time) to the last written row).
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const fc = require('fast-check');
 const { open } = require('../dist/engine');
 const { tempDir } = require('./helpers');
@@ -17,6 +18,12 @@ class Model {
       const row = { time: r.time, sensor: r.tags.sensor };
       for (const [k, v] of Object.entries(r.fields)) if (v !== undefined) row[k] = v;
       this.rows.set(`${r.tags.sensor}|${r.time}`, row);
+    }
+  }
+  delete(from = -Infinity, to = Infinity, sensor) {
+    for (const [key, row] of this.rows) {
+      if (row.time >= from && row.time <= to && (sensor === undefined || row.sensor === sensor))
+        this.rows.delete(key);
     }
   }
   read(from = -Infinity, to = Infinity, sensor) {
@@ -74,6 +81,32 @@ class WriteCommand {
   }
 }
 
+class DeleteCommand {
+  constructor(range, sensor, drop) {
+    this.range = range;
+    this.sensor = sensor;
+    this.drop = drop;
+  }
+  check() {
+    return true;
+  }
+  async run(model, real) {
+    if (this.drop) {
+      await real.db.dropTable('m');
+      model.delete();
+      return;
+    }
+    const options = {};
+    if (this.range) [options.from, options.to] = this.range;
+    if (this.sensor) options.tags = { sensor: this.sensor };
+    await real.db.deleteRows('m', options);
+    model.delete(options.from, options.to, this.sensor);
+  }
+  toString() {
+    return this.drop ? 'dropTable' : `delete(${JSON.stringify(this.range)}, ${this.sensor})`;
+  }
+}
+
 class FlushCommand {
   check() {
     return true;
@@ -111,6 +144,26 @@ class ReopenCommand {
   }
 }
 
+/**
+ * A crash: the directory is copied as it is on disk while the engine runs (no close, no flush),
+ * and the copy is opened, so recovery replays the WAL, deletes included.
+ */
+class CrashCommand {
+  check() {
+    return true;
+  }
+  async run(_model, real) {
+    const copy = tempDir('helios-model-crash-');
+    fs.cpSync(real.dir, copy, { recursive: true });
+    await real.db.close();
+    real.dir = copy;
+    await real.open();
+  }
+  toString() {
+    return 'crash';
+  }
+}
+
 class ReadCommand {
   constructor(range, sensor) {
     this.range = range;
@@ -132,11 +185,28 @@ class ReadCommand {
   }
 }
 
+const rangeArb = fc
+  .tuple(fc.integer({ min: 0, max: 48 }), fc.integer({ min: 0, max: 48 }))
+  .map(([a, b]) => [T0 + Math.min(a, b) * HOUR, T0 + Math.max(a, b) * HOUR]);
+
+const writeArb = fc.array(readingArb, { minLength: 1, maxLength: 40 }).map((r) => new WriteCommand(r));
+
+// Writes and deletes weigh more, so sequences reach states worth checking.
 const commands = [
-  fc.array(readingArb, { minLength: 1, maxLength: 40 }).map((r) => new WriteCommand(r)),
+  writeArb,
+  writeArb,
+  writeArb,
+  fc
+    .tuple(
+      fc.option(rangeArb, { nil: undefined }),
+      fc.option(fc.constantFrom('a', 'b'), { nil: undefined }),
+      fc.integer({ min: 0, max: 9 }).map((x) => x === 0),
+    )
+    .map(([range, sensor, drop]) => new DeleteCommand(range, sensor, drop)),
   fc.constant(new FlushCommand()),
   fc.constant(new CompactCommand()),
   fc.constant(new ReopenCommand()),
+  fc.constant(new CrashCommand()),
   fc
     .tuple(
       fc.option(
@@ -155,7 +225,7 @@ describe('model: the engine behaves like a map from (series, time) to the last r
 
   it('agrees with the model over random command sequences', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: 'medium' }), async (cmds) => {
         const real = new Real(tempDir('helios-model-'));
         await real.open();
         const model = new Model();

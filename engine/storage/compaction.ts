@@ -28,9 +28,13 @@ function unionSchema(inputs: readonly SegmentHandle[]): { tagKeys: string[]; fie
   return { tagKeys: [...tagKeys], fields: [...fields.values()] };
 }
 
+/** Drops rows of one input that deletes made after it hide. */
+export type HideDeleted = (input: SegmentHandle, rows: SeriesRows) => SeriesRows;
+
 async function* mergedSeries(
   inputs: readonly SegmentHandle[],
   shouldStop: () => boolean,
+  hide: HideDeleted,
 ): AsyncGenerator<SeriesRows> {
   const keys = new Map<string, Readonly<Record<string, string>>>();
   for (const handle of inputs) for (const [key, entry] of handle.seriesByKey) keys.set(key, entry.tags);
@@ -43,11 +47,14 @@ async function* mergedSeries(
       if (!entry) continue;
       for (const chunk of entry.chunks) {
         const decoded = await handle.reader.readChunk(chunk);
-        parts.push({ tags, count: decoded.count, times: decoded.times, fields: decoded.fields });
+        parts.push(
+          hide(handle, { tags, count: decoded.count, times: decoded.times, fields: decoded.fields }),
+        );
       }
     }
     if (shouldStop()) throw new CompactionAborted();
-    yield mergeParts(tags, parts);
+    const merged = mergeParts(tags, parts);
+    if (merged.count > 0) yield merged;
     await slicer.maybeYield();
   }
 }
@@ -98,6 +105,7 @@ export async function compactSegments(
   inputs: readonly SegmentHandle[],
   chunkRows: number,
   shouldStop: () => boolean,
+  hide: HideDeleted,
 ): Promise<SegmentReader> {
   const first = inputs[0]!.meta;
   const minLsn = Math.min(...inputs.map((h) => h.meta.minLsn));
@@ -114,6 +122,6 @@ export async function compactSegments(
     level,
   };
   const { tagKeys, fields } = unionSchema(inputs);
-  await writeSegment(file, meta, tagKeys, fields, mergedSeries(inputs, shouldStop), { chunkRows });
+  await writeSegment(file, meta, tagKeys, fields, mergedSeries(inputs, shouldStop, hide), { chunkRows });
   return SegmentReader.open(file);
 }

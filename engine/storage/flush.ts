@@ -18,6 +18,8 @@ export interface FlushTarget {
   readonly minLsn: number;
   readonly maxLsn: number;
   readonly chunkRows: number;
+  /** drops rows that deletes made after them hide (returns `rows` itself when none) */
+  readonly hide: (table: string, rows: SeriesRows) => SeriesRows;
 }
 
 /** Splits a series' sorted rows at partition boundaries. */
@@ -42,10 +44,12 @@ export async function flushHead(head: Head, target: FlushTarget): Promise<Segmen
   const slicer = new TimeSlicer();
   try {
     for (const [table, seriesMap] of head.tables) {
-      const schema = target.catalog.get(table)!;
+      const schema = target.catalog.get(table);
+      if (!schema) continue; // dropped since: its rows are hidden by the drop's tombstone
       const partitions = new Map<number, SeriesRows[]>();
       for (const buffer of seriesMap.values()) {
-        if (buffer.count > 0) byPartition(buffer.rows(), schema.partitionMs, partitions);
+        const rows = buffer.count > 0 ? target.hide(table, buffer.rows()) : null;
+        if (rows && rows.count > 0) byPartition(rows, schema.partitionMs, partitions);
         await slicer.maybeYield();
       }
       const fields: SegmentFieldDef[] = [...schema.fields].map(([name, type]) => ({ name, type }));

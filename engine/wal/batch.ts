@@ -17,6 +17,7 @@ import {
 } from '../codec/index';
 import type { BatchSeries, WriteBatch } from '../ingest';
 import { seriesKey } from '../schema';
+import type { DeleteSpec } from '../storage/tombstones';
 import type { ColumnType, FieldColumn } from '../types';
 import { ByteReader, ByteWriter } from '../util/bytes';
 
@@ -29,6 +30,14 @@ const PRESENCE_BITMAP = 2;
 /** Reused by every encode: a payload is copied into the WAL's frame before the next one. */
 const scratch = new ByteWriter(1 << 16);
 const RESET_DICTIONARY = 1;
+const KIND_WRITE = 0;
+const KIND_DELETE = 1;
+const DELETE_DROPS_TABLE = 1;
+
+/** What one WAL record says: a batch of readings, or a delete. */
+export type WalEntry =
+  | { readonly kind: 'write'; readonly batch: WriteBatch }
+  | { readonly kind: 'delete'; readonly spec: DeleteSpec };
 /** Entries a dictionary holds before it starts over, bounding memory under high cardinality. */
 const DICTIONARY_CAPACITY = 200_000;
 
@@ -139,6 +148,7 @@ export function encodeBatch(batch: WriteBatch, dictionary: WalDictionary): Uint8
   out.reset();
   out.u8(PAYLOAD_VERSION);
   out.u8(dictionary.begin());
+  out.u8(KIND_WRITE);
   dictionary.writeName(out, batch.table);
   const fieldNames = [...batch.fieldTypes.keys()];
   out.uvarint(fieldNames.length);
@@ -242,12 +252,55 @@ function unpackBits(bits: Uint8Array, count: number): Uint8Array {
   return flags;
 }
 
+/** Encodes a delete (see DeleteSpec). Open ends of the range are ±Infinity, kept as doubles. */
+export function encodeDelete(spec: DeleteSpec, dictionary: WalDictionary): Uint8Array {
+  const out = scratch;
+  out.reset();
+  out.u8(PAYLOAD_VERSION);
+  out.u8(dictionary.begin());
+  out.u8(KIND_DELETE);
+  dictionary.writeName(out, spec.table);
+  out.u8(spec.dropTable ? DELETE_DROPS_TABLE : 0);
+  out.f64(spec.from);
+  out.f64(spec.to);
+  const tagKeys = spec.tags ? Object.keys(spec.tags) : [];
+  out.u8(spec.tags ? 1 : 0);
+  out.uvarint(tagKeys.length);
+  for (const k of tagKeys) {
+    dictionary.writeName(out, k);
+    dictionary.writeName(out, spec.tags![k]!);
+  }
+  return out.peek();
+}
+
 /** Decodes a payload. Throws on malformed input (the WAL's CRC makes that a bug, not a torn write). */
-export function decodeBatch(payload: Uint8Array, dictionary: WalDictionaryReader): WriteBatch {
+export function decodeRecord(payload: Uint8Array, dictionary: WalDictionaryReader): WalEntry {
   const input = new ByteReader(payload);
   const version = input.u8();
   if (version !== PAYLOAD_VERSION) throw new Error(`unknown WAL payload version ${version}`);
   dictionary.begin(input.u8());
+  const kind = input.u8();
+  if (kind === KIND_DELETE) return { kind: 'delete', spec: decodeDelete(input, dictionary) };
+  if (kind !== KIND_WRITE) throw new Error(`unknown WAL record kind ${kind}`);
+  return { kind: 'write', batch: decodeWrite(input, dictionary) };
+}
+
+function decodeDelete(input: ByteReader, dictionary: WalDictionaryReader): DeleteSpec {
+  const table = dictionary.readName(input);
+  const dropTable = (input.u8() & DELETE_DROPS_TABLE) !== 0;
+  const from = input.f64();
+  const to = input.f64();
+  const hasTags = input.u8() === 1;
+  const n = input.uvarint();
+  const tags: Record<string, string> = {};
+  for (let i = 0; i < n; i++) {
+    const k = dictionary.readName(input);
+    tags[k] = dictionary.readName(input);
+  }
+  return { table, from, to, tags: hasTags ? tags : null, dropTable };
+}
+
+function decodeWrite(input: ByteReader, dictionary: WalDictionaryReader): WriteBatch {
   const table = dictionary.readName(input);
   const fieldTypes = new Map<string, ColumnType>();
   const nFields = input.uvarint();

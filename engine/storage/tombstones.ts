@@ -1,0 +1,129 @@
+/**
+ * Deletes as tombstones. `DELETE ... WHERE time range AND tags` (and DROP TABLE, and retention
+ * cutting a partition that straddles its cutoff) records a tombstone with the LSN of its WAL
+ * record. A tombstone hides the matching rows of every source written before it (a segment or
+ * frozen head whose last LSN is lower); sources written after it are untouched, so data written
+ * again after a delete is seen. Compaction removes hidden rows for good, and a tombstone that
+ * hides nothing any more is retired. Whole partitions a delete covers are simply removed.
+ *
+ * The list is kept in `TOMBSTONES` (JSON, replaced atomically) and in the WAL, so a delete
+ * acknowledged before a crash is still in force after it.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { takeRows } from '../head/series-buffer';
+import type { SeriesRows } from '../types';
+import { writeFileAtomic } from '../util/fsutil';
+
+export const TOMBSTONES_FILE = 'TOMBSTONES';
+
+/** What a delete removes: rows of `table` with from <= time <= to whose tags equal `tags`. */
+export interface DeleteSpec {
+  readonly table: string;
+  readonly from: number;
+  readonly to: number;
+  /** null: every series */
+  readonly tags: Readonly<Record<string, string>> | null;
+  /** DROP TABLE: the table's schema goes too */
+  readonly dropTable: boolean;
+}
+
+export interface Tombstone extends DeleteSpec {
+  readonly lsn: number;
+}
+
+function tagsMatch(tags: Readonly<Record<string, string>>, want: DeleteSpec['tags']): boolean {
+  if (!want) return true;
+  for (const k in want) if (tags[k] !== want[k]) return false;
+  return true;
+}
+
+/** JSON cannot hold ±Infinity: open ends are stored as null. */
+function toJson(t: Tombstone): unknown {
+  return { ...t, from: Number.isFinite(t.from) ? t.from : null, to: Number.isFinite(t.to) ? t.to : null };
+}
+
+function fromJson(
+  raw: { from: number | null; to: number | null } & Omit<Tombstone, 'from' | 'to'>,
+): Tombstone {
+  return {
+    ...raw,
+    from: raw.from ?? Number.NEGATIVE_INFINITY,
+    to: raw.to ?? Number.POSITIVE_INFINITY,
+  };
+}
+
+export class Tombstones {
+  private list: Tombstone[] = [];
+
+  static async load(dir: string): Promise<Tombstones> {
+    const store = new Tombstones();
+    try {
+      const raw = JSON.parse(await fsp.readFile(path.join(dir, TOMBSTONES_FILE), 'utf8')) as unknown[];
+      store.list = raw.map((t) => fromJson(t as Parameters<typeof fromJson>[0]));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return store;
+  }
+
+  async save(dir: string): Promise<void> {
+    await writeFileAtomic(path.join(dir, TOMBSTONES_FILE), JSON.stringify(this.list.map(toJson)));
+  }
+
+  get all(): readonly Tombstone[] {
+    return this.list;
+  }
+
+  /** Adds a tombstone; false if one with its LSN is there already (a WAL replay). */
+  add(t: Tombstone): boolean {
+    if (this.list.some((x) => x.lsn === t.lsn)) return false;
+    this.list.push(t);
+    return true;
+  }
+
+  /** Keeps only the tombstones `stillNeeded` says yes to; true if any went. */
+  retain(stillNeeded: (t: Tombstone) => boolean): boolean {
+    const before = this.list.length;
+    this.list = this.list.filter(stillNeeded);
+    return this.list.length !== before;
+  }
+
+  /**
+   * The tombstones that hide rows of one source: a series of `table` with `tags`, holding
+   * [minTime, maxTime], written up to LSN `sourceMaxLsn`.
+   */
+  applying(
+    table: string,
+    tags: Readonly<Record<string, string>>,
+    sourceMaxLsn: number,
+    minTime: number,
+    maxTime: number,
+  ): Tombstone[] {
+    if (this.list.length === 0) return [];
+    return this.list.filter(
+      (t) =>
+        t.table === table &&
+        t.lsn > sourceMaxLsn &&
+        t.from <= maxTime &&
+        t.to >= minTime &&
+        tagsMatch(tags, t.tags),
+    );
+  }
+}
+
+/** True when the tombstones hide every row of [minTime, maxTime]. */
+export function coversRange(tombstones: readonly Tombstone[], minTime: number, maxTime: number): boolean {
+  return tombstones.some((t) => t.from <= minTime && t.to >= maxTime);
+}
+
+/** `rows` without those the tombstones hide (a new SeriesRows; `rows` is not changed). */
+export function hideDeleted(rows: SeriesRows, tombstones: readonly Tombstone[]): SeriesRows {
+  if (tombstones.length === 0) return rows;
+  const keep: number[] = [];
+  for (let i = 0; i < rows.count; i++) {
+    const t = rows.times[i]!;
+    if (!tombstones.some((d) => t >= d.from && t <= d.to)) keep.push(i);
+  }
+  return keep.length === rows.count ? rows : takeRows(rows, keep);
+}
