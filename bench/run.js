@@ -1,0 +1,313 @@
+/**
+ * Helios vs SQLite ingest/storage benchmark (`npm run bench`). Every measurement runs in a fresh child
+ * process (bench/child.js), one at a time. Prints Markdown tables with ratios and PASS/MISS against
+ * the team's targets, and writes the raw numbers to bench/.data/results-<time>.json (and latest.json).
+ *
+ *   node bench/run.js [--quick] [--sizes 1M,10M] [--single 200k] [--single-seconds 60]
+ *                     [--open-runs 5] [--replay 1M] [--replay-runs 3] [--batch 10000]
+ *                     [--engines helios,sqlite] [--no-regular] [--no-nab]
+ */
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { fork, execFileSync } = require('node:child_process');
+const { median } = require('./measure');
+const { formatReport, evaluateTargets } = require('./report');
+
+const DATA_ROOT = path.join(__dirname, '.data');
+const CHILD = path.join(__dirname, 'child.js');
+const CHILD_TIMEOUT_MS = 60 * 60 * 1000;
+
+function parseCount(text) {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(String(text).trim());
+  if (!m) throw new Error(`not a count: ${text} (use e.g. 200k, 1M, 10M)`);
+  const unit = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6 }[m[2]];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function parseArgs(argv) {
+  const opts = {
+    sizes: [1e6, 1e7],
+    single: 200_000,
+    singleSeconds: 60,
+    openRuns: 5,
+    replay: 1e6,
+    replayRuns: 3,
+    batch: 10_000,
+    engines: ['helios', 'sqlite'],
+    regular: true,
+    nab: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
+      return argv[++i];
+    };
+    if (arg === '--quick') opts.sizes = [1e6];
+    else if (arg === '--sizes') opts.sizes = value().split(',').map(parseCount);
+    else if (arg === '--single') opts.single = parseCount(value());
+    else if (arg === '--single-seconds') opts.singleSeconds = Number(value());
+    else if (arg === '--open-runs') opts.openRuns = parseCount(value());
+    else if (arg === '--replay') opts.replay = parseCount(value());
+    else if (arg === '--replay-runs') opts.replayRuns = parseCount(value());
+    else if (arg === '--batch') opts.batch = parseCount(value());
+    else if (arg === '--engines') opts.engines = value().split(',');
+    else if (arg === '--no-regular') opts.regular = false;
+    else if (arg === '--no-nab') opts.nab = false;
+    else throw new Error(`unknown option ${arg}`);
+  }
+  return opts;
+}
+
+function tryCommand(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function describeMachine() {
+  const lscpu = tryCommand('lscpu', []) ?? '';
+  const model = /^Model name:\s*(.+)$/m.exec(lscpu)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  const df = tryCommand('df', ['-PT', DATA_ROOT])?.split('\n')[1]?.split(/\s+/) ?? [];
+  const disk = df.length ? { device: df[0], fsType: df[1], sizeKB: Number(df[2]) } : null;
+  const blockDevices = tryCommand('lsblk', ['-d', '-n', '-o', 'NAME,ROTA,SIZE,MODEL']);
+  let sqlite = null;
+  try {
+    const Database = require('better-sqlite3');
+    const db = new Database(':memory:');
+    sqlite = db.prepare('SELECT sqlite_version() AS v').get().v;
+    db.close();
+  } catch {}
+  return {
+    cpuModel: model,
+    cores: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    disk,
+    blockDevices,
+    kernel: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    betterSqlite3: require('better-sqlite3/package.json').version,
+    sqlite,
+  };
+}
+
+/** The commit the engine was built from, and whether engine/ had uncommitted changes (read-only git). */
+function engineRevision() {
+  const root = path.join(__dirname, '..');
+  const commit = tryCommand('git', ['-C', root, 'rev-parse', '--short', 'HEAD']);
+  const changes = tryCommand('git', ['-C', root, 'status', '--porcelain', '--', 'engine']);
+  return { commit, engineDirty: changes === null ? null : changes.length > 0 };
+}
+
+/** Whether dist/engine exports `open` yet (the engine is built by `npx tsc -p tsconfig.json`). */
+function heliosAvailability() {
+  try {
+    const engine = require(path.join(__dirname, '..', 'dist', 'engine'));
+    if (typeof engine.open === 'function') return { available: true };
+    return { available: false, reason: 'dist/engine does not export open() yet' };
+  } catch (err) {
+    return { available: false, reason: `dist/engine cannot be loaded: ${err.message.split('\n')[0]}` };
+  }
+}
+
+/** The measurement child running now, killed if the run is interrupted. */
+let activeChild = null;
+
+/**
+ * Runs one task in a fresh child. `killOn` ('ready' or 'result'): SIGKILL the child as soon as it
+ * sends that message (a simulated crash), and resolve with the message's payload.
+ */
+function runChild(task, killOn = null) {
+  return new Promise((resolve, reject) => {
+    const child = fork(CHILD, [JSON.stringify(task)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    activeChild = child;
+    let outcome = null;
+    const timer = setTimeout(() => {
+      outcome ??= { error: `timed out after ${CHILD_TIMEOUT_MS / 60000} min` };
+      child.kill('SIGKILL');
+    }, CHILD_TIMEOUT_MS);
+    child.on('message', (message) => {
+      if (message.type === 'error') outcome = { error: message.message };
+      else if (message.type === killOn) {
+        outcome = { value: message.info ?? message.result };
+        child.kill('SIGKILL');
+      } else if (message.type === 'result') outcome = { value: message.result };
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      activeChild = null;
+      if (outcome && 'value' in outcome) resolve(outcome.value);
+      else
+        reject(new Error(`${task.engine}.${task.op}: ${outcome?.error ?? `exited with ${code ?? signal}`}`));
+    });
+  });
+}
+
+/** Runs `fn`, turning a failure into `{ error }` so that one broken measurement spares the rest. */
+async function attempt(label, fn) {
+  const t0 = Date.now();
+  process.stderr.write(`  ${label} ... `);
+  try {
+    const value = await fn();
+    process.stderr.write(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    return value;
+  } catch (err) {
+    process.stderr.write(`FAILED\n${err.message}\n`);
+    return { error: err.message };
+  }
+}
+
+function freshDir(runDir, name) {
+  const dir = path.join(runDir, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function coldOpens(engine, dir, runs) {
+  const samples = [];
+  for (let i = 0; i < runs; i++) samples.push(await runChild({ engine, op: 'coldOpen', dir }));
+  return {
+    runsMs: samples.map((s) => s.openMs),
+    medianMs: median(samples.map((s) => s.openMs)),
+    last: samples.at(-1),
+  };
+}
+
+async function measureIngest(opts, runDir, engines) {
+  const rows = [];
+  const variants = opts.regular ? ['jittered', 'regular'] : ['jittered'];
+  for (const readings of opts.sizes) {
+    for (const variant of variants) {
+      for (const engine of engines) {
+        const label = `${engine} ingest ${readings.toLocaleString('en-US')} ${variant}`;
+        const dir = freshDir(runDir, `${engine}-${variant}-${readings}`);
+        const task = {
+          engine,
+          op: 'ingest',
+          dir,
+          readings,
+          batchSize: opts.batch,
+          regular: variant === 'regular',
+        };
+        const row = { engine, readings, variant, ...(await attempt(label, () => runChild(task))) };
+        if (variant === 'jittered' && !row.error && opts.openRuns > 0) {
+          row.coldOpen = await attempt(`${engine} cold open x${opts.openRuns}`, () =>
+            coldOpens(engine, dir, opts.openRuns),
+          );
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+        rows.push(row);
+      }
+    }
+    const task = { engine: 'harness', op: 'ingest', readings, batchSize: opts.batch, regular: false };
+    const label = `harness alone ${readings.toLocaleString('en-US')}`;
+    rows.push({
+      engine: 'harness',
+      readings,
+      variant: 'jittered',
+      ...(await attempt(label, () => runChild(task))),
+    });
+  }
+  return rows;
+}
+
+async function measureOnePerCall(opts, runDir, engines) {
+  const out = {};
+  for (const engine of engines) {
+    const dir = freshDir(runDir, `${engine}-single`);
+    const task = { engine, op: 'onePerCall', dir, readings: opts.single, maxSeconds: opts.singleSeconds };
+    out[engine] = await attempt(`${engine} one write per reading`, () => runChild(task));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** Helios only: `replay` unflushed readings, SIGKILL, then time `open` (replay) in fresh processes. */
+async function measureWalReplay(opts, runDir) {
+  const dir = freshDir(runDir, 'helios-replay');
+  const fillTask = {
+    engine: 'helios',
+    op: 'fillUnflushed',
+    dir,
+    readings: opts.replay,
+    batchSize: opts.batch,
+  };
+  const fill = await attempt(`helios fill ${opts.replay.toLocaleString('en-US')} unflushed, SIGKILL`, () =>
+    runChild(fillTask, 'ready'),
+  );
+  if (fill.error) return { readings: opts.replay, fill };
+  const runs = [];
+  for (let i = 0; i < opts.replayRuns; i++) {
+    const task = { engine: 'helios', op: 'coldOpen', dir, unflushed: true, holdOpen: true };
+    runs.push(await attempt(`helios replay open #${i + 1}, SIGKILL`, () => runChild(task, 'result')));
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  const ok = runs.filter((r) => !r.error);
+  return {
+    readings: opts.replay,
+    fill,
+    runs,
+    medianMs: ok.length ? median(ok.map((r) => r.openMs)) : null,
+  };
+}
+
+async function measureNab(runDir, engines) {
+  const out = {};
+  for (const engine of engines) {
+    const dir = freshDir(runDir, `${engine}-nab`);
+    out[engine] = await attempt(`${engine} NAB fixtures`, () => runChild({ engine, op: 'nabSize', dir }));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  fs.mkdirSync(DATA_ROOT, { recursive: true });
+  const runDir = fs.mkdtempSync(path.join(DATA_ROOT, 'run-'));
+  const cleanup = () => fs.rmSync(runDir, { recursive: true, force: true });
+  process.on('SIGINT', () => {
+    activeChild?.kill('SIGKILL');
+    cleanup();
+    process.exit(130);
+  });
+  const helios = heliosAvailability();
+  const engines = opts.engines.filter((e) => e !== 'helios' || helios.available);
+  if (!helios.available) process.stderr.write(`Helios skipped: ${helios.reason}\n`);
+  const results = {
+    startedAt: new Date().toISOString(),
+    command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: describeMachine(),
+    options: opts,
+    helios: { ...helios, ...engineRevision() },
+    loadAverage: { start: os.loadavg() },
+  };
+  try {
+    results.ingest = await measureIngest(opts, runDir, engines);
+    results.onePerCall = opts.single > 0 ? await measureOnePerCall(opts, runDir, engines) : {};
+    results.walReplay =
+      engines.includes('helios') && opts.replay > 0 ? await measureWalReplay(opts, runDir) : null;
+    results.nab = opts.nab ? await measureNab(runDir, engines) : {};
+  } finally {
+    cleanup();
+  }
+  results.finishedAt = new Date().toISOString();
+  results.loadAverage.end = os.loadavg();
+  results.targets = evaluateTargets(results);
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  const json = JSON.stringify(results, null, 2);
+  fs.writeFileSync(path.join(DATA_ROOT, `results-${stamp}.json`), json);
+  fs.writeFileSync(path.join(DATA_ROOT, 'latest.json'), json);
+  process.stdout.write(formatReport(results));
+  process.stderr.write(`\nJSON: bench/.data/results-${stamp}.json (and bench/.data/latest.json)\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack ?? err}\n`);
+  process.exit(1);
+});
