@@ -203,8 +203,19 @@ export class ByteReader {
     return out;
   }
 
+  /** Length-prefixed UTF-8; short ASCII (most names and tag values) skips TextDecoder's call cost. */
   string(): string {
     const n = this.uvarint();
-    return textDecoder.decode(this.bytes(n));
+    const bytes = this.bytes(n);
+    if (n <= 64) {
+      let ascii = '';
+      for (let i = 0; i < n; i++) {
+        const c = bytes[i]!;
+        if (c >= 0x80) return textDecoder.decode(bytes);
+        ascii += String.fromCharCode(c);
+      }
+      return ascii;
+    }
+    return textDecoder.decode(bytes);
   }
 }
