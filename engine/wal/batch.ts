@@ -156,11 +156,15 @@ export function encodeBatch(batch: WriteBatch, dictionary: WalDictionary): Uint8
     dictionary.writeName(out, name);
     out.u8(TYPE_CODES.indexOf(batch.fieldTypes.get(name)!));
   }
+  // Times are written relative to the batch's first one: a small first value saves each series
+  // the bytes of an absolute epoch time.
+  const base = batch.series[0]?.times[0] ?? 0;
+  out.varint(base);
   out.uvarint(batch.series.length);
   for (const series of batch.series) {
     dictionary.writeSeries(out, batch.table, series);
     out.uvarint(series.count);
-    writeBlock(out, encodeTimestamps(series.times, series.count));
+    writeBlock(out, encodeTimestamps(rebased(series.times, series.count, base), series.count));
     for (const name of fieldNames) encodeField(out, series.fields.get(name), series.count);
   }
   return out.peek();
@@ -252,6 +256,16 @@ function unpackBits(bits: Uint8Array, count: number): Uint8Array {
   return flags;
 }
 
+let rebasedScratch = new Float64Array(1024);
+
+/** `times - base` in a reused array (valid until the next call). */
+function rebased(times: Float64Array, count: number, base: number): Float64Array {
+  if (rebasedScratch.length < count)
+    rebasedScratch = new Float64Array(Math.max(count, rebasedScratch.length * 2));
+  for (let i = 0; i < count; i++) rebasedScratch[i] = times[i]! - base;
+  return rebasedScratch;
+}
+
 /** Encodes a delete (see DeleteSpec). Open ends of the range are ±Infinity, kept as doubles. */
 export function encodeDelete(spec: DeleteSpec, dictionary: WalDictionary): Uint8Array {
   const out = scratch;
@@ -313,10 +327,11 @@ function decodeWrite(input: ByteReader, dictionary: WalDictionaryReader): WriteB
   const tagKeys = new Set<string>();
   const series: BatchSeries[] = [];
   let rows = 0;
+  const base = input.varint();
   const nSeries = input.uvarint();
   for (let s = 0; s < nSeries; s++) {
     const tags = dictionary.readSeriesTags(input);
-    const one = decodeSeriesRows(input, tags, fieldTypes);
+    const one = decodeSeriesRows(input, tags, fieldTypes, base);
     for (const k of Object.keys(tags)) tagKeys.add(k);
     rows += one.count;
     series.push(one);
@@ -328,10 +343,12 @@ function decodeSeriesRows(
   input: ByteReader,
   tags: Readonly<Record<string, string>>,
   fieldTypes: ReadonlyMap<string, ColumnType>,
+  base: number,
 ): BatchSeries {
   const count = input.uvarint();
   const times = new Float64Array(count);
   decodeTimestamps(readBlock(input), count, times);
+  for (let i = 0; i < count; i++) times[i]! += base;
   const fields = new Map<string, FieldColumn>();
   for (const [name, type] of fieldTypes) {
     const column = decodeField(input, type, count);
