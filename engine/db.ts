@@ -6,6 +6,7 @@ import { Head } from './head/head';
 import { applySchema, prepareBatch, type Reading, type SeriesResolver, type WriteBatch } from './ingest';
 import { DirectoryLock } from './lock';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options';
+import { iterateQuery, type QueryOptions, type QueryParams, type QueryResult, runQuery } from './query';
 import {
   newScanCounters,
   type ReadOptions,
@@ -333,6 +334,23 @@ export class Database extends EventEmitter {
     counters.partitions += kept.size;
     counters.partitionsSkipped += this.segments.partitionsOf(table).size - kept.size;
     return { segments, heads: [...this.frozen, this.active], tombstones: this.tombstones };
+  }
+
+  /**
+   * Runs one SQL statement (see docs/sql.md). `params` bind `?`/`?1` (array) or `$name`/`:name`
+   * (object), never spliced into the text. Mistakes throw SqlError with line, column and caret.
+   */
+  query(sql: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
+    return runQuery(this, sql, params, options);
+  }
+
+  /** Like `query`, yielding the rows in batches, for results too big to hold at once. */
+  iterate(
+    sql: string,
+    params?: QueryParams,
+    options?: QueryOptions,
+  ): AsyncGenerator<Array<Record<string, unknown>>> {
+    return iterateQuery(this, sql, params, options);
   }
 
   /** Writes every unflushed row to segments and checkpoints the WAL. */

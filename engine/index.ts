@@ -17,8 +17,10 @@ export {
 } from './errors';
 export type { Reading } from './ingest';
 export type { EngineOptions, TableOptions } from './options';
+export type { QueryOptions, QueryParams, QueryResult } from './query';
 export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read';
 export { newScanCounters } from './read';
+export { SqlError } from './sql/errors';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';
 export { parseDuration } from './util/duration';
 

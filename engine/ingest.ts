@@ -14,7 +14,8 @@ export interface Reading {
   /** Milliseconds since the epoch (integer), a Date, or an ISO-8601 string. */
   time: number | Date | string;
   tags?: Readonly<Record<string, string | number | boolean>>;
-  fields: Readonly<Record<string, number | bigint | boolean | string | null | undefined>>;
+  /** numbers, bigints (integers), booleans or text; null or undefined for no value (checked at run time) */
+  fields: Readonly<Record<string, unknown>>;
 }
 
 /** One series' rows of a batch, in arrival order (not sorted, may repeat times). */

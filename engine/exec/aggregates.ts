@@ -1,0 +1,292 @@
+/**
+ * Aggregate accumulators. Each group owns one accumulator per aggregate call; `add` takes the
+ * evaluated arguments of one row. Results follow SQLite: count is an integer, sum of integers is an
+ * integer (NULL over no rows), avg is a float. Quantiles (median, percentile_cont, quantile,
+ * percentile_disc) are exact: they keep the group's values and sort them.
+ */
+import type { AggregateCall, SqlType, Value } from '../plan/logical';
+import { compareValues, keyPart, toNumber } from './values';
+
+export interface Accumulator {
+  /** one row: the aggregate's first and (for two-argument aggregates) second argument */
+  add(a: Value, b: Value): void;
+  result(): Value;
+  /**
+   * Optional fast path: rows `start..end-1` of a numeric column of one series at once
+   * (`values[i]` where `present` is null or `present[i]`; a null column is all NULL), in
+   * ascending `times`.
+   */
+  addColumn?(
+    values: Float64Array | null,
+    present: Uint8Array | null,
+    start: number,
+    end: number,
+    times: Float64Array,
+  ): void;
+}
+
+type Factory = (call: AggregateCall) => Accumulator;
+
+class Count implements Accumulator {
+  n = 0;
+  constructor(private readonly star: boolean) {}
+  add(a: Value, _b: Value): void {
+    if (this.star || a !== null) this.n++;
+  }
+  addColumn(values: Float64Array | null, present: Uint8Array | null, start: number, end: number): void {
+    if (this.star || !present || !values) {
+      this.n += this.star || values ? end - start : 0;
+      return;
+    }
+    for (let i = start; i < end; i++) this.n += present[i]!;
+  }
+  result(): Value {
+    return this.n;
+  }
+}
+
+/** Kahan-Babuska-Neumaier summation, as SQLite (3.43+) sums floats: order-independent to the last bits. */
+class CompensatedSum {
+  sum = 0;
+  compensation = 0;
+  add(x: number): void {
+    const t = this.sum + x;
+    if (Math.abs(this.sum) >= Math.abs(x)) this.compensation += this.sum - t + x;
+    else this.compensation += x - t + this.sum;
+    this.sum = t;
+  }
+  get value(): number {
+    return this.sum + this.compensation;
+  }
+}
+
+class Sum implements Accumulator {
+  total = new CompensatedSum();
+  seen = false;
+  constructor(private readonly emptyValue: Value) {}
+  add(a: Value, _b: Value): void {
+    const v = a;
+    if (v === null) return;
+    this.total.add(toNumber(v));
+    this.seen = true;
+  }
+  addColumn(values: Float64Array | null, present: Uint8Array | null, start: number, end: number): void {
+    if (!values) return;
+    for (let i = start; i < end; i++) {
+      if (present && !present[i]) continue;
+      this.total.add(values[i]!);
+      this.seen = true;
+    }
+  }
+  result(): Value {
+    return this.seen ? this.total.value : this.emptyValue;
+  }
+}
+
+class Avg implements Accumulator {
+  total = new CompensatedSum();
+  n = 0;
+  add(a: Value, _b: Value): void {
+    const v = a;
+    if (v === null) return;
+    this.total.add(toNumber(v));
+    this.n++;
+  }
+  addColumn(values: Float64Array | null, present: Uint8Array | null, start: number, end: number): void {
+    if (!values) return;
+    for (let i = start; i < end; i++) {
+      if (present && !present[i]) continue;
+      this.total.add(values[i]!);
+      this.n++;
+    }
+  }
+  result(): Value {
+    return this.n === 0 ? null : this.total.value / this.n;
+  }
+}
+
+class MinMax implements Accumulator {
+  best: Value = null;
+  constructor(private readonly sign: number) {}
+  add(a: Value, _b: Value): void {
+    const v = a;
+    if (v === null) return;
+    if (this.best === null || compareValues(v, this.best) * this.sign > 0) this.best = v;
+  }
+  addColumn(values: Float64Array | null, present: Uint8Array | null, start: number, end: number): void {
+    if (!values) return;
+    for (let i = start; i < end; i++) {
+      if (present && !present[i]) continue;
+      const v = values[i]!;
+      const best = this.best as number | null;
+      // NaN sorts before every number (compareValues)
+      if (best === null || (this.sign > 0 ? v > best : v < best || (Number.isNaN(v) && !Number.isNaN(best))))
+        this.best = v;
+    }
+  }
+  result(): Value {
+    return this.best;
+  }
+}
+
+/** first(x, t) / last(x, t): the x of the row with the smallest / largest t (the first such row wins ties). */
+class FirstLast implements Accumulator {
+  value: Value = null;
+  at: Value = null;
+  constructor(private readonly sign: number) {}
+  add(a: Value, b: Value): void {
+    const t = b;
+    if (t === null) return;
+    if (this.at === null || compareValues(t, this.at) * this.sign > 0) {
+      this.at = t;
+      this.value = a;
+    }
+  }
+  addColumn(
+    values: Float64Array | null,
+    present: Uint8Array | null,
+    start: number,
+    end: number,
+    times: Float64Array,
+  ): void {
+    if (end <= start) return;
+    const i = this.sign > 0 ? end - 1 : start;
+    const t = times[i]!;
+    if (this.at === null || (this.sign > 0 ? t > (this.at as number) : t < (this.at as number))) {
+      this.at = t;
+      this.value = values && (!present || present[i]) ? values[i]! : null;
+    }
+  }
+  result(): Value {
+    return this.value;
+  }
+}
+
+/** Welford's running mean and variance: stable on long runs of close sensor values. */
+class Variance implements Accumulator {
+  n = 0;
+  mean = 0;
+  m2 = 0;
+  constructor(
+    private readonly sample: boolean,
+    private readonly sqrt: boolean,
+  ) {}
+  add(a: Value, _b: Value): void {
+    const v = a;
+    if (v === null) return;
+    const x = toNumber(v);
+    this.n++;
+    const d = x - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (x - this.mean);
+  }
+  result(): Value {
+    const denominator = this.sample ? this.n - 1 : this.n;
+    if (denominator <= 0) return null;
+    const variance = this.m2 / denominator;
+    return this.sqrt ? Math.sqrt(variance) : variance;
+  }
+}
+
+/** Exact quantiles: continuous (linear interpolation, as percentile_cont) or discrete. */
+class Quantile implements Accumulator {
+  values: number[] = [];
+  fraction: number | null = null;
+  constructor(
+    private readonly fixed: number | null,
+    private readonly discrete: boolean,
+  ) {}
+  add(a: Value, b: Value): void {
+    const v = a;
+    if (this.fraction === null) this.fraction = this.fixed ?? (b === null ? null : toNumber(b));
+    if (v === null) return;
+    this.values.push(toNumber(v));
+  }
+  result(): Value {
+    const n = this.values.length;
+    const p = this.fraction;
+    if (n === 0 || p === null || !(p >= 0 && p <= 1)) return null;
+    const sorted = Float64Array.from(this.values).sort();
+    if (this.discrete) return sorted[Math.max(0, Math.ceil(p * n) - 1)]!;
+    const pos = p * (n - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(lo + 1, n - 1);
+    return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+  }
+}
+
+class GroupConcat implements Accumulator {
+  parts: string[] = [];
+  separator = ',';
+  constructor(private readonly isFloat: boolean) {}
+  add(a: Value, b: Value): void {
+    const v = a;
+    if (this.parts.length === 0 && b !== null) this.separator = String(b);
+    if (v === null) return;
+    this.parts.push(
+      typeof v === 'number' && this.isFloat && Number.isInteger(v)
+        ? `${v}.0`
+        : typeof v === 'boolean'
+          ? v
+            ? '1'
+            : '0'
+          : String(v),
+    );
+  }
+  result(): Value {
+    return this.parts.length ? this.parts.join(this.separator) : null;
+  }
+}
+
+/** Feeds only the first occurrence of each value to `inner` (count(DISTINCT x), sum(DISTINCT x), ...). */
+class Distinct implements Accumulator {
+  seen = new Set<string>();
+  constructor(private readonly inner: Accumulator) {}
+  add(a: Value, b: Value): void {
+    if (a === null) return;
+    const k = keyPart(a);
+    if (this.seen.has(k)) return;
+    this.seen.add(k);
+    this.inner.add(a, b);
+  }
+  result(): Value {
+    return this.inner.result();
+  }
+}
+
+const isFloatType = (t: SqlType | undefined): boolean => t === 'float';
+
+const FACTORIES: Readonly<Record<string, Factory>> = {
+  count: (c) => new Count(c.star),
+  sum: () => new Sum(null),
+  total: () => new Sum(0),
+  avg: () => new Avg(),
+  mean: () => new Avg(),
+  min: () => new MinMax(-1),
+  max: () => new MinMax(1),
+  first: () => new FirstLast(-1),
+  last: () => new FirstLast(1),
+  stddev: () => new Variance(true, true),
+  stddev_samp: () => new Variance(true, true),
+  stddev_pop: () => new Variance(false, true),
+  variance: () => new Variance(true, false),
+  var_samp: () => new Variance(true, false),
+  var_pop: () => new Variance(false, false),
+  median: () => new Quantile(0.5, false),
+  percentile_cont: () => new Quantile(null, false),
+  quantile: () => new Quantile(null, false),
+  percentile_disc: () => new Quantile(null, true),
+  group_concat: (c) => new GroupConcat(isFloatType(c.args[0]?.type)),
+  string_agg: (c) => new GroupConcat(isFloatType(c.args[0]?.type)),
+};
+
+/** The names of every aggregate with an implementation. */
+export const AGGREGATE_NAMES: readonly string[] = Object.keys(FACTORIES);
+
+/** A fresh accumulator for one group. */
+export function newAccumulator(call: AggregateCall): Accumulator {
+  const make = FACTORIES[call.name];
+  if (!make) throw new Error(`no aggregate ${call.name}`);
+  const acc = make(call);
+  return call.distinct ? new Distinct(acc) : acc;
+}

@@ -1,0 +1,461 @@
+/**
+ * The physical operators: each plan node runs as an async generator of row batches. Blocking
+ * operators (sort, aggregate, distinct, join's build side) hold at most `maxRows` rows; the scan
+ * yields to the event loop between batches.
+ */
+
+import type { Column, Plan, Value } from '../plan/logical';
+import { assertNever } from '../sql/ast';
+import { SqlError } from '../sql/errors';
+import type { FieldColumn, SeriesRows } from '../types';
+import { newAccumulator } from './aggregates';
+import { compile, type Evaluator, type Row } from './compile';
+import { type Runtime, tooManyRows } from './runtime';
+import { scanAggregate, scanDistinctOn, scanProject, scanSeries, scanUnder } from './scan-fused';
+import { comparator, type Keyed, keyer, sortAsync, TopN } from './sort';
+import { DEFAULT_BUCKET_ORIGIN, parseIso, timeBucket } from './time';
+import { keyOf, numericAffinity, truth } from './values';
+
+export type Batch = Row[];
+
+/** Rows per batch handed between operators. */
+export const BATCH_ROWS = 1024;
+
+/** Runs a plan, yielding batches of rows (arrays of values in the plan's column order). */
+export function execute(plan: Plan, rt: Runtime): AsyncGenerator<Batch> {
+  switch (plan.kind) {
+    case 'scan':
+      return scan(plan, rt);
+    case 'values':
+      return valuesOp(plan.rows);
+    case 'filter':
+      return filter(plan, rt);
+    case 'project': {
+      const under = scanUnder(plan.input);
+      return under ? scanProject(plan, under.scan, under.predicate, rt) : project(plan, rt);
+    }
+    case 'aggregate': {
+      const under = scanUnder(plan.input);
+      return under ? scanAggregate(plan, under.scan, under.predicate, rt) : aggregate(plan, rt);
+    }
+    case 'gapfill':
+      return gapfill(plan, rt);
+    case 'sort':
+      return sort(plan, rt);
+    case 'limit':
+      return limit(plan, rt);
+    case 'distinct':
+      return distinct(plan, rt);
+    case 'distinctOn': {
+      const under = plan.input.kind === 'project' ? scanUnder(plan.input.input) : undefined;
+      if (under && plan.input.kind === 'project')
+        return scanDistinctOn(plan, plan.input, under.scan, under.predicate, rt);
+      return distinctOn(plan, rt);
+    }
+    case 'join':
+      return join(plan, rt);
+    case 'union':
+      return union(plan, rt);
+    case 'insert':
+      return insert(plan, rt);
+    default:
+      return assertNever(plan);
+  }
+}
+
+// ---- scan ----
+
+type Getter = (i: number) => Value;
+
+function fieldGetter(col: FieldColumn | undefined): Getter {
+  if (!col) return () => null;
+  const { values, present, type } = col;
+  if (type === 'bool') {
+    const v = values as Uint8Array;
+    return present ? (i) => (present[i] ? v[i] === 1 : null) : (i) => v[i] === 1;
+  }
+  if (type === 'string') {
+    const v = values as string[];
+    return present ? (i) => (present[i] ? v[i]! : null) : (i) => v[i]!;
+  }
+  const v = values as Float64Array;
+  return present ? (i) => (present[i] ? v[i]! : null) : (i) => v[i]!;
+}
+
+function seriesGetters(columns: readonly Column[], series: SeriesRows): Getter[] {
+  return columns.map((c) => {
+    if (c.role === 'time') return (i) => series.times[i]!;
+    if (c.role === 'tag') {
+      const v = series.tags[c.name] ?? null;
+      return () => v;
+    }
+    return fieldGetter(series.fields.get(c.name));
+  });
+}
+
+async function* scan(plan: Extract<Plan, { kind: 'scan' }>, rt: Runtime): AsyncGenerator<Batch> {
+  const width = plan.columns.length;
+  for await (const series of scanSeries(plan, rt)) {
+    const getters = seriesGetters(plan.columns, series);
+    rt.stats.rowsScanned += series.count;
+    for (let start = 0; start < series.count; start += BATCH_ROWS) {
+      const end = Math.min(series.count, start + BATCH_ROWS);
+      const batch: Batch = new Array(end - start);
+      for (let i = start; i < end; i++) {
+        const row: Row = new Array(width);
+        for (let c = 0; c < width; c++) row[c] = getters[c]!(i);
+        batch[i - start] = row;
+      }
+      yield batch;
+      await rt.slicer.tick();
+    }
+  }
+}
+
+async function* valuesOp(rows: ReadonlyArray<readonly Value[]>): AsyncGenerator<Batch> {
+  for (let i = 0; i < rows.length; i += BATCH_ROWS) yield rows.slice(i, i + BATCH_ROWS).map((r) => [...r]);
+}
+
+async function* filter(plan: Extract<Plan, { kind: 'filter' }>, rt: Runtime): AsyncGenerator<Batch> {
+  const test = compile(plan.predicate, rt.ctx);
+  for await (const batch of execute(plan.input, rt)) {
+    const out = batch.filter((row) => truth(test(row)) === true);
+    if (out.length) yield out;
+  }
+}
+
+async function* project(plan: Extract<Plan, { kind: 'project' }>, rt: Runtime): AsyncGenerator<Batch> {
+  const evals = plan.exprs.map((e) => compile(e, rt.ctx));
+  const n = evals.length;
+  for await (const batch of execute(plan.input, rt)) {
+    const out: Batch = new Array(batch.length);
+    for (let r = 0; r < batch.length; r++) {
+      const row = batch[r]!;
+      const o: Row = new Array(n);
+      for (let c = 0; c < n; c++) o[c] = evals[c]!(row);
+      out[r] = o;
+    }
+    yield out;
+  }
+}
+
+// ---- aggregate ----
+
+async function* aggregate(plan: Extract<Plan, { kind: 'aggregate' }>, rt: Runtime): AsyncGenerator<Batch> {
+  const keyEvals = plan.groupBy.map((e) => compile(e, rt.ctx));
+  const argEvals = plan.aggregates.map((a) => a.args.map((e) => compile(e, rt.ctx)));
+  const groups = new Map<string, { keys: Value[]; accs: ReturnType<typeof newAccumulator>[] }>();
+  const newGroup = (keys: Value[]) => ({ keys, accs: plan.aggregates.map((a) => newAccumulator(a)) });
+  if (keyEvals.length === 0) groups.set('', newGroup([]));
+  for await (const batch of execute(plan.input, rt)) {
+    for (const row of batch) {
+      const keys = keyEvals.map((k) => k(row));
+      const id = keyEvals.length ? keyOf(keys) : '';
+      let g = groups.get(id);
+      if (!g) {
+        g = newGroup(keys);
+        groups.set(id, g);
+        if (groups.size > rt.maxRows) throw tooManyRows(rt.maxRows, 'groups of GROUP BY');
+      }
+      for (let a = 0; a < argEvals.length; a++) {
+        const evals = argEvals[a]!;
+        g.accs[a]!.add(evals[0] ? evals[0](row) : null, evals[1] ? evals[1](row) : null);
+      }
+    }
+  }
+  let out: Batch = [];
+  for (const g of groups.values()) {
+    out.push([...g.keys, ...g.accs.map((a) => a.result())]);
+    if (out.length >= BATCH_ROWS) {
+      yield out;
+      out = [];
+      await rt.slicer.tick();
+    }
+  }
+  if (out.length) yield out;
+}
+
+// ---- gap filling ----
+
+async function collect(plan: Plan, rt: Runtime, what: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for await (const batch of execute(plan, rt)) {
+    for (const row of batch) rows.push(row);
+    rt.checkRows(rows.length, what);
+  }
+  return rows;
+}
+
+async function* gapfill(plan: Extract<Plan, { kind: 'gapfill' }>, rt: Runtime): AsyncGenerator<Batch> {
+  const rows = await collect(plan.input, rt, 'rows to gap-fill');
+  const { bucket, step, partition, fill } = plan;
+  const first = timeBucket(step, plan.from, DEFAULT_BUCKET_ORIGIN);
+  const last = timeBucket(step, plan.to, DEFAULT_BUCKET_ORIGIN);
+  const buckets = Math.floor((last - first) / step) + 1;
+  const groups = new Map<string, Map<number, Row>>();
+  for (const row of rows) {
+    const id = keyOf(partition.map((p) => row[p]!));
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = new Map()));
+    g.set(row[bucket] as number, row);
+  }
+  if (groups.size === 0 && partition.length === 0) groups.set('', new Map());
+  rt.checkRows(groups.size * buckets, 'rows after gap filling');
+  const width = plan.columns.length;
+  for (const g of groups.values()) {
+    const sample = g.values().next().value as Row | undefined;
+    const out: Row[] = [];
+    const filled: boolean[] = [];
+    for (let b = first; b <= last; b += step) {
+      const row = g.get(b);
+      if (row) {
+        out.push(row);
+        filled.push(false);
+        continue;
+      }
+      const made: Row = new Array(width).fill(null);
+      made[bucket] = b;
+      for (const p of partition) made[p] = sample ? sample[p]! : null;
+      out.push(made);
+      filled.push(true);
+    }
+    // rows outside the range (a WHERE wider than the gap-fill range) keep their place after it
+    for (const [b, row] of g) if (b < first || b > last || (b - first) % step !== 0) out.push(row);
+    fill.forEach((mode, c) => {
+      if (mode === 'locf') fillLocf(out, filled, c);
+      else if (mode === 'interpolate') fillInterpolate(out, filled, c, bucket);
+    });
+    for (let i = 0; i < out.length; i += BATCH_ROWS) {
+      yield out.slice(i, i + BATCH_ROWS);
+      await rt.slicer.tick();
+    }
+  }
+}
+
+function fillLocf(rows: Row[], filled: boolean[], c: number): void {
+  let last: Value = null;
+  for (let i = 0; i < filled.length; i++) {
+    if (filled[i]) rows[i]![c] = last;
+    else if (rows[i]![c] !== null) last = rows[i]![c]!;
+  }
+}
+
+function fillInterpolate(rows: Row[], filled: boolean[], c: number, bucket: number): void {
+  let prev = -1;
+  for (let i = 0; i < filled.length; i++) {
+    if (filled[i] || rows[i]![c] === null) continue;
+    if (prev >= 0 && i - prev > 1) {
+      const t0 = rows[prev]![bucket] as number;
+      const t1 = rows[i]![bucket] as number;
+      const v0 = Number(rows[prev]![c]);
+      const v1 = Number(rows[i]![c]);
+      for (let k = prev + 1; k < i; k++) {
+        if (!filled[k]) continue;
+        const t = rows[k]![bucket] as number;
+        rows[k]![c] = v0 + ((v1 - v0) * (t - t0)) / (t1 - t0);
+      }
+    }
+    prev = i;
+  }
+}
+
+// ---- sort, limit, distinct ----
+
+/** Largest LIMIT answered with a bounded heap. */
+const TOP_N_MAX = 4096;
+
+async function* sort(plan: Extract<Plan, { kind: 'sort' }>, rt: Runtime): AsyncGenerator<Batch> {
+  const key = keyer(plan.keys, rt.ctx);
+  const cmp = comparator(plan.keys);
+  let sorted: Keyed[];
+  // a small top-N keeps a heap; a big one sorts everything with yields (its final sort would block)
+  if (plan.limit !== undefined && plan.limit <= TOP_N_MAX) {
+    const top = new TopN(plan.limit, cmp);
+    for await (const batch of execute(plan.input, rt)) for (const row of batch) top.add(key(row));
+    sorted = top.result();
+  } else {
+    const items: Keyed[] = [];
+    for await (const batch of execute(plan.input, rt)) {
+      for (const row of batch) items.push(key(row));
+      rt.checkRows(items.length, 'rows to sort for ORDER BY');
+    }
+    sorted = await sortAsync(items, cmp, rt.slicer);
+  }
+  for (let i = 0; i < sorted.length; i += BATCH_ROWS) {
+    yield sorted.slice(i, i + BATCH_ROWS).map((k) => k.row);
+    await rt.slicer.tick();
+  }
+}
+
+async function* limit(plan: Extract<Plan, { kind: 'limit' }>, rt: Runtime): AsyncGenerator<Batch> {
+  let skip = plan.offset;
+  let left = plan.limit;
+  if (left <= 0) return;
+  for await (const batch of execute(plan.input, rt)) {
+    let rows = batch;
+    if (skip > 0) {
+      const n = Math.min(skip, rows.length);
+      rows = rows.slice(n);
+      skip -= n;
+    }
+    if (rows.length > left) rows = rows.slice(0, left);
+    left -= rows.length;
+    if (rows.length) yield rows;
+    if (left <= 0) return;
+  }
+}
+
+async function* distinct(plan: Extract<Plan, { kind: 'distinct' }>, rt: Runtime): AsyncGenerator<Batch> {
+  const seen = new Set<string>();
+  for await (const batch of execute(plan.input, rt)) {
+    const out: Batch = [];
+    for (const row of batch) {
+      const k = keyOf(row);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(row);
+    }
+    rt.checkRows(seen.size, 'distinct rows');
+    if (out.length) yield out;
+  }
+}
+
+/** Per key, the row that sorts first by the ORDER BY wins; streaming, one row per key held. */
+async function* distinctOn(plan: Extract<Plan, { kind: 'distinctOn' }>, rt: Runtime): AsyncGenerator<Batch> {
+  const keyEvals = plan.keys.map((e) => compile(e, rt.ctx));
+  const key = keyer(plan.order, rt.ctx);
+  const cmp = comparator(plan.order);
+  const best = new Map<string, Keyed>();
+  for await (const batch of execute(plan.input, rt)) {
+    for (const row of batch) {
+      const id = keyOf(keyEvals.map((k) => k(row)));
+      const cand = key(row);
+      const cur = best.get(id);
+      if (!cur) {
+        best.set(id, cand);
+        if (best.size > rt.maxRows) throw tooManyRows(rt.maxRows, 'DISTINCT ON keys');
+      } else if (cmp(cand, cur) < 0) best.set(id, cand);
+    }
+  }
+  const rows = [...best.values()].map((k) => k.row);
+  for (let i = 0; i < rows.length; i += BATCH_ROWS) yield rows.slice(i, i + BATCH_ROWS);
+}
+
+// ---- join, union ----
+
+async function* join(plan: Extract<Plan, { kind: 'join' }>, rt: Runtime): AsyncGenerator<Batch> {
+  const right = await collect(plan.right, rt, 'rows of the right side of a JOIN');
+  const leftKeys = plan.leftKeys.map((e) => compile(e, rt.ctx));
+  const rightKeys = plan.rightKeys.map((e) => compile(e, rt.ctx));
+  const residual: Evaluator | undefined = plan.residual ? compile(plan.residual, rt.ctx) : undefined;
+  const rightWidth = plan.right.columns.length;
+  let table: Map<string, Row[]> | undefined;
+  if (rightKeys.length) {
+    table = new Map();
+    for (let i = 0; i < right.length; i++) {
+      const row = right[i]!;
+      const ks = rightKeys.map((k) => k(row));
+      if (!ks.includes(null)) {
+        const id = keyOf(ks);
+        const list = table.get(id);
+        if (list) list.push(row);
+        else table.set(id, [row]);
+      }
+      if ((i & 4095) === 4095) await rt.slicer.tick();
+    }
+  }
+  const nulls: Row = new Array(rightWidth).fill(null);
+  for await (const batch of execute(plan.left, rt)) {
+    let out: Batch = [];
+    for (const l of batch) {
+      let candidates: Row[] = right;
+      if (table) {
+        const ks = leftKeys.map((k) => k(l));
+        candidates = ks.includes(null) ? [] : (table.get(keyOf(ks)) ?? []);
+      }
+      let matched = false;
+      for (let i = 0; i < candidates.length; i++) {
+        const row = [...l, ...candidates[i]!];
+        if (!residual || truth(residual(row)) === true) {
+          matched = true;
+          out.push(row);
+          // a join can multiply rows: hand them on in batches rather than hold them
+          if (out.length >= BATCH_ROWS) {
+            yield out;
+            out = [];
+          }
+        }
+        if ((i & 1023) === 1023) await rt.slicer.tick();
+      }
+      if (!matched && plan.type === 'left') out.push([...l, ...nulls]);
+    }
+    if (out.length) yield out;
+    await rt.slicer.tick();
+  }
+}
+
+async function* union(plan: Extract<Plan, { kind: 'union' }>, rt: Runtime): AsyncGenerator<Batch> {
+  for (const input of plan.inputs) yield* execute(input, rt);
+}
+
+// ---- insert ----
+
+const WRITE_BATCH = 5000;
+
+async function* insert(plan: Extract<Plan, { kind: 'insert' }>, rt: Runtime): AsyncGenerator<Batch> {
+  let count = 0;
+  let lsn = 0;
+  let pending: Array<{ time: number; tags?: Record<string, string>; fields: Record<string, unknown> }> = [];
+  const flush = async (): Promise<void> => {
+    if (!pending.length) return;
+    const res = await rt.target.write(plan.table, pending);
+    count += res.count;
+    lsn = res.lsn;
+    pending = [];
+  };
+  const inputTypes = plan.input.columns.map((c) => c.type);
+  for await (const batch of execute(plan.input, rt)) {
+    for (const row of batch) {
+      pending.push(toReading(plan.targets, inputTypes, row, rt.ctx.now));
+      if (pending.length >= WRITE_BATCH) await flush();
+    }
+  }
+  await flush();
+  yield [[count, lsn]];
+}
+
+function toReading(
+  targets: Extract<Plan, { kind: 'insert' }>['targets'],
+  _types: readonly string[],
+  row: Row,
+  now: number,
+): { time: number; tags?: Record<string, string>; fields: Record<string, unknown> } {
+  let time = now;
+  const tags: Record<string, string> = {};
+  const fields: Record<string, unknown> = {};
+  let hasTags = false;
+  targets.forEach((t, i) => {
+    const v = row[i]!;
+    if (t.role === 'time') {
+      const ms =
+        typeof v === 'string'
+          ? (parseIso(v) ?? Number(numericAffinity(v)))
+          : v === null
+            ? Number.NaN
+            : Number(v);
+      if (!Number.isFinite(ms)) {
+        throw new SqlError(
+          `INSERT got ${v === null ? 'NULL' : `'${String(v)}'`} for time. Give ms since 1970 or an ISO-8601 time such as '2026-01-31T12:00:00Z' (or leave time out to use now).`,
+          'HELIOS_SQL_TYPE',
+        );
+      }
+      time = ms;
+    } else if (t.role === 'tag') {
+      if (v !== null) {
+        tags[t.name] = String(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+        hasTags = true;
+      }
+    } else if (v !== null) fields[t.name] = v;
+  });
+  return hasTags ? { time, tags, fields } : { time, fields };
+}

@@ -1,0 +1,73 @@
+/**
+ * What every operator shares while a query runs: the storage, the evaluation context, the row cap,
+ * the statistics and the time slicer that gives the event loop back every few milliseconds.
+ */
+import { performance } from 'node:perf_hooks';
+import { newScanCounters, type ScanCounters } from '../read';
+import { SqlError } from '../sql/errors';
+import type { SeriesRows } from '../types';
+import type { EvalContext } from './scalar';
+
+/** The storage calls the executor makes (a subset of QueryTarget in engine/query.ts). */
+export interface ExecTarget {
+  scan(
+    table: string,
+    options: { from?: number; to?: number; tags?: Record<string, string> },
+    counters?: ScanCounters,
+  ): AsyncGenerator<SeriesRows>;
+  write(
+    table: string,
+    readings: Array<{ time: number; tags?: Record<string, string>; fields: Record<string, unknown> }>,
+  ): Promise<{ count: number; lsn: number }>;
+}
+
+export interface ExecStats {
+  partitions: number;
+  chunks: number;
+  rowsScanned: number;
+}
+
+/** Gives the event loop a turn when more than `sliceMs` passed since the last one. */
+export class Slicer {
+  private last = performance.now();
+  constructor(private readonly sliceMs = 8) {}
+
+  /** True when the current slice is used up (call `yield` then). */
+  due(): boolean {
+    return performance.now() - this.last >= this.sliceMs;
+  }
+
+  async tick(): Promise<void> {
+    if (this.due()) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.last = performance.now();
+    }
+  }
+}
+
+export class Runtime {
+  readonly stats: ExecStats = { partitions: 0, chunks: 0, rowsScanned: 0 };
+  /** what the storage scans touched and skipped (partitions, chunks), filled by the target */
+  readonly scanCounters: ScanCounters = newScanCounters();
+  readonly slicer = new Slicer();
+  constructor(
+    readonly target: ExecTarget,
+    readonly ctx: EvalContext,
+    /** most rows an operator may hold in memory (and a result may have) */
+    readonly maxRows: number,
+  ) {}
+
+  /** Throws the "too many rows" sentence when `n` exceeds the cap. `what` says who holds them. */
+  checkRows(n: number, what: string): void {
+    if (n > this.maxRows) throw tooManyRows(this.maxRows, what);
+  }
+}
+
+export function tooManyRows(maxRows: number, what: string): SqlError {
+  return new SqlError(
+    `The query would hold more than ${maxRows} rows (${what}); maxRows allows ${maxRows}. ` +
+      "Narrow it: add a time range (WHERE time >= now() - INTERVAL '1 hour'), filter on tags, aggregate with GROUP BY " +
+      "time_bucket('5m', time), add a LIMIT, or raise maxRows.",
+    'HELIOS_SQL_TOO_MANY_ROWS',
+  );
+}

@@ -1,0 +1,402 @@
+/**
+ * Fused operators over a table scan: an aggregate (with its WHERE) and DISTINCT ON read each
+ * series' columns through one reused row buffer instead of materializing a row per reading, and
+ * look up the group once per series when the group keys are tags. "Latest row per series" reads
+ * one row per series batch when the DISTINCT ON keys are tags and the order is by time.
+ */
+import type { AggregateCall, BExpr, Column, Plan, Value } from '../plan/logical';
+import type { FieldColumn, SeriesRows } from '../types';
+import { type Accumulator, newAccumulator } from './aggregates';
+import { compile, type Evaluator, type Row } from './compile';
+import type { Runtime } from './runtime';
+import { tooManyRows } from './runtime';
+import { comparator, type Keyed } from './sort';
+import { DEFAULT_BUCKET_ORIGIN, timeBucket } from './time';
+import { keyOf, truth } from './values';
+
+type ScanPlan = Extract<Plan, { kind: 'scan' }>;
+type Filler = (row: Row, i: number) => void;
+
+/** Slots an expression reads. */
+function slotsOf(e: BExpr, out: Set<number>): Set<number> {
+  switch (e.kind) {
+    case 'slot':
+      out.add(e.index);
+      break;
+    case 'apply':
+      for (const a of e.args) slotsOf(a, out);
+      break;
+    case 'case':
+      for (const w of e.whens) {
+        slotsOf(w.when, out);
+        slotsOf(w.result, out);
+      }
+      slotsOf(e.else, out);
+      break;
+    case 'in':
+      slotsOf(e.operand, out);
+      for (const x of e.list) slotsOf(x, out);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/** The scan (and WHERE) under a plan node, when the node reads a table scan directly. */
+export function scanUnder(input: Plan): { scan: ScanPlan; predicate?: BExpr } | undefined {
+  if (input.kind === 'scan') return { scan: input };
+  if (input.kind === 'filter' && input.input.kind === 'scan')
+    return { scan: input.input, predicate: input.predicate };
+  return undefined;
+}
+
+function fieldFiller(slot: number, col: FieldColumn | undefined): Filler {
+  if (!col)
+    return (row) => {
+      row[slot] = null;
+    };
+  const { values, present, type } = col;
+  if (type === 'bool') {
+    const v = values as Uint8Array;
+    return (row, i) => {
+      row[slot] = present && !present[i] ? null : v[i] === 1;
+    };
+  }
+  const v = values as Float64Array | string[];
+  if (!present)
+    return (row, i) => {
+      row[slot] = v[i]!;
+    };
+  return (row, i) => {
+    row[slot] = present[i] ? v[i]! : null;
+  };
+}
+
+/** Per series: sets the tag slots once and returns fillers for the other needed slots. */
+function prepareSeries(
+  columns: readonly Column[],
+  needed: readonly number[],
+  series: SeriesRows,
+  row: Row,
+): Filler[] {
+  const fillers: Filler[] = [];
+  for (const slot of needed) {
+    const c = columns[slot]!;
+    if (c.role === 'tag') row[slot] = series.tags[c.name] ?? null;
+    else if (c.role === 'time') {
+      const times = series.times;
+      fillers.push((r, i) => {
+        r[slot] = times[i]!;
+      });
+    } else fillers.push(fieldFiller(slot, series.fields.get(c.name)));
+  }
+  return fillers;
+}
+
+/** Most scans one query may issue for the combinations of tag IN lists. */
+const MAX_TAG_COMBINATIONS = 4096;
+
+/**
+ * Every series the scan's options select: one storage scan, or one per combination of the values of
+ * tag IN lists (an equality on the same tag narrows the list).
+ */
+export async function* scanSeries(scan: ScanPlan, rt: Runtime): AsyncGenerator<SeriesRows> {
+  const o = scan.options;
+  if (o.empty) return;
+  const base: { from?: number; to?: number; tags?: Record<string, string> } = {};
+  if (o.from !== undefined) base.from = o.from;
+  if (o.to !== undefined) base.to = o.to;
+  let combos: Array<Record<string, string>> = [{ ...(o.tags ?? {}) }];
+  for (const [tag, values] of Object.entries(o.tagsIn ?? {})) {
+    const next: Array<Record<string, string>> = [];
+    for (const c of combos) {
+      if (tag in c) {
+        if (values.includes(c[tag]!)) next.push(c);
+      } else for (const v of values) next.push({ ...c, [tag]: v });
+    }
+    combos = next;
+    if (combos.length > MAX_TAG_COMBINATIONS)
+      throw tooManyRows(MAX_TAG_COMBINATIONS, 'combinations of tag IN lists to scan');
+  }
+  for (const tags of combos) {
+    const options = Object.keys(tags).length ? { ...base, tags } : base;
+    yield* rt.target.scan(scan.table, options, rt.scanCounters);
+  }
+}
+
+const onlyTags = (e: BExpr, columns: readonly Column[]): boolean =>
+  [...slotsOf(e, new Set())].every((s) => columns[s]?.role === 'tag');
+
+interface ColumnSource {
+  readonly values: Float64Array | null;
+  readonly present: Uint8Array | null;
+}
+
+/**
+ * The numeric column an aggregate reads directly (a field, or the time), so that runs of rows can
+ * go to its accumulator at once; undefined when it must go row by row.
+ */
+function columnOf(
+  call: AggregateCall,
+  columns: readonly Column[],
+  series: SeriesRows,
+): ColumnSource | undefined {
+  if (call.distinct) return undefined;
+  if (call.star) return { values: null, present: null };
+  const [x, t] = call.args;
+  if (x?.kind !== 'slot') return undefined;
+  if (t && !(t.kind === 'slot' && columns[t.index]?.role === 'time')) return undefined;
+  const c = columns[x.index];
+  if (c?.role === 'time') return { values: series.times, present: null };
+  if (c?.role !== 'field') return undefined;
+  const col = series.fields.get(c.name);
+  if (!col) return { values: null, present: null };
+  if (col.type !== 'float' && col.type !== 'int') return undefined;
+  return { values: col.values as Float64Array, present: col.present };
+}
+
+/** A GROUP BY key time_bucket(constant width, time [, constant origin]), when the other keys are tags. */
+function bucketKey(
+  keys: readonly BExpr[],
+  columns: readonly Column[],
+): { index: number; width: number; origin: number } | undefined {
+  let found: { index: number; width: number; origin: number } | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (onlyTags(k, columns)) continue;
+    if (found || k.kind !== 'apply' || k.fn !== 'time_bucket') return undefined;
+    const [w, t, o] = k.args;
+    if (w?.kind !== 'const' || typeof w.value !== 'number' || !(w.value > 0)) return undefined;
+    if (t?.kind !== 'slot' || columns[t.index]?.role !== 'time') return undefined;
+    if (o && !(o.kind === 'const' && typeof o.value === 'number')) return undefined;
+    found = { index: i, width: w.value, origin: o ? (o.value as number) : DEFAULT_BUCKET_ORIGIN };
+  }
+  return found;
+}
+
+/** Rows between checks of the time slice. */
+const CHECK_EVERY = 4096;
+
+interface Group {
+  keys: Value[];
+  accs: Accumulator[];
+}
+
+/** Aggregate (and its WHERE) straight over a scan. */
+export async function* scanAggregate(
+  plan: Extract<Plan, { kind: 'aggregate' }>,
+  scan: ScanPlan,
+  predicate: BExpr | undefined,
+  rt: Runtime,
+): AsyncGenerator<Row[]> {
+  const columns = scan.columns;
+  const used = new Set<number>();
+  for (const k of plan.groupBy) slotsOf(k, used);
+  for (const a of plan.aggregates) for (const x of a.args) slotsOf(x, used);
+  if (predicate) slotsOf(predicate, used);
+  const needed = [...used];
+  const keyEvals = plan.groupBy.map((e) => compile(e, rt.ctx));
+  const tagKeys = plan.groupBy.every((k) => onlyTags(k, columns));
+  const test: Evaluator | undefined = predicate ? compile(predicate, rt.ctx) : undefined;
+  const args = plan.aggregates.map((a) => a.args.map((e) => compile(e, rt.ctx)));
+  const arg0 = args.map((a) => a[0]);
+  const arg1 = args.map((a) => a[1]);
+  const all = args.map((_, a) => a);
+  const columnar = plan.aggregates.map((a) => newAccumulator(a).addColumn !== undefined);
+  const bucket = tagKeys ? undefined : bucketKey(plan.groupBy, columns);
+  const groups = new Map<unknown, Group>();
+  // one key: the value itself identifies the group (booleans as 0/1, as keyOf counts them)
+  const single = plan.groupBy.length === 1;
+  const groupOf = (keys: Value[]): Group => {
+    const k0 = keys[0];
+    const id = single ? (typeof k0 === 'boolean' ? Number(k0) : k0) : keyOf(keys);
+    let g = groups.get(id);
+    if (!g) {
+      g = { keys, accs: plan.aggregates.map((a) => newAccumulator(a)) };
+      groups.set(id, g);
+      if (groups.size > rt.maxRows) throw tooManyRows(rt.maxRows, 'groups of GROUP BY');
+    }
+    return g;
+  };
+  if (keyEvals.length === 0) groupOf([]);
+  const row: Row = new Array(columns.length).fill(null);
+  if (!scan.options.empty) {
+    for await (const series of scanSeries(scan, rt)) {
+      rt.stats.rowsScanned += series.count;
+      const fillers = prepareSeries(columns, needed, series, row);
+      // tag keys: one group per series, looked up at its first row that passes the WHERE
+      const fixedKeys = tagKeys ? keyEvals.map((k) => k(row)) : undefined;
+      let fixed: Group | undefined;
+      // no WHERE, and groups by tags (one group per series) or by tags and a time bucket (runs of
+      // rows): numeric columns go to the accumulators a run at a time
+      let rowAggs = all;
+      if (!test && series.count > 0 && (fixedKeys || bucket)) {
+        const sources = all.map((a) =>
+          columnar[a] ? columnOf(plan.aggregates[a]!, columns, series) : undefined,
+        );
+        const runAggs = all.filter((a) => sources[a] !== undefined);
+        rowAggs = all.filter((a) => sources[a] === undefined);
+        const times = series.times;
+        const feed = (g: Group, from: number, to: number): void => {
+          for (const a of runAggs)
+            g.accs[a]!.addColumn!(sources[a]!.values, sources[a]!.present, from, to, times);
+        };
+        if (fixedKeys) feed((fixed ??= groupOf(fixedKeys)), 0, series.count);
+        else if (runAggs.length) {
+          const b = bucket!;
+          const keys = keyEvals.map((k, i) => (i === b.index ? null : k(row)));
+          for (let i = 0; i < series.count; ) {
+            const start = timeBucket(b.width, times[i]!, b.origin);
+            const end = start + b.width;
+            let j = i + 1;
+            while (j < series.count && times[j]! < end) j++;
+            const runKeys = [...keys];
+            runKeys[b.index] = start;
+            feed(groupOf(runKeys), i, j);
+            i = j;
+          }
+        }
+        if (rowAggs.length === 0) {
+          await rt.slicer.tick();
+          continue;
+        }
+      }
+      for (let i = 0; i < series.count; i++) {
+        for (const f of fillers) f(row, i);
+        if (test && truth(test(row)) !== true) continue;
+        const g = fixedKeys ? (fixed ??= groupOf(fixedKeys)) : groupOf(keyEvals.map((k) => k(row)));
+        for (const a of rowAggs) {
+          const e0 = arg0[a];
+          const e1 = arg1[a];
+          g.accs[a]!.add(e0 ? e0(row) : null, e1 ? e1(row) : null);
+        }
+        if ((i & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+      }
+      await rt.slicer.tick();
+    }
+  }
+  let out: Row[] = [];
+  for (const g of groups.values()) {
+    out.push([...g.keys, ...g.accs.map((a) => a.result())]);
+    if (out.length >= 1024) {
+      yield out;
+      out = [];
+      await rt.slicer.tick();
+    }
+  }
+  if (out.length) yield out;
+}
+
+/**
+ * DISTINCT ON straight over a projection of a scan. When the keys are tags and the order is by tags
+ * then time, only the first (time ascending) or last (descending) row of each series batch can win.
+ */
+export async function* scanDistinctOn(
+  plan: Extract<Plan, { kind: 'distinctOn' }>,
+  project: Extract<Plan, { kind: 'project' }>,
+  scan: ScanPlan,
+  predicate: BExpr | undefined,
+  rt: Runtime,
+): AsyncGenerator<Row[]> {
+  const columns = scan.columns;
+  // keys and order are over the projection's output: map them back through the projection
+  const through = (e: BExpr): BExpr | undefined => (e.kind === 'slot' ? project.exprs[e.index] : undefined);
+  const keyInputs = plan.keys.map(through);
+  const orderInputs = plan.order.map((k) => through(k.expr));
+  const used = new Set<number>();
+  for (const e of project.exprs) slotsOf(e, used);
+  if (predicate) slotsOf(predicate, used);
+  const needed = [...used];
+  const tagKeys = keyInputs.every((k) => k !== undefined && onlyTags(k, columns));
+  const timeOrder = orderInputs.map((e, i) =>
+    e === undefined
+      ? 'other'
+      : onlyTags(e, columns)
+        ? 'tag'
+        : e.kind === 'slot' && columns[e.index]?.role === 'time'
+          ? plan.order[i]!.desc
+            ? 'desc'
+            : 'asc'
+          : 'other',
+  );
+  const firstTime = timeOrder.find((t) => t !== 'tag');
+  const edgeOnly = tagKeys && !predicate && (firstTime === 'asc' || firstTime === 'desc');
+  const projectEvals = project.exprs.map((e) => compile(e, rt.ctx));
+  const keyEvals = plan.keys.map((e) => compile(e, rt.ctx));
+  const orderEvals = plan.order.map((k) => compile(k.expr, rt.ctx));
+  const cmp = comparator(plan.order);
+  const test: Evaluator | undefined = predicate ? compile(predicate, rt.ctx) : undefined;
+  const best = new Map<string, Keyed>();
+  const row: Row = new Array(columns.length).fill(null);
+  const consider = (): void => {
+    const out = projectEvals.map((e) => e(row));
+    const id = keyOf(keyEvals.map((k) => k(out)));
+    const cand: Keyed = { key: orderEvals.map((e) => e(out)), row: out };
+    const cur = best.get(id);
+    if (!cur) {
+      best.set(id, cand);
+      if (best.size > rt.maxRows) throw tooManyRows(rt.maxRows, 'DISTINCT ON keys');
+    } else if (cmp(cand, cur) < 0) best.set(id, cand);
+  };
+  if (!scan.options.empty) {
+    for await (const series of scanSeries(scan, rt)) {
+      rt.stats.rowsScanned += series.count;
+      if (series.count === 0) continue;
+      const fillers = prepareSeries(columns, needed, series, row);
+      if (edgeOnly) {
+        const i = firstTime === 'desc' ? series.count - 1 : 0;
+        for (const f of fillers) f(row, i);
+        consider();
+      } else {
+        for (let i = 0; i < series.count; i++) {
+          for (const f of fillers) f(row, i);
+          if (test && truth(test(row)) !== true) continue;
+          consider();
+          if ((i & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+        }
+      }
+      await rt.slicer.tick();
+    }
+  }
+  const rows = [...best.values()].map((k) => k.row);
+  for (let i = 0; i < rows.length; i += 1024) yield rows.slice(i, i + 1024);
+}
+
+/** Projection (and WHERE) straight over a scan: only rows that pass are built, with only their output columns. */
+export async function* scanProject(
+  plan: Extract<Plan, { kind: 'project' }>,
+  scan: ScanPlan,
+  predicate: BExpr | undefined,
+  rt: Runtime,
+): AsyncGenerator<Row[]> {
+  const columns = scan.columns;
+  const used = new Set<number>();
+  for (const e of plan.exprs) slotsOf(e, used);
+  if (predicate) slotsOf(predicate, used);
+  const needed = [...used];
+  const evals = plan.exprs.map((e) => compile(e, rt.ctx));
+  const width = evals.length;
+  const test: Evaluator | undefined = predicate ? compile(predicate, rt.ctx) : undefined;
+  const row: Row = new Array(columns.length).fill(null);
+  if (scan.options.empty) return;
+  for await (const series of scanSeries(scan, rt)) {
+    rt.stats.rowsScanned += series.count;
+    const fillers = prepareSeries(columns, needed, series, row);
+    let out: Row[] = [];
+    for (let i = 0; i < series.count; i++) {
+      for (const f of fillers) f(row, i);
+      if (test && truth(test(row)) !== true) continue;
+      const o: Row = new Array(width);
+      for (let c = 0; c < width; c++) o[c] = evals[c]!(row);
+      out.push(o);
+      if (out.length >= 1024) {
+        yield out;
+        out = [];
+        await rt.slicer.tick();
+      } else if ((i & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+    }
+    if (out.length) yield out;
+    await rt.slicer.tick();
+  }
+}

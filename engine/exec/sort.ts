@@ -1,0 +1,121 @@
+/**
+ * Sorting that keeps the event loop responsive: runs are sorted synchronously in small pieces and
+ * merged with a yield every few thousand rows. Top-N keeps a bounded heap instead of all rows.
+ */
+import type { SortKey, Value } from '../plan/logical';
+import { compile, type Row } from './compile';
+import type { Slicer } from './runtime';
+import type { EvalContext } from './scalar';
+import { compareValues } from './values';
+
+/** A row with its sort key values computed once. */
+export interface Keyed {
+  readonly key: Value[];
+  readonly row: Row;
+}
+
+export type Comparator = (a: Keyed, b: Keyed) => number;
+
+/** Orders by each key in turn; NULLs first or last as the key says. */
+export function comparator(keys: readonly SortKey[]): Comparator {
+  const dirs = keys.map((k) => (k.desc ? -1 : 1));
+  const nullsFirst = keys.map((k) => k.nullsFirst);
+  return (a, b) => {
+    for (let i = 0; i < dirs.length; i++) {
+      const x = a.key[i]!;
+      const y = b.key[i]!;
+      if (x === null || y === null) {
+        if (x === y) continue;
+        return (x === null) === nullsFirst[i] ? -1 : 1;
+      }
+      const c = compareValues(x, y);
+      if (c !== 0) return c * dirs[i]!;
+    }
+    return 0;
+  };
+}
+
+/** Computes the sort key of rows. */
+export function keyer(keys: readonly SortKey[], ctx: EvalContext): (row: Row) => Keyed {
+  const evals = keys.map((k) => compile(k.expr, ctx));
+  return (row) => ({ key: evals.map((e) => e(row)), row });
+}
+
+const RUN = 2048;
+
+/** A stable merge sort that yields to the event loop between pieces of work. */
+export async function sortAsync(items: Keyed[], cmp: Comparator, slicer: Slicer): Promise<Keyed[]> {
+  const n = items.length;
+  for (let lo = 0; lo < n; lo += RUN) {
+    const run = items.slice(lo, lo + RUN).sort(cmp);
+    for (let i = 0; i < run.length; i++) items[lo + i] = run[i]!;
+    await slicer.tick();
+  }
+  let src = items;
+  let dst: Keyed[] = new Array(n);
+  for (let width = RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      for (let k = lo; k < hi; k++) {
+        if (i < mid && (j >= hi || cmp(src[i]!, src[j]!) <= 0)) dst[k] = src[i++]!;
+        else dst[k] = src[j++]!;
+        if ((k & 4095) === 4095 && slicer.due()) await slicer.tick();
+      }
+    }
+    [src, dst] = [dst, src];
+  }
+  return src;
+}
+
+/** Keeps the `limit` smallest rows seen (a max-heap on `cmp`); ties keep the earlier row. */
+export class TopN {
+  private readonly heap: Array<Keyed & { seq: number }> = [];
+  private seq = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly cmp: Comparator,
+  ) {}
+
+  private worse(a: Keyed & { seq: number }, b: Keyed & { seq: number }): boolean {
+    const c = this.cmp(a, b);
+    return c > 0 || (c === 0 && a.seq > b.seq);
+  }
+
+  add(item: Keyed): void {
+    if (this.limit <= 0) return;
+    const entry = { ...item, seq: this.seq++ };
+    const h = this.heap;
+    if (h.length < this.limit) {
+      h.push(entry);
+      let i = h.length - 1;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!this.worse(h[i]!, h[p]!)) break;
+        [h[i], h[p]] = [h[p]!, h[i]!];
+        i = p;
+      }
+      return;
+    }
+    if (!this.worse(h[0]!, entry)) return;
+    h[0] = entry;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.worse(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.worse(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
+  }
+
+  /** The kept rows, in order. */
+  result(): Keyed[] {
+    return [...this.heap].sort((a, b) => this.cmp(a, b) || a.seq - b.seq);
+  }
+}

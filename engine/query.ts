@@ -1,0 +1,166 @@
+/**
+ * The SQL entry point: `runQuery` / `iterateQuery` take a QueryTarget (the storage, implemented by
+ * Database) and a SQL text, and run it: parse (sql/) -> bind and push down (plan/) -> execute (exec/).
+ * See docs/sql.md for the dialect.
+ */
+import { performance } from 'node:perf_hooks';
+import { evaluateConstant, type Row } from './exec/compile';
+import { execute } from './exec/operators';
+import { Runtime, tooManyRows } from './exec/runtime';
+import { bindStatement } from './plan/binder';
+import type { Plan, SqlType } from './plan/logical';
+import type { ScanCounters } from './read';
+import { SqlError } from './sql/errors';
+import { parse } from './sql/parser';
+import type { ColumnType, SeriesRows } from './types';
+
+export interface TableSchemaInfo {
+  readonly name: string;
+  readonly tagKeys: readonly string[]; // tags: always string columns
+  readonly fields: ReadonlyArray<{ name: string; type: ColumnType }>;
+}
+export interface QueryTarget {
+  tables(): string[];
+  schema(table: string): TableSchemaInfo | undefined;
+  /** Each matching series' rows, columnar, sorted by time, one row per time (last write wins),
+   *  series in canonical key order. from/to inclusive ms; tags: equality on all given tags. */
+  scan(
+    table: string,
+    options: { from?: number; to?: number; tags?: Record<string, string> },
+    counters?: ScanCounters,
+  ): AsyncGenerator<SeriesRows>;
+  write(
+    table: string,
+    readings: Array<{ time: number; tags?: Record<string, string>; fields: Record<string, unknown> }>,
+  ): Promise<{ count: number; lsn: number }>;
+}
+export interface QueryResult {
+  columns: Array<{ name: string; type: string }>;
+  rows: Array<Record<string, unknown>>;
+  stats: { ms: number; partitions: number; chunks: number; rowsScanned: number };
+}
+
+export type QueryParams = unknown[] | Record<string, unknown>;
+
+export interface QueryOptions {
+  /** most rows a result (or an operator's working set) may hold; default 100000 */
+  maxRows?: number;
+  /** the clock for now(), ms since 1970; default Date.now */
+  now?: () => number;
+}
+
+/** Default cap on rows held by a query. */
+export const DEFAULT_MAX_ROWS = 100_000;
+
+interface Prepared {
+  readonly plan: Plan;
+  readonly runtime: Runtime;
+  readonly names: string[];
+  readonly columns: Array<{ name: string; type: string }>;
+  readonly started: number;
+}
+
+function prepare(
+  target: QueryTarget,
+  sql: string,
+  params: QueryParams | undefined,
+  options: QueryOptions,
+): Prepared {
+  const started = performance.now();
+  if (typeof sql !== 'string' || sql.trim() === '') {
+    throw new SqlError(
+      'The SQL text is empty. Write a statement such as SELECT * FROM readings LIMIT 10.',
+      'HELIOS_SQL_SYNTAX',
+    );
+  }
+  const now = (options.now ?? Date.now)();
+  const ctx = { now };
+  const maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
+  const stmt = parse(sql);
+  const plan = bindStatement(stmt, {
+    sql,
+    params,
+    now,
+    catalog: target,
+    fold: (e) => evaluateConstant(e, ctx),
+  });
+  const names = uniqueNames(plan.columns.map((c) => c.name));
+  const columns = plan.columns.map((c, i) => ({ name: names[i]!, type: typeName(c.type) }));
+  return { plan, runtime: new Runtime(target, ctx, maxRows), names, columns, started };
+}
+
+/** Result column names: a repeated name gets ':1', ':2', ... so no value is lost. */
+function uniqueNames(names: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const k = seen.get(n) ?? 0;
+    seen.set(n, k + 1);
+    return k === 0 ? n : `${n}:${k}`;
+  });
+}
+
+function typeName(t: SqlType): string {
+  return t === 'null' ? 'any' : t;
+}
+
+function toObjects(rows: readonly Row[], names: readonly string[]): Array<Record<string, unknown>> {
+  return rows.map((row) => {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) o[names[i]!] = row[i];
+    return o;
+  });
+}
+
+/**
+ * Runs one SQL statement and returns all its rows. Params bind `?`/`?1` (array) or `$name`/`:name`
+ * (object); they are never spliced into the text. A result of more than `maxRows` rows fails with
+ * a sentence saying how to narrow the query. Throws SqlError (an InvalidInputError) for mistakes.
+ */
+export async function runQuery(
+  target: QueryTarget,
+  sql: string,
+  params?: QueryParams,
+  options: QueryOptions = {},
+): Promise<QueryResult> {
+  const p = prepare(target, sql, params, options);
+  const rows: Array<Record<string, unknown>> = [];
+  for await (const batch of execute(p.plan, p.runtime)) {
+    if (rows.length + batch.length > p.runtime.maxRows) throw tooManyRows(p.runtime.maxRows, 'result rows');
+    for (const o of toObjects(batch, p.names)) rows.push(o);
+  }
+  const s = p.runtime.stats;
+  return {
+    columns: p.columns,
+    rows,
+    stats: {
+      ms: performance.now() - p.started,
+      partitions: s.partitions + p.runtime.scanCounters.partitions,
+      chunks: s.chunks + p.runtime.scanCounters.chunks,
+      rowsScanned: s.rowsScanned,
+    },
+  };
+}
+
+/**
+ * Runs one SQL statement and yields its rows in batches, for results too big to hold at once
+ * (the cap still applies to what operators such as ORDER BY hold, not to the streamed rows).
+ */
+export async function* iterateQuery(
+  target: QueryTarget,
+  sql: string,
+  params?: QueryParams,
+  options: QueryOptions = {},
+): AsyncGenerator<Array<Record<string, unknown>>> {
+  const p = prepare(target, sql, params, options);
+  for await (const batch of execute(p.plan, p.runtime)) yield toObjects(batch, p.names);
+}
+
+/** The result columns a statement would produce, without running it (for editors and nodes). */
+export function describeQuery(
+  target: QueryTarget,
+  sql: string,
+  params?: QueryParams,
+  options: QueryOptions = {},
+): Array<{ name: string; type: string }> {
+  return prepare(target, sql, params, options).columns;
+}

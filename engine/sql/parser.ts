@@ -1,0 +1,742 @@
+/**
+ * Hand-written recursive-descent SQL parser with a Pratt loop for expressions. Syntax only: names,
+ * types and arity are the binder's (engine/plan/binder.ts). Errors say what was expected and what
+ * was found, at `line L, column C` with the line and a caret, and suggest a keyword for a near miss.
+ */
+import * as A from './ast';
+import { closest, sqlErrorAt } from './errors';
+import { type Token, tokenize } from './lexer';
+
+/** Words that cannot be bare identifiers (quote them to use one as a name). */
+export const RESERVED = new Set([
+  'ALL',
+  'AND',
+  'AS',
+  'ASC',
+  'BETWEEN',
+  'BY',
+  'CASE',
+  'CAST',
+  'CREATE',
+  'CROSS',
+  'DELETE',
+  'DESC',
+  'DESCRIBE',
+  'DISTINCT',
+  'DROP',
+  'ELSE',
+  'END',
+  'EXPLAIN',
+  'FALSE',
+  'FROM',
+  'GROUP',
+  'HAVING',
+  'IN',
+  'INNER',
+  'INSERT',
+  'INTERVAL',
+  'INTO',
+  'IS',
+  'JOIN',
+  'LEFT',
+  'LIKE',
+  'LIMIT',
+  'NOT',
+  'NULL',
+  'OFFSET',
+  'ON',
+  'OR',
+  'ORDER',
+  'OUTER',
+  'SELECT',
+  'SHOW',
+  'TABLE',
+  'THEN',
+  'TRUE',
+  'UNION',
+  'VALUES',
+  'WHEN',
+  'WHERE',
+  'WITH',
+]);
+
+/** Keywords that start a statement, for "did you mean" at the start. */
+const STATEMENT_KEYWORDS = ['SELECT', 'INSERT', 'DELETE', 'CREATE', 'DROP', 'SHOW', 'DESCRIBE', 'EXPLAIN'];
+/** Keywords that may follow a FROM item or an expression, for "did you mean" on a stray word. */
+const CLAUSE_KEYWORDS = [
+  'FROM',
+  'WHERE',
+  'GROUP',
+  'HAVING',
+  'ORDER',
+  'LIMIT',
+  'OFFSET',
+  'UNION',
+  'JOIN',
+  'LEFT',
+  'INNER',
+  'ON',
+  'AND',
+  'OR',
+  'NOT',
+  'BETWEEN',
+  'LIKE',
+  'IN',
+  'IS',
+  'AS',
+  'ASC',
+  'DESC',
+  'THEN',
+  'ELSE',
+  'END',
+  'WHEN',
+  'DISTINCT',
+  'SELECT',
+  'VALUES',
+  'INTO',
+  'BY',
+];
+
+// Binding powers of infix operators (higher binds tighter).
+const BP_OR = 1;
+const BP_AND = 2;
+const BP_NOT = 3;
+const BP_COMPARE = 4;
+const BP_ADD = 5;
+const BP_MUL = 6;
+const BP_CONCAT = 7;
+const BP_UNARY = 8;
+const BP_POSTFIX = 9;
+
+/** Parses one SQL statement (a trailing ';' is allowed). */
+export function parse(sql: string): A.Statement {
+  const p = new Parser(sql);
+  const stmt = p.parseStatement();
+  p.accept(';');
+  p.expectEnd();
+  return stmt;
+}
+
+/** Parses a single expression (for tests and tools). */
+export function parseExpression(sql: string): A.Expr {
+  const p = new Parser(sql);
+  const e = p.parseExpr();
+  p.expectEnd();
+  return e;
+}
+
+class Parser {
+  private readonly tokens: Token[];
+  private i = 0;
+  private positional = 0;
+
+  constructor(private readonly sql: string) {
+    this.tokens = tokenize(sql);
+  }
+
+  // ---- token helpers ----
+
+  private get tok(): Token {
+    return this.tokens[this.i]!;
+  }
+
+  private peek(k = 1): Token {
+    return this.tokens[Math.min(this.i + k, this.tokens.length - 1)]!;
+  }
+
+  private next(): Token {
+    const t = this.tok;
+    if (t.type !== 'eof') this.i++;
+    return t;
+  }
+
+  private isKw(kw: string, t: Token = this.tok): boolean {
+    return t.type === 'word' && t.upper === kw;
+  }
+
+  private isOp(op: string, t: Token = this.tok): boolean {
+    return t.type === 'op' && t.text === op;
+  }
+
+  /** Consumes the keyword or operator when it is next. */
+  accept(x: string): boolean {
+    if (this.isKw(x) || this.isOp(x)) {
+      this.i++;
+      return true;
+    }
+    return false;
+  }
+
+  private expect(x: string, what = x): Token {
+    const t = this.tok;
+    if (this.accept(x)) return t;
+    throw this.error(`Expected ${what}`, /^[A-Z]+$/.test(x) ? [x] : []);
+  }
+
+  expectEnd(): void {
+    if (this.tok.type !== 'eof') throw this.error('Expected the end of the statement', CLAUSE_KEYWORDS);
+  }
+
+  private describe(t: Token): string {
+    switch (t.type) {
+      case 'eof':
+        return 'the end of the statement';
+      case 'string':
+        return `the string '${t.text}'`;
+      case 'quoted':
+        return `"${t.text}"`;
+      default:
+        return `"${t.text}"`;
+    }
+  }
+
+  /** An error at the current token, with a "did you mean" when it or the word before it is a near miss. */
+  private error(expected: string, keywords: readonly string[] = []): Error {
+    const t = this.tok;
+    let hint = '';
+    const near = (tok: Token | undefined): string | undefined =>
+      tok && tok.type === 'word' && !RESERVED.has(tok.upper) && tok.text.length >= 3
+        ? closest(tok.upper, keywords)
+        : undefined;
+    // the word before is checked first: a misspelt keyword after a table is read as its alias
+    const before = this.i > 0 ? this.tokens[this.i - 1] : undefined;
+    const there = near(before);
+    const here = near(t);
+    if (before && there && there !== before.upper)
+      hint = `Did you mean ${there} instead of "${before.text}"?`;
+    else if (here && here !== t.upper) hint = `Did you mean ${here} instead of "${t.text}"?`;
+    return sqlErrorAt(this.sql, t.pos, `${expected}, found ${this.describe(t)}`, hint, 'HELIOS_SQL_SYNTAX');
+  }
+
+  /** An identifier: a non-reserved word or a quoted name. */
+  private parseIdent(what = 'a name'): string {
+    const t = this.tok;
+    if (t.type === 'quoted' || (t.type === 'word' && !RESERVED.has(t.upper))) {
+      this.i++;
+      return t.text;
+    }
+    const hint =
+      t.type === 'word'
+        ? ` (${t.upper} is a keyword; write "${t.text}" in double quotes to use it as a name)`
+        : '';
+    throw sqlErrorAt(
+      this.sql,
+      t.pos,
+      `Expected ${what}, found ${this.describe(t)}${hint}`,
+      '',
+      'HELIOS_SQL_SYNTAX',
+    );
+  }
+
+  private isIdent(t: Token = this.tok): boolean {
+    return t.type === 'quoted' || (t.type === 'word' && !RESERVED.has(t.upper));
+  }
+
+  private commaList<T>(item: () => T): T[] {
+    const out = [item()];
+    while (this.accept(',')) out.push(item());
+    return out;
+  }
+
+  // ---- statements ----
+
+  parseStatement(): A.Statement {
+    const t = this.tok;
+    if (this.isKw('SELECT') || this.isOp('(')) return this.parseQuery();
+    if (this.isKw('INSERT')) return this.parseInsert();
+    if (this.isKw('DELETE')) return this.parseDelete();
+    if (this.isKw('CREATE')) return this.parseCreate();
+    if (this.isKw('DROP')) return this.parseDrop();
+    if (this.isKw('SHOW')) {
+      this.next();
+      if (!(this.tok.type === 'word' && this.tok.upper === 'TABLES'))
+        throw this.error('Expected TABLES', ['TABLES']);
+      this.next();
+      return A.showTables(t.pos);
+    }
+    if (this.isKw('DESCRIBE') || (t.type === 'word' && t.upper === 'DESC')) {
+      this.next();
+      this.accept('TABLE');
+      return A.describe(this.parseIdent('a table name'), t.pos);
+    }
+    if (this.isKw('EXPLAIN')) {
+      this.next();
+      return A.explain(this.parseStatement(), t.pos);
+    }
+    throw this.error(
+      'Expected a statement (SELECT, INSERT, DELETE, CREATE TABLE, DROP TABLE, SHOW TABLES, DESCRIBE, EXPLAIN)',
+      STATEMENT_KEYWORDS,
+    );
+  }
+
+  parseQuery(): A.Query {
+    const pos = this.tok.pos;
+    let body: A.SelectCore | A.SetOp = this.parseSelectCore();
+    while (this.isKw('UNION')) {
+      const at = this.next().pos;
+      const all = this.accept('ALL');
+      body = A.union(all, body, this.parseSelectCore(), at);
+    }
+    let orderBy: A.OrderItem[] = [];
+    if (this.accept('ORDER')) {
+      this.expect('BY');
+      orderBy = this.commaList(() => this.parseOrderItem());
+    }
+    let limit: A.Expr | undefined;
+    let offset: A.Expr | undefined;
+    if (this.accept('LIMIT')) {
+      limit = this.parseExpr();
+      if (this.accept('OFFSET')) offset = this.parseExpr();
+      else if (this.accept(',')) {
+        // SQLite's LIMIT offset, count
+        offset = limit;
+        limit = this.parseExpr();
+      }
+    } else if (this.accept('OFFSET')) offset = this.parseExpr();
+    return A.query({ body, orderBy, limit, offset, pos });
+  }
+
+  private parseSelectCore(): A.SelectCore {
+    if (this.isOp('(')) {
+      const open = this.tok;
+      this.next();
+      const inner = this.parseQuery();
+      this.expect(')', '")"');
+      if (inner.body.kind !== 'select' || inner.orderBy.length || inner.limit || inner.offset) {
+        throw sqlErrorAt(
+          this.sql,
+          open.pos,
+          'A parenthesized SELECT in a UNION may not have its own ORDER BY or LIMIT',
+          'Move ORDER BY and LIMIT to the end of the whole query, or put the SELECT in FROM (...).',
+          'HELIOS_SQL_SYNTAX',
+        );
+      }
+      return inner.body;
+    }
+    const pos = this.expect('SELECT').pos;
+    let distinct = false;
+    let distinctOn: A.Expr[] = [];
+    if (this.accept('DISTINCT')) {
+      distinct = true;
+      if (this.accept('ON')) {
+        this.expect('(', '"(" after DISTINCT ON');
+        distinctOn = this.commaList(() => this.parseExpr());
+        this.expect(')', '")"');
+        distinct = false;
+      }
+    } else this.accept('ALL');
+    const items = this.commaList(() => this.parseSelectItem());
+    const from = this.accept('FROM') ? this.parseFrom() : undefined;
+    const where = this.accept('WHERE') ? this.parseExpr() : undefined;
+    let groupBy: A.Expr[] = [];
+    if (this.accept('GROUP')) {
+      this.expect('BY');
+      groupBy = this.commaList(() => this.parseExpr());
+    }
+    const having = this.accept('HAVING') ? this.parseExpr() : undefined;
+    return A.select({ distinct, distinctOn, items, from, where, groupBy, having, pos });
+  }
+
+  private parseSelectItem(): A.SelectItem | A.Star {
+    const t = this.tok;
+    if (this.isOp('*')) {
+      this.next();
+      return A.star(undefined, t.pos);
+    }
+    if (this.isIdent(t) && this.isOp('.', this.peek()) && this.isOp('*', this.peek(2))) {
+      this.i += 3;
+      return A.star(t.text, t.pos);
+    }
+    const expr = this.parseExpr();
+    const source = this.sql.slice(t.pos, this.tok.pos).trimEnd();
+    return A.item(expr, this.parseAlias(), t.pos, source);
+  }
+
+  private parseAlias(): string | undefined {
+    if (this.accept('AS')) return this.tok.type === 'string' ? this.next().text : this.parseIdent('an alias');
+    if (this.isIdent()) return this.parseIdent();
+    return undefined;
+  }
+
+  private parseOrderItem(): A.OrderItem {
+    const expr = this.parseExpr();
+    let desc = false;
+    if (this.accept('DESC')) desc = true;
+    else this.accept('ASC');
+    let nulls: 'first' | 'last' | undefined;
+    if (this.tok.type === 'word' && this.tok.upper === 'NULLS') {
+      this.next();
+      const w: string = this.next().upper;
+      if (w !== 'FIRST' && w !== 'LAST') {
+        this.i--;
+        throw this.error('Expected FIRST or LAST after NULLS', ['FIRST', 'LAST']);
+      }
+      nulls = w === 'FIRST' ? 'first' : 'last';
+    }
+    return { expr, desc, nulls };
+  }
+
+  private parseFrom(): A.FromItem {
+    let left = this.parseFromPrimary();
+    for (;;) {
+      const t = this.tok;
+      if (this.accept(',')) {
+        left = A.join('cross', left, this.parseFromPrimary(), undefined, t.pos);
+        continue;
+      }
+      let type: A.JoinType | undefined;
+      if (this.isKw('JOIN')) type = 'inner';
+      else if (this.isKw('INNER') && this.isKw('JOIN', this.peek())) type = 'inner';
+      else if (this.isKw('CROSS') && this.isKw('JOIN', this.peek())) type = 'cross';
+      else if (this.isKw('LEFT')) type = 'left';
+      if (!type) return left;
+      if (!this.isKw('JOIN')) this.next();
+      this.accept('OUTER');
+      this.expect('JOIN');
+      const right = this.parseFromPrimary();
+      let on: A.Expr | undefined;
+      if (type !== 'cross') {
+        this.expect('ON', 'ON and a join condition');
+        on = this.parseExpr();
+      }
+      left = A.join(type, left, right, on, t.pos);
+    }
+  }
+
+  private parseFromPrimary(): A.FromItem {
+    const t = this.tok;
+    if (this.accept('(')) {
+      if (!this.isKw('SELECT')) {
+        const inner = this.parseFrom();
+        this.expect(')', '")"');
+        return inner;
+      }
+      const q = this.parseQuery();
+      this.expect(')', '")" to close the sub-select');
+      return A.subqueryRef(q, this.parseAlias(), t.pos);
+    }
+    const name = this.parseIdent('a table name');
+    return A.tableRef(name, this.parseAlias(), t.pos);
+  }
+
+  private parseInsert(): A.Insert {
+    const pos = this.expect('INSERT').pos;
+    this.expect('INTO');
+    const table = this.parseIdent('a table name');
+    let columns: string[] = [];
+    if (this.isOp('(') && !this.isKw('SELECT', this.peek())) {
+      this.next();
+      columns = this.commaList(() => this.parseIdent('a column name'));
+      this.expect(')', '")"');
+    }
+    if (this.accept('VALUES')) {
+      const values = this.commaList(() => {
+        this.expect('(', '"(" to start a row of values');
+        const row = this.commaList(() => this.parseExpr());
+        this.expect(')', '")" to end the row of values');
+        return row;
+      });
+      return A.insert({ table, columns, values, query: undefined, pos });
+    }
+    if (this.isKw('SELECT') || this.isOp('('))
+      return A.insert({ table, columns, values: undefined, query: this.parseQuery(), pos });
+    throw this.error('Expected VALUES or SELECT', ['VALUES', 'SELECT']);
+  }
+
+  private parseDelete(): A.Delete {
+    const pos = this.expect('DELETE').pos;
+    this.expect('FROM');
+    const table = this.parseIdent('a table name');
+    const where = this.accept('WHERE') ? this.parseExpr() : undefined;
+    return A.deleteStmt(table, where, pos);
+  }
+
+  private parseIfExists(not: boolean): boolean {
+    if (!this.accept('IF')) return false;
+    if (not) this.expect('NOT');
+    if (!(this.tok.type === 'word' && this.tok.upper === 'EXISTS'))
+      throw this.error('Expected EXISTS', ['EXISTS']);
+    this.next();
+    return true;
+  }
+
+  private parseCreate(): A.CreateTable {
+    const pos = this.expect('CREATE').pos;
+    this.expect('TABLE');
+    const ifNotExists = this.parseIfExists(true);
+    const name = this.parseIdent('a table name');
+    this.expect('(', '"(" and the column list');
+    const columns = this.commaList(() => {
+      const col = this.parseIdent('a column name');
+      const words: string[] = [];
+      while (this.tok.type === 'word') words.push(this.next().upper);
+      if (words.length === 0) throw this.error('Expected a column type (TAG, FLOAT, INT, BOOL or STRING)');
+      return { name: col, type: words.join(' ') };
+    });
+    this.expect(')', '")"');
+    let options: Array<{ key: string; value: A.Expr }> = [];
+    if (this.accept('WITH')) {
+      this.expect('(', '"(" and options such as partition = \'1d\'');
+      options = this.commaList(() => {
+        const key = this.parseIdent('an option name').toLowerCase();
+        this.expect('=', '"="');
+        return { key, value: this.parseExpr() };
+      });
+      this.expect(')', '")"');
+    }
+    return A.createTable({ name, ifNotExists, columns, options, pos });
+  }
+
+  private parseDrop(): A.DropTable {
+    const pos = this.expect('DROP').pos;
+    this.expect('TABLE');
+    const ifExists = this.parseIfExists(false);
+    return A.dropTable(this.parseIdent('a table name'), ifExists, pos);
+  }
+
+  // ---- expressions (Pratt) ----
+
+  parseExpr(minBp = 0): A.Expr {
+    let left = this.parsePrefix();
+    for (;;) {
+      const next = this.parseInfix(left, minBp);
+      if (!next) return left;
+      left = next;
+    }
+  }
+
+  /** One infix or postfix step binding tighter than `minBp`, or undefined when there is none. */
+  private parseInfix(left: A.Expr, minBp: number): A.Expr | undefined {
+    const t = this.tok;
+    const bin = (op: A.BinaryOp, bp: number): A.Expr | undefined => {
+      if (bp <= minBp) return undefined;
+      this.next();
+      return A.binary(op, left, this.parseExpr(bp), t.pos);
+    };
+    if (t.type === 'op') {
+      switch (t.text) {
+        case '=':
+        case '==':
+          return bin('=', BP_COMPARE);
+        case '!=':
+        case '<>':
+          return bin('!=', BP_COMPARE);
+        case '<':
+        case '<=':
+        case '>':
+        case '>=':
+          return bin(t.text, BP_COMPARE);
+        case '+':
+        case '-':
+          return bin(t.text, BP_ADD);
+        case '*':
+        case '/':
+        case '%':
+          return bin(t.text, BP_MUL);
+        case '||':
+          return bin('||', BP_CONCAT);
+        case '::': {
+          if (BP_POSTFIX <= minBp) return undefined;
+          this.next();
+          return A.cast(left, this.parseTypeName(), t.pos);
+        }
+        default:
+          return undefined;
+      }
+    }
+    if (t.type !== 'word') return undefined;
+    switch (t.upper) {
+      case 'OR':
+        return bin('OR', BP_OR);
+      case 'AND':
+        return bin('AND', BP_AND);
+      case 'IS': {
+        if (BP_COMPARE <= minBp) return undefined;
+        this.next();
+        const not = this.accept('NOT');
+        this.expect('NULL', 'NULL after IS');
+        return A.isNull(left, not, t.pos);
+      }
+      case 'NOT':
+      case 'BETWEEN':
+      case 'IN':
+      case 'LIKE':
+        return this.parseNegatable(left, minBp);
+      default:
+        return undefined;
+    }
+  }
+
+  /** [NOT] BETWEEN / IN / LIKE */
+  private parseNegatable(left: A.Expr, minBp: number): A.Expr | undefined {
+    if (BP_COMPARE <= minBp) return undefined;
+    const t = this.tok;
+    const not = this.isKw('NOT');
+    const op = not ? this.peek() : t;
+    if (!(this.isKw('BETWEEN', op) || this.isKw('IN', op) || this.isKw('LIKE', op))) return undefined;
+    if (not) this.next();
+    this.next();
+    if (op.upper === 'BETWEEN') {
+      const low = this.parseExpr(BP_COMPARE);
+      this.expect('AND', 'AND in BETWEEN ... AND ...');
+      const high = this.parseExpr(BP_COMPARE);
+      return A.between(left, low, high, not, t.pos);
+    }
+    if (op.upper === 'LIKE') return A.like(left, this.parseExpr(BP_COMPARE), not, t.pos);
+    this.expect('(', '"(" and a list of values after IN');
+    if (this.isKw('SELECT')) {
+      throw sqlErrorAt(
+        this.sql,
+        this.tok.pos,
+        'IN (SELECT ...) is not supported yet',
+        'List the values, or use a JOIN.',
+        'HELIOS_SQL_UNSUPPORTED',
+      );
+    }
+    const list = this.isOp(')') ? [] : this.commaList(() => this.parseExpr());
+    this.expect(')', '")" to close the IN list');
+    return A.inList(left, list, not, t.pos);
+  }
+
+  private parsePrefix(): A.Expr {
+    const t = this.tok;
+    switch (t.type) {
+      case 'number':
+        this.next();
+        return A.number(t.text, t.pos);
+      case 'string':
+        this.next();
+        return A.string(t.text, t.pos);
+      case 'param':
+        this.next();
+        return A.param(t.text, t.text === '?' ? ++this.positional : undefined, t.pos);
+      case 'quoted':
+        return this.parseNameOrCall();
+      case 'op':
+        if (t.text === '(') {
+          this.next();
+          if (this.isKw('SELECT')) {
+            throw sqlErrorAt(
+              this.sql,
+              this.tok.pos,
+              'Sub-selects in expressions are not supported yet',
+              'Put the sub-select in FROM (...) and JOIN it.',
+              'HELIOS_SQL_UNSUPPORTED',
+            );
+          }
+          const e = this.parseExpr();
+          this.expect(')', '")"');
+          return e;
+        }
+        if (t.text === '-' || t.text === '+') {
+          this.next();
+          return A.unary(t.text, this.parseExpr(BP_UNARY), t.pos);
+        }
+        throw this.error('Expected an expression');
+      case 'word':
+        return this.parseWordPrefix(t);
+      default:
+        throw this.error('Expected an expression');
+    }
+  }
+
+  private parseWordPrefix(t: Token): A.Expr {
+    switch (t.upper) {
+      case 'NULL':
+        this.next();
+        return A.nullLit(t.pos);
+      case 'TRUE':
+      case 'FALSE':
+        this.next();
+        return A.bool(t.upper === 'TRUE', t.pos);
+      case 'NOT':
+        this.next();
+        return A.unary('NOT', this.parseExpr(BP_NOT), t.pos);
+      case 'CASE':
+        return this.parseCase();
+      case 'CAST': {
+        this.next();
+        this.expect('(', '"(" after CAST');
+        const operand = this.parseExpr();
+        this.expect('AS', 'AS and a type in CAST(x AS type)');
+        const type = this.parseTypeName();
+        this.expect(')', '")"');
+        return A.cast(operand, type, t.pos);
+      }
+      case 'INTERVAL': {
+        this.next();
+        const s = this.tok;
+        if (s.type !== 'string')
+          throw this.error("Expected a quoted interval such as '5 minutes' after INTERVAL");
+        this.next();
+        return A.interval(s.text, t.pos);
+      }
+      default:
+        if (RESERVED.has(t.upper)) {
+          throw sqlErrorAt(
+            this.sql,
+            t.pos,
+            `Expected an expression, found "${t.text}"`,
+            `${t.upper} is a keyword; write "${t.text}" in double quotes to use it as a name.`,
+            'HELIOS_SQL_SYNTAX',
+          );
+        }
+        return this.parseNameOrCall();
+    }
+  }
+
+  private parseTypeName(): string {
+    const t = this.tok;
+    if (t.type !== 'word') throw this.error('Expected a type name (INTEGER, REAL, TEXT, BOOLEAN)');
+    this.next();
+    // VARCHAR(20), DECIMAL(10, 2): the size is accepted and ignored, as SQLite does
+    if (this.accept('(')) {
+      while (!this.isOp(')') && this.tok.type !== 'eof') this.next();
+      this.expect(')', '")"');
+    }
+    if (t.upper === 'DOUBLE' && this.tok.type === 'word' && this.tok.upper === 'PRECISION') {
+      this.next();
+      return 'DOUBLE PRECISION';
+    }
+    return t.upper;
+  }
+
+  private parseCase(): A.Expr {
+    const pos = this.expect('CASE').pos;
+    const operand = this.isKw('WHEN') ? undefined : this.parseExpr();
+    const whens: Array<{ when: A.Expr; result: A.Expr }> = [];
+    while (this.accept('WHEN')) {
+      const when = this.parseExpr();
+      this.expect('THEN', 'THEN after the WHEN condition');
+      whens.push({ when, result: this.parseExpr() });
+    }
+    if (whens.length === 0) throw this.error('Expected WHEN in CASE', ['WHEN']);
+    const elseExpr = this.accept('ELSE') ? this.parseExpr() : undefined;
+    this.expect('END', 'END to close CASE');
+    return A.caseExpr(operand, whens, elseExpr, pos);
+  }
+
+  /** column, table.column, or function(args) */
+  private parseNameOrCall(): A.Expr {
+    const t = this.tok;
+    const name = this.parseIdent('an expression');
+    if (this.isOp('(') && t.type === 'word') {
+      this.next();
+      if (this.accept('*')) {
+        this.expect(')', '")" after *');
+        return A.call(name, [], false, true, t.pos);
+      }
+      const distinct = this.accept('DISTINCT');
+      if (!distinct) this.accept('ALL');
+      const args = this.isOp(')') ? [] : this.commaList(() => this.parseExpr());
+      this.expect(')', `")" to close ${name}(`);
+      return A.call(name, args, distinct, false, t.pos);
+    }
+    if (this.isOp('.')) {
+      this.next();
+      const col = this.tok;
+      return A.column(this.parseIdent('a column name after "."'), name, t.pos ?? col.pos);
+    }
+    return A.column(name, undefined, t.pos);
+  }
+}

@@ -1,0 +1,116 @@
+// A small in-memory QueryTarget for SQL tests: tables of readings, schema on write, scans that
+// honour from/to/tags and return columnar SeriesRows sorted by time, last write wins.
+
+function typeOf(v) {
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'bigint') return 'int';
+  return 'float';
+}
+
+function seriesKey(tags) {
+  return Object.keys(tags)
+    .sort()
+    .map((k) => `${k}=${tags[k]}`)
+    .join(',');
+}
+
+class MemoryTarget {
+  /** `types` optionally declares field types per table: { t: { value: 'int' } } */
+  constructor(types = {}) {
+    this.data = new Map(); // table -> { tagKeys: [], fields: Map(name -> type), series: Map(key -> {tags, rows: Map(time -> fields)}) }
+    this.types = types;
+    this.lsn = 0;
+    this.scans = [];
+  }
+
+  table(name) {
+    let t = this.data.get(name);
+    if (!t) {
+      t = { tagKeys: [], fields: new Map(), series: new Map() };
+      this.data.set(name, t);
+    }
+    return t;
+  }
+
+  tables() {
+    return [...this.data.keys()];
+  }
+
+  schema(name) {
+    const t = this.data.get(name);
+    if (!t) return undefined;
+    return { name, tagKeys: [...t.tagKeys], fields: [...t.fields].map(([n, type]) => ({ name: n, type })) };
+  }
+
+  async write(table, readings) {
+    const t = this.table(table);
+    const declared = this.types[table] ?? {};
+    for (const r of readings) {
+      const tags = r.tags ?? {};
+      for (const k of Object.keys(tags)) if (!t.tagKeys.includes(k)) t.tagKeys.push(k);
+      const fields = {};
+      for (const [k, v] of Object.entries(r.fields)) {
+        if (v === null || v === undefined) continue;
+        const type = declared[k] ?? t.fields.get(k) ?? typeOf(v);
+        if (!t.fields.has(k)) t.fields.set(k, type);
+        fields[k] = typeof v === 'bigint' ? Number(v) : v;
+      }
+      const key = seriesKey(tags);
+      let s = t.series.get(key);
+      if (!s) {
+        s = { tags: { ...tags }, rows: new Map() };
+        t.series.set(key, s);
+      }
+      const time = typeof r.time === 'string' ? Date.parse(r.time) : Number(r.time);
+      s.rows.set(time, fields);
+    }
+    this.lsn++;
+    return { count: readings.length, lsn: this.lsn };
+  }
+
+  /** Rows per SeriesRows batch: small, so tests cross batch boundaries. */
+  async *scan(table, options = {}) {
+    this.scans.push({ table, options });
+    const t = this.data.get(table);
+    if (!t) return;
+    const keys = [...t.series.keys()].sort();
+    for (const key of keys) {
+      const s = t.series.get(key);
+      if (options.tags && Object.entries(options.tags).some(([k, v]) => s.tags[k] !== v)) continue;
+      const times = [...s.rows.keys()]
+        .filter(
+          (x) =>
+            (options.from === undefined || x >= options.from) &&
+            (options.to === undefined || x <= options.to),
+        )
+        .sort((a, b) => a - b);
+      for (let start = 0; start < times.length; start += this.chunkRows ?? 3) {
+        const part = times.slice(start, start + (this.chunkRows ?? 3));
+        yield this.toSeriesRows(t, s, part);
+      }
+    }
+  }
+
+  toSeriesRows(t, s, times) {
+    const fields = new Map();
+    for (const [name, type] of t.fields) {
+      const n = times.length;
+      const values =
+        type === 'string' ? new Array(n).fill('') : type === 'bool' ? new Uint8Array(n) : new Float64Array(n);
+      const present = new Uint8Array(n);
+      let any = false;
+      times.forEach((time, i) => {
+        const v = s.rows.get(time)[name];
+        if (v === undefined) return;
+        any = true;
+        present[i] = 1;
+        values[i] = type === 'bool' ? (v ? 1 : 0) : v;
+      });
+      if (any) fields.set(name, { type, values, present: present.every((p) => p === 1) ? null : present });
+    }
+    return { tags: s.tags, count: times.length, times: Float64Array.from(times), fields };
+  }
+}
+
+module.exports = { MemoryTarget };
