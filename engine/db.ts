@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { ClosedError, HeliosError } from './errors';
+import { ClosedError, HeliosError, InvalidInputError } from './errors';
 import { Head } from './head/head';
 import { applySchema, prepareBatch, type Reading, type SeriesResolver, type WriteBatch } from './ingest';
 import { DirectoryLock } from './lock';
@@ -19,10 +19,11 @@ import {
 } from './read';
 import { Catalog } from './schema';
 import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
+import { checkDefinition, Declarations, type TableDefinition } from './storage/declarations';
 import { flushHead } from './storage/flush';
 import { CHECKPOINT_FILE, DATA_DIR, WAL_DIR } from './storage/layout';
 import { loadSegments } from './storage/load';
-import { releaseAll, SegmentHandle, type SegmentSet } from './storage/segment-set';
+import { partitionKey, releaseAll, SegmentHandle, type SegmentSet } from './storage/segment-set';
 import type { ColumnType, SeriesRows } from './types';
 import { mkdirDurable, TimeSlicer, writeFileAtomic } from './util/fsutil';
 
@@ -56,6 +57,10 @@ export interface TableSchemaInfo {
   readonly fields: ReadonlyArray<{ name: string; type: ColumnType }>;
   /** width of the table's time partitions, ms */
   readonly partitionMs: number;
+  /** made by createTable (CREATE TABLE), not only by writes */
+  readonly declared: boolean;
+  /** declared retention, ms; null when none */
+  readonly retentionMs: number | null;
 }
 
 export interface TableStats {
@@ -108,6 +113,9 @@ export class Database extends EventEmitter {
   /** per table: tags objects to series, kept across writes */
   private readonly resolvers = new Map<string, SeriesResolver>();
   private tombstonesChanged = false;
+  private declarationsChanged = false;
+  /** declarations already put into the catalog while opening */
+  private readonly declared = new Set<string>();
   private tombstoneSave: Promise<void> = Promise.resolve();
   /** segment files found corrupt at open, renamed *.corrupt and left out */
   private quarantined: string[] = [];
@@ -120,6 +128,7 @@ export class Database extends EventEmitter {
     private readonly segments: SegmentSet,
     private checkpointLsn: number,
     private readonly tombstones: Tombstones,
+    private readonly declarations: Declarations,
     private wal: Wal | null = null,
   ) {
     super();
@@ -136,12 +145,24 @@ export class Database extends EventEmitter {
       const catalog = new Catalog(resolved.partitionDurationMs, resolved.tablePartitionMs);
       const { set: segments, quarantined } = await loadSegments(root, checkpointLsn);
       const tombstones = await Tombstones.load(root);
-      const db = new Database(root, resolved, lock, catalog, segments, checkpointLsn, tombstones);
+      const declarations = await Declarations.load(root);
+      const db = new Database(
+        root,
+        resolved,
+        lock,
+        catalog,
+        segments,
+        checkpointLsn,
+        tombstones,
+        declarations,
+      );
       db.quarantined = quarantined;
       await db.dropHiddenSegments();
       for (const handle of segments.all()) db.learnSegment(handle);
       await db.replayWal();
+      db.declareUpTo(Number.POSITIVE_INFINITY);
       if (db.tombstonesChanged) await db.saveTombstones();
+      if (db.declarationsChanged) await db.saveDeclarations();
       db.startTimer();
       return db;
     } catch (err) {
@@ -175,6 +196,7 @@ export class Database extends EventEmitter {
       segmentBytes: this.options.walSegmentBytes,
     };
     const names = new WalDictionaryReader();
+    this.declareUpTo(this.checkpointLsn + 1);
     const { wal, replay } = await Wal.open(
       path.join(this.dir, WAL_DIR),
       walOptions,
@@ -186,14 +208,28 @@ export class Database extends EventEmitter {
     if (this.active.bytes >= this.flushThreshold()) this.startFlush();
   }
 
+  /**
+   * Puts declarations made before record `lsn` into the catalog. Replay calls it before each
+   * record, so the catalog changes in the order it did when the records were written.
+   */
+  private declareUpTo(lsn: number): void {
+    for (const [name, d] of this.declarations.entries()) {
+      if (d.lsn < lsn && !this.declared.has(name)) {
+        this.catalog.declare(name, d.tags, d.fields, d.partitionMs);
+        this.declared.add(name);
+      }
+    }
+  }
+
   private replayRecord(entry: WalEntry, lsn: number): void {
+    this.declareUpTo(lsn);
     if (entry.kind === 'write') {
       this.applyBatch(entry.batch, lsn);
       return;
     }
     this.freezeActive();
     if (this.tombstones.add({ ...entry.spec, lsn })) this.tombstonesChanged = true;
-    if (entry.spec.dropTable) this.forgetTable(entry.spec.table);
+    if (entry.spec.dropTable) this.forgetTable(entry.spec.table, lsn);
   }
 
   private applyBatch(batch: WriteBatch, lsn: number): void {
@@ -330,7 +366,7 @@ export class Database extends EventEmitter {
   private snapshot(table: string, options: ReadOptions, counters: ScanCounters): ScanSnapshot {
     this.openWal();
     const segments = this.segments.acquire(table, options.from, options.to);
-    const kept = new Set(segments.map((h) => h.meta.partitionStart));
+    const kept = new Set(segments.map((h) => partitionKey(h.meta)));
     counters.partitions += kept.size;
     counters.partitionsSkipped += this.segments.partitionsOf(table).size - kept.size;
     return { segments, heads: [...this.frozen, this.active], tombstones: this.tombstones };
@@ -408,7 +444,7 @@ export class Database extends EventEmitter {
       const readers = await flushHead(head, target);
       for (const reader of readers) {
         this.segments.add(new SegmentHandle(reader));
-        this.partitionTouchedAt.set(`${reader.meta.table}|${reader.meta.partitionStart}`, Date.now());
+        this.partitionTouchedAt.set(`${reader.meta.table}|${partitionKey(reader.meta)}`, Date.now());
       }
       await writeFileAtomic(path.join(this.dir, CHECKPOINT_FILE), JSON.stringify({ lsn: head.maxLsn }));
       this.checkpointLsn = head.maxLsn;
@@ -456,9 +492,9 @@ export class Database extends EventEmitter {
 
   private async compactAll(force: boolean): Promise<void> {
     for (const table of this.segments.tableNames()) {
-      for (const [start, list] of [...this.segments.partitionsOf(table)]) {
+      for (const [key, list] of [...this.segments.partitionsOf(table)]) {
         if (this.closing) return;
-        const touched = this.partitionTouchedAt.get(`${table}|${start}`) ?? this.openedAt;
+        const touched = this.partitionTouchedAt.get(`${table}|${key}`) ?? this.openedAt;
         const inputs = pickCompaction(list, {
           trigger: this.options.compactionTrigger,
           chunkRows: this.options.chunkRows,
@@ -535,19 +571,65 @@ export class Database extends EventEmitter {
     this.freezeActive();
     const { lsn, durable } = this.append(wal, { kind: 'delete', spec });
     this.tombstones.add({ ...spec, lsn });
-    if (spec.dropTable) this.forgetTable(spec.table);
+    if (spec.dropTable) this.forgetTable(spec.table, lsn);
     await durable.catch((err) => {
       throw storageError(err, this.dir);
     });
     await this.saveTombstones();
+    if (this.declarationsChanged) await this.saveDeclarations();
     await this.dropHiddenSegments();
     return { lsn };
   }
 
-  private forgetTable(table: string): void {
+  /**
+   * Declares a table before any write: its tags, field types (so an `int` column takes whole
+   * numbers as integers), partition width and retention. Throws HELIOS_TABLE_EXISTS if the table
+   * exists (by declaration or data), unless `ifNotExists`.
+   */
+  async createTable(
+    name: string,
+    def: TableDefinition = {},
+    options: { ifNotExists?: boolean } = {},
+  ): Promise<void> {
+    const wal = this.openWal();
+    const decl = checkDefinition(name, def, wal.lastLsn);
+    if (this.catalog.get(name)) {
+      if (options.ifNotExists) return;
+      throw new InvalidInputError(
+        `Table "${name}" already exists. Use CREATE TABLE IF NOT EXISTS, or DROP TABLE "${name}" first.`,
+        'HELIOS_TABLE_EXISTS',
+      );
+    }
+    // In the catalog at once, so writes arriving while the file is saved see the declared types.
+    this.catalog.declare(name, decl.tags, decl.fields, decl.partitionMs);
+    this.declarations.set(name, decl);
+    try {
+      await this.declarations.save(this.dir);
+    } catch (err) {
+      this.declarations.delete(name);
+      if (!this.seriesKeys.get(name)?.size) this.catalog.tables.delete(name);
+      throw storageError(err, this.dir);
+    }
+  }
+
+  /** Forgets a dropped table; `lsn` is the drop's: a declaration made after it stays. */
+  private forgetTable(table: string, lsn: number): void {
+    const declared = this.declarations.get(table);
+    const declaredSince = declared !== undefined && declared.lsn >= lsn;
+    if (declared && !declaredSince) {
+      this.declarations.delete(table);
+      this.declarationsChanged = true;
+    }
     this.catalog.tables.delete(table);
     this.resolvers.delete(table);
     this.seriesKeys.delete(table);
+    if (declared && declaredSince)
+      this.catalog.declare(table, declared.tags, declared.fields, declared.partitionMs);
+  }
+
+  private saveDeclarations(): Promise<void> {
+    this.declarationsChanged = false;
+    return this.declarations.save(this.dir);
   }
 
   /** Saves the tombstone list; saves are chained so two never write the file at once. */
@@ -604,6 +686,8 @@ export class Database extends EventEmitter {
       tagKeys: [...t.tagKeys],
       fields: [...t.fields].map(([name, type]) => ({ name, type })),
       partitionMs: t.partitionMs,
+      declared: this.declarations.get(table) !== undefined,
+      retentionMs: this.declarations.get(table)?.retentionMs ?? null,
     };
   }
 

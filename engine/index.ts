@@ -5,7 +5,7 @@
 import { Database } from './db';
 import type { EngineOptions } from './options';
 
-export type { DatabaseStats, TableStats, WriteResult } from './db';
+export type { DatabaseStats, TableSchemaInfo, TableStats, WriteResult } from './db';
 export { Database } from './db';
 export {
   ClosedError,
@@ -21,6 +21,7 @@ export type { QueryOptions, QueryParams, QueryResult } from './query';
 export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read';
 export { newScanCounters } from './read';
 export { SqlError } from './sql/errors';
+export type { TableDefinition } from './storage/declarations';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';
 export { parseDuration } from './util/duration';
 

@@ -103,6 +103,20 @@ export class Catalog {
     return this.tables.get(name);
   }
 
+  /** Adds a declared table's columns and partition width (it must not conflict: checked before). */
+  declare(
+    name: string,
+    tags: readonly string[],
+    fields: Readonly<Record<string, ColumnType>>,
+    partitionMs: number | null,
+  ): TableSchema {
+    const table = this.ensure(name);
+    if (partitionMs !== null) table.partitionMs = partitionMs;
+    for (const tag of tags) table.addTag(tag);
+    for (const [field, type] of Object.entries(fields)) table.addField(field, type);
+    return table;
+  }
+
   ensure(name: string): TableSchema {
     let table = this.tables.get(name);
     if (!table) {

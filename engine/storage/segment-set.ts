@@ -48,32 +48,42 @@ export class SegmentHandle {
   }
 }
 
-/** The live segments, by table and partition start, each partition's list in LSN order. */
+/**
+ * A partition's identity: its start and end. Two widths can share a start when a table's
+ * partition duration changed, and their files must never be merged.
+ */
+export function partitionKey(meta: { partitionStart: number; partitionEnd: number }): string {
+  return `${meta.partitionStart}/${meta.partitionEnd}`;
+}
+
+/** The live segments, by table and partition, each partition's list in LSN order. */
 export class SegmentSet {
-  private readonly tables = new Map<string, Map<number, SegmentHandle[]>>();
+  private readonly tables = new Map<string, Map<string, SegmentHandle[]>>();
 
   add(handle: SegmentHandle): void {
-    const { table, partitionStart } = handle.meta;
+    const { table } = handle.meta;
+    const key = partitionKey(handle.meta);
     let partitions = this.tables.get(table);
     if (!partitions) {
       partitions = new Map();
       this.tables.set(table, partitions);
     }
-    const list = partitions.get(partitionStart) ?? [];
+    const list = partitions.get(key) ?? [];
     list.push(handle);
     list.sort((a, b) => a.meta.minLsn - b.meta.minLsn);
-    partitions.set(partitionStart, list);
+    partitions.set(key, list);
   }
 
   /** Takes handles out of the set (the caller retires them). */
   remove(handles: readonly SegmentHandle[]): void {
     for (const handle of handles) {
+      const key = partitionKey(handle.meta);
       const partitions = this.tables.get(handle.meta.table);
-      const list = partitions?.get(handle.meta.partitionStart);
+      const list = partitions?.get(key);
       if (!partitions || !list) continue;
       const rest = list.filter((h) => h !== handle);
-      if (rest.length > 0) partitions.set(handle.meta.partitionStart, rest);
-      else partitions.delete(handle.meta.partitionStart);
+      if (rest.length > 0) partitions.set(key, rest);
+      else partitions.delete(key);
     }
   }
 
@@ -90,7 +100,7 @@ export class SegmentSet {
     return out.sort((a, b) => a.meta.partitionStart - b.meta.partitionStart || a.meta.minLsn - b.meta.minLsn);
   }
 
-  partitionsOf(table: string): ReadonlyMap<number, readonly SegmentHandle[]> {
+  partitionsOf(table: string): ReadonlyMap<string, readonly SegmentHandle[]> {
     return this.tables.get(table) ?? new Map();
   }
 

@@ -1,0 +1,115 @@
+/**
+ * Tables declared up front (CREATE TABLE): tags, field types, partition width and retention.
+ * Kept in `TABLES` (JSON, replaced atomically); a table written without a declaration has
+ * none and gets its schema from the writes.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { InvalidInputError } from '../errors';
+import { checkColumnName, checkTableName } from '../schema';
+import type { ColumnType } from '../types';
+import { parseDuration } from '../util/duration';
+import { writeFileAtomic } from '../util/fsutil';
+
+export const TABLES_FILE = 'TABLES';
+
+/** What `createTable` takes. */
+export interface TableDefinition {
+  /** tag columns (always text) */
+  tags?: readonly string[];
+  /** field columns and their types */
+  fields?: Readonly<Record<string, ColumnType>>;
+  /** width of the time partitions: ms or a duration string ('1d'); default: the database's */
+  partitionDuration?: number | string;
+  /** how long rows are kept, for the retention policy: ms or a duration string ('30d') */
+  retention?: number | string;
+}
+
+/** A checked declaration, as stored. */
+export interface TableDeclaration {
+  /** the WAL's last LSN when declared: a DROP TABLE replayed from an earlier LSN leaves it be */
+  readonly lsn: number;
+  readonly tags: readonly string[];
+  readonly fields: Readonly<Record<string, ColumnType>>;
+  readonly partitionMs: number | null;
+  readonly retentionMs: number | null;
+}
+
+const TYPES: readonly ColumnType[] = ['float', 'int', 'bool', 'string'];
+
+/** Checks a definition; throws InvalidInputError with a sentence naming what is wrong. */
+export function checkDefinition(name: string, def: TableDefinition, lsn: number): TableDeclaration {
+  checkTableName(name);
+  const tags = [...(def.tags ?? [])];
+  const fields: Record<string, ColumnType> = {};
+  for (const tag of tags) checkColumnName(name, tag, 'tag');
+  for (const [field, type] of Object.entries(def.fields ?? {})) {
+    checkColumnName(name, field, 'field');
+    if (!TYPES.includes(type)) {
+      throw new InvalidInputError(
+        `Field "${field}" of table "${name}" has type ${JSON.stringify(type)}; use float, int, bool or string.`,
+      );
+    }
+    if (tags.includes(field)) {
+      throw new InvalidInputError(`"${field}" is declared both as a tag and as a field of table "${name}".`);
+    }
+    fields[field] = type;
+  }
+  if (new Set(tags).size !== tags.length)
+    throw new InvalidInputError(`Table "${name}" declares a tag twice.`);
+  let partitionMs: number | null = null;
+  if (def.partitionDuration !== undefined) {
+    partitionMs = parseDuration(def.partitionDuration, `The partition duration of table "${name}"`);
+    if (partitionMs < 60_000 || !Number.isInteger(partitionMs)) {
+      throw new InvalidInputError(
+        `The partition duration of table "${name}" must be a whole number of ms, at least 1m.`,
+      );
+    }
+  }
+  const retentionMs =
+    def.retention === undefined ? null : parseDuration(def.retention, `The retention of table "${name}"`);
+  return { lsn, tags, fields, partitionMs, retentionMs };
+}
+
+export class Declarations {
+  private readonly tables = new Map<string, TableDeclaration>();
+  private saving: Promise<void> = Promise.resolve();
+
+  static async load(dir: string): Promise<Declarations> {
+    const store = new Declarations();
+    try {
+      const raw = JSON.parse(await fsp.readFile(path.join(dir, TABLES_FILE), 'utf8')) as Record<
+        string,
+        TableDeclaration
+      >;
+      for (const [name, decl] of Object.entries(raw)) store.tables.set(name, decl);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return store;
+  }
+
+  get(name: string): TableDeclaration | undefined {
+    return this.tables.get(name);
+  }
+
+  entries(): IterableIterator<[string, TableDeclaration]> {
+    return this.tables.entries();
+  }
+
+  set(name: string, decl: TableDeclaration): void {
+    this.tables.set(name, decl);
+  }
+
+  delete(name: string): boolean {
+    return this.tables.delete(name);
+  }
+
+  /** Saves the list; saves are chained so two never write the file at once. */
+  save(dir: string): Promise<void> {
+    const body = JSON.stringify(Object.fromEntries(this.tables));
+    const next = this.saving.then(() => writeFileAtomic(path.join(dir, TABLES_FILE), body));
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+}
