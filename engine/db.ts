@@ -17,11 +17,18 @@ import {
   scanTable,
   toPlainRows,
 } from './read';
+import {
+  type PartitionInfo,
+  type RetentionPolicy,
+  type RetentionReport,
+  type RetentionTarget,
+  runRetention,
+} from './retention/retention';
 import { Catalog } from './schema';
 import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
 import { checkDefinition, Declarations, type TableDefinition } from './storage/declarations';
 import { flushHead } from './storage/flush';
-import { CHECKPOINT_FILE, DATA_DIR, WAL_DIR } from './storage/layout';
+import { CHECKPOINT_FILE, CURSORS_FILE, DATA_DIR, WAL_DIR } from './storage/layout';
 import { loadSegments } from './storage/load';
 import { partitionKey, releaseAll, SegmentHandle, type SegmentSet } from './storage/segment-set';
 import type { ColumnType, SeriesRows } from './types';
@@ -113,6 +120,8 @@ export class Database extends EventEmitter {
   /** per table: tags objects to series, kept across writes */
   private readonly resolvers = new Map<string, SeriesResolver>();
   private tombstonesChanged = false;
+  private readonly consumerCursors = new Map<string, number>();
+  private cursorSave: Promise<void> = Promise.resolve();
   private declarationsChanged = false;
   /** declarations already put into the catalog while opening */
   private readonly declared = new Set<string>();
@@ -157,6 +166,11 @@ export class Database extends EventEmitter {
         declarations,
       );
       db.quarantined = quarantined;
+      for (const [name, lsn] of Object.entries(
+        await readJson<Record<string, number>>(path.join(root, CURSORS_FILE), {}),
+      )) {
+        db.consumerCursors.set(name, lsn);
+      }
       await db.dropHiddenSegments();
       for (const handle of segments.all()) db.learnSegment(handle);
       await db.replayWal();
@@ -691,6 +705,105 @@ export class Database extends EventEmitter {
     };
   }
 
+  /**
+   * Records how far a consumer (the sync node) has taken the data: every batch up to `lsn` has
+   * reached upstream. Retention keeps what comes after the lowest cursor. Durable on resolve.
+   */
+  async setCursor(name: string, lsn: number): Promise<void> {
+    const wal = this.openWal();
+    if (typeof name !== 'string' || name === '') throw new InvalidInputError('A cursor needs a name.');
+    if (!Number.isInteger(lsn) || lsn < 0 || lsn > wal.lastLsn) {
+      throw new InvalidInputError(
+        `Cursor "${name}" must be an LSN between 0 and ${wal.lastLsn}; got ${lsn}.`,
+      );
+    }
+    this.consumerCursors.set(name, lsn);
+    await this.saveCursors();
+  }
+
+  /** Forgets a consumer's cursor (its unsynced data is then no longer kept for it). */
+  async removeCursor(name: string): Promise<void> {
+    this.openWal();
+    if (this.consumerCursors.delete(name)) await this.saveCursors();
+  }
+
+  /** The consumers' cursors by name. */
+  cursors(): Record<string, number> {
+    return Object.fromEntries(this.consumerCursors);
+  }
+
+  private saveCursors(): Promise<void> {
+    const body = JSON.stringify(Object.fromEntries(this.consumerCursors));
+    const next = this.cursorSave.then(() => writeFileAtomic(path.join(this.dir, CURSORS_FILE), body));
+    this.cursorSave = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Runs a retention policy now: drops rows of the matching tables older than `maxAge` (keeping
+   * unsynced rows unless `keepUnsynced: false`) and, with `maxBytes`, the oldest partitions until
+   * the database fits. Reports partitions and rows dropped, bytes freed, and any unsynced range
+   * the size limit had to drop.
+   */
+  runRetention(policy: RetentionPolicy): Promise<RetentionReport> {
+    this.openWal();
+    return runRetention(this.retentionTarget(), policy);
+  }
+
+  private retentionTarget(): RetentionTarget {
+    return {
+      tables: () => this.tables(),
+      partitions: (table) => this.partitionInfo(table),
+      lowestCursor: () =>
+        this.consumerCursors.size === 0 ? null : Math.min(...this.consumerCursors.values()),
+      earliestWrittenAfter: (table, lsn) => this.earliestWrittenAfter(table, lsn),
+      countRows: (table, from, to) => this.countRows(table, from, to),
+      deleteRows: (table, options) => this.deleteRows(table, options),
+      diskBytes: () => this.diskBytes(),
+    };
+  }
+
+  private partitionInfo(table: string): PartitionInfo[] {
+    return [...this.segments.partitionsOf(table).values()].map((list) => ({
+      table,
+      start: list[0]!.meta.partitionStart,
+      end: list[0]!.meta.partitionEnd,
+      bytes: list.reduce((n, h) => n + h.meta.bytes, 0),
+      minTime: Math.min(...list.map((h) => h.meta.minTime)),
+      maxTime: Math.max(...list.map((h) => h.meta.maxTime)),
+      maxLsn: Math.max(...list.map((h) => h.meta.maxLsn)),
+    }));
+  }
+
+  private earliestWrittenAfter(table: string, lsn: number): number | null {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const list of this.segments.partitionsOf(table).values()) {
+      for (const h of list) if (h.meta.maxLsn > lsn) earliest = Math.min(earliest, h.meta.minTime);
+    }
+    for (const head of [...this.frozen, this.active]) {
+      if (head.maxLsn <= lsn) continue;
+      for (const buffer of head.seriesOf(table))
+        if (buffer.count > 0) earliest = Math.min(earliest, buffer.minTime);
+    }
+    return Number.isFinite(earliest) ? earliest : null;
+  }
+
+  /** Rows of `table` in [from, to]; whole chunks are counted from their statistics. */
+  private async countRows(table: string, from: number, to: number): Promise<number> {
+    let rows = 0;
+    for await (const series of this.scanParts(table, { from, to })) {
+      for (const part of series.parts) rows += part.stats ? part.rows : (await part.load()).count;
+    }
+    return rows;
+  }
+
+  /** Bytes of the segment files and the WAL. */
+  diskBytes(): number {
+    let bytes = this.wal?.bytes ?? 0;
+    for (const handle of this.segments.all()) bytes += handle.meta.bytes;
+    return bytes;
+  }
+
   stats(): DatabaseStats {
     const tables: Record<string, TableStats> = {};
     for (const [name] of this.catalog.tables) tables[name] = this.tableStats(name);
@@ -784,14 +897,16 @@ function storageError(err: unknown, dir: string): Error {
   );
 }
 
-async function readCheckpoint(dir: string): Promise<number> {
+async function readJson<T>(file: string, fallback: T): Promise<T> {
   try {
-    const parsed = JSON.parse(await fsp.readFile(path.join(dir, CHECKPOINT_FILE), 'utf8')) as {
-      lsn?: unknown;
-    };
-    return typeof parsed.lsn === 'number' ? parsed.lsn : 0;
+    return JSON.parse(await fsp.readFile(file, 'utf8')) as T;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
     throw err;
   }
+}
+
+async function readCheckpoint(dir: string): Promise<number> {
+  const { lsn } = await readJson<{ lsn?: unknown }>(path.join(dir, CHECKPOINT_FILE), {});
+  return typeof lsn === 'number' ? lsn : 0;
 }

@@ -20,6 +20,7 @@ export type { EngineOptions, TableOptions } from './options';
 export type { QueryOptions, QueryParams, QueryResult } from './query';
 export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read';
 export { newScanCounters } from './read';
+export type { RetentionPolicy, RetentionReport } from './retention/retention';
 export { SqlError } from './sql/errors';
 export type { TableDefinition } from './storage/declarations';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';

@@ -3,6 +3,9 @@
  *
  *   LOCK                                   the engine holding the directory
  *   CHECKPOINT                             {"lsn": n}: every batch up to n is in segments
+ *   CURSORS                                consumers' positions (LSNs), e.g. the sync node's
+ *   TOMBSTONES                             deletes still hiding rows (storage/tombstones.ts)
+ *   TABLES                                 declared tables (storage/declarations.ts)
  *   wal/<first lsn>.wal                    write-ahead log files
  *   data/<table>/<partition>/<lsn range>.seg  segment files
  *
@@ -14,6 +17,8 @@ import { formatDuration } from '../util/duration';
 
 export const LOCK_FILE = 'LOCK';
 export const CHECKPOINT_FILE = 'CHECKPOINT';
+/** consumers' cursors: {"sync": 1234} */
+export const CURSORS_FILE = 'CURSORS';
 export const WAL_DIR = 'wal';
 export const DATA_DIR = 'data';
 
