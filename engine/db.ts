@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import {
+  type DownsampleReport,
+  type DownsampleRule,
+  type DownsampleTarget,
+  runDownsample,
+  type Watermark,
+} from './downsample/downsample';
 import { ClosedError, HeliosError, InvalidInputError } from './errors';
 import { Head } from './head/head';
 import { applySchema, prepareBatch, type Reading, type SeriesResolver, type WriteBatch } from './ingest';
@@ -28,7 +35,7 @@ import { Catalog } from './schema';
 import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
 import { checkDefinition, Declarations, type TableDefinition } from './storage/declarations';
 import { flushHead } from './storage/flush';
-import { CHECKPOINT_FILE, CURSORS_FILE, DATA_DIR, WAL_DIR } from './storage/layout';
+import { CHECKPOINT_FILE, CURSORS_FILE, DATA_DIR, DOWNSAMPLE_FILE, WAL_DIR } from './storage/layout';
 import { loadSegments } from './storage/load';
 import { partitionKey, releaseAll, SegmentHandle, type SegmentSet } from './storage/segment-set';
 import type { ColumnType, SeriesRows } from './types';
@@ -121,6 +128,8 @@ export class Database extends EventEmitter {
   private readonly resolvers = new Map<string, SeriesResolver>();
   private tombstonesChanged = false;
   private readonly consumerCursors = new Map<string, number>();
+  private readonly watermarks = new Map<string, Watermark>();
+  private watermarkSave: Promise<void> = Promise.resolve();
   private cursorSave: Promise<void> = Promise.resolve();
   private declarationsChanged = false;
   /** declarations already put into the catalog while opening */
@@ -166,6 +175,11 @@ export class Database extends EventEmitter {
         declarations,
       );
       db.quarantined = quarantined;
+      for (const [key, mark] of Object.entries(
+        await readJson<Record<string, Watermark>>(path.join(root, DOWNSAMPLE_FILE), {}),
+      )) {
+        db.watermarks.set(key, mark);
+      }
       for (const [name, lsn] of Object.entries(
         await readJson<Record<string, number>>(path.join(root, CURSORS_FILE), {}),
       )) {
@@ -781,9 +795,9 @@ export class Database extends EventEmitter {
       for (const h of list) if (h.meta.maxLsn > lsn) earliest = Math.min(earliest, h.meta.minTime);
     }
     for (const head of [...this.frozen, this.active]) {
-      if (head.maxLsn <= lsn) continue;
-      for (const buffer of head.seriesOf(table))
-        if (buffer.count > 0) earliest = Math.min(earliest, buffer.minTime);
+      for (const buffer of head.seriesOf(table)) {
+        if (buffer.count > 0 && buffer.lastLsn > lsn) earliest = Math.min(earliest, buffer.minTime);
+      }
     }
     return Number.isFinite(earliest) ? earliest : null;
   }
@@ -795,6 +809,54 @@ export class Database extends EventEmitter {
       for (const part of series.parts) rows += part.stats ? part.rows : (await part.load()).count;
     }
     return rows;
+  }
+
+  /**
+   * Runs a downsampling rule now: rolls the matching tables' rows up into per-bucket aggregates
+   * in rollup tables (`{table}_{bucket}`, fields `{field}_{aggregate}`), incrementally from the
+   * rule's durable watermark, recomputing buckets that late rows landed in. Idempotent.
+   */
+  runDownsample(rule: DownsampleRule): Promise<DownsampleReport> {
+    this.openWal();
+    return runDownsample(this.downsampleTarget(), rule);
+  }
+
+  private downsampleTarget(): DownsampleTarget {
+    return {
+      tables: () => this.tables(),
+      fieldTypes: (table) => this.catalog.get(table)?.fields ?? new Map(),
+      lastLsn: () => this.openWal().lastLsn,
+      rangesWrittenAfter: (table, lsn) => this.rangesWrittenAfter(table, lsn),
+      scan: (table, options) => this.scan(table, options),
+      write: (table, readings) => this.write(table, readings),
+      watermark: (key) => this.watermarks.get(key),
+      saveWatermark: async (key, mark) => {
+        this.watermarks.set(key, mark);
+        const body = JSON.stringify(Object.fromEntries(this.watermarks));
+        const next = this.watermarkSave.then(() =>
+          writeFileAtomic(path.join(this.dir, DOWNSAMPLE_FILE), body),
+        );
+        this.watermarkSave = next.catch(() => undefined);
+        await next;
+      },
+    };
+  }
+
+  /** Time ranges of the sources (segment series, head series) holding rows written after `lsn`. */
+  private rangesWrittenAfter(table: string, lsn: number): Array<[number, number]> {
+    const ranges: Array<[number, number]> = [];
+    for (const list of this.segments.partitionsOf(table).values()) {
+      for (const h of list) {
+        if (h.meta.maxLsn <= lsn) continue;
+        for (const entry of h.reader.series) ranges.push([entry.minTime, entry.maxTime]);
+      }
+    }
+    for (const head of [...this.frozen, this.active]) {
+      for (const buffer of head.seriesOf(table)) {
+        if (buffer.count > 0 && buffer.lastLsn > lsn) ranges.push([buffer.minTime, buffer.maxTime]);
+      }
+    }
+    return ranges;
   }
 
   /** Bytes of the segment files and the WAL. */

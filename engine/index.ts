@@ -7,6 +7,7 @@ import type { EngineOptions } from './options';
 
 export type { DatabaseStats, TableSchemaInfo, TableStats, WriteResult } from './db';
 export { Database } from './db';
+export type { Aggregate, DownsampleReport, DownsampleRule } from './downsample/downsample';
 export {
   ClosedError,
   CorruptionError,

@@ -31,6 +31,7 @@ export class Head {
       }
       const before = buffer.bytes();
       buffer.append(series);
+      buffer.lastLsn = lsn;
       this.bytes += buffer.bytes() - before;
     }
     if (this.rows === 0) {

@@ -80,6 +80,8 @@ export class SeriesBuffer {
   readonly fields = new Map<string, ColumnBuffer>();
   minTime = Number.POSITIVE_INFINITY;
   maxTime = Number.NEGATIVE_INFINITY;
+  /** LSN of the last batch that wrote to this series */
+  lastLsn = 0;
   /** true while times are strictly increasing (no sort or de-duplication needed) */
   ordered = true;
   private normalized: SeriesRows | null = null;

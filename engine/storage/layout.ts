@@ -6,6 +6,7 @@
  *   CURSORS                                consumers' positions (LSNs), e.g. the sync node's
  *   TOMBSTONES                             deletes still hiding rows (storage/tombstones.ts)
  *   TABLES                                 declared tables (storage/declarations.ts)
+ *   DOWNSAMPLE                             downsampling watermarks (downsample/downsample.ts)
  *   wal/<first lsn>.wal                    write-ahead log files
  *   data/<table>/<partition>/<lsn range>.seg  segment files
  *
@@ -19,6 +20,8 @@ export const LOCK_FILE = 'LOCK';
 export const CHECKPOINT_FILE = 'CHECKPOINT';
 /** consumers' cursors: {"sync": 1234} */
 export const CURSORS_FILE = 'CURSORS';
+/** downsampling rules' watermarks: {"t->t_5m": {"lsn": 9, "until": 1764000000000}} */
+export const DOWNSAMPLE_FILE = 'DOWNSAMPLE';
 export const WAL_DIR = 'wal';
 export const DATA_DIR = 'data';
 
