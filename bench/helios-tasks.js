@@ -20,8 +20,8 @@ const { loadNabSeries, nabSeriesNames } = require('./nab');
 
 const TABLE = 'sensor_readings';
 const ENGINE_PATH = path.join(__dirname, '..', 'dist', 'engine');
-/** The options every measurement opens with, as the brief sets them. */
-const INGEST_OPTIONS = { durability: 'batch', batchIntervalMs: 100, memoryLimitMB: 64 };
+/** The options every measurement opens with: the engine's defaults, with 'batch' durability spelled out. */
+const INGEST_OPTIONS = { durability: 'batch', batchIntervalMs: 100 };
 /** Keep everything in the head: a memory budget nothing reaches, no age-triggered flush. */
 const UNFLUSHED_OPTIONS = { durability: 'batch', batchIntervalMs: 100, memoryLimitMB: 4096, maxHeadAge: 0 };
 
