@@ -8,8 +8,8 @@ import { evaluateConstant, type Row } from './exec/compile';
 import { execute } from './exec/operators';
 import { Runtime, tooManyRows } from './exec/runtime';
 import { bindStatement } from './plan/binder';
-import type { Plan, SqlType } from './plan/logical';
-import type { ScanCounters } from './read';
+import type { Plan, SqlType, TableDefinitionSpec } from './plan/logical';
+import type { ScanCounters, SeriesParts } from './read';
 import { SqlError } from './sql/errors';
 import { parse } from './sql/parser';
 import type { ColumnType, SeriesRows } from './types';
@@ -33,6 +33,28 @@ export interface QueryTarget {
     table: string,
     readings: Array<{ time: number; tags?: Record<string, string>; fields: Record<string, unknown> }>,
   ): Promise<{ count: number; lsn: number }>;
+  /**
+   * Each matching series as time-disjoint parts, last write wins resolved; a part's `stats` (when
+   * given) answer count/sum/avg/min/max without loading it. Parts may be loaded until the iteration
+   * ends. Aggregates over a scan and EXPLAIN use it.
+   */
+  scanParts(
+    table: string,
+    options: { from?: number; to?: number; tags?: Record<string, string> },
+    counters: ScanCounters,
+  ): AsyncGenerator<SeriesParts>;
+  /** Deletes rows: from/to inclusive ms, tags equal to all given; an unknown table is left alone. */
+  deleteRows(
+    table: string,
+    options: { from?: number; to?: number; tags?: Record<string, string> },
+  ): Promise<{ lsn: number }>;
+  /** Removes a table: its rows, files and schema. */
+  dropTable(table: string): Promise<{ lsn: number }>;
+  /**
+   * Declares a table; throws InvalidInputError (HELIOS_TABLE_EXISTS) if it exists and !ifNotExists.
+   * Optional while the storage gains it: CREATE TABLE is refused without it.
+   */
+  createTable?(name: string, def: TableDefinitionSpec, options?: { ifNotExists?: boolean }): Promise<void>;
 }
 export interface QueryResult {
   columns: Array<{ name: string; type: string }>;
@@ -47,6 +69,11 @@ export interface QueryOptions {
   maxRows?: number;
   /** the clock for now(), ms since 1970; default Date.now */
   now?: () => number;
+  /**
+   * answer count/sum/avg/min/max over whole chunks from their statistics; default true. false
+   * decodes every row (to compare both ways, or to measure).
+   */
+  statistics?: boolean;
 }
 
 /** Default cap on rows held by a query. */
@@ -86,7 +113,13 @@ function prepare(
   });
   const names = uniqueNames(plan.columns.map((c) => c.name));
   const columns = plan.columns.map((c, i) => ({ name: names[i]!, type: typeName(c.type) }));
-  return { plan, runtime: new Runtime(target, ctx, maxRows), names, columns, started };
+  return {
+    plan,
+    runtime: new Runtime(target, ctx, maxRows, options.statistics ?? true),
+    names,
+    columns,
+    started,
+  };
 }
 
 /** Result column names: a repeated name gets ':1', ':2', ... so no value is lost. */

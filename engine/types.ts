@@ -34,7 +34,10 @@ export interface FieldStats {
   readonly count: number;
   /** rows without a value */
   readonly nulls: number;
-  /** min, max, sum over the non-NaN values of float/int fields; undefined for bool/string or no values */
+  /**
+   * min, max, sum over the values of float/int fields; undefined for bool/string, for no values,
+   * and when a value is NaN (SQL would answer NaN: the rows must be read)
+   */
   readonly min?: number;
   readonly max?: number;
   readonly sum?: number;

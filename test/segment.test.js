@@ -73,13 +73,13 @@ async function plainRead(reader, entry) {
   return { tags: { ...entry.tags }, times, fields };
 }
 
-/** Stats as the plain definition says: count/nulls for all, min/max/sum over non-NaN numbers. */
+/** Stats as the plain definition says: count/nulls for all, min/max/sum of numbers unless one is NaN. */
 function naiveStats(type, values) {
   const present = values.filter((v) => v !== null);
   const stats = { count: present.length, nulls: values.length - present.length };
   if (type !== 'float' && type !== 'int') return stats;
-  const numbers = present.filter((v) => !Number.isNaN(v));
-  if (numbers.length === 0) return stats;
+  const numbers = present;
+  if (numbers.length === 0 || numbers.some((v) => Number.isNaN(v))) return stats;
   return {
     ...stats,
     min: Math.min(...numbers),

@@ -140,8 +140,12 @@ async function openEngineTarget() {
   return {
     tables: () => (typeof db.tables === 'function' ? db.tables() : []),
     schema: schemaOf,
-    scan: (t, o) => db.scan(t, o),
+    scan: (t, o, c) => db.scan(t, o, c),
+    scanParts: (t, o, c) => db.scanParts(t, o, c),
     write: (t, r) => db.write(t, r),
+    deleteRows: (t, o) => db.deleteRows(t, o),
+    dropTable: (t) => db.dropTable(t),
+    ...(typeof db.createTable === 'function' ? { createTable: (n, d, o) => db.createTable(n, d, o) } : {}),
     close: () => db.close(),
   };
 }

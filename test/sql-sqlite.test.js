@@ -273,7 +273,8 @@ function engineTarget(flushed) {
     return {
       tables: () => db.tables(),
       schema: (t) => db.schema(t),
-      scan: (t, o) => db.scan(t, o),
+      scan: (t, o, c) => db.scan(t, o, c),
+      scanParts: (t, o, c) => db.scanParts(t, o, c),
       write: async (t, r) => {
         const res = await db.write(t, r);
         if (flushed) await db.flush();

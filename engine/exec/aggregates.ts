@@ -23,6 +23,22 @@ export interface Accumulator {
     end: number,
     times: Float64Array,
   ): void;
+  /**
+   * Optional: a whole run of rows summarized by storage statistics (count, nulls, and min/max/sum
+   * over the values when there are any), instead of the rows themselves.
+   */
+  addStats?(s: PartSummary): void;
+}
+
+/** What a chunk's statistics say about one aggregate's input over that chunk. */
+export interface PartSummary {
+  /** rows in the run */
+  readonly rows: number;
+  /** rows with a value */
+  readonly count: number;
+  readonly min?: number | undefined;
+  readonly max?: number | undefined;
+  readonly sum?: number | undefined;
 }
 
 type Factory = (call: AggregateCall) => Accumulator;
@@ -39,6 +55,9 @@ class Count implements Accumulator {
       return;
     }
     for (let i = start; i < end; i++) this.n += present[i]!;
+  }
+  addStats(s: PartSummary): void {
+    this.n += this.star ? s.rows : s.count;
   }
   result(): Value {
     return this.n;
@@ -78,6 +97,11 @@ class Sum implements Accumulator {
       this.seen = true;
     }
   }
+  addStats(s: PartSummary): void {
+    if (s.count === 0) return;
+    this.total.add(s.sum!);
+    this.seen = true;
+  }
   result(): Value {
     return this.seen ? this.total.value : this.emptyValue;
   }
@@ -99,6 +123,11 @@ class Avg implements Accumulator {
       this.total.add(values[i]!);
       this.n++;
     }
+  }
+  addStats(s: PartSummary): void {
+    if (s.count === 0) return;
+    this.total.add(s.sum!);
+    this.n += s.count;
   }
   result(): Value {
     return this.n === 0 ? null : this.total.value / this.n;
@@ -123,6 +152,12 @@ class MinMax implements Accumulator {
       if (best === null || (this.sign > 0 ? v > best : v < best || (Number.isNaN(v) && !Number.isNaN(best))))
         this.best = v;
     }
+  }
+  addStats(s: PartSummary): void {
+    if (s.count === 0) return;
+    const v = (this.sign > 0 ? s.max : s.min)!;
+    const best = this.best as number | null;
+    if (best === null || (this.sign > 0 ? v > best : v < best)) this.best = v;
   }
   result(): Value {
     return this.best;

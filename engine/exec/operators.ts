@@ -10,8 +10,11 @@ import { SqlError } from '../sql/errors';
 import type { FieldColumn, SeriesRows } from '../types';
 import { newAccumulator } from './aggregates';
 import { compile, type Evaluator, type Row } from './compile';
+import { createTable, deleteRows, dropTable } from './ddl';
+import { explain } from './explain';
 import { type Runtime, tooManyRows } from './runtime';
 import { scanAggregate, scanDistinctOn, scanProject, scanSeries, scanUnder } from './scan-fused';
+import { statsAggregate, statsShape } from './scan-stats';
 import { comparator, type Keyed, keyer, sortAsync, TopN } from './sort';
 import { DEFAULT_BUCKET_ORIGIN, parseIso, timeBucket } from './time';
 import { keyOf, numericAffinity, truth } from './values';
@@ -35,6 +38,8 @@ export function execute(plan: Plan, rt: Runtime): AsyncGenerator<Batch> {
       return under ? scanProject(plan, under.scan, under.predicate, rt) : project(plan, rt);
     }
     case 'aggregate': {
+      const shape = rt.useStatistics ? statsShape(plan) : undefined;
+      if (shape && 'scan' in shape) return statsAggregate(plan, shape, rt);
       const under = scanUnder(plan.input);
       return under ? scanAggregate(plan, under.scan, under.predicate, rt) : aggregate(plan, rt);
     }
@@ -58,6 +63,14 @@ export function execute(plan: Plan, rt: Runtime): AsyncGenerator<Batch> {
       return union(plan, rt);
     case 'insert':
       return insert(plan, rt);
+    case 'delete':
+      return deleteRows(plan, rt);
+    case 'dropTable':
+      return dropTable(plan, rt);
+    case 'createTable':
+      return createTable(plan, rt);
+    case 'explain':
+      return explain(plan, rt);
     default:
       return assertNever(plan);
   }

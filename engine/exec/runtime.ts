@@ -3,13 +3,15 @@
  * the statistics and the time slicer that gives the event loop back every few milliseconds.
  */
 import { performance } from 'node:perf_hooks';
+import type { QueryTarget } from '../query';
 import { newScanCounters, type ScanCounters } from '../read';
 import { SqlError } from '../sql/errors';
 import type { SeriesRows } from '../types';
 import type { EvalContext } from './scalar';
 
 /** The storage calls the executor makes (a subset of QueryTarget in engine/query.ts). */
-export interface ExecTarget {
+export interface ExecTarget
+  extends Pick<QueryTarget, 'scanParts' | 'deleteRows' | 'dropTable' | 'createTable'> {
   scan(
     table: string,
     options: { from?: number; to?: number; tags?: Record<string, string> },
@@ -23,6 +25,7 @@ export interface ExecTarget {
 
 export interface ExecStats {
   partitions: number;
+  /** chunks answered from their statistics (loaded chunks are counted by the storage) */
   chunks: number;
   rowsScanned: number;
 }
@@ -55,6 +58,8 @@ export class Runtime {
     readonly ctx: EvalContext,
     /** most rows an operator may hold in memory (and a result may have) */
     readonly maxRows: number,
+    /** answer aggregates from chunk statistics where they are exact (false: decode every row) */
+    readonly useStatistics = true,
   ) {}
 
   /** Throws the "too many rows" sentence when `n` exceeds the cap. `what` says who holds them. */

@@ -18,7 +18,7 @@ type ScanPlan = Extract<Plan, { kind: 'scan' }>;
 type Filler = (row: Row, i: number) => void;
 
 /** Slots an expression reads. */
-function slotsOf(e: BExpr, out: Set<number>): Set<number> {
+export function slotsOf(e: BExpr, out: Set<number>): Set<number> {
   switch (e.kind) {
     case 'slot':
       out.add(e.index);
@@ -102,8 +102,15 @@ const MAX_TAG_COMBINATIONS = 4096;
  * tag IN lists (an equality on the same tag narrows the list).
  */
 export async function* scanSeries(scan: ScanPlan, rt: Runtime): AsyncGenerator<SeriesRows> {
+  for (const options of storageScans(scan)) yield* rt.target.scan(scan.table, options, rt.scanCounters);
+}
+
+/** The storage scans a scan node makes: one, or one per combination of tag IN list values; none when empty. */
+export function storageScans(
+  scan: ScanPlan,
+): Array<{ from?: number; to?: number; tags?: Record<string, string> }> {
   const o = scan.options;
-  if (o.empty) return;
+  if (o.empty) return [];
   const base: { from?: number; to?: number; tags?: Record<string, string> } = {};
   if (o.from !== undefined) base.from = o.from;
   if (o.to !== undefined) base.to = o.to;
@@ -119,13 +126,10 @@ export async function* scanSeries(scan: ScanPlan, rt: Runtime): AsyncGenerator<S
     if (combos.length > MAX_TAG_COMBINATIONS)
       throw tooManyRows(MAX_TAG_COMBINATIONS, 'combinations of tag IN lists to scan');
   }
-  for (const tags of combos) {
-    const options = Object.keys(tags).length ? { ...base, tags } : base;
-    yield* rt.target.scan(scan.table, options, rt.scanCounters);
-  }
+  return combos.map((tags) => (Object.keys(tags).length ? { ...base, tags } : base));
 }
 
-const onlyTags = (e: BExpr, columns: readonly Column[]): boolean =>
+export const onlyTags = (e: BExpr, columns: readonly Column[]): boolean =>
   [...slotsOf(e, new Set())].every((s) => columns[s]?.role === 'tag');
 
 interface ColumnSource {
@@ -157,7 +161,7 @@ function columnOf(
 }
 
 /** A GROUP BY key time_bucket(constant width, time [, constant origin]), when the other keys are tags. */
-function bucketKey(
+export function bucketKey(
   keys: readonly BExpr[],
   columns: readonly Column[],
 ): { index: number; width: number; origin: number } | undefined {

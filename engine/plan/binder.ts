@@ -7,6 +7,7 @@ import * as A from '../sql/ast';
 import { didYouMean, type SqlError } from '../sql/errors';
 import { printExpr } from '../sql/printer';
 import { AggState, hasAggregate } from './bind-aggregate';
+import { bindCreateTable, bindDelete, tableColumns } from './bind-ddl';
 import {
   type BindContext,
   ExprBinder,
@@ -21,7 +22,6 @@ import {
   type BExpr,
   type Column,
   constant,
-  explainPlan,
   type FillMode,
   type Plan,
   type ScanOptions,
@@ -67,13 +67,6 @@ interface FromResult {
   readonly scans: readonly ScanRef[];
 }
 
-const FIELD_TYPES: Readonly<Record<string, SqlType>> = {
-  float: 'float',
-  int: 'int',
-  bool: 'bool',
-  string: 'string',
-};
-
 class Binder {
   private readonly x: ExprBinder;
 
@@ -96,13 +89,12 @@ class Binder {
         return this.query(s);
       case 'insert':
         return this.insert(s);
-      case 'explain': {
-        const lines = explainPlan(this.statement(s.statement));
-        return values(
-          lines.map((l) => [l]),
-          [{ name: 'plan', type: 'string' }],
-        );
-      }
+      case 'explain':
+        return {
+          kind: 'explain',
+          plan: this.statement(s.statement),
+          columns: [{ name: 'plan', type: 'string' }],
+        };
       case 'showTables':
         return values(
           [...this.o.catalog.tables()].sort().map((t) => [t]),
@@ -111,37 +103,26 @@ class Binder {
       case 'describe':
         return this.describe(s);
       case 'delete':
-        throw this.error(
-          s,
-          'DELETE is not supported yet',
-          'Retention policies remove old data; a DELETE by time range and tags is planned.',
-          'HELIOS_SQL_UNSUPPORTED',
-        );
+        return bindDelete(this.x, s, this.table(s.table, s));
       case 'createTable':
-        throw this.error(
-          s,
-          'CREATE TABLE is not supported yet',
-          'Tables are created on first write: write a reading (or INSERT) and the table appears.',
-          'HELIOS_SQL_UNSUPPORTED',
-        );
+        return bindCreateTable(this.x, s, this.o.catalog);
       case 'dropTable':
-        throw this.error(
-          s,
-          'DROP TABLE is not supported yet',
-          'Use a retention policy to remove old data.',
-          'HELIOS_SQL_UNSUPPORTED',
-        );
+        return this.dropTable(s);
       default:
         return A.assertNever(s);
     }
   }
 
-  private table(name: string, node: { pos?: number | undefined }): TableInfo {
-    const info =
+  /** A table by name, exactly or else ignoring case. */
+  private findTable(name: string): TableInfo | undefined {
+    return (
       this.o.catalog.schema(name) ??
-      this.o.catalog.schema(
-        this.o.catalog.tables().find((t) => t.toLowerCase() === name.toLowerCase()) ?? '',
-      );
+      this.o.catalog.schema(this.o.catalog.tables().find((t) => t.toLowerCase() === name.toLowerCase()) ?? '')
+    );
+  }
+
+  private table(name: string, node: { pos?: number | undefined }): TableInfo {
+    const info = this.findTable(name);
     if (info) return info;
     const tables = this.o.catalog.tables();
     const hint =
@@ -150,6 +131,16 @@ class Binder {
         ? `The tables are: ${tables.slice(0, 20).join(', ')}.`
         : 'The database has no tables yet: write some readings first.');
     throw this.error(node, `There is no table "${name}"`, hint);
+  }
+
+  private dropTable(s: A.DropTable): Plan {
+    const info = s.ifExists ? this.findTable(s.name) : this.table(s.name, s);
+    return {
+      kind: 'dropTable',
+      table: info?.name ?? s.name,
+      missing: info === undefined,
+      columns: [{ name: 'lsn', type: 'int' }],
+    };
   }
 
   private describe(s: A.Describe): Plan {
@@ -570,13 +561,7 @@ class Binder {
   private scan(f: A.TableRef): FromResult {
     const info = this.table(f.name, f);
     const table = f.alias ?? info.name;
-    const columns: Column[] = [
-      { name: 'time', type: 'time', table, role: 'time' },
-      ...info.tagKeys.map((t): Column => ({ name: t, type: 'string', table, role: 'tag' })),
-      ...info.fields.map(
-        (fl): Column => ({ name: fl.name, type: FIELD_TYPES[fl.type] ?? 'any', table, role: 'field' }),
-      ),
-    ];
+    const columns = tableColumns(info, table);
     const options: ScanOptions = {};
     const pushed: string[] = [];
     const plan: Plan = { kind: 'scan', table: info.name, columns, options, pushed };

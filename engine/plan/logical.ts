@@ -98,6 +98,16 @@ export interface AggregateCall {
   readonly text: string;
 }
 
+/** What CREATE TABLE declares (the storage's createTable definition). */
+export interface TableDefinitionSpec {
+  readonly tags: readonly string[];
+  readonly fields: Readonly<Record<string, 'float' | 'int' | 'bool' | 'string'>>;
+  /** ms */
+  readonly partitionDuration?: number;
+  /** ms */
+  readonly retention?: number;
+}
+
 export interface SortKey {
   readonly expr: BExpr;
   readonly desc: boolean;
@@ -196,6 +206,35 @@ export type Plan =
       readonly columns: readonly Column[];
     }
   | {
+      readonly kind: 'delete';
+      readonly table: string;
+      /** the rows to delete: time range (inclusive ms) and tag equalities; none: every row */
+      readonly options: ScanOptions;
+      /** the WHERE as written, for EXPLAIN */
+      readonly pushed: readonly string[];
+      readonly columns: readonly Column[];
+    }
+  | {
+      readonly kind: 'dropTable';
+      readonly table: string;
+      /** IF EXISTS and the table does not exist: nothing to do */
+      readonly missing: boolean;
+      readonly columns: readonly Column[];
+    }
+  | {
+      readonly kind: 'createTable';
+      readonly table: string;
+      readonly definition: TableDefinitionSpec;
+      readonly ifNotExists: boolean;
+      readonly columns: readonly Column[];
+    }
+  | {
+      /** EXPLAIN: runs the storage's metadata pass over the plan's scans when it runs */
+      readonly kind: 'explain';
+      readonly plan: Plan;
+      readonly columns: readonly Column[];
+    }
+  | {
       readonly kind: 'insert';
       readonly table: string;
       readonly input: Plan;
@@ -266,80 +305,119 @@ function explainSort(keys: readonly SortKey[]): string {
 }
 
 function describeScan(p: Extract<Plan, { kind: 'scan' }>): string[] {
-  const o = p.options;
-  const parts: string[] = [];
-  if (o.empty) parts.push('nothing (the conditions contradict each other)');
-  else {
-    parts.push(
-      `time ${o.from === undefined ? '(unbounded)' : iso(o.from)} .. ${o.to === undefined ? '(unbounded)' : iso(o.to)}`,
-    );
-    const tags = Object.entries(o.tags ?? {}).map(([k, v]) => `${k}='${v}'`);
-    for (const [k, vs] of Object.entries(o.tagsIn ?? {}))
-      tags.push(`${k} IN (${vs.map((v) => `'${v}'`).join(', ')})`);
-    parts.push(tags.length ? `tags ${tags.join(', ')}` : 'all series');
-  }
-  const lines = [`Scan ${p.table}: ${parts.join('; ')}`];
+  const lines = [`Scan ${p.table}: ${describeRange(p.options).join('; ')}`];
   if (p.pushed.length) lines.push(`  pushed down: ${p.pushed.join(' AND ')}`);
   return lines;
 }
 
-/** One line per node, children indented under their parent. */
-export function explainPlan(p: Plan, depth = 0): string[] {
+/** Extra lines printed under a node (EXPLAIN's storage pass adds pruning and statistics). */
+export type ExplainNotes = (p: Plan) => readonly string[];
+
+/** One line per node, children indented under their parent; `notes` adds lines under a node. */
+export function explainPlan(p: Plan, depth = 0, notes?: ExplainNotes): string[] {
   const pad = '  '.repeat(depth);
-  const child = (c: Plan): string[] => explainPlan(c, depth + 1);
+  const own = explainNode(p).map((l) => pad + l);
+  const extra = notes ? notes(p).map((l) => `${pad}  ${l}`) : [];
+  return [...own, ...extra, ...planInputs(p).flatMap((c) => explainPlan(c, depth + 1, notes))];
+}
+
+/** The inputs of a node, in the order EXPLAIN prints them. */
+export function planInputs(p: Plan): readonly Plan[] {
   switch (p.kind) {
     case 'scan':
-      return describeScan(p).map((l) => pad + l);
     case 'values':
-      return [`${pad}Values: ${p.rows.length} row${p.rows.length === 1 ? '' : 's'}`];
+    case 'delete':
+    case 'dropTable':
+    case 'createTable':
+      return [];
+    case 'join':
+      return [p.left, p.right];
+    case 'union':
+      return p.inputs;
+    case 'explain':
+      return [p.plan];
+    default:
+      return [p.input];
+  }
+}
+
+/** A node's own lines, unindented. */
+function explainNode(p: Plan): string[] {
+  switch (p.kind) {
+    case 'scan':
+      return describeScan(p);
+    case 'values':
+      return [`Values: ${p.rows.length} row${p.rows.length === 1 ? '' : 's'}`];
     case 'filter':
-      return [`${pad}Filter: ${explainExpr(p.predicate)}`, ...child(p.input)];
+      return [`Filter: ${explainExpr(p.predicate)}`];
     case 'project':
-      return [`${pad}Project: ${p.exprs.map(explainExpr).join(', ')}`, ...child(p.input)];
+      return [`Project: ${p.exprs.map(explainExpr).join(', ')}`];
     case 'aggregate': {
       const by = p.groupBy.length ? ` by ${p.groupBy.map(explainExpr).join(', ')}` : '';
-      return [
-        `${pad}HashAggregate: ${p.aggregates.map((a) => a.text).join(', ') || '(no aggregates)'}${by}`,
-        ...child(p.input),
-      ];
+      return [`HashAggregate: ${p.aggregates.map((a) => a.text).join(', ') || '(no aggregates)'}${by}`];
     }
     case 'gapfill':
-      return [
-        `${pad}GapFill: ${p.columns[p.bucket]?.name} every ${p.step} ms from ${iso(p.from)} to ${iso(p.to)}`,
-        ...child(p.input),
-      ];
+      return [`GapFill: ${p.columns[p.bucket]?.name} every ${p.step} ms from ${iso(p.from)} to ${iso(p.to)}`];
     case 'sort':
-      return [
-        `${pad}${p.limit === undefined ? 'Sort' : `TopN(${p.limit})`}: ${explainSort(p.keys)}`,
-        ...child(p.input),
-      ];
+      return [`${p.limit === undefined ? 'Sort' : `TopN(${p.limit})`}: ${explainSort(p.keys)}`];
     case 'limit':
-      return [`${pad}Limit: ${p.limit}${p.offset ? ` offset ${p.offset}` : ''}`, ...child(p.input)];
+      return [`Limit: ${p.limit}${p.offset ? ` offset ${p.offset}` : ''}`];
     case 'distinct':
-      return [`${pad}Distinct`, ...child(p.input)];
+      return ['Distinct'];
     case 'distinctOn':
       return [
-        `${pad}DistinctOn: ${p.keys.map(explainExpr).join(', ')} keeping first by ${explainSort(p.order) || 'input order'}`,
-        ...child(p.input),
+        `DistinctOn: ${p.keys.map(explainExpr).join(', ')} keeping first by ${explainSort(p.order) || 'input order'}`,
       ];
     case 'join': {
       const keys = p.leftKeys.map((k, i) => `${explainExpr(k)} = ${explainExpr(p.rightKeys[i]!)}`);
       if (p.residual) keys.push(explainExpr(p.residual));
       const kind = p.leftKeys.length ? 'HashJoin' : 'NestedLoopJoin';
-      return [
-        `${pad}${kind} (${p.type}): ${keys.join(' AND ') || 'true'}`,
-        ...child(p.left),
-        ...child(p.right),
-      ];
+      return [`${kind} (${p.type}): ${keys.join(' AND ') || 'true'}`];
     }
     case 'union':
-      return [`${pad}Union${p.all ? ' all' : ''}`, ...p.inputs.flatMap(child)];
+      return [`Union${p.all ? ' all' : ''}`];
     case 'insert':
-      return [
-        `${pad}Insert into ${p.table}: ${p.targets.map((t) => `${t.name} (${t.role})`).join(', ')}`,
-        ...child(p.input),
-      ];
+      return [`Insert into ${p.table}: ${p.targets.map((t) => `${t.name} (${t.role})`).join(', ')}`];
+    case 'delete':
+      return describeDelete(p);
+    case 'dropTable':
+      return [`DropTable ${p.table}${p.missing ? ': does not exist, nothing to do' : ''}`];
+    case 'createTable':
+      return describeCreate(p);
+    case 'explain':
+      return ['Explain'];
     default:
       return assertNever(p);
   }
+}
+
+function describeRange(o: ScanOptions): string[] {
+  if (o.empty) return ['nothing (the conditions contradict each other)'];
+  const parts = [
+    `time ${o.from === undefined ? '(unbounded)' : iso(o.from)} .. ${o.to === undefined ? '(unbounded)' : iso(o.to)}`,
+  ];
+  const tags = Object.entries(o.tags ?? {}).map(([k, v]) => `${k}='${v}'`);
+  for (const [k, vs] of Object.entries(o.tagsIn ?? {}))
+    tags.push(`${k} IN (${vs.map((v) => `'${v}'`).join(', ')})`);
+  parts.push(tags.length ? `tags ${tags.join(', ')}` : 'all series');
+  return parts;
+}
+
+function describeDelete(p: Extract<Plan, { kind: 'delete' }>): string[] {
+  const lines = [`Delete from ${p.table}: ${describeRange(p.options).join('; ')}`];
+  if (p.pushed.length) lines.push(`  where: ${p.pushed.join(' AND ')}`);
+  return lines;
+}
+
+function describeCreate(p: Extract<Plan, { kind: 'createTable' }>): string[] {
+  const d = p.definition;
+  const columns = [
+    ...d.tags.map((t) => `${t} (tag)`),
+    ...Object.entries(d.fields).map(([f, type]) => `${f} (${type})`),
+  ];
+  const options: string[] = [];
+  if (d.partitionDuration !== undefined) options.push(`partition ${d.partitionDuration} ms`);
+  if (d.retention !== undefined) options.push(`retention ${d.retention} ms`);
+  const head = `CreateTable ${p.table}${p.ifNotExists ? ' if not exists' : ''}: ${columns.join(', ') || '(no columns)'}`;
+  return [options.length ? `${head}; ${options.join(', ')}` : head];
 }

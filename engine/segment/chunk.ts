@@ -63,7 +63,7 @@ function countPresent(present: Uint8Array | null, start: number, rows: number): 
   return count;
 }
 
-/** Count and nulls for every field; min, max and sum over non-NaN values of numeric ones. */
+/** Count and nulls for every field; min, max and sum of numeric ones unless a value is NaN. */
 export function columnStats(
   type: ColumnType,
   column: FieldColumn,
@@ -82,7 +82,9 @@ export function columnStats(
   for (let i = start; i < start + rows; i++) {
     if (present !== null && present[i] === 0) continue;
     const v = values[i]!;
-    if (Number.isNaN(v)) continue;
+    // A NaN makes SQL's sum, avg, min and max NaN: stats without it would answer wrongly, so a
+    // chunk holding one gives no min/max/sum and queries decode it.
+    if (Number.isNaN(v)) return { count, nulls };
     // Math.min/max rather than < and >: -0 counts as below 0, whatever the row order
     if (!seen) {
       min = max = v;

@@ -217,6 +217,7 @@ export interface ColumnDef {
   readonly name: string;
   /** upper-cased type as written: TAG, FLOAT, INT, BOOL, STRING, ... */
   readonly type: string;
+  readonly pos?: number | undefined;
 }
 export interface CreateTable extends Node {
   readonly kind: 'createTable';

@@ -467,11 +467,18 @@ class Parser {
     const name = this.parseIdent('a table name');
     this.expect('(', '"(" and the column list');
     const columns = this.commaList(() => {
+      const at = this.tok.pos;
       const col = this.parseIdent('a column name');
       const words: string[] = [];
       while (this.tok.type === 'word') words.push(this.next().upper);
-      if (words.length === 0) throw this.error('Expected a column type (TAG, FLOAT, INT, BOOL or STRING)');
-      return { name: col, type: words.join(' ') };
+      if (words.length === 0)
+        throw this.error('Expected a column type (TAG, DOUBLE, INTEGER, BOOLEAN or TEXT)');
+      // VARCHAR(20), DECIMAL(10, 2): the size means nothing here
+      if (this.accept('(')) {
+        this.commaList(() => this.parseExpr());
+        this.expect(')', '")" after the type size');
+      }
+      return { name: col, type: words.join(' '), pos: at };
     });
     this.expect(')', '")"');
     let options: Array<{ key: string; value: A.Expr }> = [];

@@ -92,6 +92,67 @@ class MemoryTarget {
     }
   }
 
+  /** One part per series (the whole matching range), never with statistics, as rows in a head. */
+  async *scanParts(table, options = {}, counters) {
+    this.scans.push({ table, options });
+    const t = this.data.get(table);
+    if (!t) return;
+    for (const key of [...t.series.keys()].sort()) {
+      const s = t.series.get(key);
+      if (options.tags && Object.entries(options.tags).some(([k, v]) => s.tags[k] !== v)) continue;
+      const times = this.timesIn(s, options);
+      if (times.length === 0) continue;
+      if (counters) counters.series++;
+      const part = {
+        minTime: times[0],
+        maxTime: times[times.length - 1],
+        rows: times.length,
+        stats: null,
+        load: async () => this.toSeriesRows(t, s, times),
+      };
+      yield { key, tags: s.tags, parts: [part] };
+    }
+  }
+
+  timesIn(s, options) {
+    return [...s.rows.keys()]
+      .filter(
+        (x) =>
+          (options.from === undefined || x >= options.from) && (options.to === undefined || x <= options.to),
+      )
+      .sort((a, b) => a - b);
+  }
+
+  async deleteRows(table, options = {}) {
+    const t = this.data.get(table);
+    if (t) {
+      for (const s of t.series.values()) {
+        if (options.tags && Object.entries(options.tags).some(([k, v]) => s.tags[k] !== v)) continue;
+        for (const time of this.timesIn(s, options)) s.rows.delete(time);
+      }
+    }
+    this.lsn++;
+    return { lsn: this.lsn };
+  }
+
+  async dropTable(table) {
+    this.data.delete(table);
+    this.lsn++;
+    return { lsn: this.lsn };
+  }
+
+  async createTable(name, def, options = {}) {
+    if (this.data.has(name)) {
+      if (options.ifNotExists) return;
+      const err = new Error(`Table "${name}" already exists.`);
+      err.code = 'HELIOS_TABLE_EXISTS';
+      throw err;
+    }
+    const t = this.table(name);
+    t.tagKeys.push(...(def.tags ?? []));
+    for (const [f, type] of Object.entries(def.fields ?? {})) t.fields.set(f, type);
+  }
+
   toSeriesRows(t, s, times) {
     const fields = new Map();
     for (const [name, type] of t.fields) {

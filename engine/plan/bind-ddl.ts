@@ -1,0 +1,196 @@
+/**
+ * Binding of the statements that change data or the catalog without a query: DELETE (by time
+ * range and tag equalities only, the deletes the storage does as tombstones) and CREATE TABLE
+ * (tags, field types, partition width and retention). DROP TABLE is in the binder itself.
+ */
+import * as A from '../sql/ast';
+import { didYouMean } from '../sql/errors';
+import { printExpr } from '../sql/printer';
+import { type ExprBinder, Scope, type ScopeColumn } from './bind-expr';
+import type { Catalog, TableInfo } from './binder';
+import type { Column, Plan, ScanOptions, SqlType, TableDefinitionSpec } from './logical';
+import { conjuncts, pushTerm } from './pushdown';
+
+const FIELD_TYPES: Readonly<Record<string, SqlType>> = {
+  float: 'float',
+  int: 'int',
+  bool: 'bool',
+  string: 'string',
+};
+
+/** The columns of a table as a scan gives them: time, tags, fields. */
+export function tableColumns(info: TableInfo, table: string): Column[] {
+  return [
+    { name: 'time', type: 'time', table, role: 'time' },
+    ...info.tagKeys.map((t): Column => ({ name: t, type: 'string', table, role: 'tag' })),
+    ...info.fields.map(
+      (fl): Column => ({ name: fl.name, type: FIELD_TYPES[fl.type] ?? 'any', table, role: 'field' }),
+    ),
+  ];
+}
+
+const DELETE_HELP =
+  'DELETE removes rows by time range and tags only: DELETE FROM t WHERE time >= ... AND time < ... ' +
+  "AND sensor_id = 's1', the conditions joined by AND (time with =, <, <=, >, >= or BETWEEN and " +
+  "constants such as now() - INTERVAL '7 days' or ISO text; tags with = 'value'). " +
+  'Without WHERE it deletes every row of the table.';
+
+/** The top-level AND terms of a WHERE as written (so that an error can point at one). */
+function writtenTerms(e: A.Expr): A.Expr[] {
+  if (e.kind === 'binary' && e.op === 'AND') return [...writtenTerms(e.left), ...writtenTerms(e.right)];
+  return [e];
+}
+
+/** DELETE FROM t [WHERE time range AND tag equalities]; anything else is refused with DELETE_HELP. */
+export function bindDelete(x: ExprBinder, s: A.Delete, info: TableInfo): Plan {
+  const columns = tableColumns(info, info.name);
+  const scope = new Scope(
+    columns.map(
+      (c, index): ScopeColumn => ({ name: c.name, table: info.name, type: c.type, index, role: c.role }),
+    ),
+  );
+  const options: ScanOptions = {};
+  const pushed: string[] = [];
+  for (const term of s.where ? writtenTerms(s.where) : []) {
+    const bound = x.bind(term, { scope, clause: 'the WHERE of DELETE' });
+    for (const part of conjuncts(bound)) {
+      // tag IN lists would be several deletes: not one atomic statement
+      const single = part.kind !== 'in' || part.list.length === 1;
+      if (!single || !pushTerm(part, columns, 0, options)) {
+        throw x.error(
+          term,
+          `DELETE cannot remove rows by "${printExpr(term)}"`,
+          DELETE_HELP,
+          'HELIOS_SQL_UNSUPPORTED',
+        );
+      }
+    }
+    pushed.push(printExpr(term));
+  }
+  return { kind: 'delete', table: info.name, options, pushed, columns: [{ name: 'lsn', type: 'int' }] };
+}
+
+// ---- CREATE TABLE ----
+
+const TYPE_NAMES: Readonly<Record<string, 'float' | 'int' | 'bool' | 'string' | 'tag' | 'time'>> = {
+  DOUBLE: 'float',
+  'DOUBLE PRECISION': 'float',
+  REAL: 'float',
+  FLOAT: 'float',
+  FLOAT4: 'float',
+  FLOAT8: 'float',
+  NUMERIC: 'float',
+  DECIMAL: 'float',
+  INTEGER: 'int',
+  INT: 'int',
+  BIGINT: 'int',
+  SMALLINT: 'int',
+  TINYINT: 'int',
+  INT2: 'int',
+  INT4: 'int',
+  INT8: 'int',
+  BOOLEAN: 'bool',
+  BOOL: 'bool',
+  TEXT: 'string',
+  VARCHAR: 'string',
+  'CHARACTER VARYING': 'string',
+  CHAR: 'string',
+  STRING: 'string',
+  TAG: 'tag',
+  'TEXT TAG': 'tag',
+  'VARCHAR TAG': 'tag',
+  'STRING TAG': 'tag',
+  TIMESTAMP: 'time',
+  TIMESTAMPTZ: 'time',
+  'TIMESTAMP WITH TIME ZONE': 'time',
+  DATETIME: 'time',
+};
+
+const OPTION_KEYS: Readonly<Record<string, 'partitionDuration' | 'retention'>> = {
+  partition: 'partitionDuration',
+  partition_duration: 'partitionDuration',
+  partitionduration: 'partitionDuration',
+  retention: 'retention',
+};
+
+const TYPE_HELP =
+  'Column types: TAG (a text column that identifies a series), DOUBLE/REAL/FLOAT, INTEGER/BIGINT/INT, ' +
+  'BOOLEAN, TEXT/VARCHAR/STRING, and TIMESTAMP for the time column.';
+
+/**
+ * CREATE TABLE [IF NOT EXISTS] t (time TIMESTAMP, sensor_id TAG, value DOUBLE, ...)
+ * [WITH (partition = '1d', retention = '30d')]. The time column may be left out (every table has
+ * one); durations are interval text ('1d', '30 days') or ms.
+ */
+export function bindCreateTable(x: ExprBinder, s: A.CreateTable, catalog: Catalog): Plan {
+  const existing =
+    catalog.schema(s.name) ??
+    catalog.schema(catalog.tables().find((t) => t.toLowerCase() === s.name.toLowerCase()) ?? '');
+  if (existing && !s.ifNotExists) {
+    throw x.error(
+      s,
+      `Table "${existing.name}" already exists`,
+      `Write CREATE TABLE IF NOT EXISTS ${s.name} (...) to leave it as it is, or DROP TABLE ${existing.name} first.`,
+    );
+  }
+  const tags: string[] = [];
+  const fields: Record<string, 'float' | 'int' | 'bool' | 'string'> = {};
+  const seen = new Set<string>();
+  for (const c of s.columns) {
+    const lower = c.name.toLowerCase();
+    if (seen.has(lower)) throw x.error(c, `Column "${c.name}" is declared twice`);
+    seen.add(lower);
+    const type = TYPE_NAMES[c.type];
+    if (!type) {
+      const hint = didYouMean(c.type, Object.keys(TYPE_NAMES)).trim();
+      throw x.error(
+        c,
+        `Column "${c.name}" has type ${c.type}, which Helios does not know`,
+        `${hint} ${TYPE_HELP}`.trim(),
+      );
+    }
+    if ((lower === 'time') !== (type === 'time')) {
+      throw x.error(
+        c,
+        lower === 'time'
+          ? `The column "time" holds the time: declare it TIMESTAMP (or leave it out), not ${c.type}`
+          : `Only the column "time" can be a ${c.type}: "${c.name}" cannot`,
+        'Every table has one time column, "time", in ms since 1970 UTC.',
+      );
+    }
+    if (type === 'tag') tags.push(c.name);
+    else if (type !== 'time') fields[c.name] = type;
+  }
+  const definition: { -readonly [K in keyof TableDefinitionSpec]: TableDefinitionSpec[K] } = { tags, fields };
+  for (const o of s.options) {
+    const key = OPTION_KEYS[o.key];
+    if (!key) {
+      throw x.error(
+        o.value,
+        `CREATE TABLE has no option "${o.key}"`,
+        `${didYouMean(o.key, ['partition', 'retention']).trim()} The options are partition = '1d' and retention = '30d'.`.trim(),
+      );
+    }
+    definition[key] = duration(x, o.value, o.key);
+  }
+  return {
+    kind: 'createTable',
+    table: existing?.name ?? s.name,
+    definition,
+    ifNotExists: s.ifNotExists,
+    columns: [],
+  };
+}
+
+/** An option's duration in ms: interval text ('1d', '30 days'), INTERVAL '...', or a number of ms. */
+function duration(x: ExprBinder, e: A.Expr, key: string): number {
+  const value =
+    e.kind === 'string'
+      ? x.interval(A.interval(e.value, e.pos))
+      : x.bind(e, { scope: new Scope([]), clause: 'WITH' });
+  const ms = typeof value === 'number' ? value : value.kind === 'const' ? value.value : null;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
+    throw x.error(e, `The ${key} of CREATE TABLE must be a duration such as '1d' or '30 days'`);
+  }
+  return ms;
+}
