@@ -1,0 +1,44 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DatabaseController } from './lib/db-controller';
+import { upgradeConfig } from './lib/migrate';
+import { type HeliosDbConfig, type HeliosDbNode, resolveOpenSettings } from './lib/node-config';
+import type { Node, NodeAPI } from './lib/red';
+
+/** Stop waiting for the engine before Node-RED's own 15 s close timeout. */
+const CLOSE_BUDGET_MS = 12_000;
+
+export = function register(RED: NodeAPI): void {
+  function HeliosDb(this: HeliosDbNode, raw: HeliosDbConfig): void {
+    RED.nodes.createNode(this, raw);
+    const config = upgradeConfig('helios-db', raw);
+    const userDir = RED.settings.userDir ?? path.join(os.homedir(), '.node-red');
+    this.toml = null;
+    this.controller = new DatabaseController(
+      () =>
+        resolveOpenSettings(config, userDir, (toml) => {
+          this.toml = toml;
+          for (const w of toml.warnings) this.warn(`${config.configFile}: ${w}`);
+        }),
+      { warn: (m) => this.warn(m), error: (m) => this.error(m) },
+    );
+    this.register = (user) => this.controller.register(user);
+    this.deregister = (user) => this.controller.deregister(user);
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        done();
+      };
+      const timer = setTimeout(() => {
+        this.warn(`Still closing after ${CLOSE_BUDGET_MS / 1000} s; the close finishes in the background.`);
+        finish();
+      }, CLOSE_BUDGET_MS);
+      this.controller.close().then(finish);
+    });
+  }
+  RED.nodes.registerType('helios-db', HeliosDb as unknown as (this: Node, config: never) => void);
+};

@@ -1,0 +1,113 @@
+import type { DbState, DbUser } from './lib/db-controller';
+import { upgradeConfig } from './lib/migrate';
+import { type HeliosDbNode, type HeliosStoreConfig, storeRules } from './lib/node-config';
+import { normaliseMessage } from './lib/readings';
+import type { Node, NodeAPI, NodeStatus } from './lib/red';
+import { brief, compact, dbStatus, status } from './lib/status';
+import { type InvalidPolicy, type StoredInfo, StoreMeter } from './lib/store-writer';
+import { WriteCoalescer } from './lib/write-coalescer';
+
+/** Messages in flight past which the status turns yellow (the disk is not keeping up). */
+const BACKLOG = 1000;
+/** A message acknowledged later than this (ms) marks the disk as slow for a while. */
+const SLOW_MS = 1000;
+const SLOW_SHOWN_MS = 10_000;
+const STATUS_EVERY_MS = 1000;
+
+export = function register(RED: NodeAPI): void {
+  function HeliosStore(this: Node, raw: HeliosStoreConfig): void {
+    RED.nodes.createNode(this, raw);
+    const config = upgradeConfig('helios-store', raw);
+    const rules = storeRules(config);
+    const policy: InvalidPolicy = config.invalid === 'skip' ? 'skip' : 'reject';
+    const dbNode = config.db ? (RED.nodes.getNode(config.db) as HeliosDbNode | null) : null;
+    const meter = new StoreMeter();
+    let dbState: DbState = { kind: 'closed' };
+    let lastError: string | null = null;
+    let shown = '';
+    let slowUntil = 0;
+
+    const setStatus = (s: NodeStatus) => {
+      const key = `${s.fill}|${s.text}`;
+      if (key === shown) return; // unchanged: spare the editor a message
+      shown = key;
+      this.status(s);
+    };
+    const showStatus = () => {
+      const notOpen = dbStatus(dbState);
+      if (notOpen) return setStatus(notOpen);
+      if (lastError) return setStatus(status.failed(brief(lastError)));
+      const text = `${compact(meter.sampleRate())}/s · ${compact(meter.total)} stored`;
+      if (meter.pending > BACKLOG) return setStatus(status.busy(`${text} · backlog ${meter.pending}`));
+      if (Date.now() < slowUntil) return setStatus(status.busy(`${text} · slow disk`));
+      setStatus(status.ok(text));
+    };
+
+    if (!dbNode) {
+      this.status(status.failed('no database'));
+      this.on('input', (_msg, _send, done) => {
+        done(new Error('helios-store has no helios-db database configured: pick one in the node.'));
+      });
+      return;
+    }
+
+    const user: DbUser = {
+      id: this.id,
+      dbStateChanged(state) {
+        dbState = state;
+        showStatus();
+      },
+    };
+    dbNode.register(user);
+    const timer = setInterval(showStatus, STATUS_EVERY_MS);
+
+    const coalescer = new WriteCoalescer(dbNode.controller, policy);
+
+    let whenIdle: (() => void) | null = null;
+    const settled = () => {
+      meter.pending--;
+      if (meter.pending === 0 && whenIdle) whenIdle();
+    };
+
+    this.on('input', (msg, send, done) => {
+      meter.pending++;
+      const received = Date.now();
+      const acknowledge = (err: Error | null, stored?: StoredInfo) => {
+        settled();
+        if (Date.now() - received > SLOW_MS) slowUntil = Date.now() + SLOW_SHOWN_MS;
+        if (err || !stored) {
+          const error = err ?? new Error('Nothing was stored.');
+          lastError = error.message;
+          showStatus();
+          done(error);
+          return;
+        }
+        meter.stored(stored.count);
+        lastError = null;
+        if (stored.invalid) {
+          this.warn(`${stored.invalid.length} invalid reading(s) not stored: ${stored.invalid[0]?.message}`);
+        }
+        msg.stored = stored;
+        send(msg);
+        done();
+      };
+      try {
+        coalescer.store(normaliseMessage(rules, msg), acknowledge);
+      } catch (err) {
+        acknowledge(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(timer);
+      // Deliver the acknowledgements of writes in flight before going (the config node waits too).
+      const finish = () => {
+        dbNode.deregister(user);
+        done();
+      };
+      if (meter.pending === 0) finish();
+      else whenIdle = finish;
+    });
+  }
+  RED.nodes.registerType('helios-store', HeliosStore as (this: Node, config: never) => void);
+};

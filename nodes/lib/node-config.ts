@@ -1,0 +1,116 @@
+import * as path from 'node:path';
+import type { EngineOptions } from '../../engine';
+import type { DatabaseController, DbUser, OpenSettings } from './db-controller';
+import type { OutputMode, TimeFormat } from './query-output';
+import type { ReadingRules } from './readings';
+import type { Node } from './red';
+import type { InvalidPolicy } from './store-writer';
+import { loadTomlConfig, type TomlSettings } from './toml-config';
+
+/** The configurations the editor saves for each node type, and how the runtime reads them. */
+
+/** The helios-db node's saved configuration (editor fields). */
+export interface HeliosDbConfig {
+  id: string;
+  name?: string;
+  /** data directory; '' = <userDir>/helios/<node id>; relative = from the user directory */
+  dir?: string;
+  durability?: 'always' | 'batch' | 'none';
+  batchIntervalMs?: number | string;
+  memoryLimitMB?: number | string;
+  partitionDuration?: string;
+  /** optional TOML file; relative = from the user directory */
+  configFile?: string;
+  version?: number;
+}
+
+/** A helios-db node as user nodes see it through RED.nodes.getNode. */
+export interface HeliosDbNode extends Node {
+  controller: DatabaseController;
+  register(user: DbUser): void;
+  deregister(user: DbUser): void;
+  /** the TOML file's settings once read (sync and policy nodes use `sync` / `policies`) */
+  toml: TomlSettings | null;
+}
+
+function numberOr(value: unknown, fallback: number): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+/** Editor settings and the TOML file (whose values win) into what `open()` takes. */
+export async function resolveOpenSettings(
+  config: HeliosDbConfig,
+  userDir: string,
+  onToml: (toml: TomlSettings) => void,
+): Promise<OpenSettings> {
+  const options: EngineOptions = {
+    durability: config.durability ?? 'batch',
+    batchIntervalMs: numberOr(config.batchIntervalMs, 100),
+    memoryLimitMB: numberOr(config.memoryLimitMB, 64),
+  };
+  if (config.partitionDuration) options.partitionDuration = config.partitionDuration;
+  let dir = config.dir ? path.resolve(userDir, config.dir) : path.join(userDir, 'helios', config.id);
+  if (config.configFile) {
+    const file = path.resolve(userDir, config.configFile);
+    const toml = await loadTomlConfig(file);
+    onToml(toml);
+    if (toml.path) dir = path.resolve(path.dirname(file), toml.path);
+    if (toml.durability) options.durability = toml.durability;
+    if (toml.batchIntervalMs) options.batchIntervalMs = toml.batchIntervalMs;
+    if (toml.memoryLimitMB) options.memoryLimitMB = toml.memoryLimitMB;
+    if (toml.partitionDuration) options.partitionDuration = toml.partitionDuration;
+  }
+  return { dir, options };
+}
+
+/** The helios-store node's saved configuration. */
+export interface HeliosStoreConfig {
+  id: string;
+  name?: string;
+  db?: string;
+  table?: string;
+  topicTag?: string;
+  valueField?: string;
+  /** comma-separated payload properties that are tags */
+  tagProps?: string;
+  timeUnit?: 'ms' | 's';
+  invalid?: InvalidPolicy;
+  version?: number;
+}
+
+export function storeRules(config: HeliosStoreConfig): ReadingRules {
+  return {
+    table: (config.table ?? '').trim(),
+    topicTag: (config.topicTag ?? '').trim() || 'topic',
+    valueField: (config.valueField ?? '').trim() || 'value',
+    tagProps: (config.tagProps ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    timeUnit: config.timeUnit === 's' ? 's' : 'ms',
+  };
+}
+
+/** The helios-query node's saved configuration. */
+export interface HeliosQueryConfig {
+  id: string;
+  name?: string;
+  db?: string;
+  /** SQL; '' = take it from msg.topic */
+  sql?: string;
+  output?: OutputMode;
+  timeFormat?: TimeFormat;
+  /** largest result accepted; 0 = no limit */
+  maxRows?: number | string;
+  chartClear?: boolean;
+  version?: number;
+}
+
+export const DEFAULT_MAX_ROWS = 50_000;
+
+/** The row limit: a whole number, 0 for none; anything else is the default. */
+export function maxRowsOf(value: unknown): number {
+  const n = Number(value === '' || value === undefined ? DEFAULT_MAX_ROWS : value);
+  return Number.isInteger(n) && n >= 0 ? n : DEFAULT_MAX_ROWS;
+}

@@ -1,0 +1,302 @@
+import type { Reading } from '../../engine';
+import type { NodeMessage } from './red';
+
+/** helios-store settings that shape how a message becomes readings. */
+export interface ReadingRules {
+  /** table from the node's config; '' to take msg.measurement (then 'readings') */
+  table: string;
+  /** tag key that receives msg.topic for a bare number */
+  topicTag: string;
+  /** field name that receives a bare number */
+  valueField: string;
+  /** payload properties that are tags, not fields, in an object of fields */
+  tagProps: readonly string[];
+  /** unit of numeric times: milliseconds (default) or seconds */
+  timeUnit: 'ms' | 's';
+}
+
+/** A reading bound for a table, with the index of the payload item it came from. */
+export interface TableReading {
+  table: string;
+  reading: Reading;
+  /** index in msg.payload when it is an array, else 0 */
+  index: number;
+}
+
+/** A payload item that could not be turned into a reading. */
+export interface InvalidItem {
+  index: number;
+  message: string;
+}
+
+export interface Normalised {
+  readings: TableReading[];
+  invalid: InvalidItem[];
+  /** true when msg.payload was an array (so messages name items as msg.payload[i]) */
+  isArray: boolean;
+}
+
+export const DEFAULT_TABLE = 'readings';
+const TIME_KEYS = ['time', 'timestamp'] as const;
+
+type Plain = Record<string, unknown>;
+
+function isPlainObject(v: unknown): v is Plain {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
+}
+
+class ItemError extends Error {}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/**
+ * A time as the engine takes it. Numbers are milliseconds unless `unit` is 's'; strings of digits
+ * are numbers; other strings must be ISO-8601 dates.
+ */
+export function toTime(raw: unknown, unit: 'ms' | 's'): number | Date | string {
+  if (raw instanceof Date) return raw;
+  let value = raw;
+  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) value = Number(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new ItemError(`has time ${describe(raw)}, which is not a date.`);
+    return unit === 's' ? Math.round(value * 1000) : Math.round(value);
+  }
+  if (typeof value === 'string') {
+    if (Number.isNaN(Date.parse(value))) {
+      throw new ItemError(
+        `has time ${JSON.stringify(value)}, which is neither a number nor an ISO-8601 date.`,
+      );
+    }
+    return value;
+  }
+  throw new ItemError(`has time ${describe(raw)}; give milliseconds, an ISO-8601 string or a Date.`);
+}
+
+/** A bare value: a number, a boolean, or a string holding a number (as MQTT delivers them). */
+function bareValue(v: unknown): number | boolean | null {
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return null;
+}
+
+function tagsFrom(v: unknown, what: string): Plain {
+  if (v === undefined || v === null) return {};
+  if (!isPlainObject(v)) throw new ItemError(`has ${what} that is ${describe(v)}, not an object.`);
+  return v;
+}
+
+/** Converts payloads item by item; `now` is the time of readings that carry none. */
+class Normaliser {
+  readonly readings: TableReading[] = [];
+  readonly invalid: InvalidItem[] = [];
+  private readonly msgTags: Plain;
+  private readonly msgTime: number | Date | string | undefined;
+  private readonly msgTable: string;
+  private readonly tagProps: ReadonlySet<string>;
+  private readonly hasMsgTags: boolean;
+
+  constructor(
+    private readonly rules: ReadingRules,
+    private readonly msg: NodeMessage,
+    private readonly now: number,
+  ) {
+    this.msgTags = tagsFrom(msg.tags, 'msg.tags');
+    this.tagProps = new Set(rules.tagProps);
+    this.hasMsgTags = Object.keys(this.msgTags).length > 0;
+    this.msgTime = msg.timestamp === undefined ? undefined : toTime(msg.timestamp, rules.timeUnit);
+    const m = msg.measurement;
+    this.msgTable = rules.table !== '' ? rules.table : typeof m === 'string' && m !== '' ? m : DEFAULT_TABLE;
+  }
+
+  add(item: unknown, index: number): void {
+    try {
+      const { table, reading } = this.toReading(item);
+      this.readings.push({ table, reading, index });
+    } catch (err) {
+      if (!(err instanceof ItemError)) throw err;
+      this.invalid.push({ index, message: err.message });
+    }
+  }
+
+  private time(raw: unknown): number | Date | string {
+    if (raw !== undefined && raw !== null) return toTime(raw, this.rules.timeUnit);
+    return this.msgTime ?? this.now;
+  }
+
+  private withMsgTags(tags: Plain): Plain {
+    return this.hasMsgTags ? { ...this.msgTags, ...tags } : tags;
+  }
+
+  private toReading(item: unknown): { table: string; reading: Reading } {
+    const value = bareValue(item);
+    if (value !== null) return this.fromValue(value);
+    if (Array.isArray(item)) return this.fromPair(item);
+    if (!isPlainObject(item)) {
+      throw new ItemError(`is ${describe(item)}; send a number, an object of fields or { fields, tags }.`);
+    }
+    if (isPlainObject(item.fields)) return this.fromInflux(item);
+    return this.fromFields(item);
+  }
+
+  private fromValue(value: number | boolean): { table: string; reading: Reading } {
+    const topic = this.msg.topic;
+    const tags: Plain = {};
+    if (typeof topic === 'string' && topic !== '') tags[this.rules.topicTag] = topic;
+    return {
+      table: this.msgTable,
+      reading: {
+        time: this.time(undefined),
+        tags: this.withMsgTags(tags) as Reading['tags'] & object,
+        fields: { [this.rules.valueField]: value },
+      },
+    };
+  }
+
+  /** node-red-contrib-influxdb's [fields, tags] pair. */
+  private fromPair(item: unknown[]): { table: string; reading: Reading } {
+    const [fields, tags] = item;
+    if (item.length < 1 || item.length > 2 || !isPlainObject(fields)) {
+      throw new ItemError('is an array but not a [fields, tags] pair.');
+    }
+    const { time, rest } = splitTime(fields);
+    return {
+      table: this.msgTable,
+      reading: {
+        time: this.time(time),
+        tags: this.withMsgTags(tagsFrom(tags, 'tags')) as Reading['tags'] & object,
+        fields: rest as Reading['fields'],
+      },
+    };
+  }
+
+  /** { measurement, tags, fields, timestamp } as node-red-contrib-influxdb batches send it. */
+  private fromInflux(item: Plain): { table: string; reading: Reading } {
+    const m = item.measurement;
+    return {
+      table: typeof m === 'string' && m !== '' ? m : this.msgTable,
+      reading: {
+        time: this.time(item.timestamp ?? item.time),
+        tags: this.withMsgTags(tagsFrom(item.tags, 'tags')) as Reading['tags'] & object,
+        fields: item.fields as Reading['fields'],
+      },
+    };
+  }
+
+  /**
+   * An object of fields; `tags`, configured tag properties and time keys are taken out. One pass and
+   * no `delete`: this is the hot path of messages with many readings.
+   */
+  private fromFields(item: Plain): { table: string; reading: Reading } {
+    const fields: Plain = {};
+    let time: unknown;
+    let timestamp: unknown;
+    let tagsObject: Plain | null = null;
+    let propTags: Plain | null = null;
+    for (const key in item) {
+      const v = item[key];
+      if (key === 'time') time = v;
+      else if (key === 'timestamp') timestamp = v;
+      else if (key === 'tags') tagsObject = tagsFrom(v, 'tags');
+      else if (this.tagProps.has(key)) (propTags ??= {})[key] = v;
+      else fields[key] = v;
+    }
+    const own = tagsObject && propTags ? { ...tagsObject, ...propTags } : (tagsObject ?? propTags ?? {});
+    return {
+      table: this.msgTable,
+      reading: {
+        time: this.time(time ?? timestamp),
+        tags: this.withMsgTags(own) as Reading['tags'] & object,
+        fields: fields as Reading['fields'],
+      },
+    };
+  }
+}
+
+function splitTime(obj: Plain): { time: unknown; rest: Plain } {
+  const rest: Plain = { ...obj };
+  let time: unknown;
+  for (const key of TIME_KEYS) {
+    if (key in rest) {
+      time ??= rest[key];
+      delete rest[key];
+    }
+  }
+  return { time, rest };
+}
+
+/**
+ * Is this array one [fields, tags] pair (node-red-contrib-influxdb's single point) rather than a
+ * batch of two readings? Only when it holds exactly two plain objects, neither shaped like a reading,
+ * and the second has only text values (tags are text).
+ */
+export function isSinglePair(payload: unknown[]): boolean {
+  if (payload.length !== 2) return false;
+  const [a, b] = payload;
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const readingLike = (o: Plain) => 'fields' in o || 'measurement' in o || 'tags' in o;
+  if (readingLike(a) || readingLike(b)) return false;
+  const values = Object.values(b);
+  return values.length > 0 && values.every((v) => typeof v === 'string');
+}
+
+/**
+ * Turns a message into readings grouped later by table. Items that cannot be readings are listed in
+ * `invalid` with the reason; the engine validates the rest (types, names) when they are written.
+ */
+export function normaliseMessage(rules: ReadingRules, msg: NodeMessage, now = Date.now()): Normalised {
+  let normaliser: Normaliser;
+  try {
+    normaliser = new Normaliser(rules, msg, now);
+  } catch (err) {
+    if (err instanceof ItemError) {
+      // msg.tags or msg.timestamp is wrong: every item is.
+      return {
+        readings: [],
+        invalid: [{ index: -1, message: `The message ${err.message}` }],
+        isArray: false,
+      };
+    }
+    throw err;
+  }
+  const payload = msg.payload;
+  if (Array.isArray(payload) && !isSinglePair(payload)) {
+    if (payload.length === 0) {
+      return {
+        readings: [],
+        invalid: [{ index: -1, message: 'msg.payload is an empty array.' }],
+        isArray: true,
+      };
+    }
+    for (let i = 0; i < payload.length; i++) normaliser.add(payload[i], i);
+    return { readings: normaliser.readings, invalid: prefix(normaliser.invalid, true), isArray: true };
+  }
+  normaliser.add(payload, 0);
+  return { readings: normaliser.readings, invalid: prefix(normaliser.invalid, false), isArray: false };
+}
+
+function prefix(invalid: InvalidItem[], isArray: boolean): InvalidItem[] {
+  return invalid.map(({ index, message }) => ({
+    index,
+    message: `${isArray ? `msg.payload[${index}]` : 'msg.payload'} ${message}`,
+  }));
+}
+
+/** Groups readings by table, keeping payload order inside each table. */
+export function byTable(readings: readonly TableReading[]): Map<string, TableReading[]> {
+  const groups = new Map<string, TableReading[]>();
+  for (const r of readings) {
+    let list = groups.get(r.table);
+    if (!list) {
+      list = [];
+      groups.set(r.table, list);
+    }
+    list.push(r);
+  }
+  return groups;
+}

@@ -1,0 +1,157 @@
+import type { Database } from '../../engine';
+import { byTable, type InvalidItem, type Normalised, type TableReading } from './readings';
+
+/** What helios-store puts in msg.stored. */
+export interface StoredInfo {
+  /** readings stored */
+  count: number;
+  /** the table written (the first one, if the message held several) */
+  table: string;
+  /** the LSN of the last batch written */
+  lsn: number;
+  /** per table, when the message held readings for more than one */
+  tables?: Record<string, { count: number; lsn: number }>;
+  /** readings left out under the "store the valid ones" policy */
+  invalid?: InvalidItem[];
+}
+
+export type InvalidPolicy = 'reject' | 'skip';
+
+/** A message that cannot be stored as sent: names the reading(s) and the problem. */
+export class InvalidReadingError extends Error {
+  readonly code = 'HELIOS_INVALID_INPUT';
+  readonly invalid: InvalidItem[];
+  constructor(invalid: InvalidItem[]) {
+    const first = invalid[0]?.message ?? 'The message holds no readings.';
+    super(invalid.length > 1 ? `${first} (and ${invalid.length - 1} more invalid readings)` : first);
+    this.name = 'InvalidReadingError';
+    this.invalid = invalid;
+  }
+}
+
+function isInputError(err: unknown): err is Error {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'HELIOS_INVALID_INPUT' || code === 'HELIOS_TYPE_CONFLICT';
+}
+
+/**
+ * The engine names a reading by its place in the batch ("Reading 3 of 10 for table ..."); say where
+ * it is in the message instead.
+ */
+export function locateInMessage(message: string, items: readonly TableReading[], isArray: boolean): string {
+  const name = (n: string) => {
+    const item = items[Number(n) - 1];
+    return item ? (isArray ? `msg.payload[${item.index}]` : 'msg.payload') : null;
+  };
+  return message
+    .replace(/^Reading (\d+) of \d+ (for table "[^"]*")/, (whole, n: string, rest: string) => {
+      const where = name(n);
+      return where ? `${where} ${rest}` : whole;
+    })
+    .replace(/ in reading (\d+)([.:,])/, (whole, n: string, end: string) => {
+      const where = name(n);
+      return where ? ` in ${where}${end}` : whole;
+    });
+}
+
+function inputError(err: Error, items: readonly TableReading[], isArray: boolean): InvalidItem {
+  return { index: items[0]?.index ?? -1, message: locateInMessage(err.message, items, isArray) };
+}
+
+/** Writes `items` as one batch; if the engine rejects it, splits it to store every valid reading. */
+async function writeSkipping(
+  db: Database,
+  table: string,
+  items: readonly TableReading[],
+  isArray: boolean,
+  invalid: InvalidItem[],
+): Promise<{ count: number; lsn: number }> {
+  try {
+    return await db.write(
+      table,
+      items.map((i) => i.reading),
+    );
+  } catch (err) {
+    if (!isInputError(err)) throw err;
+    if (items.length === 1) {
+      invalid.push(inputError(err, items, isArray));
+      return { count: 0, lsn: 0 };
+    }
+    const mid = items.length >> 1;
+    const a = await writeSkipping(db, table, items.slice(0, mid), isArray, invalid);
+    const b = await writeSkipping(db, table, items.slice(mid), isArray, invalid);
+    return { count: a.count + b.count, lsn: Math.max(a.lsn, b.lsn) };
+  }
+}
+
+async function writeAll(
+  db: Database,
+  table: string,
+  items: readonly TableReading[],
+  isArray: boolean,
+): Promise<{ count: number; lsn: number }> {
+  try {
+    return await db.write(
+      table,
+      items.map((i) => i.reading),
+    );
+  } catch (err) {
+    if (isInputError(err)) throw new InvalidReadingError([inputError(err, items, isArray)]);
+    throw err;
+  }
+}
+
+/**
+ * Stores a normalised message: one batch (one WAL record) per table, resolved once durable.
+ * 'reject': any invalid reading rejects the message (nothing of that table's batch is stored).
+ * 'skip': valid readings are stored, invalid ones listed in `invalid`; nothing valid is an error.
+ */
+export async function storeReadings(
+  db: Database,
+  input: Normalised,
+  policy: InvalidPolicy,
+): Promise<StoredInfo> {
+  if (policy === 'reject' && input.invalid.length > 0) throw new InvalidReadingError(input.invalid);
+  const invalid = [...input.invalid];
+  const tables: Record<string, { count: number; lsn: number }> = {};
+  let count = 0;
+  let lsn = 0;
+  for (const [table, items] of byTable(input.readings)) {
+    const r =
+      policy === 'skip'
+        ? await writeSkipping(db, table, items, input.isArray, invalid)
+        : await writeAll(db, table, items, input.isArray);
+    tables[table] = r;
+    count += r.count;
+    lsn = Math.max(lsn, r.lsn);
+  }
+  if (count === 0) throw new InvalidReadingError(invalid);
+  const names = Object.keys(tables);
+  const stored: StoredInfo = { count, table: names[0]!, lsn };
+  if (names.length > 1) stored.tables = tables;
+  if (invalid.length > 0) stored.invalid = invalid.sort((a, b) => a.index - b.index);
+  return stored;
+}
+
+/** Counts stored readings and messages in flight for the status line. */
+export class StoreMeter {
+  total = 0;
+  pending = 0;
+  private windowStart = Date.now();
+  private windowCount = 0;
+  private lastRate = 0;
+
+  stored(count: number): void {
+    this.total += count;
+    this.windowCount += count;
+  }
+
+  /** Readings per second since the previous call (call it on a timer). */
+  sampleRate(now = Date.now()): number {
+    const elapsed = now - this.windowStart;
+    if (elapsed > 0) this.lastRate = (this.windowCount * 1000) / elapsed;
+    this.windowStart = now;
+    this.windowCount = 0;
+    return this.lastRate;
+  }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Build step after tsc: puts each node's editor .html beside its compiled .js, and copies icons/
+// and locales/ into dist/nodes/, where Node-RED looks for them (beside the node's .js file).
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const out = path.join(root, 'dist', 'nodes');
+
+function copyDir(from, to) {
+  fs.rmSync(to, { recursive: true, force: true });
+  fs.cpSync(from, to, { recursive: true });
+}
+
+fs.mkdirSync(out, { recursive: true });
+for (const file of fs.readdirSync(path.join(root, 'nodes'))) {
+  if (file.endsWith('.html')) fs.copyFileSync(path.join(root, 'nodes', file), path.join(out, file));
+}
+copyDir(path.join(root, 'icons'), path.join(out, 'icons'));
+copyDir(path.join(root, 'locales'), path.join(out, 'locales'));

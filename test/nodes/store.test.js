@@ -1,0 +1,263 @@
+// helios-store in node-red-node-test-helper: input shapes end to end, msg.stored, invalid-reading
+// policies, status, and the error paths a Catch node sees.
+const assert = require('node:assert');
+const {
+  helper,
+  allNodes,
+  flowWith,
+  nextMessage,
+  messages,
+  nextError,
+  openDb,
+  tempDir,
+  tick,
+} = require('./support');
+
+function storeFlow(dir, storeConfig = {}) {
+  return flowWith(dir, [
+    { id: 'n-store', type: 'helios-store', db: 'n-db', wires: [['n-out']], ...storeConfig },
+    { id: 'n-out', type: 'helper' },
+  ]);
+}
+
+async function send(msg) {
+  const got = nextMessage('n-out');
+  helper.getNode('n-store').receive(msg);
+  return got;
+}
+
+async function rows(table) {
+  const db = await openDb();
+  return db.read(table);
+}
+
+describe('helios-store node', () => {
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  it('stores a number with msg.topic and passes the message on with msg.stored', async () => {
+    await helper.load(allNodes, storeFlow(tempDir()));
+    const msg = await send({ topic: 'boiler/1', payload: 71.5, timestamp: 1764000000000, keep: 'me' });
+    assert.strictEqual(msg.keep, 'me');
+    assert.deepStrictEqual(msg.stored, { count: 1, table: 'readings', lsn: msg.stored.lsn });
+    assert.ok(msg.stored.lsn >= 1);
+    assert.deepStrictEqual(await rows('readings'), [{ time: 1764000000000, topic: 'boiler/1', value: 71.5 }]);
+  });
+
+  it('stores an object of fields with tag properties and msg.tags into the configured table', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 'env', tagProps: 'sensor_id' }));
+    await send({
+      tags: { site: 'north' },
+      payload: { sensor_id: 'S-1', t: 20.25, rh: 41, time: 1764000000000 },
+    });
+    assert.deepStrictEqual(await rows('env'), [
+      { time: 1764000000000, sensor_id: 'S-1', site: 'north', t: 20.25, rh: 41 },
+    ]);
+  });
+
+  it('stores the influx shapes: measurement objects across tables, and [fields, tags] pairs', async () => {
+    await helper.load(allNodes, storeFlow(tempDir()));
+    const msg = await send({
+      payload: [
+        { measurement: 'power', tags: { meter: 'M1' }, fields: { kw: 3.5 }, timestamp: 1764000000000 },
+        { measurement: 'power', tags: { meter: 'M1' }, fields: { kw: 3.75 }, timestamp: 1764000001000 },
+        { measurement: 'water', tags: { meter: 'W1' }, fields: { l: 12 }, timestamp: 1764000000000 },
+      ],
+    });
+    assert.strictEqual(msg.stored.count, 3);
+    assert.deepStrictEqual(Object.keys(msg.stored.tables).sort(), ['power', 'water']);
+    assert.deepStrictEqual(
+      (await rows('power')).map((r) => r.kw),
+      [3.5, 3.75],
+    );
+    await send({ measurement: 'env', payload: [{ t: 19.5, time: 1764000000000 }, { room: 'hall' }] });
+    await send({ measurement: 'env', payload: [[{ t: 18, time: 1764000000000 }, { room: 'attic' }]] });
+    assert.deepStrictEqual(await rows('env'), [
+      { time: 1764000000000, room: 'attic', t: 18 },
+      { time: 1764000000000, room: 'hall', t: 19.5 },
+    ]);
+  });
+
+  it('stores an array as one batch (one LSN) and takes msg.measurement when no table is set', async () => {
+    await helper.load(allNodes, storeFlow(tempDir()));
+    const before = (await openDb()).stats().lastLsn;
+    const payload = Array.from({ length: 500 }, (_, i) => ({ v: i, time: 1764000000000 + i * 1000 }));
+    const msg = await send({ measurement: 'line', payload });
+    assert.deepStrictEqual(msg.stored, { count: 500, table: 'line', lsn: before + 1 });
+    const stored = await rows('line');
+    assert.strictEqual(stored.length, 500);
+    assert.deepStrictEqual(
+      stored.map((r) => r.v),
+      payload.map((p) => p.v),
+    );
+  });
+
+  it('times: seconds by option, ISO strings', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { timeUnit: 's', table: 't' }));
+    await send({ topic: 'a', payload: 1, timestamp: 1764000000 });
+    await send({ topic: 'a', payload: 2, timestamp: '2025-11-24T16:00:01.000Z' });
+    assert.deepStrictEqual(
+      (await rows('t')).map((r) => [r.time, r.value]),
+      [
+        [1764000000000, 1],
+        [1764000001000, 2],
+      ],
+    );
+  });
+
+  it('rejects a message with an invalid reading by default: done(err) names it, nothing stored', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 't' }));
+    await send({ payload: { v: 1.5, time: 1764000000000 } });
+    const errored = nextError('n-store');
+    helper.getNode('n-store').receive({
+      payload: [
+        { v: 2.5, time: 1764000001000 },
+        { v: 'hot', time: 1764000002000 },
+      ],
+    });
+    const call = await errored;
+    const err = call.args[0];
+    assert.match(
+      String(err),
+      /Column "v" of table "t" holds float values, but string was given in msg\.payload\[1\]\./,
+    );
+    assert.deepStrictEqual(
+      (await rows('t')).map((r) => r.v),
+      [1.5],
+    );
+    await tick(10);
+    assert.match(helper.getNode('n-store').status.lastCall.args[0].fill, /red/);
+  });
+
+  it('a shape error is named by its place in msg.payload', async () => {
+    await helper.load(allNodes, storeFlow(tempDir()));
+    const errored = nextError('n-store');
+    helper.getNode('n-store').receive({ topic: 'x', payload: [1, { nested: { a: 1 } }, 'abc'] });
+    const err = String((await errored).args[0]);
+    assert.match(err, /msg\.payload\[2\] is string "abc"/);
+    assert.match(err, /and 0 more|msg\.payload\[2\]/);
+  });
+
+  it('"store the valid readings": stores the rest and lists the invalid ones in msg.stored.invalid', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 't', invalid: 'skip' }));
+    await send({ payload: { v: 1, s: 'ok', time: 1764000000000 } });
+    const msg = await send({
+      payload: [
+        { v: 2, time: 1764000001000 },
+        { v: 'bad', time: 1764000002000 },
+        'not a reading',
+        { v: 4, time: 1764000004000 },
+        { v: 5, s: 7, time: 1764000005000 },
+        { v: 6, time: 1764000006000 },
+      ],
+    });
+    assert.strictEqual(msg.stored.count, 3);
+    assert.deepStrictEqual(
+      msg.stored.invalid.map((i) => i.index),
+      [1, 2, 4],
+    );
+    assert.match(
+      msg.stored.invalid[0].message,
+      /holds float values, but string was given in msg\.payload\[1\]\./,
+    );
+    assert.match(msg.stored.invalid[1].message, /^msg\.payload\[2\] is string "not a reading"/);
+    assert.match(
+      msg.stored.invalid[2].message,
+      /"s" of table "t" holds string values, but float was given in msg\.payload\[4\]/,
+    );
+    assert.deepStrictEqual(
+      (await rows('t')).map((r) => r.v),
+      [1, 2, 4, 6],
+    );
+  });
+
+  it('"store the valid readings" with nothing valid is an error', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { invalid: 'skip' }));
+    const errored = nextError('n-store');
+    helper.getNode('n-store').receive({ payload: ['x', null] });
+    assert.match(
+      String((await errored).args[0]),
+      /msg\.payload\[0\] is string "x".*\(and 1 more invalid readings\)/,
+    );
+  });
+
+  it('group commit: messages of one turn share one write; a bad one among them fails alone', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 'g' }));
+    await send({ payload: { v: 0.5, time: 1764000000000 } });
+    const store = helper.getNode('n-store');
+    const acked = messages('n-out', 49);
+    const errored = nextError('n-store');
+    for (let i = 1; i <= 50; i++) {
+      store.receive({ payload: { v: i === 25 ? 'bad' : i + 0.5, time: 1764000000000 + i } });
+    }
+    const got = await acked;
+    assert.match(
+      String((await errored).args[0]),
+      /Column "v" of table "g" holds float values, but string was given/,
+    );
+    assert.deepStrictEqual(
+      got.map((m) => m.payload.v).sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, k) => k + 1.5).filter((v) => v !== 25.5),
+    );
+    const rows = await (await openDb()).read('g');
+    assert.strictEqual(rows.length, 50);
+    assert.ok(!rows.some((r) => r.v === 'bad'));
+  });
+
+  it('group commit: messages of one turn are one engine write (one LSN)', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 'g' }));
+    const store = helper.getNode('n-store');
+    const acked = messages('n-out', 20);
+    for (let i = 0; i < 20; i++) store.receive({ topic: 's', payload: i, timestamp: 1764000000000 + i });
+    const lsns = new Set((await acked).map((m) => m.stored.lsn));
+    assert.strictEqual(lsns.size, 1);
+    assert.strictEqual((await (await openDb()).read('g')).length, 20);
+  });
+
+  it('without a database configured: red status and done(err) with a sentence', async () => {
+    await helper.load(allNodes, [
+      { id: 'f1', type: 'tab' },
+      { id: 'n-store', z: 'f1', type: 'helios-store', wires: [] },
+    ]);
+    const s = helper.getNode('n-store');
+    assert.deepStrictEqual(s.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'no database' });
+    const errored = nextError('n-store');
+    s.receive({ payload: 1 });
+    assert.match(String((await errored).args[0]), /no helios-db database configured/);
+  });
+
+  it('status: green with rate and total after writes', async () => {
+    await helper.load(allNodes, storeFlow(tempDir()));
+    for (let i = 0; i < 5; i++) await send({ topic: 'a', payload: i, timestamp: 1764000000000 + i });
+    const s = helper.getNode('n-store');
+    await new Promise((resolve) => {
+      s.on('call:status', (call) => {
+        if (/5 stored/.test(call.args[0].text)) resolve();
+      });
+    });
+    const last = s.status.lastCall.args[0];
+    assert.strictEqual(last.fill, 'green');
+    assert.match(last.text, /^[\d.]+k?\/s · 5 stored$/);
+  });
+
+  it('upgrades a version-0 configuration at run time', async () => {
+    await helper.load(allNodes, [
+      { id: 'f1', type: 'tab' },
+      { id: 'n-db', type: 'helios-db', path: tempDir() },
+      {
+        id: 'n-store',
+        z: 'f1',
+        type: 'helios-store',
+        db: 'n-db',
+        measurement: 'old',
+        precision: 's',
+        wires: [['n-out']],
+      },
+      { id: 'n-out', z: 'f1', type: 'helper' },
+    ]);
+    const msg = await send({ topic: 'a', payload: 1, timestamp: 1764000000 });
+    assert.strictEqual(msg.stored.table, 'old');
+    assert.deepStrictEqual(await rows('old'), [{ time: 1764000000000, topic: 'a', value: 1 }]);
+  });
+});
