@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DatabaseController } from './lib/db-controller';
+import { defaultPolicies, startDefaultPolicies } from './lib/default-policies';
 import { upgradeConfig } from './lib/migrate';
 import { type HeliosDbConfig, type HeliosDbNode, resolveOpenSettings } from './lib/node-config';
 import type { Node, NodeAPI } from './lib/red';
@@ -14,11 +15,16 @@ export = function register(RED: NodeAPI): void {
     const config = upgradeConfig('helios-db', raw);
     const userDir = RED.settings.userDir ?? path.join(os.homedir(), '.node-red');
     this.toml = null;
+    let stopPolicies = () => {};
     this.controller = new DatabaseController(
       () =>
         resolveOpenSettings(config, userDir, (toml) => {
           this.toml = toml;
           for (const w of toml.warnings) this.warn(`${config.configFile}: ${w}`);
+          stopPolicies();
+          stopPolicies = startDefaultPolicies(this.controller, defaultPolicies(toml.policies), (m) =>
+            this.warn(m),
+          );
         }),
       { warn: (m) => this.warn(m), error: (m) => this.error(m) },
     );
@@ -37,6 +43,7 @@ export = function register(RED: NodeAPI): void {
         this.warn(`Still closing after ${CLOSE_BUDGET_MS / 1000} s; the close finishes in the background.`);
         finish();
       }, CLOSE_BUDGET_MS);
+      stopPolicies();
       this.controller.close().then(finish);
     });
   }
