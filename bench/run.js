@@ -5,13 +5,15 @@
  *
  *   node bench/run.js [--quick] [--sizes 1M,10M] [--single 200k] [--single-seconds 60]
  *                     [--open-runs 5] [--replay 1M] [--replay-runs 3] [--batch 10000]
- *                     [--engines helios,sqlite] [--no-regular] [--no-nab]
+ *                     [--engines helios,sqlite] [--no-regular] [--no-nab] [--no-queries]
+ *
+ * Then runs the query benchmark (bench/query-bench.js) on the same sizes, unless --no-queries.
  */
 
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { fork, execFileSync } = require('node:child_process');
+const { fork, spawn, execFileSync } = require('node:child_process');
 const { median } = require('./measure');
 const { formatReport, evaluateTargets } = require('./report');
 
@@ -38,6 +40,7 @@ function parseArgs(argv) {
     engines: ['helios', 'sqlite'],
     regular: true,
     nab: true,
+    queries: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -56,6 +59,7 @@ function parseArgs(argv) {
     else if (arg === '--engines') opts.engines = value().split(',');
     else if (arg === '--no-regular') opts.regular = false;
     else if (arg === '--no-nab') opts.nab = false;
+    else if (arg === '--no-queries') opts.queries = false;
     else throw new Error(`unknown option ${arg}`);
   }
   return opts;
@@ -266,6 +270,20 @@ async function measureNab(runDir, engines) {
   return out;
 }
 
+/** The query benchmark in its own process, on the same sizes; its exit code becomes ours. */
+function runQueryBench(opts) {
+  const args = [path.join(__dirname, 'query-bench.js'), '--sizes', opts.sizes.join(',')];
+  process.stderr.write('\nQuery benchmark (bench/query-bench.js):\n');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit' });
+    child.on('exit', (code, signal) => {
+      if (code !== 0) process.exitCode = code ?? 1;
+      if (signal) process.stderr.write(`query benchmark ended by ${signal}\n`);
+      resolve();
+    });
+  });
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   fs.mkdirSync(DATA_ROOT, { recursive: true });
@@ -305,6 +323,7 @@ async function main() {
   fs.writeFileSync(path.join(DATA_ROOT, 'latest.json'), json);
   process.stdout.write(formatReport(results));
   process.stderr.write(`\nJSON: bench/.data/results-${stamp}.json (and bench/.data/latest.json)\n`);
+  if (opts.queries) await runQueryBench(opts);
 }
 
 main().catch((err) => {
