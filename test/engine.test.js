@@ -210,17 +210,22 @@ describe('engine: lock and lifecycle', () => {
   it('refuses a directory held by another live process, naming it', async () => {
     const dir = tempDir();
     const { spawn } = require('node:child_process');
-    const holder = spawn(
-      process.execPath,
-      [
-        '-e',
-        `require(${JSON.stringify(require.resolve('../dist/engine'))}).open(process.argv[1]).then(() => console.log('open'))`,
-        dir,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const engine = JSON.stringify(require.resolve('../dist/engine'));
+    // The holder opens the directory, says so, and stays alive until killed.
+    const holderCode = `require(${engine}).open(process.argv[1]).then(
+      () => { require('node:fs').writeSync(1, 'open\\n'); setInterval(() => {}, 1000); },
+      (err) => { require('node:fs').writeSync(1, 'failed ' + err.message + '\\n'); process.exit(1); })`;
+    const holder = spawn(process.execPath, ['-e', holderCode, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
-      await new Promise((resolve) => holder.stdout.once('data', resolve));
+      let said = '';
+      await new Promise((resolve, reject) => {
+        holder.stdout.on('data', (d) => {
+          said += d;
+          if (said.includes('\n')) resolve();
+        });
+        holder.once('exit', () => reject(new Error(`the holder exited: ${said}`)));
+      });
+      assert.equal(said, 'open\n');
       await assert.rejects(open(dir), (err) => {
         assert.ok(err instanceof LockedError);
         assert.match(err.message, new RegExp(`already open by process ${holder.pid}`));
@@ -228,11 +233,13 @@ describe('engine: lock and lifecycle', () => {
       });
     } finally {
       holder.kill('SIGKILL');
-      await new Promise((resolve) => holder.once('exit', resolve));
+      await new Promise((resolve) =>
+        holder.exitCode !== null || holder.signalCode ? resolve() : holder.once('exit', resolve),
+      );
     }
     const db = await open(dir); // the killed holder's lock is stale now
     await db.close();
-  });
+  }).timeout(60000);
 
   it('flushes the head once its oldest row is older than maxHeadAge', async () => {
     const db = await open(tempDir(), { maxHeadAge: 200 });

@@ -32,16 +32,39 @@ async function ingest(db) {
   }
 }
 
-/** Runs `work` while sampling event-loop delay; returns the longest stall in ms. */
+/**
+ * Runs `work` while a setImmediate ping measures each gap between event-loop turns, and returns
+ * the longest stretch of the engine's own synchronous work in ms. A gap counts by the smaller of
+ * its wall-clock length and the process's CPU time in it: a stretch of synchronous work shows in
+ * both, while the OS running other programs (wall time without CPU) or the thread pool writing
+ * files (CPU time beside free turns) shows in only one. So a loaded CI machine does not fail a
+ * test that is about this code.
+ */
 async function longestStall(work) {
+  let running = true;
+  let worst = 0;
+  let lastWall = performance.now();
+  let lastCpu = process.cpuUsage();
+  const ping = () => {
+    const wall = performance.now();
+    const cpu = process.cpuUsage();
+    const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+    worst = Math.max(worst, Math.min(wall - lastWall, cpuMs));
+    lastWall = wall;
+    lastCpu = cpu;
+    if (running) setImmediate(ping);
+  };
+  setImmediate(ping);
+  // perf_hooks' own view, for the message: it counts the OS's other programs as delay too.
   const histogram = monitorEventLoopDelay({ resolution: 2 });
   histogram.enable();
   try {
     await work();
   } finally {
+    running = false;
     histogram.disable();
   }
-  return histogram.max / 1e6;
+  return { ms: worst, histogramMaxMs: histogram.max / 1e6 };
 }
 
 describe('event loop: flush and compaction of a 10M-reading database', function () {
@@ -60,8 +83,13 @@ describe('event loop: flush and compaction of a 10M-reading database', function 
       const after = db.stats().tables.sensor_readings;
       assert.equal(after.segments, 1);
       assert.equal(after.rows, READINGS);
-      assert.ok(flushStall <= 20, `flush held the event loop for ${flushStall.toFixed(1)} ms`);
-      assert.ok(compactStall <= 20, `compaction held the event loop for ${compactStall.toFixed(1)} ms`);
+      for (const [what, stall] of [
+        ['flush', flushStall],
+        ['compaction', compactStall],
+      ]) {
+        const detail = `(event-loop delay histogram max ${stall.histogramMaxMs.toFixed(1)} ms)`;
+        assert.ok(stall.ms <= 20, `${what} held the event loop for ${stall.ms.toFixed(1)} ms ${detail}`);
+      }
     } finally {
       await db.close();
     }
