@@ -344,7 +344,8 @@ export async function* scanDistinctOn(
     } else if (cmp(cand, cur) < 0) best.set(id, cand);
   };
   if (!scan.options.empty) {
-    for await (const series of scanSeries(scan, rt)) {
+    const source = edgeOnly ? edgeParts(scan, rt, firstTime === 'desc') : scanSeries(scan, rt);
+    for await (const series of source) {
       rt.stats.rowsScanned += series.count;
       if (series.count === 0) continue;
       const fillers = prepareSeries(columns, needed, series, row);
@@ -365,6 +366,27 @@ export async function* scanDistinctOn(
   }
   const rows = [...best.values()].map((k) => k.row);
   for (let i = 0; i < rows.length; i += 1024) yield rows.slice(i, i + 1024);
+}
+
+/**
+ * For each series, only the part holding its newest (or oldest) row: the storage's parts are
+ * time-disjoint and sorted, so the edge row of a series is the edge row of its edge part, and the
+ * other parts need not be read at all. "Latest value per series" reads one chunk per series.
+ */
+async function* edgeParts(scan: ScanPlan, rt: Runtime, newest: boolean): AsyncGenerator<SeriesRows> {
+  for (const options of storageScans(scan)) {
+    for await (const series of rt.target.scanParts(scan.table, options, rt.scanCounters)) {
+      // From the edge inward: a part may load empty when deletes hide all its rows.
+      const parts = newest ? [...series.parts].reverse() : series.parts;
+      for (const part of parts) {
+        const rows = await part.load();
+        if (rows.count > 0) {
+          yield rows;
+          break;
+        }
+      }
+    }
+  }
 }
 
 /** Projection (and WHERE) straight over a scan: only rows that pass are built, with only their output columns. */
