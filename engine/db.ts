@@ -32,6 +32,7 @@ import {
   runRetention,
 } from './retention/retention';
 import { Catalog } from './schema';
+import { ChunkCache } from './segment/chunk-cache';
 import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
 import { checkDefinition, Declarations, type TableDefinition } from './storage/declarations';
 import { flushHead } from './storage/flush';
@@ -127,6 +128,8 @@ export class Database extends EventEmitter {
   /** per table: tags objects to series, kept across writes */
   private readonly resolvers = new Map<string, SeriesResolver>();
   private tombstonesChanged = false;
+  /** recently read chunk bytes, shared by every segment of this database */
+  private chunkCache: ChunkCache | undefined;
   private readonly consumerCursors = new Map<string, number>();
   private readonly watermarks = new Map<string, Watermark>();
   private watermarkSave: Promise<void> = Promise.resolve();
@@ -161,7 +164,8 @@ export class Database extends EventEmitter {
     try {
       const checkpointLsn = await readCheckpoint(root);
       const catalog = new Catalog(resolved.partitionDurationMs, resolved.tablePartitionMs);
-      const { set: segments, quarantined } = await loadSegments(root, checkpointLsn);
+      const cache = new ChunkCache(resolved.cacheBytes);
+      const { set: segments, quarantined } = await loadSegments(root, checkpointLsn, cache);
       const tombstones = await Tombstones.load(root);
       const declarations = await Declarations.load(root);
       const db = new Database(
@@ -174,6 +178,7 @@ export class Database extends EventEmitter {
         tombstones,
         declarations,
       );
+      db.chunkCache = cache;
       db.quarantined = quarantined;
       for (const [key, mark] of Object.entries(
         await readJson<Record<string, Watermark>>(path.join(root, DOWNSAMPLE_FILE), {}),
@@ -457,6 +462,7 @@ export class Database extends EventEmitter {
         minLsn: this.checkpointLsn + 1,
         maxLsn: head.maxLsn,
         chunkRows: this.options.chunkRows,
+        cache: this.chunkCache,
         hide: (table: string, rows: SeriesRows) =>
           hideDeleted(
             rows,
@@ -555,6 +561,7 @@ export class Database extends EventEmitter {
         this.options.chunkRows,
         () => this.closing,
         hide,
+        this.chunkCache,
       );
       this.segments.remove(inputs);
       this.segments.add(new SegmentHandle(reader));

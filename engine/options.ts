@@ -34,6 +34,11 @@ export interface EngineOptions {
   partitionDuration?: number | string;
   /** Per-table overrides, by table name. */
   tables?: Readonly<Record<string, TableOptions>>;
+  /**
+   * MiB of recently read chunks kept in memory (compressed, as stored), so repeated queries do not
+   * read the files again. Default 8. 0 keeps none.
+   */
+  cacheMB?: number;
   /** Rows per chunk in segment files. Default 4096. */
   chunkRows?: number;
   /** A WAL file is closed and a new one started past this size, in MiB. Default 64. */
@@ -59,6 +64,7 @@ export interface ResolvedOptions {
   readonly partitionDurationMs: number;
   readonly tablePartitionMs: ReadonlyMap<string, number>;
   readonly chunkRows: number;
+  readonly cacheBytes: number;
   readonly walSegmentBytes: number;
   readonly compactionTrigger: number;
   readonly coldPartitionMs: number;
@@ -114,6 +120,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     partitionDurationMs,
     tablePartitionMs,
     chunkRows: Math.max(16, nonNegativeInteger(options.chunkRows, 'chunkRows', 4096)),
+    cacheBytes: (options.cacheMB === 0 ? 0 : positiveNumber(options.cacheMB, 'cacheMB', 8)) * MIB,
     walSegmentBytes: positiveNumber(options.walSegmentMB, 'walSegmentMB', 64) * MIB,
     compactionTrigger: nonNegativeInteger(options.compactionTrigger, 'compactionTrigger', 4),
     coldPartitionMs:

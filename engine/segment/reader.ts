@@ -10,6 +10,7 @@ import { ByteReader } from '../util/bytes';
 import { crc32c } from '../util/crc32c';
 import { TimeSlicer } from '../util/fsutil';
 import { type ChunkSource, decodeColumn, decodeTimes } from './chunk';
+import type { ChunkCache } from './chunk-cache';
 import {
   bitmapSize,
   CHUNK_CRC_SIZE,
@@ -71,12 +72,17 @@ export type SegmentReaderMeta = SegmentMeta & {
   readonly maxTime: number;
 };
 
+let nextReaderId = 1;
+
 /** Bytes read from the end of the file at open: the trailer and, usually, the whole footer. */
 const TAIL_READ_BYTES = 16 * 1024;
 const SLICE_MS = 5;
 
 export class SegmentReader {
   readonly path: string;
+  /** unique per opened reader: cache keys of a closed file never match a later file of that name */
+  private readonly id = nextReaderId++;
+  private cache: ChunkCache | null = null;
   readonly meta: SegmentReaderMeta;
   readonly tagKeys: readonly string[];
   readonly fields: readonly SegmentFieldDef[];
@@ -103,10 +109,13 @@ export class SegmentReader {
    * reads, never the whole file. Throws CorruptionError(file, offset, what) for a bad file. The
    * reader keeps the file open until `close()`.
    */
-  static async open(path: string): Promise<SegmentReader> {
+  /** `cache`: where read chunks are kept for the next reader of them (shared by a database). */
+  static async open(path: string, cache?: ChunkCache): Promise<SegmentReader> {
     const handle = await fsp.open(path, 'r');
     try {
-      return await SegmentReader.load(path, handle);
+      const reader = await SegmentReader.load(path, handle);
+      if (cache) reader.cache = cache;
+      return reader;
     } catch (err) {
       await handle.close().catch(() => {});
       throw err;
@@ -161,7 +170,11 @@ export class SegmentReader {
    * fields (undefined = all fields; names the segment does not have are ignored). CorruptionError
    * on a bad CRC or undecodable column.
    */
-  async readChunk(chunk: ChunkMeta, fields?: readonly string[]): Promise<DecodedChunk> {
+  /** A chunk's bytes, CRC checked: from the cache, or read from the file (and cached). */
+  private async chunkBytes(chunk: ChunkMeta): Promise<Uint8Array> {
+    const key = `${this.id}:${chunk.offset}`;
+    const cached = this.cache?.get(key);
+    if (cached) return cached;
     const bytes = await readAt(this.handle, this.path, chunk.offset, chunk.length);
     const body = chunk.length - CHUNK_CRC_SIZE;
     const stored = new DataView(bytes.buffer, bytes.byteOffset + body, CHUNK_CRC_SIZE).getUint32(0, true);
@@ -173,6 +186,12 @@ export class SegmentReader {
         `Chunk CRC does not match (stored ${hex(stored)}, computed ${hex(computed)}; chunk of ${chunk.length} bytes)`,
       );
     }
+    this.cache?.set(key, bytes);
+    return bytes;
+  }
+
+  async readChunk(chunk: ChunkMeta, fields?: readonly string[]): Promise<DecodedChunk> {
+    const bytes = await this.chunkBytes(chunk);
     const source: ChunkSource = { file: this.path, offset: chunk.offset };
     const times = decodeTimes(source, bytes, chunk.rows, chunk.timeLength);
     const wanted = fields === undefined ? null : new Set(fields);

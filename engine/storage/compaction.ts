@@ -4,6 +4,7 @@
  * retired, and on open a segment whose LSN range lies inside another's is a leftover and removed.
  */
 import { mergeParts } from '../read';
+import type { ChunkCache } from '../segment/chunk-cache';
 import { SegmentReader } from '../segment/reader';
 import { type SegmentFieldDef, writeSegment } from '../segment/writer';
 import type { SeriesRows } from '../types';
@@ -106,6 +107,7 @@ export async function compactSegments(
   chunkRows: number,
   shouldStop: () => boolean,
   hide: HideDeleted,
+  cache?: ChunkCache,
 ): Promise<SegmentReader> {
   const first = inputs[0]!.meta;
   const minLsn = Math.min(...inputs.map((h) => h.meta.minLsn));
@@ -123,5 +125,5 @@ export async function compactSegments(
   };
   const { tagKeys, fields } = unionSchema(inputs);
   await writeSegment(file, meta, tagKeys, fields, mergedSeries(inputs, shouldStop, hide), { chunkRows });
-  return SegmentReader.open(file);
+  return SegmentReader.open(file, cache);
 }

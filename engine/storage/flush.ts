@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Head } from '../head/head';
 import { lowerBound, sliceRows } from '../read';
 import type { Catalog } from '../schema';
+import type { ChunkCache } from '../segment/chunk-cache';
 import { SegmentReader } from '../segment/reader';
 import { type SegmentFieldDef, writeSegment } from '../segment/writer';
 import type { SeriesRows } from '../types';
@@ -20,6 +21,7 @@ export interface FlushTarget {
   readonly chunkRows: number;
   /** drops rows that deletes made after them hide (returns `rows` itself when none) */
   readonly hide: (table: string, rows: SeriesRows) => SeriesRows;
+  readonly cache?: ChunkCache | undefined;
 }
 
 /** Splits a series' sorted rows at partition boundaries. */
@@ -65,7 +67,7 @@ export async function flushHead(head: Head, target: FlushTarget): Promise<Segmen
           level: 0,
         };
         await writeSegment(file, meta, [...schema.tagKeys], fields, series, { chunkRows: target.chunkRows });
-        written.push(await SegmentReader.open(file));
+        written.push(await SegmentReader.open(file, target.cache));
       }
     }
     return written;

@@ -9,6 +9,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CorruptionError } from '../errors';
+import type { ChunkCache } from '../segment/chunk-cache';
 import { SegmentReader } from '../segment/reader';
 import { DATA_DIR } from './layout';
 import { SegmentHandle, SegmentSet } from './segment-set';
@@ -23,9 +24,13 @@ async function listDirs(dir: string): Promise<string[]> {
   }
 }
 
-async function openSegment(file: string, quarantined: string[]): Promise<SegmentReader | null> {
+async function openSegment(
+  file: string,
+  quarantined: string[],
+  cache?: ChunkCache,
+): Promise<SegmentReader | null> {
   try {
-    return await SegmentReader.open(file);
+    return await SegmentReader.open(file, cache);
   } catch (err) {
     if (!(err instanceof CorruptionError)) throw err;
     await fsp.rename(file, `${file}.corrupt`);
@@ -39,13 +44,14 @@ async function loadPartition(
   dir: string,
   checkpointLsn: number,
   quarantined: string[],
+  cache?: ChunkCache,
 ): Promise<SegmentReader[]> {
   const readers: SegmentReader[] = [];
   for (const name of (await fsp.readdir(dir)).sort()) {
     const file = path.join(dir, name);
     if (name.endsWith('.tmp')) await fsp.rm(file, { force: true });
     if (!name.endsWith('.seg')) continue;
-    const reader = await openSegment(file, quarantined);
+    const reader = await openSegment(file, quarantined, cache);
     if (!reader) continue;
     if (reader.meta.maxLsn > checkpointLsn) {
       await reader.close();
@@ -83,12 +89,16 @@ export interface LoadedSegments {
 }
 
 /** Opens every segment under `<dir>/data`, cleaning up crash leftovers. */
-export async function loadSegments(dir: string, checkpointLsn: number): Promise<LoadedSegments> {
+export async function loadSegments(
+  dir: string,
+  checkpointLsn: number,
+  cache?: ChunkCache,
+): Promise<LoadedSegments> {
   const set = new SegmentSet();
   const quarantined: string[] = [];
   for (const tableDir of await listDirs(path.join(dir, DATA_DIR))) {
     for (const partitionDir of await listDirs(tableDir)) {
-      for (const reader of await loadPartition(partitionDir, checkpointLsn, quarantined))
+      for (const reader of await loadPartition(partitionDir, checkpointLsn, quarantined, cache))
         set.add(new SegmentHandle(reader));
     }
   }

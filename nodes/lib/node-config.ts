@@ -47,7 +47,7 @@ export async function resolveOpenSettings(
   const options: EngineOptions = {
     durability: config.durability ?? 'batch',
     batchIntervalMs: numberOr(config.batchIntervalMs, 100),
-    memoryLimitMB: numberOr(config.memoryLimitMB, 64),
+    memoryLimitMB: numberOr(config.memoryLimitMB, 32),
   };
   if (config.partitionDuration) options.partitionDuration = config.partitionDuration;
   let dir = config.dir ? path.resolve(userDir, config.dir) : path.join(userDir, 'helios', config.id);
@@ -59,6 +59,7 @@ export async function resolveOpenSettings(
     if (toml.durability) options.durability = toml.durability;
     if (toml.batchIntervalMs) options.batchIntervalMs = toml.batchIntervalMs;
     if (toml.memoryLimitMB) options.memoryLimitMB = toml.memoryLimitMB;
+    if (toml.cacheMB !== undefined) options.cacheMB = toml.cacheMB;
     if (toml.partitionDuration) options.partitionDuration = toml.partitionDuration;
   }
   return { dir, options };

@@ -11,6 +11,8 @@ export interface TomlSettings {
   durability?: 'always' | 'batch' | 'none';
   batchIntervalMs?: number;
   memoryLimitMB?: number;
+  /** [database] cache_mb: MiB of recently read chunks kept in memory */
+  cacheMB?: number;
   partitionDuration?: string | number;
   /** [storage] and [time_series] policy keys, kept for helios-retention and helios-downsample */
   policies: Record<string, unknown>;
@@ -110,7 +112,9 @@ const DATABASE_KEYS: Record<string, KeyHandler> = {
   batch_interval_ms: (s, v, w) => {
     s.batchIntervalMs = asNumber(v, w);
   },
-  cache_mb: ignore,
+  cache_mb: (s, v, w) => {
+    s.cacheMB = asNumber(v, w);
+  },
 };
 
 const STORAGE_KEYS: Record<string, KeyHandler> = {

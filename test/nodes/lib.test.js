@@ -216,7 +216,8 @@ x = 1
       '[time_series] downsample_interval': '5m',
     });
     assert.deepStrictEqual(s.sync, { endpoint: 'mqtts://hub.example:8883', device: 'gw-0' });
-    assert.deepStrictEqual(s.ignored, ['[database] cache_mb', '[storage] compaction_interval_hours']);
+    assert.strictEqual(s.cacheMB, 16);
+    assert.deepStrictEqual(s.ignored, ['[storage] compaction_interval_hours']);
     assert.deepStrictEqual(s.warnings, [
       'Unknown key [time_series] colour is ignored.',
       'Unknown section [extras] is ignored.',
