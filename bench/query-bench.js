@@ -13,21 +13,15 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { fork, execFileSync } = require('node:child_process');
+const { fork } = require('node:child_process');
 const { duckdbAvailability, freshDir } = require('./query-engines');
+const { parseCount, describeMachine: machineOf, heliosAvailability } = require('./common');
 const { formatQueryReport, compareResults, evaluateQueryTargets } = require('./query-report');
 
 const DATA_ROOT = path.join(__dirname, '.data');
 const CHILD = path.join(__dirname, 'query-child.js');
 const CHILD_TIMEOUT_MS = 60 * 60 * 1000;
 const ALL_ENGINES = ['helios', 'helios-head', 'sqlite', 'sqlite-compact', 'duckdb'];
-
-function parseCount(text) {
-  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(String(text).trim());
-  if (!m) throw new Error(`not a count: ${text} (use e.g. 200k, 1M, 10M)`);
-  const unit = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6 }[m[2]];
-  return Math.round(Number(m[1]) * unit);
-}
 
 function parseArgs(argv) {
   const opts = {
@@ -64,46 +58,8 @@ function parseArgs(argv) {
   return opts;
 }
 
-function tryCommand(cmd, args) {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return null;
-  }
-}
-
 function describeMachine(duckdb) {
-  const lscpu = tryCommand('lscpu', []) ?? '';
-  const model = /^Model name:\s*(.+)$/m.exec(lscpu)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
-  let sqlite = null;
-  try {
-    const Database = require('better-sqlite3');
-    const db = new Database(':memory:');
-    sqlite = db.prepare('SELECT sqlite_version() AS v').get().v;
-    db.close();
-  } catch {}
-  return {
-    cpuModel: model,
-    cores: os.cpus().length,
-    memoryBytes: os.totalmem(),
-    kernel: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    betterSqlite3: require('better-sqlite3/package.json').version,
-    sqlite,
-    duckdbNodeApi: duckdb.available ? duckdb.version : null,
-    commit: tryCommand('git', ['-C', path.join(__dirname, '..'), 'rev-parse', '--short', 'HEAD']),
-  };
-}
-
-/** Whether dist/engine exports `open` (built by `npx tsc -p tsconfig.json`). */
-function heliosAvailability() {
-  try {
-    const engine = require(path.join(__dirname, '..', 'dist', 'engine'));
-    if (typeof engine.open === 'function') return { available: true };
-    return { available: false, reason: 'dist/engine does not export open() yet' };
-  } catch (err) {
-    return { available: false, reason: `dist/engine cannot be loaded: ${err.message.split('\n')[0]}` };
-  }
+  return { ...machineOf(), duckdbNodeApi: duckdb.available ? duckdb.version : null };
 }
 
 let activeChild = null;

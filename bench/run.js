@@ -5,28 +5,23 @@
  *
  *   node bench/run.js [--quick] [--sizes 1M,10M] [--single 200k] [--single-seconds 60]
  *                     [--open-runs 5] [--replay 1M] [--replay-runs 3] [--batch 10000]
- *                     [--engines helios,sqlite] [--no-regular] [--no-nab] [--no-queries]
+ *                     [--engines helios,sqlite] [--no-regular] [--no-nab] [--no-queries] [--no-policies]
  *
- * Then runs the query benchmark (bench/query-bench.js) on the same sizes, unless --no-queries.
+ * Then runs the query benchmark (bench/query-bench.js) on the same sizes, unless --no-queries, and
+ * the retention/downsampling benchmark (bench/policy-bench.js) at the largest size, unless --no-policies.
  */
 
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { fork, spawn, execFileSync } = require('node:child_process');
+const { fork, spawn } = require('node:child_process');
 const { median } = require('./measure');
+const { parseCount, tryCommand, describeMachine: machineOf, heliosAvailability } = require('./common');
 const { formatReport, evaluateTargets } = require('./report');
 
 const DATA_ROOT = path.join(__dirname, '.data');
 const CHILD = path.join(__dirname, 'child.js');
 const CHILD_TIMEOUT_MS = 60 * 60 * 1000;
-
-function parseCount(text) {
-  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(String(text).trim());
-  if (!m) throw new Error(`not a count: ${text} (use e.g. 200k, 1M, 10M)`);
-  const unit = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6 }[m[2]];
-  return Math.round(Number(m[1]) * unit);
-}
 
 function parseArgs(argv) {
   const opts = {
@@ -41,6 +36,7 @@ function parseArgs(argv) {
     regular: true,
     nab: true,
     queries: true,
+    policies: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -60,43 +56,14 @@ function parseArgs(argv) {
     else if (arg === '--no-regular') opts.regular = false;
     else if (arg === '--no-nab') opts.nab = false;
     else if (arg === '--no-queries') opts.queries = false;
+    else if (arg === '--no-policies') opts.policies = false;
     else throw new Error(`unknown option ${arg}`);
   }
   return opts;
 }
 
-function tryCommand(cmd, args) {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return null;
-  }
-}
-
 function describeMachine() {
-  const lscpu = tryCommand('lscpu', []) ?? '';
-  const model = /^Model name:\s*(.+)$/m.exec(lscpu)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
-  const df = tryCommand('df', ['-PT', DATA_ROOT])?.split('\n')[1]?.split(/\s+/) ?? [];
-  const disk = df.length ? { device: df[0], fsType: df[1], sizeKB: Number(df[2]) } : null;
-  const blockDevices = tryCommand('lsblk', ['-d', '-n', '-o', 'NAME,ROTA,SIZE,MODEL']);
-  let sqlite = null;
-  try {
-    const Database = require('better-sqlite3');
-    const db = new Database(':memory:');
-    sqlite = db.prepare('SELECT sqlite_version() AS v').get().v;
-    db.close();
-  } catch {}
-  return {
-    cpuModel: model,
-    cores: os.cpus().length,
-    memoryBytes: os.totalmem(),
-    disk,
-    blockDevices,
-    kernel: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    betterSqlite3: require('better-sqlite3/package.json').version,
-    sqlite,
-  };
+  return machineOf(DATA_ROOT);
 }
 
 /** The commit the engine was built from, and whether engine/ had uncommitted changes (read-only git). */
@@ -105,17 +72,6 @@ function engineRevision() {
   const commit = tryCommand('git', ['-C', root, 'rev-parse', '--short', 'HEAD']);
   const changes = tryCommand('git', ['-C', root, 'status', '--porcelain', '--', 'engine']);
   return { commit, engineDirty: changes === null ? null : changes.length > 0 };
-}
-
-/** Whether dist/engine exports `open` yet (the engine is built by `npx tsc -p tsconfig.json`). */
-function heliosAvailability() {
-  try {
-    const engine = require(path.join(__dirname, '..', 'dist', 'engine'));
-    if (typeof engine.open === 'function') return { available: true };
-    return { available: false, reason: 'dist/engine does not export open() yet' };
-  } catch (err) {
-    return { available: false, reason: `dist/engine cannot be loaded: ${err.message.split('\n')[0]}` };
-  }
 }
 
 /** The measurement child running now, killed if the run is interrupted. */
@@ -271,14 +227,14 @@ async function measureNab(runDir, engines) {
 }
 
 /** The query benchmark in its own process, on the same sizes; its exit code becomes ours. */
-function runQueryBench(opts) {
-  const args = [path.join(__dirname, 'query-bench.js'), '--sizes', opts.sizes.join(',')];
-  process.stderr.write('\nQuery benchmark (bench/query-bench.js):\n');
+/** Runs another benchmark command in a child process, its output inline. */
+function runBenchScript(title, script, args) {
+  process.stderr.write(`\n${title} (bench/${script}):\n`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: 'inherit' });
+    const child = spawn(process.execPath, [path.join(__dirname, script), ...args], { stdio: 'inherit' });
     child.on('exit', (code, signal) => {
       if (code !== 0) process.exitCode = code ?? 1;
-      if (signal) process.stderr.write(`query benchmark ended by ${signal}\n`);
+      if (signal) process.stderr.write(`${script} ended by ${signal}\n`);
       resolve();
     });
   });
@@ -323,7 +279,12 @@ async function main() {
   fs.writeFileSync(path.join(DATA_ROOT, 'latest.json'), json);
   process.stdout.write(formatReport(results));
   process.stderr.write(`\nJSON: bench/.data/results-${stamp}.json (and bench/.data/latest.json)\n`);
-  if (opts.queries) await runQueryBench(opts);
+  if (opts.queries)
+    await runBenchScript('Query benchmark', 'query-bench.js', ['--sizes', opts.sizes.join(',')]);
+  if (opts.policies) {
+    const largest = Math.max(...opts.sizes);
+    await runBenchScript('Retention and downsampling', 'policy-bench.js', ['--readings', String(largest)]);
+  }
 }
 
 main().catch((err) => {
