@@ -58,7 +58,8 @@ export class Runtime {
     readonly ctx: EvalContext,
     /** most rows an operator may hold in memory (and a result may have) */
     readonly maxRows: number,
-    /** answer aggregates from chunk statistics where they are exact (false: decode every row) */
+    /** use chunk statistics: answer aggregates where they are exact, skip chunks a filter rules
+     *  out (false: decode every row) */
     readonly useStatistics = true,
   ) {}
 

@@ -23,7 +23,7 @@ export function andAll(terms: readonly BExpr[]): BExpr | undefined {
 const FLIP: Readonly<Record<string, string>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '=': '=' };
 
 /** `slot op const` (either way round) as [slot index, op, value], else undefined. */
-function comparisonWithConstant(e: BExpr): [number, string, unknown] | undefined {
+export function comparisonWithConstant(e: BExpr): [number, string, unknown] | undefined {
   if (
     e.kind === 'in' &&
     !e.not &&
