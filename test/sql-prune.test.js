@@ -65,6 +65,16 @@ describe('SQL: chunks skipped by field statistics', () => {
             const got = await db.query(sql, params);
             const everyRow = await db.query(sql, params, { statistics: false });
             assert.deepEqual(got.rows, everyRow.rows);
+            // aggregates and DISTINCT ON over the same filter skip the same chunks
+            for (const q of [
+              `SELECT s, count(*) AS n, min(v) AS lo, max(v) AS hi FROM r WHERE ${where} GROUP BY s ORDER BY s`,
+              `SELECT DISTINCT ON (s) s, time, v FROM r WHERE ${where} ORDER BY s, time DESC`,
+            ]) {
+              assert.deepEqual(
+                (await db.query(q, params)).rows,
+                (await db.query(q, params, { statistics: false })).rows,
+              );
+            }
             // and, away from NaN (whose comparisons are the SQL layer's own), plain JS agrees
             const want = (await db.read('r'))
               .filter((r) => typeof r.v === 'number' && !Number.isNaN(r.v))

@@ -228,7 +228,7 @@ export async function* scanAggregate(
   if (keyEvals.length === 0) groupOf([]);
   const row: Row = new Array(columns.length).fill(null);
   if (!scan.options.empty) {
-    for await (const series of scanSeries(scan, rt)) {
+    for await (const series of prunedSeries(scan, predicate, rt)) {
       rt.stats.rowsScanned += series.count;
       const fillers = prepareSeries(columns, needed, series, row);
       // tag keys: one group per series, looked up at its first row that passes the WHERE
@@ -346,7 +346,7 @@ export async function* scanDistinctOn(
     } else if (cmp(cand, cur) < 0) best.set(id, cand);
   };
   if (!scan.options.empty) {
-    const source = edgeOnly ? edgeParts(scan, rt, firstTime === 'desc') : scanSeries(scan, rt);
+    const source = edgeOnly ? edgeParts(scan, rt, firstTime === 'desc') : prunedSeries(scan, predicate, rt);
     for await (const series of source) {
       rt.stats.rowsScanned += series.count;
       if (series.count === 0) continue;
