@@ -150,19 +150,10 @@ async function openEngineTarget() {
   };
 }
 
-function engineUsable() {
-  try {
-    const { Database } = require('../dist/engine');
-    return typeof Database.prototype.schema === 'function' && typeof Database.prototype.tables === 'function';
-  } catch {
-    return false;
-  }
-}
-
 describe('SQL logic tests (in-memory target)', () => {
   for (const file of sltFiles(SLT_DIR)) describeFile(file, async () => new MemoryTarget());
 });
 
-(engineUsable() ? describe : describe.skip)('SQL logic tests (real Database)', () => {
+describe('SQL logic tests (real Database)', () => {
   for (const file of sltFiles(SLT_DIR)) describeFile(file, openEngineTarget);
 });

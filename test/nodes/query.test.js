@@ -2,7 +2,6 @@
 // from, output modes, row limit, errors) runs against a recorded db.query; the block at the end
 // runs real SQL through the engine.
 const assert = require('node:assert');
-const { Database } = require('../../dist/engine');
 const { helper, allNodes, flowWith, nextMessage, messages, openDb, tempDir } = require('./support');
 
 function queryFlow(queryConfig = {}) {
@@ -188,10 +187,6 @@ describe('helios-query node', () => {
   });
 
   describe('with the SQL engine', () => {
-    before(function () {
-      if (typeof Database.prototype.query !== 'function') this.skip();
-    });
-
     async function seeded(queryConfig) {
       await helper.load(allNodes, queryFlow(queryConfig));
       const db = await openDb();
