@@ -4,18 +4,8 @@
  */
 
 const path = require('node:path');
-const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { Workload, toReadings } = require('./workload');
-const {
-  readProcIo,
-  ioDelta,
-  dirSize,
-  peakRssBytes,
-  Stopwatch,
-  now,
-  settleLoop,
-  LOOP_RESOLUTION_MS,
-} = require('./measure');
+const { IngestMeter, dirSize, Stopwatch, now } = require('./measure');
 const { loadNabSeries, nabSeriesNames } = require('./nab');
 
 const TABLE = 'sensor_readings';
@@ -42,46 +32,21 @@ function tableStats(db) {
 async function ingest({ dir, readings, batchSize, regular }) {
   const { open, requireMs } = loadEngine();
   const workload = new Workload({ regular });
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  const io0 = readProcIo();
-  const cpu0 = process.cpuUsage();
+  const meter = new IngestMeter();
   const t0 = now();
   const db = await open(dir, INGEST_OPTIONS);
   const openMs = now() - t0;
-  loopDelay.enable();
-  // Wall time of the loop minus making the batches: background work between writes counts too.
-  const generating = new Stopwatch();
-  const loopStart = now();
-  for (let done = 0; done < readings; done += batchSize) {
-    generating.start();
-    const batch = toReadings(workload.nextBatch(Math.min(batchSize, readings - done)), workload.sensors);
-    generating.stop();
-    await db.write(TABLE, batch);
-    await new Promise(setImmediate); // a turn of the loop between batches, as with real inputs
-  }
-  const writeMs = now() - loopStart - generating.totalMs;
-  await settleLoop(); // a stall still in progress is recorded only when the monitor's timer fires
-  loopDelay.disable();
+  const writeMs = await meter.writeLoop(
+    readings,
+    batchSize,
+    (n) => toReadings(workload.nextBatch(n), workload.sensors),
+    (batch) => db.write(TABLE, batch),
+  );
   const stats = tableStats(db);
   const t1 = now();
   await db.close();
   const closeMs = now() - t1;
-  const io = ioDelta(io0, readProcIo());
-  const cpu = process.cpuUsage(cpu0);
-  return {
-    readings,
-    requireMs,
-    openMs,
-    writeMs,
-    generateMs: generating.totalMs,
-    closeMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    peakRssBytes: peakRssBytes(),
-    maxLoopStallMs: Math.max(0, loopDelay.max / 1e6 - LOOP_RESOLUTION_MS),
-    io,
-    disk: dirSize(dir),
-    stats,
-  };
+  return meter.result({ readings, requireMs, openMs, writeMs, closeMs, disk: dirSize(dir), stats });
 }
 
 /** One awaited `write` of one reading at a time, until `readings` or `maxSeconds`. */

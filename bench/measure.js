@@ -2,7 +2,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
+const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
 
 const IO_KEYS = ['rchar', 'wchar', 'syscr', 'syscw', 'read_bytes', 'write_bytes', 'cancelled_write_bytes'];
 
@@ -98,7 +98,58 @@ function settleLoop() {
   return new Promise((resolve) => setTimeout(resolve, 25));
 }
 
+/**
+ * What every engine's batched-ingest measurement shares: CPU and I/O counters from before open to
+ * after close, the event-loop monitor over the write loop, and the write loop's wall time less the
+ * time spent making the batches (so background work between writes still counts).
+ */
+class IngestMeter {
+  constructor() {
+    this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    this.io0 = readProcIo();
+    this.cpu0 = process.cpuUsage();
+    this.generating = new Stopwatch();
+  }
+
+  /** Runs the write loop; `makeBatch(n)` is timed apart, `writeBatch(batch)` may be async. Returns writeMs. */
+  async writeLoop(readings, batchSize, makeBatch, writeBatch) {
+    this.loopDelay.enable();
+    const loopStart = performance.now();
+    for (let done = 0; done < readings; done += batchSize) {
+      this.generating.start();
+      const batch = makeBatch(Math.min(batchSize, readings - done));
+      this.generating.stop();
+      await writeBatch(batch);
+      await new Promise(setImmediate); // a turn of the loop between batches, as with real inputs
+    }
+    const writeMs = performance.now() - loopStart - this.generating.totalMs;
+    await settleLoop(); // a stall still in progress is recorded only when the monitor's timer fires
+    this.loopDelay.disable();
+    return writeMs;
+  }
+
+  /** The measurement, once the engine is closed. */
+  result({ readings, requireMs, openMs, writeMs, closeMs, disk, stats }) {
+    const cpu = process.cpuUsage(this.cpu0);
+    return {
+      readings,
+      requireMs,
+      openMs,
+      writeMs,
+      generateMs: this.generating.totalMs,
+      closeMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      peakRssBytes: peakRssBytes(),
+      maxLoopStallMs: Math.max(0, this.loopDelay.max / 1e6 - LOOP_RESOLUTION_MS),
+      io: ioDelta(this.io0, readProcIo()),
+      disk,
+      stats,
+    };
+  }
+}
+
 module.exports = {
+  IngestMeter,
   LOOP_RESOLUTION_MS,
   settleLoop,
   readProcIo,

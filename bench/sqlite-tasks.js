@@ -6,18 +6,8 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { Workload } = require('./workload');
-const {
-  readProcIo,
-  ioDelta,
-  sqliteSize,
-  peakRssBytes,
-  Stopwatch,
-  now,
-  settleLoop,
-  LOOP_RESOLUTION_MS,
-} = require('./measure');
+const { IngestMeter, sqliteSize, Stopwatch, now } = require('./measure');
 const { loadNabSeries, nabSeriesNames } = require('./nab');
 
 const DB_FILE = 'helios-bench.sqlite';
@@ -68,47 +58,25 @@ async function ingest({ dir, readings, batchSize, regular }) {
   const { Database, requireMs } = loadDriver();
   const file = path.join(dir, DB_FILE);
   const workload = new Workload({ regular });
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  const io0 = readProcIo();
-  const cpu0 = process.cpuUsage();
+  const meter = new IngestMeter();
   const t0 = now();
   const db = createDatabase(Database, file);
   const openMs = now() - t0;
   const insertBatch = batchInserter(db, workload.sensors);
-  loopDelay.enable();
-  // Wall time of the loop minus making the batches, as on the Helios side.
-  const generating = new Stopwatch();
-  const loopStart = now();
-  for (let done = 0; done < readings; done += batchSize) {
-    generating.start();
-    const batch = workload.nextBatch(Math.min(batchSize, readings - done));
-    generating.stop();
-    insertBatch(batch);
-    await new Promise(setImmediate); // a turn of the loop between batches, as with real inputs
-  }
-  const writeMs = now() - loopStart - generating.totalMs;
-  await settleLoop(); // a stall still in progress is recorded only when the monitor's timer fires
-  loopDelay.disable();
+  const writeMs = await meter.writeLoop(readings, batchSize, (n) => workload.nextBatch(n), insertBatch);
   const rows = db.prepare('SELECT count(*) AS n FROM sensor_readings').get().n;
   const t1 = now();
   db.close();
   const closeMs = now() - t1;
-  const io = ioDelta(io0, readProcIo());
-  const cpu = process.cpuUsage(cpu0);
-  return {
+  return meter.result({
     readings,
     requireMs,
     openMs,
     writeMs,
-    generateMs: generating.totalMs,
     closeMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    peakRssBytes: peakRssBytes(),
-    maxLoopStallMs: Math.max(0, loopDelay.max / 1e6 - LOOP_RESOLUTION_MS),
-    io,
     disk: sqliteSize(file),
     stats: { table: { rows } },
-  };
+  });
 }
 
 /** One autocommit INSERT per reading, until `readings` or `maxSeconds`. */
