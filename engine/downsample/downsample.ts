@@ -163,6 +163,13 @@ function mergeRanges(ranges: Array<[number, number]>): Array<[number, number]> {
   return out;
 }
 
+/**
+ * Rollup rows per write: small enough that validating and encoding one write stays a few ms of
+ * the event loop (a write is one synchronous step); rollups need no batch atomicity, each row
+ * replaces itself on a re-run.
+ */
+const ROLLUP_ROWS_PER_WRITE = 2000;
+
 /** Rolls up every series' rows in [from, to] (bucket-aligned); returns the buckets written. */
 async function rollUp(
   target: DownsampleTarget,
@@ -179,7 +186,7 @@ async function rollUp(
   for await (const series of target.scan(table, { from, to })) {
     report.rowsRead += series.count;
     for (const reading of bucketsOf(series, types, rule)) pending.push(reading);
-    if (pending.length >= 10_000) {
+    if (pending.length >= ROLLUP_ROWS_PER_WRITE) {
       await target.write(rollup, pending);
       written += pending.length;
       pending = [];

@@ -69,7 +69,7 @@ export function yieldToEventLoop(): Promise<void> {
  */
 export class TimeSlicer {
   private started = performance.now();
-  constructor(private readonly sliceMs = 8) {}
+  constructor(private readonly sliceMs = 5) {}
 
   async maybeYield(): Promise<void> {
     if (performance.now() - this.started < this.sliceMs) return;
