@@ -8,6 +8,7 @@ import {
   runDownsample,
   type Watermark,
 } from './downsample/downsample';
+import { EdgeIndexes, edgeRows } from './edges';
 import { ClosedError, HeliosError, InvalidInputError } from './errors';
 import { Head } from './head/head';
 import { applySchema, prepareBatch, type Reading, type SeriesResolver, type WriteBatch } from './ingest';
@@ -123,6 +124,8 @@ export class Database extends EventEmitter {
   private lastBackgroundError: string | null = null;
   private replayStats: WalReplayStats | null = null;
   private readonly seriesKeys = new Map<string, Set<string>>();
+  /** Which chunk holds each series' newest and oldest row, per table (for latest-row queries). */
+  private readonly edgeIndexes = new EdgeIndexes();
   /** names and series already spelled out in the WAL since the last freeze */
   private readonly walDictionary = new WalDictionary();
   /** per table: tags objects to series, kept across writes */
@@ -391,6 +394,24 @@ export class Database extends EventEmitter {
     const snapshot = this.snapshot(table, options, counters);
     try {
       yield* scanParts(table, snapshot, options, counters);
+    } finally {
+      await releaseAll(snapshot.segments);
+    }
+  }
+
+  /**
+   * One row per matching series: its newest (`newest`) or oldest row, series in key order. Reads
+   * one chunk per series at most, and none when that chunk's edge rows are known already.
+   */
+  async edgeRows(
+    table: string,
+    options: ReadOptions,
+    newest: boolean,
+    counters = newScanCounters(),
+  ): Promise<SeriesRows[]> {
+    const snapshot = this.snapshot(table, options, counters);
+    try {
+      return await edgeRows(table, snapshot, options, newest, counters, this.edgeIndexes);
     } finally {
       await releaseAll(snapshot.segments);
     }

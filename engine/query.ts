@@ -43,6 +43,16 @@ export interface QueryTarget {
     options: { from?: number; to?: number; tags?: Record<string, string> },
     counters: ScanCounters,
   ): AsyncGenerator<SeriesParts>;
+  /**
+   * Optional: one row per matching series, its newest (`newest`) or oldest, series in key order,
+   * without reading the rest of the series. "Latest row per series" uses it when given.
+   */
+  edgeRows?(
+    table: string,
+    options: { from?: number; to?: number; tags?: Record<string, string> },
+    newest: boolean,
+    counters: ScanCounters,
+  ): Promise<SeriesRows[]>;
   /** Deletes rows: from/to inclusive ms, tags equal to all given; an unknown table is left alone. */
   deleteRows(
     table: string,

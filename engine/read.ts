@@ -24,14 +24,14 @@ export interface ScanSnapshot {
   readonly tombstones: Tombstones;
 }
 
-function tagsMatch(tags: Readonly<Record<string, string>>, want: ReadOptions['tags']): boolean {
+export function tagsMatch(tags: Readonly<Record<string, string>>, want: ReadOptions['tags']): boolean {
   if (!want) return true;
   for (const k in want) if (tags[k] !== want[k]) return false;
   return true;
 }
 
 /** The keys and tags of the series of `table` that match, sorted by key. */
-function matchingSeries(
+export function matchingSeries(
   table: string,
   snap: ScanSnapshot,
   want: ReadOptions['tags'],
@@ -114,7 +114,7 @@ export interface SeriesParts {
   readonly parts: readonly ScanPart[];
 }
 
-interface Source {
+export interface Source {
   minTime: number;
   maxTime: number;
   rows: number;
@@ -123,7 +123,7 @@ interface Source {
 }
 
 /** The sources of one series, in priority order (older LSNs first), overlapping [from, to]. */
-function seriesSources(
+export function seriesSources(
   table: string,
   key: string,
   tags: Readonly<Record<string, string>>,
@@ -180,7 +180,7 @@ function seriesSources(
 }
 
 /** Groups sources whose time ranges overlap; each group becomes one part. */
-function toParts(
+export function toParts(
   tags: Readonly<Record<string, string>>,
   sources: Source[],
   from: number,

@@ -142,6 +142,7 @@ async function openEngineTarget() {
     schema: schemaOf,
     scan: (t, o, c) => db.scan(t, o, c),
     scanParts: (t, o, c) => db.scanParts(t, o, c),
+    edgeRows: (t, o, n, c) => db.edgeRows(t, o, n, c),
     write: (t, r) => db.write(t, r),
     deleteRows: (t, o) => db.deleteRows(t, o),
     dropTable: (t) => db.dropTable(t),

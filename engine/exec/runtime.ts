@@ -11,7 +11,7 @@ import type { EvalContext } from './scalar';
 
 /** The storage calls the executor makes (a subset of QueryTarget in engine/query.ts). */
 export interface ExecTarget
-  extends Pick<QueryTarget, 'scanParts' | 'deleteRows' | 'dropTable' | 'createTable'> {
+  extends Pick<QueryTarget, 'scanParts' | 'edgeRows' | 'deleteRows' | 'dropTable' | 'createTable'> {
   scan(
     table: string,
     options: { from?: number; to?: number; tags?: Record<string, string> },

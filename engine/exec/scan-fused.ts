@@ -76,7 +76,7 @@ function fieldFiller(slot: number, col: FieldColumn | undefined): Filler {
 }
 
 /** Per series: sets the tag slots once and returns fillers for the other needed slots. */
-function prepareSeries(
+export function prepareSeries(
   columns: readonly Column[],
   needed: readonly number[],
   series: SeriesRows,
@@ -94,6 +94,26 @@ function prepareSeries(
     } else fillers.push(fieldFiller(slot, series.fields.get(c.name)));
   }
   return fillers;
+}
+
+/** Sets the needed slots of `row` from row `i` of a series (one row: no fillers to build). */
+function fillRow(
+  columns: readonly Column[],
+  needed: readonly number[],
+  series: SeriesRows,
+  i: number,
+  row: Row,
+): void {
+  for (const slot of needed) {
+    const c = columns[slot]!;
+    if (c.role === 'tag') row[slot] = series.tags[c.name] ?? null;
+    else if (c.role === 'time') row[slot] = series.times[i]!;
+    else {
+      const col = series.fields.get(c.name);
+      if (!col || (col.present && !col.present[i])) row[slot] = null;
+      else row[slot] = col.type === 'bool' ? col.values[i] === 1 : col.values[i]!;
+    }
+  }
 }
 
 /** Most scans one query may issue for the combinations of tag IN lists. */
@@ -345,23 +365,26 @@ export async function* scanDistinctOn(
       if (best.size > rt.maxRows) throw tooManyRows(rt.maxRows, 'DISTINCT ON keys');
     } else if (cmp(cand, cur) < 0) best.set(id, cand);
   };
-  if (!scan.options.empty) {
-    const source = edgeOnly ? edgeParts(scan, rt, firstTime === 'desc') : prunedSeries(scan, predicate, rt);
-    for await (const series of source) {
+  const takeEdge = (series: SeriesRows): void => {
+    rt.stats.rowsScanned += series.count;
+    if (series.count === 0) return;
+    fillRow(columns, needed, series, firstTime === 'desc' ? series.count - 1 : 0, row);
+    consider();
+  };
+  if (scan.options.empty) {
+    // nothing to read
+  } else if (edgeOnly) {
+    for await (const batch of edgeSeries(scan, rt, firstTime === 'desc')) for (const s of batch) takeEdge(s);
+  } else {
+    for await (const series of prunedSeries(scan, predicate, rt)) {
       rt.stats.rowsScanned += series.count;
       if (series.count === 0) continue;
       const fillers = prepareSeries(columns, needed, series, row);
-      if (edgeOnly) {
-        const i = firstTime === 'desc' ? series.count - 1 : 0;
+      for (let i = 0; i < series.count; i++) {
         for (const f of fillers) f(row, i);
+        if (test && truth(test(row)) !== true) continue;
         consider();
-      } else {
-        for (let i = 0; i < series.count; i++) {
-          for (const f of fillers) f(row, i);
-          if (test && truth(test(row)) !== true) continue;
-          consider();
-          if ((i & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
-        }
+        if ((i & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
       }
       await rt.slicer.tick();
     }
@@ -371,22 +394,28 @@ export async function* scanDistinctOn(
 }
 
 /**
- * For each series, only the part holding its newest (or oldest) row: the storage's parts are
- * time-disjoint and sorted, so the edge row of a series is the edge row of its edge part, and the
- * other parts need not be read at all. "Latest value per series" reads one chunk per series.
+ * For each series, only its newest (or oldest) row, in batches: the storage's own edge lookup when
+ * it has one, else the part holding the edge row (parts are time-disjoint and sorted, so the edge
+ * row of a series is the edge row of its edge part, and the other parts need not be read at all).
  */
-async function* edgeParts(scan: ScanPlan, rt: Runtime, newest: boolean): AsyncGenerator<SeriesRows> {
+async function* edgeSeries(scan: ScanPlan, rt: Runtime, newest: boolean): AsyncGenerator<SeriesRows[]> {
   for (const options of storageScans(scan)) {
+    if (rt.target.edgeRows) {
+      yield await rt.target.edgeRows(scan.table, options, newest, rt.scanCounters);
+      await rt.slicer.tick();
+      continue;
+    }
     for await (const series of rt.target.scanParts(scan.table, options, rt.scanCounters)) {
       // From the edge inward: a part may load empty when deletes hide all its rows.
       const parts = newest ? [...series.parts].reverse() : series.parts;
       for (const part of parts) {
         const rows = await part.load();
         if (rows.count > 0) {
-          yield rows;
+          yield [rows];
           break;
         }
       }
+      await rt.slicer.tick();
     }
   }
 }
@@ -445,7 +474,7 @@ function excludedByStats(
  * The scan's series with the parts skipped whose chunk statistics rule out every row for the
  * WHERE's bounds on numeric fields (`value > 40`): a rare-threshold query decodes a few chunks.
  */
-async function* prunedSeries(
+export async function* prunedSeries(
   scan: ScanPlan,
   predicate: BExpr | undefined,
   rt: Runtime,

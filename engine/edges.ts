@@ -1,0 +1,259 @@
+/**
+ * The newest (or oldest) row of each series without reading the rest of it: "latest value per
+ * series", the question every dashboard asks.
+ *
+ * The edge row of a series is the row at its largest (smallest) time, taken from the source of
+ * highest priority holding that time, since the last write of a time replaces the whole row.
+ * - Segments never change, so which chunk holds each series' edge among a set of segments is
+ *   worked out once per set (`EdgeIndex`), and a chunk's first and last rows are kept once it has
+ *   been decoded (a WeakMap on the chunk's metadata: they go with their segment).
+ * - The head changes with every write and is looked at on every scan: its buffers know their
+ *   smallest and largest times, and their rows are views while appends come in time order.
+ * - A series whose edge row a delete may hide, and every series of a scan limited in time, is
+ *   read the general way: its parts from the edge inward.
+ */
+import type { Head } from './head/head';
+import { type SeriesBuffer, takeRows } from './head/series-buffer';
+import {
+  matchingSeries,
+  type ReadOptions,
+  type ScanCounters,
+  type ScanSnapshot,
+  seriesSources,
+  tagsMatch,
+  toParts,
+} from './read';
+import type { ChunkMeta } from './segment/reader';
+import type { SegmentHandle } from './storage/segment-set';
+import type { SeriesRows } from './types';
+import { TimeSlicer } from './util/fsutil';
+import { sortStrings } from './util/sort-strings';
+
+type Tags = Readonly<Record<string, string>>;
+
+interface EdgeRows {
+  readonly first: SeriesRows;
+  readonly last: SeriesRows;
+}
+
+/** First and last rows of decoded chunks, by the chunk's metadata object. */
+const chunkEdges = new WeakMap<ChunkMeta, EdgeRows>();
+
+/** The chunk holding a series' edge row among some segments. */
+interface ChunkEdge {
+  readonly time: number;
+  readonly handle: SegmentHandle;
+  readonly chunk: ChunkMeta;
+}
+
+/** Every series of a table in a set of segments, in key order, with the chunks holding its edges. */
+class EdgeIndex {
+  readonly keys: string[] = [];
+  readonly tags: Tags[] = [];
+  readonly newest: ChunkEdge[] = [];
+  readonly oldest: ChunkEdge[] = [];
+  readonly position = new Map<string, number>();
+
+  private constructor(readonly handles: readonly SegmentHandle[]) {}
+
+  /** Built in slices: a table may have many series in many segments. */
+  static async build(handles: readonly SegmentHandle[]): Promise<EdgeIndex> {
+    const index = new EdgeIndex(handles);
+    const slicer = new TimeSlicer();
+    const found = new Map<string, { tags: Tags; newest: ChunkEdge; oldest: ChunkEdge }>();
+    for (const handle of handles) {
+      let n = 0;
+      for (const [key, entry] of handle.seriesByKey) {
+        if ((++n & 1023) === 0) await slicer.maybeYield();
+        if (entry.chunks.length === 0) continue;
+        const newest = { time: entry.maxTime, handle, chunk: entry.chunks[entry.chunks.length - 1]! };
+        const oldest = { time: entry.minTime, handle, chunk: entry.chunks[0]! };
+        const seen = found.get(key);
+        if (!seen) {
+          found.set(key, { tags: entry.tags, newest, oldest });
+          continue;
+        }
+        // Handles come in priority order: a later one holding the same edge time wins.
+        if (newest.time >= seen.newest.time) seen.newest = newest;
+        if (oldest.time <= seen.oldest.time) seen.oldest = oldest;
+      }
+    }
+    for (const key of await sortStrings([...found.keys()], slicer)) {
+      const series = found.get(key)!;
+      index.position.set(key, index.keys.length);
+      index.keys.push(key);
+      index.tags.push(series.tags);
+      index.newest.push(series.newest);
+      index.oldest.push(series.oldest);
+      if ((index.keys.length & 1023) === 0) await slicer.maybeYield();
+    }
+    return index;
+  }
+
+  /** True when built from exactly these handles. */
+  matches(handles: readonly SegmentHandle[]): boolean {
+    if (handles.length !== this.handles.length) return false;
+    for (let i = 0; i < handles.length; i++) if (handles[i] !== this.handles[i]) return false;
+    return true;
+  }
+}
+
+/** Indexes kept per table: the whole table's, and those of a few time ranges' segment subsets. */
+const INDEXES_PER_TABLE = 4;
+
+/** The EdgeIndexes last used for each table; a database keeps one of these. */
+export class EdgeIndexes {
+  private readonly byTable = new Map<string, EdgeIndex[]>();
+
+  async of(table: string, handles: readonly SegmentHandle[]): Promise<EdgeIndex> {
+    const list = this.byTable.get(table) ?? [];
+    const at = list.findIndex((index) => index.matches(handles));
+    const index = at >= 0 ? list.splice(at, 1)[0]! : await EdgeIndex.build(handles);
+    this.byTable.set(table, [index, ...list.slice(0, INDEXES_PER_TABLE - 1)]);
+    return index;
+  }
+}
+
+/** Where a series' edge row lives once the head is taken into account. */
+type EdgeSource =
+  | { kind: 'chunk'; edge: ChunkEdge; tags: Tags; lsn: number }
+  | { kind: 'head'; time: number; buffer: SeriesBuffer; lsn: number };
+
+/**
+ * One row per matching series, series in key order: its newest row (`newest`) or its oldest one.
+ * Series without rows in [from, to] have none.
+ */
+export async function edgeRows(
+  table: string,
+  snap: ScanSnapshot,
+  options: ReadOptions,
+  newest: boolean,
+  counters: ScanCounters,
+  indexes: EdgeIndexes,
+): Promise<SeriesRows[]> {
+  const slicer = new TimeSlicer();
+  const index = await indexes.of(table, snap.segments);
+  const heads = snap.heads.map((head) => ({ head, buffers: head.tables.get(table), matched: 0 }));
+  const found: Array<{ key: string; row: SeriesRows }> = [];
+  for (let i = 0; i < index.keys.length; i++) {
+    const key = index.keys[i]!;
+    const tags = index.tags[i]!;
+    if (!tagsMatch(tags, options.tags)) continue;
+    const edge = newest ? index.newest[i]! : index.oldest[i]!;
+    let source: EdgeSource = { kind: 'chunk', edge, tags, lsn: edge.handle.meta.maxLsn };
+    for (const h of heads) {
+      const buffer = h.buffers?.get(key);
+      if (!buffer) continue;
+      h.matched++;
+      source = headBeats(buffer, h.head, source, newest) ?? source;
+    }
+    const row = await edgeRow(table, key, tags, snap, options, source, newest, counters);
+    if (row) found.push({ key, row });
+    await slicer.maybeYield();
+  }
+  // Series only the head holds so far (new ones): looked for only when the head has any.
+  if (heads.some((h) => (h.buffers?.size ?? 0) > h.matched)) {
+    for (const [key, tags] of matchingSeries(table, { ...snap, segments: [] }, options.tags)) {
+      if (index.position.has(key)) continue;
+      let source: EdgeSource | null = null;
+      for (const h of heads) {
+        const buffer = h.buffers?.get(key);
+        if (buffer) source = headBeats(buffer, h.head, source, newest) ?? source;
+      }
+      const row = source && (await edgeRow(table, key, tags, snap, options, source, newest, counters));
+      if (row) found.push({ key, row });
+      await slicer.maybeYield();
+    }
+    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+  return found.map((f) => f.row);
+}
+
+/** The head buffer as the new edge source when it holds the edge time (a later source wins ties). */
+function headBeats(
+  buffer: SeriesBuffer,
+  head: Head,
+  current: EdgeSource | null,
+  newest: boolean,
+): EdgeSource | undefined {
+  if (buffer.count === 0) return undefined;
+  const time = newest ? buffer.maxTime : buffer.minTime;
+  if (current) {
+    const now = current.kind === 'chunk' ? current.edge.time : current.time;
+    if (newest ? time < now : time > now) return undefined;
+  }
+  return { kind: 'head', time, buffer, lsn: head.maxLsn };
+}
+
+/**
+ * The series' edge row within [from, to] from `source`; the general way's when a delete may hide
+ * that row or when it lies beyond the range (the edge row in range is then further in).
+ */
+async function edgeRow(
+  table: string,
+  key: string,
+  tags: Tags,
+  snap: ScanSnapshot,
+  options: ReadOptions,
+  source: EdgeSource,
+  newest: boolean,
+  counters: ScanCounters,
+): Promise<SeriesRows | null> {
+  const time = source.kind === 'chunk' ? source.edge.time : source.time;
+  const from = options.from ?? Number.NEGATIVE_INFINITY;
+  const to = options.to ?? Number.POSITIVE_INFINITY;
+  if (newest ? time < from : time > to) return null; // every row of the series is outside the range
+  if (
+    (newest ? time > to : time < from) ||
+    snap.tombstones.applying(table, tags, source.lsn, time, time).length > 0
+  ) {
+    return edgeOfParts(table, key, tags, snap, options, newest, counters);
+  }
+  counters.series++;
+  if (source.kind === 'head') {
+    const rows = source.buffer.rows(); // views while appends came in time order, else sorted once
+    return takeRows(rows, [newest ? rows.count - 1 : 0]);
+  }
+  const { handle, chunk } = source.edge;
+  const edges = chunkEdges.get(chunk) ?? (await decodeEdges(handle, chunk, counters));
+  return { ...(newest ? edges.last : edges.first), tags };
+}
+
+async function decodeEdges(
+  handle: SegmentHandle,
+  chunk: ChunkMeta,
+  counters: ScanCounters,
+): Promise<EdgeRows> {
+  counters.chunks++;
+  counters.rowsLoaded += chunk.rows;
+  const decoded = await handle.reader.readChunk(chunk);
+  const rows: SeriesRows = { tags: {}, count: decoded.count, times: decoded.times, fields: decoded.fields };
+  // Copies, so that the decoded chunk is not kept alive by its edge rows.
+  const edges = { first: takeRows(rows, [0]), last: takeRows(rows, [rows.count - 1]) };
+  chunkEdges.set(chunk, edges);
+  return edges;
+}
+
+/** The general way: the series' parts from the edge inward, the first with rows gives the edge row. */
+async function edgeOfParts(
+  table: string,
+  key: string,
+  tags: Tags,
+  snap: ScanSnapshot,
+  options: ReadOptions,
+  newest: boolean,
+  counters: ScanCounters,
+): Promise<SeriesRows | null> {
+  const from = options.from ?? Number.NEGATIVE_INFINITY;
+  const to = options.to ?? Number.POSITIVE_INFINITY;
+  const sources = seriesSources(table, key, tags, snap, from, to, counters);
+  if (sources.length === 0) return null;
+  counters.series++;
+  const parts = toParts(tags, sources, from, to);
+  if (newest) parts.reverse();
+  for (const part of parts) {
+    const rows = await part.load();
+    if (rows.count > 0) return takeRows(rows, [newest ? rows.count - 1 : 0]);
+  }
+  return null;
+}
