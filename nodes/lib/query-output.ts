@@ -74,10 +74,10 @@ function numericColumns(columns: readonly ResultColumn[], rows: readonly Row[], 
 }
 
 /**
- * Chart-ready series for a FlowFuse Dashboard 2 ui-chart with default settings: one message per
- * series, `msg.topic` the series name (ui-chart's default series property) and `msg.payload` an array
- * of { x, y } points with x the time in milliseconds. Text columns name the series; each numeric
- * column is a line.
+ * Chart-ready series for a FlowFuse Dashboard 2 ui-chart: one message per series, `msg.topic` the
+ * series name (ui-chart's default series property) and `msg.payload` an array of { x, y } points with
+ * x the time in milliseconds. Text columns name the series; each numeric column is a line. The chart
+ * needs X = key `x`, Y = key `y` and an X-axis limit of 0 (docs/nodes.md; test/browser/ proves it).
  */
 export function chartSeries(result: QueryResult): NodeMessage[] {
   const rows = toObjects(result, 'ms');
