@@ -74,6 +74,28 @@ class CompensatedSum {
     else this.compensation += x - t + this.sum;
     this.sum = t;
   }
+  /**
+   * Adds `values[i]` for i in [start, end) where `present` is null or `present[i]`, in order, the
+   * same steps as `add` on each (kept in locals: a column of a chunk goes by in one tight loop).
+   * Returns how many were added.
+   */
+  addRange(values: Float64Array, present: Uint8Array | null, start: number, end: number): number {
+    let sum = this.sum;
+    let compensation = this.compensation;
+    let added = 0;
+    for (let i = start; i < end; i++) {
+      if (present && !present[i]) continue;
+      const x = values[i]!;
+      const t = sum + x;
+      if (Math.abs(sum) >= Math.abs(x)) compensation += sum - t + x;
+      else compensation += x - t + sum;
+      sum = t;
+      added++;
+    }
+    this.sum = sum;
+    this.compensation = compensation;
+    return added;
+  }
   get value(): number {
     return this.sum + this.compensation;
   }
@@ -91,11 +113,7 @@ class Sum implements Accumulator {
   }
   addColumn(values: Float64Array | null, present: Uint8Array | null, start: number, end: number): void {
     if (!values) return;
-    for (let i = start; i < end; i++) {
-      if (present && !present[i]) continue;
-      this.total.add(values[i]!);
-      this.seen = true;
-    }
+    if (this.total.addRange(values, present, start, end) > 0) this.seen = true;
   }
   addStats(s: PartSummary): void {
     if (s.count === 0) return;
@@ -118,11 +136,7 @@ class Avg implements Accumulator {
   }
   addColumn(values: Float64Array | null, present: Uint8Array | null, start: number, end: number): void {
     if (!values) return;
-    for (let i = start; i < end; i++) {
-      if (present && !present[i]) continue;
-      this.total.add(values[i]!);
-      this.n++;
-    }
+    this.n += this.total.addRange(values, present, start, end);
   }
   addStats(s: PartSummary): void {
     if (s.count === 0) return;

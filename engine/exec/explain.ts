@@ -9,9 +9,12 @@ import { newScanCounters } from '../read';
 import type { Row } from './compile';
 import type { Runtime } from './runtime';
 import { storageScans } from './scan-fused';
+import { timeMergeShape } from './scan-merge';
 import { answersFromStats, type StatsShape, statsShape } from './scan-stats';
 
 type ScanPlan = Extract<Plan, { kind: 'scan' }>;
+
+const MERGE_NOTE = "merge: each series' rows come in time order; merged, not sorted";
 
 export async function* explain(plan: Extract<Plan, { kind: 'explain' }>, rt: Runtime): AsyncGenerator<Row[]> {
   const notes = new Map<Plan, string[]>();
@@ -33,6 +36,7 @@ async function annotate(p: Plan, rt: Runtime, notes: Map<Plan, string[]>): Promi
       ]);
     }
   }
+  if (p.kind === 'sort' && timeMergeShape(p)) notes.set(p, [MERGE_NOTE]);
   if (p.kind === 'scan' && !notes.has(p)) notes.set(p, (await storagePass(p, rt, undefined)).lines);
   for (const input of planInputs(p)) await annotate(input, rt, notes);
 }

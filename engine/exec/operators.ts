@@ -14,6 +14,7 @@ import { createTable, deleteRows, dropTable } from './ddl';
 import { explain } from './explain';
 import { type Runtime, tooManyRows } from './runtime';
 import { scanAggregate, scanDistinctOn, scanProject, scanSeries, scanUnder } from './scan-fused';
+import { scanMergeSort, timeMergeShape } from './scan-merge';
 import { statsAggregate, statsShape } from './scan-stats';
 import { comparator, type Keyed, keyer, sortAsync, TopN } from './sort';
 import { DEFAULT_BUCKET_ORIGIN, parseIso, timeBucket } from './time';
@@ -278,12 +279,18 @@ function fillInterpolate(rows: Row[], filled: boolean[], c: number, bucket: numb
 const TOP_N_MAX = 4096;
 
 async function* sort(plan: Extract<Plan, { kind: 'sort' }>, rt: Runtime): AsyncGenerator<Batch> {
+  // a small top-N keeps a heap; a big one sorts everything with yields (its final sort would block)
+  const topN = plan.limit !== undefined && plan.limit <= TOP_N_MAX ? plan.limit : undefined;
+  const merge = timeMergeShape(plan);
+  if (merge) {
+    yield* scanMergeSort(plan, merge, rt, topN);
+    return;
+  }
   const key = keyer(plan.keys, rt.ctx);
   const cmp = comparator(plan.keys);
   let sorted: Keyed[];
-  // a small top-N keeps a heap; a big one sorts everything with yields (its final sort would block)
-  if (plan.limit !== undefined && plan.limit <= TOP_N_MAX) {
-    const top = new TopN(plan.limit, cmp);
+  if (topN !== undefined) {
+    const top = new TopN(topN, cmp);
     for await (const batch of execute(plan.input, rt)) for (const row of batch) top.add(key(row));
     sorted = top.result();
   } else {

@@ -149,14 +149,14 @@ export async function* statsAggregate(
         const c = columns[slot]!;
         if (c.role === 'tag') row[slot] = series.tags[c.name] ?? null;
       }
-      const keys = keyEvals.map((k) => (k ? k(row) : null));
+      const groupAt = seriesGroups(
+        keyEvals.map((k) => (k ? k(row) : null)),
+        bucket,
+        groupOf,
+      );
       for (const part of series.parts) {
         if (rt.useStatistics && answersFromStats(shape, part)) {
-          const g = groupOf(
-            bucket
-              ? withBucket(keys, bucket.index, timeBucket(bucket.width, part.minTime, bucket.origin))
-              : keys,
-          );
+          const g = groupAt(bucket ? timeBucket(bucket.width, part.minTime, bucket.origin) : 0);
           shape.inputs.forEach((input, a) => {
             g.accs[a]!.addStats!(summary(input, part));
           });
@@ -164,7 +164,7 @@ export async function* statsAggregate(
         } else {
           const rows = await part.load(shape.fields);
           rt.stats.rowsScanned += rows.count;
-          await feedRows(shape, rows, keys, groupOf, rt);
+          await feedRows(shape, rows, groupAt, rt);
         }
         await rt.slicer.tick();
       }
@@ -188,6 +188,26 @@ function withBucket(keys: readonly Value[], index: number, start: number): Value
   return out;
 }
 
+/**
+ * The group of a series' rows by their bucket start (ignored without a bucket key). The tag keys
+ * are fixed for a series and its parts come in time order, so the bucket only moves forward: the
+ * last group found answers until it does, without building and hashing a key per part or run.
+ */
+function seriesGroups(
+  keys: readonly Value[],
+  bucket: StatsShape['bucket'],
+  groupOf: (keys: Value[]) => Group,
+): (start: number) => Group {
+  let last: Group | undefined;
+  let lastStart = Number.NaN;
+  return (start) => {
+    if (last && (!bucket || start === lastStart)) return last;
+    last = groupOf(bucket ? withBucket(keys, bucket.index, start) : [...keys]);
+    lastStart = start;
+    return last;
+  };
+}
+
 /** Rows fed to accumulators between checks of the time slice. */
 const FEED_SLICE = 65_536;
 
@@ -195,33 +215,42 @@ const FEED_SLICE = 65_536;
 async function feedRows(
   shape: StatsShape,
   rows: SeriesRows,
-  keys: readonly Value[],
-  groupOf: (keys: Value[]) => Group,
+  groupAt: (start: number) => Group,
   rt: Runtime,
 ): Promise<void> {
   const times = rows.times;
   const sources = shape.inputs.map((input) => columnSource(input, rows));
-  const feed = (g: Group, from: number, to: number): void => {
-    sources.forEach((s, a) => {
-      g.accs[a]!.addColumn!(s.values, s.present, from, to, times);
-    });
-  };
   const b = shape.bucket;
   for (let i = 0; i < rows.count; ) {
     let j: number;
+    let g: Group;
     if (b) {
       const start = timeBucket(b.width, times[i]!, b.origin);
-      const end = start + b.width;
-      j = i + 1;
-      while (j < rows.count && times[j]! < end) j++;
-      feed(groupOf(withBucket(keys, b.index, start)), i, j);
+      j = firstAtOrAfter(times, i + 1, rows.count, start + b.width);
+      g = groupAt(start);
     } else {
       j = Math.min(rows.count, i + FEED_SLICE);
-      feed(groupOf([...keys]), i, j);
+      g = groupAt(0);
+    }
+    for (let a = 0; a < sources.length; a++) {
+      const s = sources[a]!;
+      g.accs[a]!.addColumn!(s.values, s.present, i, j, times);
     }
     i = j;
     if (rt.slicer.due()) await rt.slicer.tick();
   }
+}
+
+/** The first index in [lo, hi) of ascending `times` with times[i] >= t (hi if none). */
+export function firstAtOrAfter(times: Float64Array, lo: number, hi: number, t: number): number {
+  let a = lo;
+  let b = hi;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (times[mid]! < t) a = mid + 1;
+    else b = mid;
+  }
+  return a;
 }
 
 /**
