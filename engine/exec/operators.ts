@@ -387,7 +387,9 @@ async function* join(plan: Extract<Plan, { kind: 'join' }>, rt: Runtime): AsyncG
   const nulls: Row = new Array(rightWidth).fill(null);
   for await (const batch of execute(plan.left, rt)) {
     let out: Batch = [];
-    for (const l of batch) {
+    for (let b = 0; b < batch.length; b++) {
+      const l = batch[b]!;
+      if ((b & 255) === 255 && rt.slicer.due()) await rt.slicer.tick();
       let candidates: Row[] = right;
       if (table) {
         const ks = leftKeys.map((k) => k(l));

@@ -92,8 +92,13 @@ export class TopN {
 
   add(item: Keyed): void {
     if (this.limit <= 0) return;
-    const entry = { ...item, seq: this.seq++ };
     const h = this.heap;
+    // A full heap rejects most rows: decide before allocating (a tie loses, being later).
+    if (h.length >= this.limit && this.cmp(h[0]!, item) <= 0) {
+      this.seq++;
+      return;
+    }
+    const entry = { ...item, seq: this.seq++ };
     if (h.length < this.limit) {
       h.push(entry);
       let i = h.length - 1;
