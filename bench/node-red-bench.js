@@ -4,11 +4,14 @@
  *   2. messages of 1,000 readings each: at least 1M readings/s through the node.
  *
  *   npm run build && node bench/node-red-bench.js [--messages 100000] [--batches 2000] [--runs 3]
+ *                                                  [--warmup 100000]
  *
  * Each case runs in a fresh Node-RED (scripts/node-red-runner.js) whose user directory also holds
  * two small benchmark nodes (written below into <userDir>/nodes): `bench-source` sends messages with
  * at most `window` in flight, `bench-sink` counts them and writes the timing to a file. The
  * pass-through node is a minimal node that sends each message on (the cheapest node possible).
+ * Every case first streams `warmup` untimed messages through the same runtime (a steady state, not
+ * V8's first compilation), and the cases take turns round by round.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -21,7 +24,10 @@ module.exports = function (RED) {
   function Source(config) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const total = Number(config.count);
+    // The first \`warmup\` messages are not timed: they let V8 compile the hot paths of both the
+    // node under test and the engine, as in a Node-RED that has been running for a while.
+    const warmup = Number(config.warmup);
+    const total = warmup + Number(config.count);
     const per = Number(config.perMessage);
     const window = Number(config.window);
     const base = 1764000000000;
@@ -41,6 +47,7 @@ module.exports = function (RED) {
     runs.set(config.run, {
       ack() {
         acked++;
+        if (acked === warmup) this.start = performance.now();
         if (acked === total) return true;
         if (sent - acked <= window / 2) pump();
         return false;
@@ -48,7 +55,7 @@ module.exports = function (RED) {
       start: 0,
     });
     setTimeout(() => {
-      runs.get(config.run).start = performance.now();
+      if (warmup === 0) runs.get(config.run).start = performance.now();
       pump();
     }, 1000);
   }
@@ -83,7 +90,7 @@ const BENCH_NODES_HTML = ['bench-source', 'bench-sink', 'bench-pass']
   .join('\n');
 
 function parseArgs(argv) {
-  const opts = { messages: 100_000, batches: 2000, runs: 3, window: 1000 };
+  const opts = { messages: 100_000, batches: 2000, runs: 3, window: 1000, warmup: 100_000 };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     if (!(key in opts)) throw new Error(`unknown option ${argv[i]}`);
@@ -92,7 +99,7 @@ function parseArgs(argv) {
   return opts;
 }
 
-function flowFor(kind, count, perMessage, window, out) {
+function flowFor(kind, count, warmup, perMessage, window, out) {
   const tab = { id: 'bench-tab', type: 'tab', label: 'bench' };
   const db = {
     id: 'bench-db',
@@ -111,14 +118,24 @@ function flowFor(kind, count, perMessage, window, out) {
   return [
     tab,
     db,
-    { id: 'src', z: tab.id, type: 'bench-source', run: 'r', count, perMessage, window, wires: [['mid']] },
+    {
+      id: 'src',
+      z: tab.id,
+      type: 'bench-source',
+      run: 'r',
+      count,
+      warmup,
+      perMessage,
+      window,
+      wires: [['mid']],
+    },
     middle,
     { id: 'sink', z: tab.id, type: 'bench-sink', run: 'r', out },
   ];
 }
 
 /** One fresh Node-RED running one case; resolves with the elapsed ms of the stream. */
-async function runCase(kind, count, perMessage, window) {
+async function runCase(kind, count, warmup, perMessage, window) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'helios-nr-bench-'));
   const out = path.join(userDir, 'result.json');
   try {
@@ -126,7 +143,7 @@ async function runCase(kind, count, perMessage, window) {
     fs.writeFileSync(path.join(userDir, 'nodes', 'bench-nodes.js'), BENCH_NODES_JS);
     fs.writeFileSync(path.join(userDir, 'nodes', 'bench-nodes.html'), BENCH_NODES_HTML);
     prepareUserDir(userDir, {
-      flows: flowFor(kind, count, perMessage, window, out),
+      flows: flowFor(kind, count, warmup, perMessage, window, out),
     });
     const runtime = await startNodeRed(userDir);
     try {
@@ -146,23 +163,37 @@ async function runCase(kind, count, perMessage, window) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function measure(kind, count, perMessage, opts) {
-  const rates = [];
+/**
+ * Median rate of each case over `opts.runs` rounds; a round runs every case once, so that a change
+ * in the machine's load falls on all of them alike.
+ */
+async function measureRounds(cases, opts) {
+  const rates = cases.map(() => []);
   for (let r = 0; r < opts.runs; r++) {
-    const ms = await runCase(kind, count, perMessage, opts.window);
-    rates.push((count * perMessage * 1000) / ms);
+    for (const [i, c] of cases.entries()) {
+      const warmup = Math.round((opts.warmup * c.count) / opts.messages);
+      const ms = await runCase(c.kind, c.count, warmup, c.perMessage, opts.window);
+      rates[i].push((c.count * c.perMessage * 1000) / ms);
+    }
   }
-  return median(rates);
+  return rates.map(median);
 }
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   console.log(
-    `Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}); median of ${opts.runs} runs`,
+    `Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}); median of ${opts.runs} rounds; ` +
+      `${opts.warmup.toLocaleString('en')} untimed messages first in each runtime (1,000-reading messages: as many readings)`,
   );
-  const pass = await measure('pass', opts.messages, 1, opts);
-  const fn = await measure('function', opts.messages, 1, opts);
-  const store = await measure('store', opts.messages, 1, opts);
+  const [pass, fn, store, batch] = await measureRounds(
+    [
+      { kind: 'pass', count: opts.messages, perMessage: 1 },
+      { kind: 'function', count: opts.messages, perMessage: 1 },
+      { kind: 'store', count: opts.messages, perMessage: 1 },
+      { kind: 'store', count: opts.batches, perMessage: 1000 },
+    ],
+    opts,
+  );
   const pct = (x) => `${((store / x) * 100).toFixed(0)}%`;
   console.log('\n| case | rate | target | |');
   console.log('|---|---|---|---|');
@@ -175,7 +206,6 @@ async function main() {
   console.log(
     `| helios-store, 1 reading/msg | ${Math.round(store).toLocaleString('en')} msg/s (${pct(pass)} of minimal, ${pct(fn)} of function) | >= 80% | ${store / pass >= 0.8 ? 'PASS' : 'MISS'} |`,
   );
-  const batch = await measure('store', opts.batches, 1000, opts);
   console.log(
     `| helios-store, 1,000 readings/msg | ${Math.round(batch).toLocaleString('en')} readings/s | >= 1,000,000 | ${batch >= 1e6 ? 'PASS' : 'MISS'} |`,
   );

@@ -1,15 +1,15 @@
 import type { DbState, DbUser } from './lib/db-controller';
 import { upgradeConfig } from './lib/migrate';
 import { type HeliosDbNode, type HeliosStoreConfig, storeRules } from './lib/node-config';
-import { normaliseMessage } from './lib/readings';
-import type { Node, NodeAPI, NodeStatus } from './lib/red';
+import { MessageReader } from './lib/readings';
+import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus } from './lib/red';
 import { brief, compact, dbStatus, status } from './lib/status';
 import { type InvalidPolicy, type StoredInfo, StoreMeter } from './lib/store-writer';
 import { WriteCoalescer } from './lib/write-coalescer';
 
 /** Messages in flight past which the status turns yellow (the disk is not keeping up). */
 const BACKLOG = 1000;
-/** A message acknowledged later than this (ms) marks the disk as slow for a while. */
+/** A write durable later than this (ms) after its first message came marks the disk as slow for a while. */
 const SLOW_MS = 1000;
 const SLOW_SHOWN_MS = 10_000;
 const STATUS_EVERY_MS = 1000;
@@ -18,7 +18,7 @@ export = function register(RED: NodeAPI): void {
   function HeliosStore(this: Node, raw: HeliosStoreConfig): void {
     RED.nodes.createNode(this, raw);
     const config = upgradeConfig('helios-store', raw);
-    const rules = storeRules(config);
+    const reader = new MessageReader(storeRules(config));
     const policy: InvalidPolicy = config.invalid === 'skip' ? 'skip' : 'reject';
     const dbNode = config.db ? (RED.nodes.getNode(config.db) as HeliosDbNode | null) : null;
     const meter = new StoreMeter();
@@ -61,40 +61,44 @@ export = function register(RED: NodeAPI): void {
     dbNode.register(user);
     const timer = setInterval(showStatus, STATUS_EVERY_MS);
 
-    const coalescer = new WriteCoalescer(dbNode.controller, policy);
-
     let whenIdle: (() => void) | null = null;
     const settled = () => {
       meter.pending--;
       if (meter.pending === 0 && whenIdle) whenIdle();
     };
 
-    this.on('input', (msg, send, done) => {
+    // Node-RED's `send` for a message is this.send; taking it from the node spares a closure per
+    // message (the coalescer holds the msg and its done instead).
+    const answer = (msg: NodeMessage, done: DoneFunction, err: Error | null, stored?: StoredInfo) => {
+      settled();
+      if (err || !stored) {
+        const error = err ?? new Error('Nothing was stored.');
+        lastError = error.message;
+        showStatus();
+        done(error);
+        return;
+      }
+      meter.stored(stored.count);
+      lastError = null;
+      if (stored.invalid) {
+        this.warn(`${stored.invalid.length} invalid reading(s) not stored: ${stored.invalid[0]?.message}`);
+      }
+      msg.stored = stored;
+      this.send(msg);
+      done();
+    };
+    const coalescer = new WriteCoalescer(dbNode.controller, policy, answer, (ms) => {
+      if (ms > SLOW_MS) slowUntil = Date.now() + SLOW_SHOWN_MS;
+    });
+
+    this.on('input', (msg, _send, done) => {
       meter.pending++;
-      const received = Date.now();
-      const acknowledge = (err: Error | null, stored?: StoredInfo) => {
-        settled();
-        if (Date.now() - received > SLOW_MS) slowUntil = Date.now() + SLOW_SHOWN_MS;
-        if (err || !stored) {
-          const error = err ?? new Error('Nothing was stored.');
-          lastError = error.message;
-          showStatus();
-          done(error);
-          return;
-        }
-        meter.stored(stored.count);
-        lastError = null;
-        if (stored.invalid) {
-          this.warn(`${stored.invalid.length} invalid reading(s) not stored: ${stored.invalid[0]?.message}`);
-        }
-        msg.stored = stored;
-        send(msg);
-        done();
-      };
       try {
-        coalescer.store(normaliseMessage(rules, msg), acknowledge);
+        const reading = reader.single(msg);
+        if (reading) coalescer.storeReading(reader.table(msg), reading, msg, done);
+        else coalescer.store(reader.read(msg), msg, done);
       } catch (err) {
-        acknowledge(err instanceof Error ? err : new Error(String(err)));
+        answer(msg, done, err instanceof Error ? err : new Error(String(err)));
       }
     });
 

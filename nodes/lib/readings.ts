@@ -1,4 +1,5 @@
 import type { Reading } from '../../engine';
+import { shareTags } from '../../engine/ingest';
 import type { NodeMessage } from './red';
 
 /** helios-store settings that shape how a message becomes readings. */
@@ -105,13 +106,13 @@ class Normaliser {
     private readonly rules: ReadingRules,
     private readonly msg: NodeMessage,
     private readonly now: number,
+    tagProps: ReadonlySet<string>,
   ) {
     this.msgTags = tagsFrom(msg.tags, 'msg.tags');
-    this.tagProps = new Set(rules.tagProps);
+    this.tagProps = tagProps;
     this.hasMsgTags = Object.keys(this.msgTags).length > 0;
     this.msgTime = msg.timestamp === undefined ? undefined : toTime(msg.timestamp, rules.timeUnit);
-    const m = msg.measurement;
-    this.msgTable = rules.table !== '' ? rules.table : typeof m === 'string' && m !== '' ? m : DEFAULT_TABLE;
+    this.msgTable = tableOf(rules, msg);
   }
 
   add(item: unknown, index: number): void {
@@ -218,6 +219,12 @@ class Normaliser {
   }
 }
 
+/** The table of a message's readings unless an item names its own: the node's, msg.measurement, or the default. */
+function tableOf(rules: ReadingRules, msg: NodeMessage): string {
+  const m = msg.measurement;
+  return rules.table !== '' ? rules.table : typeof m === 'string' && m !== '' ? m : DEFAULT_TABLE;
+}
+
 function splitTime(obj: Plain): { time: unknown; rest: Plain } {
   const rest: Plain = { ...obj };
   let time: unknown;
@@ -245,39 +252,106 @@ export function isSinglePair(payload: unknown[]): boolean {
   return values.length > 0 && values.every((v) => typeof v === 'string');
 }
 
+const NO_TAGS: Readonly<Record<string, string>> = shareTags({});
+/** Topics whose tags objects a reader keeps; past this it starts over (topics may be unbounded). */
+const MAX_CACHED_TOPICS = 10_000;
+
 /**
- * Turns a message into readings grouped later by table. Items that cannot be readings are listed in
- * `invalid` with the reason; the engine validates the rest (types, names) when they are written.
+ * Turns messages into readings for one helios-store node; the rules are prepared once, not per
+ * message. Items that cannot be readings are listed in `invalid` with the reason; the engine
+ * validates the rest (types, names) when they are written.
  */
+export class MessageReader {
+  private readonly tagProps: ReadonlySet<string>;
+  /** one shared tags object per topic: the engine knows its series by identity */
+  private readonly topicTags = new Map<string, Readonly<Record<string, string>>>();
+
+  constructor(private readonly rules: ReadingRules) {
+    this.tagProps = new Set(rules.tagProps);
+  }
+
+  /**
+   * The fast path for the dominant shape, a bare value with msg.topic (and msg.timestamp in
+   * milliseconds, or none): its one reading for table `table(msg)`, the same as `read` makes,
+   * without the per-message scaffolding. Null for every other shape; `read` takes those.
+   */
+  single(msg: NodeMessage): Reading | null {
+    if (msg.tags !== undefined && msg.tags !== null) return null;
+    const value = bareValue(msg.payload);
+    if (value === null) return null;
+    const stamp = msg.timestamp;
+    let time: number;
+    if (stamp === undefined) time = Date.now();
+    else if (typeof stamp === 'number' && Number.isFinite(stamp) && this.rules.timeUnit === 'ms')
+      time = Number.isInteger(stamp) ? stamp : Math.round(stamp);
+    else return null;
+    const topic = msg.topic;
+    const tags = typeof topic === 'string' && topic !== '' ? this.tagsOf(topic) : NO_TAGS;
+    const fields: Plain = {};
+    fields[this.rules.valueField] = value;
+    return { time, tags, fields };
+  }
+
+  /** The table of a message's readings (unless an item names its own). */
+  table(msg: NodeMessage): string {
+    return tableOf(this.rules, msg);
+  }
+
+  private tagsOf(topic: string): Readonly<Record<string, string>> {
+    let tags = this.topicTags.get(topic);
+    if (!tags) {
+      if (this.topicTags.size >= MAX_CACHED_TOPICS) this.topicTags.clear();
+      tags = shareTags({ [this.rules.topicTag]: topic });
+      this.topicTags.set(topic, tags);
+    }
+    return tags;
+  }
+
+  /** Every shape: the message's readings, and the items that cannot be readings. */
+  read(msg: NodeMessage, now = Date.now()): Normalised {
+    let normaliser: Normaliser;
+    try {
+      normaliser = new Normaliser(this.rules, msg, now, this.tagProps);
+    } catch (err) {
+      if (err instanceof ItemError) {
+        // msg.tags or msg.timestamp is wrong: every item is.
+        return {
+          readings: [],
+          invalid: [{ index: -1, message: `The message ${err.message}` }],
+          isArray: false,
+        };
+      }
+      throw err;
+    }
+    const payload = msg.payload;
+    if (Array.isArray(payload) && !isSinglePair(payload)) {
+      if (payload.length === 0) {
+        return {
+          readings: [],
+          invalid: [{ index: -1, message: 'msg.payload is an empty array.' }],
+          isArray: true,
+        };
+      }
+      for (let i = 0; i < payload.length; i++) normaliser.add(payload[i], i);
+      return { readings: normaliser.readings, invalid: prefix(normaliser.invalid, true), isArray: true };
+    }
+    normaliser.add(payload, 0);
+    return { readings: normaliser.readings, invalid: prefix(normaliser.invalid, false), isArray: false };
+  }
+}
+
+/** A message's readings by `MessageReader.read` (for one-off use; a node keeps its reader). */
 export function normaliseMessage(rules: ReadingRules, msg: NodeMessage, now = Date.now()): Normalised {
-  let normaliser: Normaliser;
-  try {
-    normaliser = new Normaliser(rules, msg, now);
-  } catch (err) {
-    if (err instanceof ItemError) {
-      // msg.tags or msg.timestamp is wrong: every item is.
-      return {
-        readings: [],
-        invalid: [{ index: -1, message: `The message ${err.message}` }],
-        isArray: false,
-      };
-    }
-    throw err;
-  }
-  const payload = msg.payload;
-  if (Array.isArray(payload) && !isSinglePair(payload)) {
-    if (payload.length === 0) {
-      return {
-        readings: [],
-        invalid: [{ index: -1, message: 'msg.payload is an empty array.' }],
-        isArray: true,
-      };
-    }
-    for (let i = 0; i < payload.length; i++) normaliser.add(payload[i], i);
-    return { readings: normaliser.readings, invalid: prefix(normaliser.invalid, true), isArray: true };
-  }
-  normaliser.add(payload, 0);
-  return { readings: normaliser.readings, invalid: prefix(normaliser.invalid, false), isArray: false };
+  return new MessageReader(rules).read(msg, now);
+}
+
+/** The Normalised form of one reading, for the paths that take any message. */
+export function normalisedOf(table: string, reading: Reading): Normalised {
+  return {
+    readings: [{ table, reading, index: 0 }],
+    invalid: [],
+    isArray: false,
+  };
 }
 
 function prefix(invalid: InvalidItem[], isArray: boolean): InvalidItem[] {

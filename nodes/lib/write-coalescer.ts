@@ -1,23 +1,16 @@
 import type { Database, Reading } from '../../engine';
-import type { Normalised } from './readings';
+import { type Normalised, normalisedOf } from './readings';
 import { type InvalidPolicy, type StoredInfo, storeReadings } from './store-writer';
 
-/** Called once per message: with the error, or with its msg.stored. */
-export type StoreCallback = (err: Error | null, stored?: StoredInfo) => void;
+/**
+ * Answers one message, once: with the error, or with its msg.stored. `message` and `done` are what
+ * the caller handed to `store` (helios-store: the msg and its done). Tokens rather than a callback
+ * per message: no closure to allocate on the hot path.
+ */
+export type Answer<M, D> = (message: M, done: D, err: Error | null, stored?: StoredInfo) => void;
 
-interface Pending {
-  input: Normalised;
-  resolve: (stored: StoredInfo) => void;
-  reject: (err: unknown) => void;
-}
-
-function pending(input: Normalised, cb: StoreCallback): Pending {
-  return {
-    input,
-    resolve: (stored) => cb(null, stored),
-    reject: (err) => cb(err instanceof Error ? err : new Error(String(err))),
-  };
-}
+/** Told, once per engine write, how long ago (ms) its first message was handed to the coalescer. */
+export type LatencyObserver = (ms: number) => void;
 
 /** Where the coalescer runs its writes: the config node's controller (`use` / `useSoon`). */
 export interface WriteRunner {
@@ -37,92 +30,213 @@ function isInputError(err: unknown): boolean {
   return code === 'HELIOS_INVALID_INPUT' || code === 'HELIOS_TYPE_CONFLICT';
 }
 
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * The messages of one engine write, kept column by column (an array per property, not an object per
+ * message: this runs for every message). Message i is one reading for table `tables[i]`, or, when
+ * that is null, a normalised message of any shape. Readings accumulate per table as they come.
+ */
+class Group<M, D> {
+  readonly tables: Array<string | null> = [];
+  readonly items: Array<Reading | Normalised> = [];
+  readonly messages: M[] = [];
+  readonly dones: D[] = [];
+  readonly byTable = new Map<string, Reading[]>();
+  readonly queuedAt = Date.now();
+  size = 0;
+  /** the table written last and its readings: spares a map lookup per message of one table */
+  private lastTable = '';
+  private lastList: Reading[] = [];
+
+  get count(): number {
+    return this.messages.length;
+  }
+
+  addReading(table: string, reading: Reading, message: M, done: D): void {
+    this.tables.push(table);
+    this.items.push(reading);
+    this.messages.push(message);
+    this.dones.push(done);
+    this.listOf(table).push(reading);
+    this.size++;
+  }
+
+  addInput(input: Normalised, message: M, done: D): void {
+    this.tables.push(null);
+    this.items.push(input);
+    this.messages.push(message);
+    this.dones.push(done);
+    for (const r of input.readings) this.listOf(r.table).push(r.reading);
+    this.size += input.readings.length;
+  }
+
+  /** Message `i` in the form every write path takes. */
+  input(i: number): Normalised {
+    const table = this.tables[i];
+    const item = this.items[i]!;
+    return table == null ? (item as Normalised) : normalisedOf(table, item as Reading);
+  }
+
+  private listOf(table: string): Reading[] {
+    if (table === this.lastTable) return this.lastList;
+    let list = this.byTable.get(table);
+    if (!list) {
+      list = [];
+      this.byTable.set(table, list);
+    }
+    this.lastTable = table;
+    this.lastList = list;
+    return list;
+  }
+}
+
 /**
  * Group commit for helios-store: messages that arrive in the same turn of the event loop are written
- * together, one batch (one WAL record) per table, and each is acknowledged once that batch is
- * durable. A message's readings are never split. If the engine rejects a merged batch (an invalid
- * reading), each message of the group is written on its own so that only the bad one fails. This
- * turns the engine's fixed cost per write into a cost per group instead of per message.
+ * together, one batch (one WAL record) per table, and each is answered once that batch is durable.
+ * A message's readings are never split. If the engine rejects a merged batch (an invalid reading),
+ * each message of the group is written on its own so that only the bad one fails. This turns the
+ * engine's fixed cost per write into a cost per group instead of per message.
  */
-export class WriteCoalescer {
-  private queue: Pending[] = [];
+export class WriteCoalescer<M, D> {
+  private groups: Array<Group<M, D>> = [];
 
   constructor(
     private readonly runner: WriteRunner,
     private readonly policy: InvalidPolicy,
+    private readonly answer: Answer<M, D>,
+    private readonly observeLatency: LatencyObserver = () => undefined,
   ) {}
 
-  /**
-   * Stores one message's readings and calls `cb` once they are durable (or failed). A callback, not
-   * a promise: this is called for every message and promises cost on the hot path.
-   */
-  store(input: Normalised, cb: StoreCallback): void {
-    const p = pending(input, cb);
+  /** Stores one message's readings and answers it once they are durable (or failed). */
+  store(input: Normalised, message: M, done: D): void {
     if (this.policy !== 'reject' || input.invalid.length > 0 || input.readings.length === 0) {
-      this.runner.use((db) => storeReadings(db, input, this.policy).then(p.resolve)).catch(p.reject);
+      this.storeAlone(input, message, done);
       return;
     }
-    this.queue.push(p);
-    if (this.queue.length > 1) return; // a flush is already admitted for this turn
-    this.runner.useSoon((db) => this.flush(db)).catch((err) => this.failQueued(err));
+    this.groupFor(input.readings.length).addInput(input, message, done);
+  }
+
+  /** `store` for a message of one reading (MessageReader.single): the common case, made cheap. */
+  storeReading(table: string, reading: Reading, message: M, done: D): void {
+    if (this.policy !== 'reject') {
+      this.storeAlone(normalisedOf(table, reading), message, done);
+      return;
+    }
+    this.groupFor(1).addReading(table, reading, message, done);
+  }
+
+  /** A write of its own: the "store the valid ones" policy, and messages known to fail. */
+  private storeAlone(input: Normalised, message: M, done: D): void {
+    const queuedAt = Date.now();
+    const settle = (err: Error | null, stored?: StoredInfo) => {
+      this.observeLatency(Date.now() - queuedAt);
+      this.answer(message, done, err, stored);
+    };
+    this.runner
+      .use((db) => storeReadings(db, input, this.policy).then((stored) => settle(null, stored)))
+      .catch((err: unknown) => settle(asError(err)));
+  }
+
+  /** The group that takes `size` more readings; the first of a turn admits the flush. */
+  private groupFor(size: number): Group<M, D> {
+    const groups = this.groups;
+    const last = groups[groups.length - 1];
+    if (last && (last.size === 0 || last.size + size <= MAX_READINGS_PER_WRITE)) return last;
+    const group = new Group<M, D>();
+    groups.push(group);
+    if (groups.length === 1) this.admitFlush();
+    return group;
+  }
+
+  /** Writes the groups in the next turn; if that cannot start (closing, no database), fails them. */
+  private admitFlush(): void {
+    let started = false;
+    const flush = (db: Database) => {
+      started = true;
+      return this.flush(db);
+    };
+    // Once started, the flush has answered every message it took: a later error is not theirs.
+    this.runner.useSoon(flush).catch((err: unknown) => {
+      if (!started) this.failQueued(err);
+    });
   }
 
   private failQueued(err: unknown): void {
-    const queue = this.queue;
-    this.queue = [];
-    for (const p of queue) p.reject(err);
+    const groups = this.groups;
+    this.groups = [];
+    const error = asError(err);
+    for (const group of groups) {
+      this.observeLatency(Date.now() - group.queuedAt);
+      for (let i = 0; i < group.count; i++) this.answer(group.messages[i]!, group.dones[i]!, error);
+    }
   }
 
   private async flush(db: Database): Promise<void> {
-    const queue = this.queue;
-    this.queue = [];
-    const writes: Promise<void>[] = [];
-    let group: Pending[] = [];
-    let size = 0;
-    for (const p of queue) {
-      if (size > 0 && size + p.input.readings.length > MAX_READINGS_PER_WRITE) {
-        writes.push(this.writeGroup(db, group));
-        group = [];
-        size = 0;
-      }
-      group.push(p);
-      size += p.input.readings.length;
+    const groups = this.groups;
+    this.groups = [];
+    await Promise.all(groups.map((group) => this.writeGroup(db, group)));
+  }
+
+  private async writeGroup(db: Database, group: Group<M, D>): Promise<void> {
+    let lsns: Map<string, number>;
+    try {
+      lsns = await writeMerged(db, group);
+    } catch (err) {
+      await this.writeEach(db, group, err);
+      this.observeLatency(Date.now() - group.queuedAt);
+      return;
     }
-    if (group.length > 0) writes.push(this.writeGroup(db, group));
+    this.observeLatency(Date.now() - group.queuedAt);
+    this.acknowledge(group, lsns);
+  }
+
+  /** After a merged write failed: each message on its own if a reading was bad, else all fail. */
+  private async writeEach(db: Database, group: Group<M, D>, err: unknown): Promise<void> {
+    const { messages, dones } = group;
+    // One message takes this path too, for the same error message as an unmerged write.
+    if (group.count > 1 && !isInputError(err)) {
+      const error = asError(err);
+      for (let i = 0; i < group.count; i++) this.answer(messages[i]!, dones[i]!, error);
+      return;
+    }
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < group.count; i++) {
+      writes.push(
+        storeReadings(db, group.input(i), 'reject').then(
+          (stored) => this.answer(messages[i]!, dones[i]!, null, stored),
+          (e: unknown) => this.answer(messages[i]!, dones[i]!, asError(e)),
+        ),
+      );
+    }
     await Promise.all(writes);
   }
 
-  private async writeGroup(db: Database, group: Pending[]): Promise<void> {
-    try {
-      const lsns = await writeMerged(db, group);
-      for (const p of group) p.resolve(storedFor(p.input, lsns));
-    } catch (err) {
-      if (group.length > 1 && isInputError(err)) {
-        await Promise.all(group.map((p) => storeReadings(db, p.input, 'reject').then(p.resolve, p.reject)));
-      } else if (group.length === 1) {
-        // The same path as an unmerged write, for the same error message.
-        await storeReadings(db, group[0]!.input, 'reject').then(group[0]!.resolve, group[0]!.reject);
-      } else {
-        for (const p of group) p.reject(err);
+  /** Answers every message of a durable group with its msg.stored. */
+  private acknowledge(group: Group<M, D>, lsns: ReadonlyMap<string, number>): void {
+    const { tables, items, messages, dones } = group;
+    let lastTable = '';
+    let lastLsn = 0;
+    for (let i = 0; i < group.count; i++) {
+      const table = tables[i];
+      if (table == null) {
+        this.answer(messages[i]!, dones[i]!, null, storedFor(items[i] as Normalised, lsns));
+        continue;
       }
+      if (table !== lastTable) {
+        lastTable = table;
+        lastLsn = lsns.get(table) ?? 0;
+      }
+      this.answer(messages[i]!, dones[i]!, null, { count: 1, table, lsn: lastLsn });
     }
   }
 }
 
-async function writeMerged(db: Database, group: readonly Pending[]): Promise<Map<string, number>> {
-  const byTable = new Map<string, Reading[]>();
-  for (const p of group) {
-    for (const r of p.input.readings) {
-      let list = byTable.get(r.table);
-      if (!list) {
-        list = [];
-        byTable.set(r.table, list);
-      }
-      list.push(r.reading);
-    }
-  }
+async function writeMerged<M, D>(db: Database, group: Group<M, D>): Promise<Map<string, number>> {
   const lsns = new Map<string, number>();
-  for (const [table, readings] of byTable) lsns.set(table, (await db.write(table, readings)).lsn);
+  for (const [table, readings] of group.byTable) lsns.set(table, (await db.write(table, readings)).lsn);
   return lsns;
 }
 
