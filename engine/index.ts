@@ -17,6 +17,7 @@ export {
   TypeConflictError,
 } from './errors';
 export type { Reading } from './ingest';
+export { shareTags } from './ingest';
 export type { EngineOptions, TableOptions } from './options';
 export type { QueryOptions, QueryParams, QueryResult } from './query';
 export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read';

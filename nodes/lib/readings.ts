@@ -1,5 +1,4 @@
-import type { Reading } from '../../engine';
-import { shareTags } from '../../engine/ingest';
+import { type Reading, shareTags } from '../../engine';
 import type { NodeMessage } from './red';
 
 /** helios-store settings that shape how a message becomes readings. */
