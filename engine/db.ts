@@ -8,7 +8,7 @@ import {
   runDownsample,
   type Watermark,
 } from './downsample/downsample';
-import { EdgeIndexes, edgeRows } from './edges';
+import { edgeRows } from './edges';
 import { ClosedError, HeliosError, InvalidInputError } from './errors';
 import { Head } from './head/head';
 import { applySchema, prepareBatch, type Reading, type SeriesResolver, type WriteBatch } from './ingest';
@@ -34,6 +34,7 @@ import {
 } from './retention/retention';
 import { Catalog } from './schema';
 import { ChunkCache } from './segment/chunk-cache';
+import { SeriesIndexes } from './series-index';
 import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
 import { checkDefinition, Declarations, type TableDefinition } from './storage/declarations';
 import { flushHead } from './storage/flush';
@@ -124,8 +125,8 @@ export class Database extends EventEmitter {
   private lastBackgroundError: string | null = null;
   private replayStats: WalReplayStats | null = null;
   private readonly seriesKeys = new Map<string, Set<string>>();
-  /** Which chunk holds each series' newest and oldest row, per table (for latest-row queries). */
-  private readonly edgeIndexes = new EdgeIndexes();
+  /** Each table's series in key order per set of segments, with the chunks of their edge rows. */
+  private readonly seriesIndexes = new SeriesIndexes();
   /** names and series already spelled out in the WAL since the last freeze */
   private readonly walDictionary = new WalDictionary();
   /** per table: tags objects to series, kept across writes */
@@ -411,7 +412,7 @@ export class Database extends EventEmitter {
   ): Promise<SeriesRows[]> {
     const snapshot = this.snapshot(table, options, counters);
     try {
-      return await edgeRows(table, snapshot, options, newest, counters, this.edgeIndexes);
+      return await edgeRows(table, snapshot, options, newest, counters, this.seriesIndexes);
     } finally {
       await releaseAll(snapshot.segments);
     }
@@ -423,7 +424,12 @@ export class Database extends EventEmitter {
     const kept = new Set(segments.map((h) => partitionKey(h.meta)));
     counters.partitions += kept.size;
     counters.partitionsSkipped += this.segments.partitionsOf(table).size - kept.size;
-    return { segments, heads: [...this.frozen, this.active], tombstones: this.tombstones };
+    return {
+      segments,
+      heads: [...this.frozen, this.active],
+      tombstones: this.tombstones,
+      indexes: this.seriesIndexes,
+    };
   }
 
   /**

@@ -5,7 +5,7 @@
  * The edge row of a series is the row at its largest (smallest) time, taken from the source of
  * highest priority holding that time, since the last write of a time replaces the whole row.
  * - Segments never change, so which chunk holds each series' edge among a set of segments is
- *   worked out once per set (`EdgeIndex`), and a chunk's first and last rows are kept once it has
+ *   worked out once per set (`SeriesIndex`), and a chunk's first and last rows are kept once it has
  *   been decoded (a WeakMap on the chunk's metadata: they go with their segment).
  * - The head changes with every write and is looked at on every scan: its buffers know their
  *   smallest and largest times, and their rows are views while appends come in time order.
@@ -24,10 +24,10 @@ import {
   toParts,
 } from './read';
 import type { ChunkMeta } from './segment/reader';
+import type { ChunkEdge, SeriesIndexes } from './series-index';
 import type { SegmentHandle } from './storage/segment-set';
 import type { SeriesRows } from './types';
 import { TimeSlicer } from './util/fsutil';
-import { sortStrings } from './util/sort-strings';
 
 type Tags = Readonly<Record<string, string>>;
 
@@ -38,81 +38,6 @@ interface EdgeRows {
 
 /** First and last rows of decoded chunks, by the chunk's metadata object. */
 const chunkEdges = new WeakMap<ChunkMeta, EdgeRows>();
-
-/** The chunk holding a series' edge row among some segments. */
-interface ChunkEdge {
-  readonly time: number;
-  readonly handle: SegmentHandle;
-  readonly chunk: ChunkMeta;
-}
-
-/** Every series of a table in a set of segments, in key order, with the chunks holding its edges. */
-class EdgeIndex {
-  readonly keys: string[] = [];
-  readonly tags: Tags[] = [];
-  readonly newest: ChunkEdge[] = [];
-  readonly oldest: ChunkEdge[] = [];
-  readonly position = new Map<string, number>();
-
-  private constructor(readonly handles: readonly SegmentHandle[]) {}
-
-  /** Built in slices: a table may have many series in many segments. */
-  static async build(handles: readonly SegmentHandle[]): Promise<EdgeIndex> {
-    const index = new EdgeIndex(handles);
-    const slicer = new TimeSlicer();
-    const found = new Map<string, { tags: Tags; newest: ChunkEdge; oldest: ChunkEdge }>();
-    for (const handle of handles) {
-      let n = 0;
-      for (const [key, entry] of handle.seriesByKey) {
-        if ((++n & 1023) === 0) await slicer.maybeYield();
-        if (entry.chunks.length === 0) continue;
-        const newest = { time: entry.maxTime, handle, chunk: entry.chunks[entry.chunks.length - 1]! };
-        const oldest = { time: entry.minTime, handle, chunk: entry.chunks[0]! };
-        const seen = found.get(key);
-        if (!seen) {
-          found.set(key, { tags: entry.tags, newest, oldest });
-          continue;
-        }
-        // Handles come in priority order: a later one holding the same edge time wins.
-        if (newest.time >= seen.newest.time) seen.newest = newest;
-        if (oldest.time <= seen.oldest.time) seen.oldest = oldest;
-      }
-    }
-    for (const key of await sortStrings([...found.keys()], slicer)) {
-      const series = found.get(key)!;
-      index.position.set(key, index.keys.length);
-      index.keys.push(key);
-      index.tags.push(series.tags);
-      index.newest.push(series.newest);
-      index.oldest.push(series.oldest);
-      if ((index.keys.length & 1023) === 0) await slicer.maybeYield();
-    }
-    return index;
-  }
-
-  /** True when built from exactly these handles. */
-  matches(handles: readonly SegmentHandle[]): boolean {
-    if (handles.length !== this.handles.length) return false;
-    for (let i = 0; i < handles.length; i++) if (handles[i] !== this.handles[i]) return false;
-    return true;
-  }
-}
-
-/** Indexes kept per table: the whole table's, and those of a few time ranges' segment subsets. */
-const INDEXES_PER_TABLE = 4;
-
-/** The EdgeIndexes last used for each table; a database keeps one of these. */
-export class EdgeIndexes {
-  private readonly byTable = new Map<string, EdgeIndex[]>();
-
-  async of(table: string, handles: readonly SegmentHandle[]): Promise<EdgeIndex> {
-    const list = this.byTable.get(table) ?? [];
-    const at = list.findIndex((index) => index.matches(handles));
-    const index = at >= 0 ? list.splice(at, 1)[0]! : await EdgeIndex.build(handles);
-    this.byTable.set(table, [index, ...list.slice(0, INDEXES_PER_TABLE - 1)]);
-    return index;
-  }
-}
 
 /** Where a series' edge row lives once the head is taken into account. */
 type EdgeSource =
@@ -129,7 +54,7 @@ export async function edgeRows(
   options: ReadOptions,
   newest: boolean,
   counters: ScanCounters,
-  indexes: EdgeIndexes,
+  indexes: SeriesIndexes,
 ): Promise<SeriesRows[]> {
   const slicer = new TimeSlicer();
   const index = await indexes.of(table, snap.segments);

@@ -4,6 +4,7 @@
  */
 import type { Head } from './head/head';
 import { sortAndDedupe } from './head/series-buffer';
+import { listSeries, type SeriesIndexes } from './series-index';
 import type { SegmentHandle } from './storage/segment-set';
 import { coversRange, hideDeleted, type Tombstones } from './storage/tombstones';
 import type { FieldColumn, FieldStats, SeriesRows } from './types';
@@ -22,6 +23,8 @@ export interface ScanSnapshot {
   readonly segments: readonly SegmentHandle[];
   readonly heads: readonly Head[];
   readonly tombstones: Tombstones;
+  /** the database's sorted series lists per set of segments; without it each scan lists its own */
+  readonly indexes?: SeriesIndexes;
 }
 
 export function tagsMatch(tags: Readonly<Record<string, string>>, want: ReadOptions['tags']): boolean {
@@ -228,7 +231,10 @@ export async function* scanParts(
   const from = options.from ?? Number.NEGATIVE_INFINITY;
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const slicer = new TimeSlicer();
-  for (const [key, tags] of matchingSeries(table, snap, options.tags)) {
+  const series = snap.indexes
+    ? listSeries(table, await snap.indexes.of(table, snap.segments), snap.heads, options.tags)
+    : matchingSeries(table, snap, options.tags);
+  for (const [key, tags] of series) {
     const sources = seriesSources(table, key, tags, snap, from, to, counters);
     if (sources.length === 0) continue;
     counters.series++;

@@ -1,0 +1,123 @@
+/**
+ * The series of a table in a set of segments, sorted once per set: scans list their series from it
+ * instead of walking every segment's series and sorting on each query, and "latest row per series"
+ * finds each series' edge chunk in it (edges.ts).
+ */
+import type { Head } from './head/head';
+import type { ChunkMeta } from './segment/reader';
+import type { SegmentHandle } from './storage/segment-set';
+import { TimeSlicer } from './util/fsutil';
+import { sortStrings } from './util/sort-strings';
+
+type Tags = Readonly<Record<string, string>>;
+
+/** The chunk holding a series' edge row among some segments. */
+export interface ChunkEdge {
+  readonly time: number;
+  readonly handle: SegmentHandle;
+  readonly chunk: ChunkMeta;
+}
+
+/**
+ * Every series of a table in a set of segments, in key order, with the chunks holding its newest
+ * and oldest rows. Segments never change, so this is worked out once per set of segments.
+ */
+export class SeriesIndex {
+  readonly keys: string[] = [];
+  readonly tags: Tags[] = [];
+  readonly newest: ChunkEdge[] = [];
+  readonly oldest: ChunkEdge[] = [];
+  readonly position = new Map<string, number>();
+
+  private constructor(readonly handles: readonly SegmentHandle[]) {}
+
+  /** Built in slices: a table may have many series in many segments. */
+  static async build(handles: readonly SegmentHandle[]): Promise<SeriesIndex> {
+    const index = new SeriesIndex(handles);
+    const slicer = new TimeSlicer();
+    const found = new Map<string, { tags: Tags; newest: ChunkEdge; oldest: ChunkEdge }>();
+    for (const handle of handles) {
+      let n = 0;
+      for (const [key, entry] of handle.seriesByKey) {
+        if ((++n & 1023) === 0) await slicer.maybeYield();
+        if (entry.chunks.length === 0) continue;
+        const newest = { time: entry.maxTime, handle, chunk: entry.chunks[entry.chunks.length - 1]! };
+        const oldest = { time: entry.minTime, handle, chunk: entry.chunks[0]! };
+        const seen = found.get(key);
+        if (!seen) {
+          found.set(key, { tags: entry.tags, newest, oldest });
+          continue;
+        }
+        // Handles come in priority order: a later one holding the same edge time wins.
+        if (newest.time >= seen.newest.time) seen.newest = newest;
+        if (oldest.time <= seen.oldest.time) seen.oldest = oldest;
+      }
+    }
+    for (const key of await sortStrings([...found.keys()], slicer)) {
+      const series = found.get(key)!;
+      index.position.set(key, index.keys.length);
+      index.keys.push(key);
+      index.tags.push(series.tags);
+      index.newest.push(series.newest);
+      index.oldest.push(series.oldest);
+      if ((index.keys.length & 1023) === 0) await slicer.maybeYield();
+    }
+    return index;
+  }
+
+  /** True when built from exactly these handles. */
+  matches(handles: readonly SegmentHandle[]): boolean {
+    if (handles.length !== this.handles.length) return false;
+    for (let i = 0; i < handles.length; i++) if (handles[i] !== this.handles[i]) return false;
+    return true;
+  }
+}
+
+/** Indexes kept per table: the whole table's, and those of a few time ranges' segment subsets. */
+const INDEXES_PER_TABLE = 4;
+
+/** The SeriesIndexes last used for each table; a database keeps one of these. */
+export class SeriesIndexes {
+  private readonly byTable = new Map<string, SeriesIndex[]>();
+
+  async of(table: string, handles: readonly SegmentHandle[]): Promise<SeriesIndex> {
+    const list = this.byTable.get(table) ?? [];
+    const at = list.findIndex((index) => index.matches(handles));
+    const index = at >= 0 ? list.splice(at, 1)[0]! : await SeriesIndex.build(handles);
+    this.byTable.set(table, [index, ...list.slice(0, INDEXES_PER_TABLE - 1)]);
+    return index;
+  }
+}
+
+function tagsMatch(tags: Tags, want: Tags | undefined): boolean {
+  if (!want) return true;
+  for (const k in want) if (tags[k] !== want[k]) return false;
+  return true;
+}
+
+/**
+ * The keys and tags of the series of `table` that match `want`, sorted by key: those of the
+ * segments from the index, then any only the heads hold so far.
+ */
+export function listSeries(
+  table: string,
+  index: SeriesIndex,
+  heads: readonly Head[],
+  want: Tags | undefined,
+): Array<[string, Tags]> {
+  const found: Array<[string, Tags]> = [];
+  for (let i = 0; i < index.keys.length; i++) {
+    if (tagsMatch(index.tags[i]!, want)) found.push([index.keys[i]!, index.tags[i]!]);
+  }
+  const extra = new Map<string, Tags>();
+  for (const head of heads) {
+    for (const buffer of head.seriesOf(table)) {
+      if (!index.position.has(buffer.key) && !extra.has(buffer.key) && tagsMatch(buffer.tags, want)) {
+        extra.set(buffer.key, buffer.tags);
+      }
+    }
+  }
+  if (extra.size === 0) return found;
+  found.push(...extra);
+  return found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
