@@ -28,11 +28,21 @@ export function comparator(keys: readonly SortKey[]): Comparator {
         if (x === y) continue;
         return (x === null) === nullsFirst[i] ? -1 : 1;
       }
-      const c = compareValues(x, y);
+      const c = compareKeys(x, y);
       if (c !== 0) return c * dirs[i]!;
     }
     return 0;
   };
+}
+
+/** compareValues, with same-typed strings and numbers (nearly every key) compared directly. */
+function compareKeys(x: Value, y: Value): number {
+  if ((typeof x === 'string' && typeof y === 'string') || (typeof x === 'number' && typeof y === 'number')) {
+    if (x < y) return -1;
+    if (x > y) return 1;
+    if (x === y) return 0; // else a NaN: compareValues orders it
+  }
+  return compareValues(x, y);
 }
 
 /** Computes the sort key of rows. */
