@@ -25,16 +25,21 @@ async function timeOnce(run) {
 }
 
 /**
- * Warm-ups, then up to `runs` timed runs; slow queries stop early once `budgetMs` of timed runs
- * is spent (never before `minRuns`), and skip the warm-ups after the first if it took over a tenth
- * of the budget. The first and the last results are checksummed: they must agree (within the
- * float tolerance: DuckDB's parallel sums may differ in the last bits from run to run).
+ * Warm-ups (up to `warmups`, within a tenth of the time budget: enough for V8 to have compiled
+ * Helios's hot paths, which the native peers do not need), then up to `runs` timed runs; slow
+ * queries stop early once `budgetMs` of timed runs is spent (never before `minRuns`). The first
+ * and the last results are checksummed: they must agree (within the float tolerance: DuckDB's
+ * parallel sums may differ in the last bits from run to run).
  */
 async function measureQuery(run, { warmups, runs, minRuns, budgetMs }) {
   const first = await timeOnce(run);
   const result = checksumRows(first.rows);
-  const warmupsDone = first.ms > budgetMs / 10 ? 1 : warmups;
-  for (let i = 1; i < warmupsDone; i++) await run();
+  let warmupsDone = 1;
+  let warmupMs = first.ms;
+  while (warmupsDone < warmups && warmupMs < budgetMs / 10) {
+    warmupMs += (await timeOnce(run)).ms;
+    warmupsDone++;
+  }
   const samples = [];
   let spent = 0;
   let last = null;
