@@ -20,11 +20,10 @@ import {
   type ScanCounters,
   type ScanSnapshot,
   seriesSources,
-  tagsMatch,
   toParts,
 } from './read';
 import type { ChunkMeta } from './segment/reader';
-import type { ChunkEdge, SeriesIndexes } from './series-index';
+import { type ChunkEdge, type SeriesIndexes, tagsMatch } from './series-index';
 import type { SegmentHandle } from './storage/segment-set';
 import type { SeriesRows } from './types';
 import { TimeSlicer } from './util/fsutil';

@@ -4,7 +4,7 @@
  */
 import type { Head } from './head/head';
 import { sortAndDedupe } from './head/series-buffer';
-import { listSeries, type SeriesIndexes } from './series-index';
+import { listSeries, type SeriesIndexes, tagsMatch } from './series-index';
 import type { SegmentHandle } from './storage/segment-set';
 import { coversRange, hideDeleted, type Tombstones } from './storage/tombstones';
 import type { FieldColumn, FieldStats, SeriesRows } from './types';
@@ -25,12 +25,6 @@ export interface ScanSnapshot {
   readonly tombstones: Tombstones;
   /** the database's sorted series lists per set of segments; without it each scan lists its own */
   readonly indexes?: SeriesIndexes;
-}
-
-export function tagsMatch(tags: Readonly<Record<string, string>>, want: ReadOptions['tags']): boolean {
-  if (!want) return true;
-  for (const k in want) if (tags[k] !== want[k]) return false;
-  return true;
 }
 
 /** The keys and tags of the series of `table` that match, sorted by key. */

@@ -89,7 +89,8 @@ export class SeriesIndexes {
   }
 }
 
-function tagsMatch(tags: Tags, want: Tags | undefined): boolean {
+/** True when `tags` has every tag of `want` (no `want`: every series matches). */
+export function tagsMatch(tags: Tags, want: Tags | undefined): boolean {
   if (!want) return true;
   for (const k in want) if (tags[k] !== want[k]) return false;
   return true;

@@ -3,6 +3,7 @@
  * merged with a yield every few thousand rows. Top-N keeps a bounded heap instead of all rows.
  */
 import type { SortKey, Value } from '../plan/logical';
+import { sortAsync as mergeSortAsync } from '../util/sort-async';
 import { compile, type Row } from './compile';
 import type { Slicer } from './runtime';
 import type { EvalContext } from './scalar';
@@ -51,34 +52,10 @@ export function keyer(keys: readonly SortKey[], ctx: EvalContext): (row: Row) =>
   return (row) => ({ key: evals.map((e) => e(row)), row });
 }
 
-const RUN = 2048;
-
 /** A stable merge sort that yields to the event loop between pieces of work. */
 export async function sortAsync(items: Keyed[], cmp: Comparator, slicer: Slicer): Promise<Keyed[]> {
-  const n = items.length;
   if (inOrder(items, cmp)) return items; // rows often come sorted already (by series, by time)
-  for (let lo = 0; lo < n; lo += RUN) {
-    const run = items.slice(lo, lo + RUN).sort(cmp);
-    for (let i = 0; i < run.length; i++) items[lo + i] = run[i]!;
-    await slicer.tick();
-  }
-  let src = items;
-  let dst: Keyed[] = new Array(n);
-  for (let width = RUN; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n);
-      const hi = Math.min(lo + 2 * width, n);
-      let i = lo;
-      let j = mid;
-      for (let k = lo; k < hi; k++) {
-        if (i < mid && (j >= hi || cmp(src[i]!, src[j]!) <= 0)) dst[k] = src[i++]!;
-        else dst[k] = src[j++]!;
-        if ((k & 4095) === 4095 && slicer.due()) await slicer.tick();
-      }
-    }
-    [src, dst] = [dst, src];
-  }
-  return src;
+  return mergeSortAsync(items, cmp, () => slicer.tick());
 }
 
 function inOrder(items: readonly Keyed[], cmp: Comparator): boolean {
