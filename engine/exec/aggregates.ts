@@ -4,7 +4,9 @@
  * integer (NULL over no rows), avg is a float. Quantiles (median, percentile_cont, quantile,
  * percentile_disc) are exact: they keep the group's values and sort them.
  */
+
 import type { AggregateCall, SqlType, Value } from '../plan/logical';
+import type { Slicer } from './runtime';
 import { compareValues, keyPart, toNumber } from './values';
 
 export interface Accumulator {
@@ -255,13 +257,91 @@ class Quantile implements Accumulator {
     const n = this.values.length;
     const p = this.fraction;
     if (n === 0 || p === null || !(p >= 0 && p <= 1)) return null;
-    const sorted = Float64Array.from(this.values).sort();
-    if (this.discrete) return sorted[Math.max(0, Math.ceil(p * n) - 1)]!;
-    const pos = p * (n - 1);
-    const lo = Math.floor(pos);
-    const hi = Math.min(lo + 1, n - 1);
-    return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+    // By selection, O(n), not a sort: sorting a 200,000-value group took ~20 ms in one step.
+    return quantileOf(Float64Array.from(this.values), p, this.discrete);
   }
+}
+
+/**
+ * The quantile `p` of `values` as sorting them would give it (Float64Array#sort order: -0 before 0,
+ * NaN last): discrete (percentile_disc) or linearly interpolated (percentile_cont). Reorders `values`.
+ */
+export function quantileOf(values: Float64Array, p: number, discrete: boolean): number {
+  const n = values.length;
+  const numbers = values.subarray(0, withoutNaN(values));
+  const at = (k: number) => (k < numbers.length ? select(numbers, k) : Number.NaN);
+  if (discrete) return at(Math.max(0, Math.ceil(p * n) - 1));
+  const pos = p * (n - 1);
+  const lo = Math.floor(pos);
+  const low = at(lo);
+  // Selection leaves every value after index lo at least values[lo]: the next is their minimum.
+  const high = lo + 1 >= n ? low : lo + 1 < numbers.length ? smallestFrom(numbers, lo + 1) : Number.NaN;
+  return low + (high - low) * (pos - lo);
+}
+
+/** The value at index `k` of `values` sorted as Float64Array#sort sorts them. Reorders `values`. */
+export function kthSmallest(values: Float64Array, k: number): number {
+  const numbers = values.subarray(0, withoutNaN(values));
+  return k < numbers.length ? select(numbers, k) : Number.NaN;
+}
+
+/** Moves the values that are not NaN to the front (NaN sorts last); returns how many there are. */
+function withoutNaN(values: Float64Array): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isNaN(v)) values[n++] = v;
+  }
+  return n;
+}
+
+/** Quickselect over values without NaN: the k-th smallest, all after it left at least as large. */
+function select(values: Float64Array, k: number): number {
+  let left = 0;
+  let right = values.length - 1;
+  while (right > left) {
+    const pivot = medianOfThree(values[left]!, values[(left + right) >>> 1]!, values[right]!);
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i++] = values[j]!;
+        values[j--] = t;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break; // between j and i every value equals the pivot
+  }
+  const v = values[k]!;
+  return v === 0 ? signedZeroAt(values, k) : v;
+}
+
+/** The smallest of values[from..] in sort order (-0 before 0). */
+function smallestFrom(values: Float64Array, from: number): number {
+  let best = values[from]!;
+  for (let i = from + 1; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < best || (v === 0 && best === 0 && Object.is(v, -0))) best = v;
+  }
+  return best;
+}
+
+function medianOfThree(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
+
+/** -0 or 0 for a zero at sorted index k: -0s sort before 0s. */
+function signedZeroAt(values: Float64Array, k: number): number {
+  let below = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < 0 || Object.is(v, -0)) below++;
+  }
+  return k < below ? -0 : 0;
 }
 
 class GroupConcat implements Accumulator {
@@ -338,4 +418,25 @@ export function newAccumulator(call: AggregateCall): Accumulator {
   if (!make) throw new Error(`no aggregate ${call.name}`);
   const acc = make(call);
   return call.distinct ? new Distinct(acc) : acc;
+}
+
+/**
+ * The result rows of finished groups (keys, then each aggregate's result), in batches. Finishing a
+ * group can be work (an exact quantile selects among its values): the slice is checked after each.
+ */
+export async function* groupResults(
+  groups: Iterable<{ keys: Value[]; accs: Accumulator[] }>,
+  slicer: Slicer,
+  batchRows = 1024,
+): AsyncGenerator<Value[][]> {
+  let out: Value[][] = [];
+  for (const g of groups) {
+    out.push([...g.keys, ...g.accs.map((a) => a.result())]);
+    if (out.length >= batchRows) {
+      yield out;
+      out = [];
+    }
+    if (slicer.due()) await slicer.tick();
+  }
+  if (out.length) yield out;
 }

@@ -8,7 +8,7 @@ import type { Column, Plan, Value } from '../plan/logical';
 import { assertNever } from '../sql/ast';
 import { SqlError } from '../sql/errors';
 import type { FieldColumn, SeriesRows } from '../types';
-import { newAccumulator } from './aggregates';
+import { groupResults, newAccumulator } from './aggregates';
 import { compile, type Evaluator, type Row } from './compile';
 import { createTable, deleteRows, dropTable } from './ddl';
 import { explain } from './explain';
@@ -177,16 +177,7 @@ async function* aggregate(plan: Extract<Plan, { kind: 'aggregate' }>, rt: Runtim
       }
     }
   }
-  let out: Batch = [];
-  for (const g of groups.values()) {
-    out.push([...g.keys, ...g.accs.map((a) => a.result())]);
-    if (out.length >= BATCH_ROWS) {
-      yield out;
-      out = [];
-      await rt.slicer.tick();
-    }
-  }
-  if (out.length) yield out;
+  yield* groupResults(groups.values(), rt.slicer, BATCH_ROWS);
 }
 
 // ---- gap filling ----
@@ -381,7 +372,7 @@ async function* join(plan: Extract<Plan, { kind: 'join' }>, rt: Runtime): AsyncG
         if (list) list.push(row);
         else table.set(id, [row]);
       }
-      if ((i & 4095) === 4095) await rt.slicer.tick();
+      if ((i & 255) === 255 && rt.slicer.due()) await rt.slicer.tick();
     }
   }
   const nulls: Row = new Array(rightWidth).fill(null);

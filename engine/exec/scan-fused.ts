@@ -8,7 +8,7 @@ import type { AggregateCall, BExpr, Column, Plan, Value } from '../plan/logical'
 import { comparisonWithConstant, conjuncts } from '../plan/pushdown';
 import { mergeParts } from '../read';
 import type { FieldColumn, FieldStats, SeriesRows } from '../types';
-import { type Accumulator, newAccumulator } from './aggregates';
+import { type Accumulator, groupResults, newAccumulator } from './aggregates';
 import { compile, type Evaluator, type Row } from './compile';
 import type { Runtime } from './runtime';
 import { tooManyRows } from './runtime';
@@ -302,16 +302,7 @@ export async function* scanAggregate(
       await rt.slicer.tick();
     }
   }
-  let out: Row[] = [];
-  for (const g of groups.values()) {
-    out.push([...g.keys, ...g.accs.map((a) => a.result())]);
-    if (out.length >= 1024) {
-      yield out;
-      out = [];
-      await rt.slicer.tick();
-    }
-  }
-  if (out.length) yield out;
+  yield* groupResults(groups.values(), rt.slicer);
 }
 
 /**

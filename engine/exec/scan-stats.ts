@@ -12,7 +12,7 @@
 import type { AggregateCall, Column, Plan, Value } from '../plan/logical';
 import type { ScanPart } from '../read';
 import type { SeriesRows } from '../types';
-import { type Accumulator, newAccumulator, type PartSummary } from './aggregates';
+import { type Accumulator, groupResults, newAccumulator, type PartSummary } from './aggregates';
 import { compile, type Row } from './compile';
 import { type Runtime, tooManyRows } from './runtime';
 import { bucketKey, onlyTags, slotsOf, storageScans } from './scan-fused';
@@ -170,16 +170,7 @@ export async function* statsAggregate(
       }
     }
   }
-  let out: Row[] = [];
-  for (const g of groups.values()) {
-    out.push([...g.keys, ...g.accs.map((a) => a.result())]);
-    if (out.length >= 1024) {
-      yield out;
-      out = [];
-      await rt.slicer.tick();
-    }
-  }
-  if (out.length) yield out;
+  yield* groupResults(groups.values(), rt.slicer);
 }
 
 function withBucket(keys: readonly Value[], index: number, start: number): Value[] {
