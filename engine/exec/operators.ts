@@ -16,7 +16,7 @@ import { type Runtime, tooManyRows } from './runtime';
 import { scanAggregate, scanDistinctOn, scanProject, scanSeries, scanUnder } from './scan-fused';
 import { scanMergeSort, timeMergeShape } from './scan-merge';
 import { statsAggregate, statsShape } from './scan-stats';
-import { comparator, type Keyed, keyer, sortAsync, TopN } from './sort';
+import { comparator, type Keyed, keyer, keyerInto, sortAsync, TopN } from './sort';
 import { DEFAULT_BUCKET_ORIGIN, parseIso, timeBucket } from './time';
 import { keyOf, numericAffinity, truth } from './values';
 
@@ -278,11 +278,20 @@ async function* sort(plan: Extract<Plan, { kind: 'sort' }>, rt: Runtime): AsyncG
     return;
   }
   const key = keyer(plan.keys, rt.ctx);
+  const keyInto = keyerInto(plan.keys, rt.ctx);
   const cmp = comparator(plan.keys);
   let sorted: Keyed[];
   if (topN !== undefined) {
     const top = new TopN(topN, cmp);
-    for await (const batch of execute(plan.input, rt)) for (const row of batch) top.add(key(row));
+    // Keys go into one reused probe; only a row the heap takes gets its own (most rows do not).
+    const probe = { key: [] as Value[], row: [] as Row };
+    for await (const batch of execute(plan.input, rt)) {
+      for (const row of batch) {
+        probe.row = row;
+        keyInto(probe.key, row);
+        if (top.admits(probe)) top.add({ key: [...probe.key], row });
+      }
+    }
     sorted = top.result();
   } else {
     const items: Keyed[] = [];

@@ -33,7 +33,7 @@ export interface ExecStats {
 /** Gives the event loop a turn when more than `sliceMs` passed since the last one. */
 export class Slicer {
   private last = performance.now();
-  constructor(private readonly sliceMs = 5) {}
+  constructor(private readonly sliceMs = 3) {}
 
   /** True when the current slice is used up (call `yield` then). */
   due(): boolean {

@@ -52,6 +52,14 @@ export function keyer(keys: readonly SortKey[], ctx: EvalContext): (row: Row) =>
   return (row) => ({ key: evals.map((e) => e(row)), row });
 }
 
+/** Writes the sort key of a row into `out` (no allocation per row). */
+export function keyerInto(keys: readonly SortKey[], ctx: EvalContext): (out: Value[], row: Row) => void {
+  const evals = keys.map((k) => compile(k.expr, ctx));
+  return (out, row) => {
+    for (let i = 0; i < evals.length; i++) out[i] = evals[i]!(row);
+  };
+}
+
 /** A stable merge sort that yields to the event loop between pieces of work. */
 export async function sortAsync(items: Keyed[], cmp: Comparator, slicer: Slicer): Promise<Keyed[]> {
   if (inOrder(items, cmp)) return items; // rows often come sorted already (by series, by time)
@@ -77,10 +85,14 @@ export class TopN {
     return c > 0 || (c === 0 && a.seq > b.seq);
   }
 
+  /** False when `add(item)` would drop it: a full heap rejects most rows (a tie loses, being later). */
+  admits(item: Keyed): boolean {
+    return this.limit > 0 && (this.heap.length < this.limit || this.cmp(this.heap[0]!, item) > 0);
+  }
+
   add(item: Keyed): void {
     if (this.limit <= 0) return;
     const h = this.heap;
-    // A full heap rejects most rows: decide before allocating (a tie loses, being later).
     if (h.length >= this.limit && this.cmp(h[0]!, item) <= 0) {
       this.seq++;
       return;
