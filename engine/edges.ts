@@ -14,16 +14,9 @@
  */
 import type { Head } from './head/head';
 import { type SeriesBuffer, takeRows } from './head/series-buffer';
-import {
-  matchingSeries,
-  type ReadOptions,
-  type ScanCounters,
-  type ScanSnapshot,
-  seriesSources,
-  toParts,
-} from './read';
+import { type ReadOptions, type ScanCounters, type ScanSnapshot, seriesSources, toParts } from './read';
 import type { ChunkMeta } from './segment/reader';
-import { type ChunkEdge, type SeriesIndexes, tagsMatch } from './series-index';
+import { type ChunkEdge, listSeries, type SeriesIndexes } from './series-index';
 import type { SegmentHandle } from './storage/segment-set';
 import type { SeriesRows } from './types';
 import { TimeSlicer } from './util/fsutil';
@@ -57,40 +50,24 @@ export async function edgeRows(
 ): Promise<SeriesRows[]> {
   const slicer = new TimeSlicer();
   const index = await indexes.of(table, snap.segments);
-  const heads = snap.heads.map((head) => ({ head, buffers: head.tables.get(table), matched: 0 }));
-  const found: Array<{ key: string; row: SeriesRows }> = [];
-  for (let i = 0; i < index.keys.length; i++) {
-    const key = index.keys[i]!;
-    const tags = index.tags[i]!;
-    if (!tagsMatch(tags, options.tags)) continue;
-    const edge = newest ? index.newest[i]! : index.oldest[i]!;
-    let source: EdgeSource = { kind: 'chunk', edge, tags, lsn: edge.handle.meta.maxLsn };
+  const heads = snap.heads.map((head) => ({ head, buffers: head.tables.get(table) }));
+  const rows: SeriesRows[] = [];
+  for (const [key, tags] of listSeries(table, index, snap.heads, options.tags)) {
+    const at = index.position.get(key);
+    let source: EdgeSource | null = null;
+    if (at !== undefined) {
+      const edge = newest ? index.newest[at]! : index.oldest[at]!;
+      source = { kind: 'chunk', edge, tags, lsn: edge.handle.meta.maxLsn };
+    }
     for (const h of heads) {
       const buffer = h.buffers?.get(key);
-      if (!buffer) continue;
-      h.matched++;
-      source = headBeats(buffer, h.head, source, newest) ?? source;
+      if (buffer) source = headBeats(buffer, h.head, source, newest) ?? source;
     }
-    const row = await edgeRow(table, key, tags, snap, options, source, newest, counters);
-    if (row) found.push({ key, row });
+    const row = source && (await edgeRow(table, key, tags, snap, options, source, newest, counters));
+    if (row) rows.push(row);
     await slicer.maybeYield();
   }
-  // Series only the head holds so far (new ones): looked for only when the head has any.
-  if (heads.some((h) => (h.buffers?.size ?? 0) > h.matched)) {
-    for (const [key, tags] of matchingSeries(table, { ...snap, segments: [] }, options.tags)) {
-      if (index.position.has(key)) continue;
-      let source: EdgeSource | null = null;
-      for (const h of heads) {
-        const buffer = h.buffers?.get(key);
-        if (buffer) source = headBeats(buffer, h.head, source, newest) ?? source;
-      }
-      const row = source && (await edgeRow(table, key, tags, snap, options, source, newest, counters));
-      if (row) found.push({ key, row });
-      await slicer.maybeYield();
-    }
-    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  }
-  return found.map((f) => f.row);
+  return rows;
 }
 
 /** The head buffer as the new edge source when it holds the edge time (a later source wins ties). */

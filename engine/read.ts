@@ -4,7 +4,7 @@
  */
 import type { Head } from './head/head';
 import { sortAndDedupe } from './head/series-buffer';
-import { listSeries, type SeriesIndexes, tagsMatch } from './series-index';
+import { listSeries, type SeriesIndexes } from './series-index';
 import type { SegmentHandle } from './storage/segment-set';
 import { coversRange, hideDeleted, type Tombstones } from './storage/tombstones';
 import type { FieldColumn, FieldStats, SeriesRows } from './types';
@@ -23,28 +23,8 @@ export interface ScanSnapshot {
   readonly segments: readonly SegmentHandle[];
   readonly heads: readonly Head[];
   readonly tombstones: Tombstones;
-  /** the database's sorted series lists per set of segments; without it each scan lists its own */
-  readonly indexes?: SeriesIndexes;
-}
-
-/** The keys and tags of the series of `table` that match, sorted by key. */
-export function matchingSeries(
-  table: string,
-  snap: ScanSnapshot,
-  want: ReadOptions['tags'],
-): Array<[string, Readonly<Record<string, string>>]> {
-  const found = new Map<string, Readonly<Record<string, string>>>();
-  for (const handle of snap.segments) {
-    for (const [key, entry] of handle.seriesByKey) {
-      if (!found.has(key) && tagsMatch(entry.tags, want)) found.set(key, entry.tags);
-    }
-  }
-  for (const head of snap.heads) {
-    for (const buffer of head.seriesOf(table)) {
-      if (!found.has(buffer.key) && tagsMatch(buffer.tags, want)) found.set(buffer.key, buffer.tags);
-    }
-  }
-  return [...found].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  /** the database's sorted series lists per set of segments */
+  readonly indexes: SeriesIndexes;
 }
 
 /**
@@ -225,10 +205,8 @@ export async function* scanParts(
   const from = options.from ?? Number.NEGATIVE_INFINITY;
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const slicer = new TimeSlicer();
-  const series = snap.indexes
-    ? listSeries(table, await snap.indexes.of(table, snap.segments), snap.heads, options.tags)
-    : matchingSeries(table, snap, options.tags);
-  for (const [key, tags] of series) {
+  const index = await snap.indexes.of(table, snap.segments);
+  for (const [key, tags] of listSeries(table, index, snap.heads, options.tags)) {
     const sources = seriesSources(table, key, tags, snap, from, to, counters);
     if (sources.length === 0) continue;
     counters.series++;

@@ -37,6 +37,16 @@ export function checkTagValue(table: string, key: string, value: string): void {
   }
 }
 
+/** True when `tags` has every tag of `want` (no `want`: every series matches). */
+export function tagsMatch(
+  tags: Readonly<Record<string, string>>,
+  want: Readonly<Record<string, string>> | null | undefined,
+): boolean {
+  if (!want) return true;
+  for (const k in want) if (tags[k] !== want[k]) return false;
+  return true;
+}
+
 /**
  * The canonical identity of a series within its table: its tags sorted by key. Two writes with
  * the same tags in a different property order land in the same series.

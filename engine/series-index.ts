@@ -4,6 +4,7 @@
  * finds each series' edge chunk in it (edges.ts).
  */
 import type { Head } from './head/head';
+import { tagsMatch } from './schema';
 import type { ChunkMeta } from './segment/reader';
 import type { SegmentHandle } from './storage/segment-set';
 import { TimeSlicer } from './util/fsutil';
@@ -87,13 +88,6 @@ export class SeriesIndexes {
     this.byTable.set(table, [index, ...list.slice(0, INDEXES_PER_TABLE - 1)]);
     return index;
   }
-}
-
-/** True when `tags` has every tag of `want` (no `want`: every series matches). */
-export function tagsMatch(tags: Tags, want: Tags | undefined): boolean {
-  if (!want) return true;
-  for (const k in want) if (tags[k] !== want[k]) return false;
-  return true;
 }
 
 /**

@@ -6,22 +6,13 @@ import { performance } from 'node:perf_hooks';
 import type { QueryTarget } from '../query';
 import { newScanCounters, type ScanCounters } from '../read';
 import { SqlError } from '../sql/errors';
-import type { SeriesRows } from '../types';
 import type { EvalContext } from './scalar';
 
 /** The storage calls the executor makes (a subset of QueryTarget in engine/query.ts). */
-export interface ExecTarget
-  extends Pick<QueryTarget, 'scanParts' | 'edgeRows' | 'deleteRows' | 'dropTable' | 'createTable'> {
-  scan(
-    table: string,
-    options: { from?: number; to?: number; tags?: Record<string, string> },
-    counters?: ScanCounters,
-  ): AsyncGenerator<SeriesRows>;
-  write(
-    table: string,
-    readings: Array<{ time: number; tags?: Record<string, string>; fields: Record<string, unknown> }>,
-  ): Promise<{ count: number; lsn: number }>;
-}
+export type ExecTarget = Pick<
+  QueryTarget,
+  'scan' | 'write' | 'scanParts' | 'edgeRows' | 'deleteRows' | 'dropTable' | 'createTable'
+>;
 
 export interface ExecStats {
   partitions: number;

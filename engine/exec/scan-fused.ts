@@ -45,6 +45,14 @@ export function slotsOf(e: BExpr, out: Set<number>): Set<number> {
   return out;
 }
 
+/** The slots `exprs` and the WHERE `predicate` read: what a fused scan must fill per row. */
+export function neededSlots(exprs: Iterable<BExpr>, predicate: BExpr | undefined): number[] {
+  const used = new Set<number>();
+  for (const e of exprs) slotsOf(e, used);
+  if (predicate) slotsOf(predicate, used);
+  return [...used];
+}
+
 /** The scan (and WHERE) under a plan node, when the node reads a table scan directly. */
 export function scanUnder(input: Plan): { scan: ScanPlan; predicate?: BExpr } | undefined {
   if (input.kind === 'scan') return { scan: input };
@@ -217,11 +225,7 @@ export async function* scanAggregate(
   rt: Runtime,
 ): AsyncGenerator<Row[]> {
   const columns = scan.columns;
-  const used = new Set<number>();
-  for (const k of plan.groupBy) slotsOf(k, used);
-  for (const a of plan.aggregates) for (const x of a.args) slotsOf(x, used);
-  if (predicate) slotsOf(predicate, used);
-  const needed = [...used];
+  const needed = neededSlots([...plan.groupBy, ...plan.aggregates.flatMap((a) => a.args)], predicate);
   const keyEvals = plan.groupBy.map((e) => compile(e, rt.ctx));
   const tagKeys = plan.groupBy.every((k) => onlyTags(k, columns));
   const test: Evaluator | undefined = predicate ? compile(predicate, rt.ctx) : undefined;
@@ -321,10 +325,7 @@ export async function* scanDistinctOn(
   const through = (e: BExpr): BExpr | undefined => (e.kind === 'slot' ? project.exprs[e.index] : undefined);
   const keyInputs = plan.keys.map(through);
   const orderInputs = plan.order.map((k) => through(k.expr));
-  const used = new Set<number>();
-  for (const e of project.exprs) slotsOf(e, used);
-  if (predicate) slotsOf(predicate, used);
-  const needed = [...used];
+  const needed = neededSlots(project.exprs, predicate);
   const tagKeys = keyInputs.every((k) => k !== undefined && onlyTags(k, columns));
   const timeOrder = orderInputs.map((e, i) =>
     e === undefined
@@ -498,10 +499,7 @@ export async function* scanProject(
   rt: Runtime,
 ): AsyncGenerator<Row[]> {
   const columns = scan.columns;
-  const used = new Set<number>();
-  for (const e of plan.exprs) slotsOf(e, used);
-  if (predicate) slotsOf(predicate, used);
-  const needed = [...used];
+  const needed = neededSlots(plan.exprs, predicate);
   const evals = plan.exprs.map((e) => compile(e, rt.ctx));
   const width = evals.length;
   const test: Evaluator | undefined = predicate ? compile(predicate, rt.ctx) : undefined;

@@ -10,7 +10,7 @@ import type { BExpr, Plan } from '../plan/logical';
 import type { SeriesRows } from '../types';
 import { compile, type Evaluator, type Row } from './compile';
 import type { Runtime } from './runtime';
-import { prepareSeries, prunedSeries, scanUnder, slotsOf } from './scan-fused';
+import { neededSlots, prepareSeries, prunedSeries, scanUnder } from './scan-fused';
 import { type Comparator, comparator, type Keyed, keyer } from './sort';
 import { truth } from './values';
 
@@ -138,10 +138,7 @@ async function collectRuns(
   const { project, scan, predicate, desc } = shape;
   if (scan.options.empty) return [];
   const columns = scan.columns;
-  const used = new Set<number>();
-  for (const e of project.exprs) slotsOf(e, used);
-  if (predicate) slotsOf(predicate, used);
-  const needed = [...used];
+  const needed = neededSlots(project.exprs, predicate);
   const test: Evaluator | undefined = predicate ? compile(predicate, rt.ctx) : undefined;
   const limit = keep ?? Number.POSITIVE_INFINITY;
   const runs: Run[] = [];

@@ -12,6 +12,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { takeRows } from '../head/series-buffer';
+import { tagsMatch } from '../schema';
 import type { SeriesRows } from '../types';
 import { writeFileAtomic } from '../util/fsutil';
 
@@ -30,12 +31,6 @@ export interface DeleteSpec {
 
 export interface Tombstone extends DeleteSpec {
   readonly lsn: number;
-}
-
-function tagsMatch(tags: Readonly<Record<string, string>>, want: DeleteSpec['tags']): boolean {
-  if (!want) return true;
-  for (const k in want) if (tags[k] !== want[k]) return false;
-  return true;
 }
 
 /** JSON cannot hold ±Infinity: open ends are stored as null. */
