@@ -52,7 +52,7 @@ export async function edgeRows(
   const index = await indexes.of(table, snap.segments);
   const heads = snap.heads.map((head) => ({ head, buffers: head.tables.get(table) }));
   const rows: SeriesRows[] = [];
-  for (const [key, tags] of listSeries(table, index, snap.heads, options.tags)) {
+  for (const [key, tags] of await listSeries(table, index, snap.heads, options.tags)) {
     const at = index.position.get(key);
     let source: EdgeSource | null = null;
     if (at !== undefined) {

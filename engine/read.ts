@@ -206,7 +206,7 @@ export async function* scanParts(
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const slicer = new TimeSlicer();
   const index = await snap.indexes.of(table, snap.segments);
-  for (const [key, tags] of listSeries(table, index, snap.heads, options.tags)) {
+  for (const [key, tags] of await listSeries(table, index, snap.heads, options.tags)) {
     const sources = seriesSources(table, key, tags, snap, from, to, counters);
     if (sources.length === 0) continue;
     counters.series++;

@@ -8,6 +8,7 @@ import { tagsMatch } from './schema';
 import type { ChunkMeta } from './segment/reader';
 import type { SegmentHandle } from './storage/segment-set';
 import { TimeSlicer } from './util/fsutil';
+import { sortAsync } from './util/sort-async';
 import { sortStrings } from './util/sort-strings';
 
 type Tags = Readonly<Record<string, string>>;
@@ -94,25 +95,41 @@ export class SeriesIndexes {
  * The keys and tags of the series of `table` that match `want`, sorted by key: those of the
  * segments from the index, then any only the heads hold so far.
  */
-export function listSeries(
+export async function listSeries(
   table: string,
   index: SeriesIndex,
   heads: readonly Head[],
   want: Tags | undefined,
-): Array<[string, Tags]> {
+): Promise<Array<[string, Tags]>> {
+  const slicer = new TimeSlicer();
   const found: Array<[string, Tags]> = [];
   for (let i = 0; i < index.keys.length; i++) {
     if (tagsMatch(index.tags[i]!, want)) found.push([index.keys[i]!, index.tags[i]!]);
+    if ((i & 4095) === 4095) await slicer.maybeYield();
   }
   const extra = new Map<string, Tags>();
   for (const head of heads) {
+    let n = 0;
     for (const buffer of head.seriesOf(table)) {
       if (!index.position.has(buffer.key) && !extra.has(buffer.key) && tagsMatch(buffer.tags, want)) {
         extra.set(buffer.key, buffer.tags);
       }
+      if ((++n & 4095) === 0) await slicer.maybeYield();
     }
   }
   if (extra.size === 0) return found;
-  found.push(...extra);
-  return found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // Series new since the last flush are few: sort them and merge them in.
+  const added = await sortAsync([...extra], byKey, () => slicer.maybeYield());
+  const merged: Array<[string, Tags]> = [];
+  let i = 0;
+  let j = 0;
+  while (i < found.length || j < added.length) {
+    if (j >= added.length || (i < found.length && found[i]![0] < added[j]![0])) merged.push(found[i++]!);
+    else merged.push(added[j++]!);
+  }
+  return merged;
+}
+
+function byKey(a: [string, Tags], b: [string, Tags]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
