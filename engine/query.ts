@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { evaluateConstant, type Row } from './exec/compile';
+import { objectMaker } from './exec/objects';
 import { execute } from './exec/operators';
 import { Runtime, tooManyRows } from './exec/runtime';
 import { bindStatement } from './plan/binder';
@@ -147,11 +148,10 @@ function typeName(t: SqlType): string {
 }
 
 function toObjects(rows: readonly Row[], names: readonly string[]): Array<Record<string, unknown>> {
-  return rows.map((row) => {
-    const o: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) o[names[i]!] = row[i];
-    return o;
-  });
+  const make = objectMaker(names);
+  const out = new Array<Record<string, unknown>>(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = make(rows[i]!);
+  return out;
 }
 
 /**
@@ -167,9 +167,10 @@ export async function runQuery(
 ): Promise<QueryResult> {
   const p = prepare(target, sql, params, options);
   const rows: Array<Record<string, unknown>> = [];
+  const make = objectMaker(p.names);
   for await (const batch of execute(p.plan, p.runtime)) {
     if (rows.length + batch.length > p.runtime.maxRows) throw tooManyRows(p.runtime.maxRows, 'result rows');
-    for (const o of toObjects(batch, p.names)) rows.push(o);
+    for (let i = 0; i < batch.length; i++) rows.push(make(batch[i]!));
   }
   const s = p.runtime.stats;
   return {

@@ -4,12 +4,15 @@
  * look up the group once per series when the group keys are tags. "Latest row per series" reads
  * one row per series batch when the DISTINCT ON keys are tags and the order is by time.
  */
+
+import { slotsOf } from '../plan/bind-expr';
 import type { AggregateCall, BExpr, Column, Plan, Value } from '../plan/logical';
 import { comparisonWithConstant, conjuncts } from '../plan/pushdown';
 import { mergeParts } from '../read';
 import type { FieldColumn, FieldStats, SeriesRows } from '../types';
 import { type Accumulator, groupResults, newAccumulator } from './aggregates';
-import { compile, type Evaluator, type Row } from './compile';
+import { compile, type Row } from './compile';
+import { onlyTags, SeriesFilter } from './filter-vector';
 import type { Runtime } from './runtime';
 import { tooManyRows } from './runtime';
 import { comparator, type Keyed } from './sort';
@@ -18,32 +21,6 @@ import { keyOf, truth } from './values';
 
 type ScanPlan = Extract<Plan, { kind: 'scan' }>;
 type Filler = (row: Row, i: number) => void;
-
-/** Slots an expression reads. */
-export function slotsOf(e: BExpr, out: Set<number>): Set<number> {
-  switch (e.kind) {
-    case 'slot':
-      out.add(e.index);
-      break;
-    case 'apply':
-      for (const a of e.args) slotsOf(a, out);
-      break;
-    case 'case':
-      for (const w of e.whens) {
-        slotsOf(w.when, out);
-        slotsOf(w.result, out);
-      }
-      slotsOf(e.else, out);
-      break;
-    case 'in':
-      slotsOf(e.operand, out);
-      for (const x of e.list) slotsOf(x, out);
-      break;
-    default:
-      break;
-  }
-  return out;
-}
 
 /** The slots `exprs` and the WHERE `predicate` read: what a fused scan must fill per row. */
 export function neededSlots(exprs: Iterable<BExpr>, predicate: BExpr | undefined): number[] {
@@ -159,9 +136,6 @@ export function storageScans(
   return combos.map((tags) => (Object.keys(tags).length ? { ...base, tags } : base));
 }
 
-export const onlyTags = (e: BExpr, columns: readonly Column[]): boolean =>
-  [...slotsOf(e, new Set())].every((s) => columns[s]?.role === 'tag');
-
 interface ColumnSource {
   readonly values: Float64Array | null;
   readonly present: Uint8Array | null;
@@ -228,7 +202,8 @@ export async function* scanAggregate(
   const needed = neededSlots([...plan.groupBy, ...plan.aggregates.flatMap((a) => a.args)], predicate);
   const keyEvals = plan.groupBy.map((e) => compile(e, rt.ctx));
   const tagKeys = plan.groupBy.every((k) => onlyTags(k, columns));
-  const test: Evaluator | undefined = predicate ? compile(predicate, rt.ctx) : undefined;
+  const filter = SeriesFilter.of(predicate, columns, rt.ctx);
+  const test = filter.residual;
   const args = plan.aggregates.map((a) => a.args.map((e) => compile(e, rt.ctx)));
   const arg0 = args.map((a) => a[0]);
   const arg1 = args.map((a) => a[1]);
@@ -261,7 +236,7 @@ export async function* scanAggregate(
       // no WHERE, and groups by tags (one group per series) or by tags and a time bucket (runs of
       // rows): numeric columns go to the accumulators a run at a time
       let rowAggs = all;
-      if (!test && series.count > 0 && (fixedKeys || bucket)) {
+      if (filter.passesAll && series.count > 0 && (fixedKeys || bucket)) {
         const sources = all.map((a) =>
           columnar[a] ? columnOf(plan.aggregates[a]!, columns, series) : undefined,
         );
@@ -292,10 +267,13 @@ export async function* scanAggregate(
           continue;
         }
       }
-      for (let i = 0; i < series.count; i++) {
+      const selected = filter.select(series, row);
+      const candidates = selected ? selected.length : series.count;
+      for (let k = 0; k < candidates; k++) {
+        const i = selected ? selected[k]! : k;
         for (const f of fillers) f(row, i);
         if (test && truth(test(row)) !== true) continue;
-        const g = fixedKeys ? (fixed ??= groupOf(fixedKeys)) : groupOf(keyEvals.map((k) => k(row)));
+        const g = fixedKeys ? (fixed ??= groupOf(fixedKeys)) : groupOf(keyEvals.map((key) => key(row)));
         for (const a of rowAggs) {
           const e0 = arg0[a];
           const e1 = arg1[a];
@@ -344,7 +322,8 @@ export async function* scanDistinctOn(
   const keyEvals = plan.keys.map((e) => compile(e, rt.ctx));
   const orderEvals = plan.order.map((k) => compile(k.expr, rt.ctx));
   const cmp = comparator(plan.order);
-  const test: Evaluator | undefined = predicate ? compile(predicate, rt.ctx) : undefined;
+  const filter = SeriesFilter.of(predicate, columns, rt.ctx);
+  const test = filter.residual;
   const best = new Map<string, Keyed>();
   const row: Row = new Array(columns.length).fill(null);
   const consider = (): void => {
@@ -372,11 +351,14 @@ export async function* scanDistinctOn(
       rt.stats.rowsScanned += series.count;
       if (series.count === 0) continue;
       const fillers = prepareSeries(columns, needed, series, row);
-      for (let i = 0; i < series.count; i++) {
+      const selected = filter.select(series, row);
+      const candidates = selected ? selected.length : series.count;
+      for (let k = 0; k < candidates; k++) {
+        const i = selected ? selected[k]! : k;
         for (const f of fillers) f(row, i);
         if (test && truth(test(row)) !== true) continue;
         consider();
-        if ((i & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+        if ((k & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
       }
       await rt.slicer.tick();
     }
@@ -502,14 +484,18 @@ export async function* scanProject(
   const needed = neededSlots(plan.exprs, predicate);
   const evals = plan.exprs.map((e) => compile(e, rt.ctx));
   const width = evals.length;
-  const test: Evaluator | undefined = predicate ? compile(predicate, rt.ctx) : undefined;
+  const filter = SeriesFilter.of(predicate, columns, rt.ctx);
+  const test = filter.residual;
   const row: Row = new Array(columns.length).fill(null);
   if (scan.options.empty) return;
   for await (const series of prunedSeries(scan, predicate, rt)) {
     rt.stats.rowsScanned += series.count;
     const fillers = prepareSeries(columns, needed, series, row);
+    const selected = filter.select(series, row);
+    const candidates = selected ? selected.length : series.count;
     let out: Row[] = [];
-    for (let i = 0; i < series.count; i++) {
+    for (let k = 0; k < candidates; k++) {
+      const i = selected ? selected[k]! : k;
       for (const f of fillers) f(row, i);
       if (test && truth(test(row)) !== true) continue;
       const o: Row = new Array(width);
@@ -519,7 +505,7 @@ export async function* scanProject(
         yield out;
         out = [];
         await rt.slicer.tick();
-      } else if ((i & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+      } else if ((k & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
     }
     if (out.length) yield out;
     await rt.slicer.tick();

@@ -9,13 +9,16 @@
  * sum or avg adds whole-chunk sums rather than each value, so it may differ from the row-by-row
  * sum in the last bits, as any change of summation order does.
  */
+
+import { slotsOf } from '../plan/bind-expr';
 import type { AggregateCall, Column, Plan, Value } from '../plan/logical';
 import type { ScanPart } from '../read';
 import type { SeriesRows } from '../types';
 import { type Accumulator, groupResults, newAccumulator, type PartSummary } from './aggregates';
 import { compile, type Row } from './compile';
+import { onlyTags } from './filter-vector';
 import { type Runtime, tooManyRows } from './runtime';
-import { bucketKey, onlyTags, slotsOf, storageScans } from './scan-fused';
+import { bucketKey, storageScans } from './scan-fused';
 import { timeBucket } from './time';
 import { keyOf } from './values';
 
