@@ -61,7 +61,7 @@ export function onlyTags(e: BExpr, columns: readonly Column[]): boolean {
 }
 
 export class SeriesFilter {
-  private scratch = new Int32Array(1024);
+  private scratch = new Int32Array(0);
 
   private constructor(
     private readonly columnTerms: readonly ColumnTerm[],

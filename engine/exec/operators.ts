@@ -16,7 +16,7 @@ import { type Runtime, tooManyRows } from './runtime';
 import { scanAggregate, scanDistinctOn, scanProject, scanSeries, scanUnder } from './scan-fused';
 import { scanMergeSort, timeMergeShape } from './scan-merge';
 import { statsAggregate, statsShape } from './scan-stats';
-import { comparator, type Keyed, keyer, keyerInto, sortAsync, TopN } from './sort';
+import { comparator, type Keyed, keyer, keyerInto, sameOrder, sortAsync, sortedBatches, TopN } from './sort';
 import { DEFAULT_BUCKET_ORIGIN, parseIso, timeBucket } from './time';
 import { keyOf, numericAffinity, truth } from './values';
 
@@ -277,6 +277,11 @@ async function* sort(plan: Extract<Plan, { kind: 'sort' }>, rt: Runtime): AsyncG
     yield* scanMergeSort(plan, merge, rt, topN);
     return;
   }
+  if (plan.input.kind === 'distinctOn' && sameOrder(plan.keys, plan.input.order)) {
+    // DISTINCT ON gives its rows in its ORDER BY already (as PostgreSQL's does)
+    yield* execute(plan.input, rt);
+    return;
+  }
   const key = keyer(plan.keys, rt.ctx);
   const keyInto = keyerInto(plan.keys, rt.ctx);
   const cmp = comparator(plan.keys);
@@ -357,8 +362,7 @@ async function* distinctOn(plan: Extract<Plan, { kind: 'distinctOn' }>, rt: Runt
       } else if (cmp(cand, cur) < 0) best.set(id, cand);
     }
   }
-  const rows = [...best.values()].map((k) => k.row);
-  for (let i = 0; i < rows.length; i += BATCH_ROWS) yield rows.slice(i, i + BATCH_ROWS);
+  yield* sortedBatches(best.values(), cmp, rt.slicer, BATCH_ROWS);
 }
 
 // ---- join, union ----

@@ -15,7 +15,7 @@ import { compile, type Row } from './compile';
 import { onlyTags, SeriesFilter } from './filter-vector';
 import type { Runtime } from './runtime';
 import { tooManyRows } from './runtime';
-import { comparator, type Keyed } from './sort';
+import { comparator, type Keyed, sortedBatches } from './sort';
 import { DEFAULT_BUCKET_ORIGIN, timeBucket } from './time';
 import { keyOf, truth } from './values';
 
@@ -363,8 +363,7 @@ export async function* scanDistinctOn(
       await rt.slicer.tick();
     }
   }
-  const rows = [...best.values()].map((k) => k.row);
-  for (let i = 0; i < rows.length; i += 1024) yield rows.slice(i, i + 1024);
+  yield* sortedBatches(best.values(), cmp, rt.slicer, 1024);
 }
 
 /**

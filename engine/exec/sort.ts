@@ -66,6 +66,31 @@ export async function sortAsync(items: Keyed[], cmp: Comparator, slicer: Slicer)
   return mergeSortAsync(items, cmp, () => slicer.tick());
 }
 
+/**
+ * The rows of keyed items sorted (stably) by `cmp`, in batches of `batchRows`: DISTINCT ON gives
+ * its rows in its ORDER BY, so that the sort above it has nothing left to do.
+ */
+export async function* sortedBatches(
+  items: Iterable<Keyed>,
+  cmp: Comparator,
+  slicer: Slicer,
+  batchRows: number,
+): AsyncGenerator<Row[]> {
+  const sorted = await sortAsync([...items], cmp, slicer);
+  for (let i = 0; i < sorted.length; i += batchRows) {
+    const end = Math.min(i + batchRows, sorted.length);
+    const batch: Row[] = new Array(end - i);
+    for (let k = i; k < end; k++) batch[k - i] = sorted[k]!.row;
+    yield batch;
+    await slicer.tick();
+  }
+}
+
+/** True when two ORDER BYs are the same keys. */
+export function sameOrder(a: readonly SortKey[], b: readonly SortKey[]): boolean {
+  return a.length === b.length && a.every((k, i) => JSON.stringify(k) === JSON.stringify(b[i]));
+}
+
 function inOrder(items: readonly Keyed[], cmp: Comparator): boolean {
   for (let i = 1; i < items.length; i++) if (cmp(items[i - 1]!, items[i]!) > 0) return false;
   return true;
