@@ -12,7 +12,7 @@ const { QUERIES } = require('./query-queries');
 const { now: clock } = require('./measure');
 const { checksumRows, sameWithinTolerance } = require('./query-checksum');
 
-/** The p-th percentile by nearest rank (p99 of 30 runs is the slowest run). */
+/** The p-th percentile by nearest rank (p99 of 100 runs is the second slowest; of 30 or fewer, the slowest). */
 function percentile(sortedMs, p) {
   const rank = Math.ceil((p / 100) * sortedMs.length);
   return sortedMs[Math.min(sortedMs.length, Math.max(1, rank)) - 1];
