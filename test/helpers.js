@@ -31,4 +31,20 @@ function sensorReadings(n, { start = 1764000000000, stepMs = 1000, sensor = 'S-1
   return out;
 }
 
-module.exports = { tempDir, sensorReadings };
+/**
+ * Applies one step of a random model-test history to table `r`: `{ kind: 'flush' }`,
+ * `{ kind: 'delete', from, len }` (a time range, ms after `t0`) or `{ kind: 'write', rows }`, each
+ * row turned into a reading by `toReading`.
+ */
+function applyStep(db, step, t0, toReading) {
+  if (step.kind === 'flush') return db.flush();
+  if (step.kind === 'delete') {
+    return db.query('DELETE FROM r WHERE time >= ?1 AND time <= ?2', [
+      t0 + step.from,
+      t0 + step.from + step.len,
+    ]);
+  }
+  return db.write('r', step.rows.map(toReading));
+}
+
+module.exports = { tempDir, sensorReadings, applyStep };

@@ -6,7 +6,7 @@
 const assert = require('node:assert/strict');
 const fc = require('fast-check');
 const { open } = require('../dist/engine');
-const { tempDir } = require('./helpers');
+const { applyStep, tempDir } = require('./helpers');
 
 const T0 = 1764000000000;
 
@@ -84,24 +84,12 @@ const SHAPES = [
   (where) => `SELECT DISTINCT ON (s) s, time, v FROM r ${where} ORDER BY s, time DESC`,
 ];
 
-async function apply(db, cmd) {
-  if (cmd.kind === 'flush') return db.flush();
-  if (cmd.kind === 'delete') {
-    return db.query('DELETE FROM r WHERE time >= ?1 AND time <= ?2', [
-      T0 + cmd.from,
-      T0 + cmd.from + cmd.len,
-    ]);
-  }
-  return db.write(
-    'r',
-    cmd.rows.map((r) => {
-      const fields = { w: 1 };
-      if (r.v !== null) fields.v = r.v;
-      if (r.i !== null) fields.i = r.i;
-      if (r.b !== null) fields.b = r.b;
-      return { time: T0 + r.t, tags: { s: r.s }, fields };
-    }),
-  );
+function toReading(r) {
+  const fields = { w: 1 };
+  if (r.v !== null) fields.v = r.v;
+  if (r.i !== null) fields.i = r.i;
+  if (r.b !== null) fields.b = r.b;
+  return { time: T0 + r.t, tags: { s: r.s }, fields };
 }
 
 describe('SQL: WHERE a column at a time', () => {
@@ -116,7 +104,7 @@ describe('SQL: WHERE a column at a time', () => {
           const db = await open(tempDir('helios-filter-'), { chunkRows: 8, compactionTrigger: 0 });
           try {
             await db.createTable('r', { tags: ['s'], fields: { v: 'float', i: 'int', b: 'bool', w: 'int' } });
-            for (const cmd of commands) await apply(db, cmd);
+            for (const cmd of commands) await applyStep(db, cmd, T0, toReading);
             const fast = SHAPES[shape](`WHERE ${terms.map((t) => t[0]).join(' AND ')}`);
             const general = SHAPES[shape](`WHERE ${terms.map((t) => t[1]).join(' AND ')}`);
             const params = [T0 + at];

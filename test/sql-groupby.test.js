@@ -5,7 +5,7 @@
 const assert = require('node:assert/strict');
 const fc = require('fast-check');
 const { open } = require('../dist/engine');
-const { tempDir } = require('./helpers');
+const { applyStep, tempDir } = require('./helpers');
 
 const T0 = 1764000000000;
 
@@ -41,23 +41,12 @@ function commandOf(value) {
   );
 }
 
-async function apply(db, cmd) {
-  if (cmd.kind === 'flush') return db.flush();
-  if (cmd.kind === 'delete')
-    return db.query('DELETE FROM r WHERE time >= ?1 AND time <= ?2', [
-      T0 + cmd.from,
-      T0 + cmd.from + cmd.len,
-    ]);
-  return db.write(
-    'r',
-    cmd.rows.map((r) => {
-      const fields = {};
-      if (r.v !== null) fields.v = r.v;
-      if (r.n !== null) fields.n = r.n;
-      if (r.v === null && r.n === null) fields.w = 1;
-      return { time: T0 + r.t, tags: { s: r.s, m: r.m }, fields };
-    }),
-  );
+function toReading(r) {
+  const fields = {};
+  if (r.v !== null) fields.v = r.v;
+  if (r.n !== null) fields.n = r.n;
+  if (r.v === null && r.n === null) fields.w = 1;
+  return { time: T0 + r.t, tags: { s: r.s, m: r.m }, fields };
 }
 
 const query = fc.record({
@@ -99,7 +88,7 @@ async function withDatabase(commands, body) {
   const db = await open(tempDir('helios-groupby-'), { chunkRows: 8, compactionTrigger: 0 });
   try {
     await db.createTable('r', { tags: ['s', 'm'], fields: { v: 'float', n: 'int', w: 'int' } });
-    for (const cmd of commands) await apply(db, cmd);
+    for (const cmd of commands) await applyStep(db, cmd, T0, toReading);
     await body(db);
   } finally {
     await db.close();

@@ -5,7 +5,7 @@
 const assert = require('node:assert/strict');
 const fc = require('fast-check');
 const { open } = require('../dist/engine');
-const { tempDir } = require('./helpers');
+const { applyStep, tempDir } = require('./helpers');
 
 const T0 = 1764000000000;
 const MERGE_NOTE = "merge: each series' rows come in time order; merged, not sorted";
@@ -43,18 +43,8 @@ const WHERES = [
 const SELECTS = ['time, s, v', 's, v', 'v AS value, time AS t2'];
 const LIMITS = ['', 'LIMIT 3', 'LIMIT 7 OFFSET 2', 'LIMIT 5000'];
 
-async function apply(db, cmd) {
-  if (cmd.kind === 'flush') return db.flush();
-  if (cmd.kind === 'delete') {
-    return db.query('DELETE FROM r WHERE time >= ?1 AND time <= ?2', [
-      T0 + cmd.from,
-      T0 + cmd.from + cmd.len,
-    ]);
-  }
-  return db.write(
-    'r',
-    cmd.rows.map((r) => ({ time: T0 + r.t, tags: { s: r.s }, fields: r.v === null ? { w: 1 } : { v: r.v } })),
-  );
+function toReading(r) {
+  return { time: T0 + r.t, tags: { s: r.s }, fields: r.v === null ? { w: 1 } : { v: r.v } };
 }
 
 /** The same query with its first ORDER BY key `time` written `time + 0` (the general sort). */
@@ -76,7 +66,7 @@ describe('SQL: ORDER BY time as a merge of series', () => {
           const db = await open(tempDir('helios-merge-'), { chunkRows: 8, compactionTrigger: 0 });
           try {
             await db.createTable('r', { tags: ['s'], fields: { v: 'int', w: 'int' } });
-            for (const cmd of commands) await apply(db, cmd);
+            for (const cmd of commands) await applyStep(db, cmd, T0, toReading);
             const sql = `SELECT ${select} FROM r ${where} ORDER BY ${order} ${limit}`;
             const params = where.includes('?1') ? [T0 + at] : [];
             const merged = await db.query(sql, params);
