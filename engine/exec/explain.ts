@@ -11,10 +11,12 @@ import type { Runtime } from './runtime';
 import { storageScans } from './scan-fused';
 import { timeMergeShape } from './scan-merge';
 import { answersFromStats, type StatsShape, statsShape } from './scan-stats';
+import { topNScanShape } from './scan-topn';
 
 type ScanPlan = Extract<Plan, { kind: 'scan' }>;
 
 const MERGE_NOTE = "merge: each series' rows come in time order; merged, not sorted";
+const TOP_N_NOTE = 'top-N in the scan: a row is built only when its first key enters the heap';
 
 export async function* explain(plan: Extract<Plan, { kind: 'explain' }>, rt: Runtime): AsyncGenerator<Row[]> {
   const notes = new Map<Plan, string[]>();
@@ -37,6 +39,7 @@ async function annotate(p: Plan, rt: Runtime, notes: Map<Plan, string[]>): Promi
     }
   }
   if (p.kind === 'sort' && timeMergeShape(p)) notes.set(p, [MERGE_NOTE]);
+  else if (p.kind === 'sort' && topNScanShape(p)) notes.set(p, [TOP_N_NOTE]);
   if (p.kind === 'scan' && !notes.has(p)) notes.set(p, (await storagePass(p, rt, undefined)).lines);
   for (const input of planInputs(p)) await annotate(input, rt, notes);
 }

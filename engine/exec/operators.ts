@@ -16,6 +16,7 @@ import { type Runtime, tooManyRows } from './runtime';
 import { scanAggregate, scanDistinctOn, scanProject, scanSeries, scanUnder } from './scan-fused';
 import { scanMergeSort, timeMergeShape } from './scan-merge';
 import { statsAggregate, statsShape } from './scan-stats';
+import { scanTopN, TOP_N_MAX, topNScanShape } from './scan-topn';
 import { comparator, type Keyed, keyer, keyerInto, sameOrder, sortAsync, sortedBatches, TopN } from './sort';
 import { DEFAULT_BUCKET_ORIGIN, parseIso, timeBucket } from './time';
 import { keyOf, numericAffinity, truth } from './values';
@@ -266,15 +267,17 @@ function fillInterpolate(rows: Row[], filled: boolean[], c: number, bucket: numb
 
 // ---- sort, limit, distinct ----
 
-/** Largest LIMIT answered with a bounded heap. */
-const TOP_N_MAX = 4096;
-
 async function* sort(plan: Extract<Plan, { kind: 'sort' }>, rt: Runtime): AsyncGenerator<Batch> {
   // a small top-N keeps a heap; a big one sorts everything with yields (its final sort would block)
   const topN = plan.limit !== undefined && plan.limit <= TOP_N_MAX ? plan.limit : undefined;
   const merge = timeMergeShape(plan);
   if (merge) {
     yield* scanMergeSort(plan, merge, rt, topN);
+    return;
+  }
+  const fused = topNScanShape(plan);
+  if (fused) {
+    yield* scanTopN(plan, fused, rt);
     return;
   }
   if (plan.input.kind === 'distinctOn' && sameOrder(plan.keys, plan.input.order)) {
