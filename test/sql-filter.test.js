@@ -143,4 +143,29 @@ describe('SQL: WHERE a column at a time', () => {
       await db.close();
     }
   });
+
+  it('reads no part of a series whose tags fail a tag-only term', async () => {
+    const db = await open(tempDir('helios-filter-'), { chunkRows: 16 });
+    try {
+      const readings = [];
+      for (const s of ['a1', 'a2', 'b1'])
+        for (let t = 0; t < 64; t++) readings.push({ time: T0 + t, tags: { s }, fields: { v: t } });
+      await db.write('r', readings);
+      await db.flush();
+      const shapes = [
+        "SELECT s, v FROM r WHERE s LIKE 'a%' AND v >= 0",
+        "SELECT s, v FROM r WHERE s LIKE 'a%' ORDER BY time",
+        "SELECT s, count(*) AS n FROM r WHERE s != 'b1' GROUP BY s",
+        "SELECT s, v FROM r WHERE upper(s) = 'B1' ORDER BY v DESC LIMIT 3",
+      ];
+      for (const sql of shapes) {
+        const res = await db.query(sql);
+        const series = sql.includes('B1') ? 1 : 2;
+        assert.equal(res.stats.rowsScanned, 64 * series, sql);
+        assert.equal(res.stats.chunks, 4 * series, sql);
+      }
+    } finally {
+      await db.close();
+    }
+  });
 });

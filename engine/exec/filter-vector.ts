@@ -63,12 +63,18 @@ export function onlyTags(e: BExpr, columns: readonly Column[]): boolean {
 export class SeriesFilter {
   private scratch = new Int32Array(0);
 
+  /** a row with only tag slots set, for `admitsTags` */
+  private readonly tagRow: Row;
+
   private constructor(
+    private readonly columns: readonly Column[],
     private readonly columnTerms: readonly ColumnTerm[],
     private readonly tagTests: readonly Evaluator[],
     /** the rest of the WHERE, for each row the column terms let through */
     readonly residual: Evaluator | undefined,
-  ) {}
+  ) {
+    this.tagRow = new Array(columns.length).fill(null);
+  }
 
   /** The filter for a WHERE over a scan with these columns (slot i is columns[i]). */
   static of(predicate: BExpr | undefined, columns: readonly Column[], ctx: EvalContext): SeriesFilter {
@@ -82,12 +88,26 @@ export class SeriesFilter {
       else rest.push(term);
     }
     const residual = andAll(rest);
-    return new SeriesFilter(vector, tagTests, residual ? compile(residual, ctx) : undefined);
+    return new SeriesFilter(columns, vector, tagTests, residual ? compile(residual, ctx) : undefined);
   }
 
   /** True when the filter lets every row through (no WHERE). */
   get passesAll(): boolean {
     return this.columnTerms.length === 0 && this.tagTests.length === 0 && this.residual === undefined;
+  }
+
+  /** True when the WHERE has terms that read tags only (`admitsTags` can turn series away). */
+  get testsTags(): boolean {
+    return this.tagTests.length > 0;
+  }
+
+  /** False when a series with these tags has no row that passes (its tag-only terms fail). */
+  admitsTags(tags: Readonly<Record<string, string>>): boolean {
+    const row = this.tagRow;
+    this.columns.forEach((c, slot) => {
+      if (c.role === 'tag') row[slot] = tags[c.name] ?? null;
+    });
+    return this.tagTests.every((test) => truth(test(row)) === true);
   }
 
   /**

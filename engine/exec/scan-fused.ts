@@ -227,7 +227,7 @@ export async function* scanAggregate(
   if (keyEvals.length === 0) groupOf([]);
   const row: Row = new Array(columns.length).fill(null);
   if (!scan.options.empty) {
-    for await (const series of prunedSeries(scan, predicate, rt)) {
+    for await (const series of prunedSeries(scan, predicate, rt, filter)) {
       rt.stats.rowsScanned += series.count;
       const fillers = prepareSeries(columns, needed, series, row);
       // tag keys: one group per series, looked up at its first row that passes the WHERE
@@ -347,7 +347,7 @@ export async function* scanDistinctOn(
   } else if (edgeOnly) {
     for await (const batch of edgeSeries(scan, rt, firstTime === 'desc')) for (const s of batch) takeEdge(s);
   } else {
-    for await (const series of prunedSeries(scan, predicate, rt)) {
+    for await (const series of prunedSeries(scan, predicate, rt, filter)) {
       rt.stats.rowsScanned += series.count;
       if (series.count === 0) continue;
       const fillers = prepareSeries(columns, needed, series, row);
@@ -446,19 +446,24 @@ function excludedByStats(
 /**
  * The scan's series with the parts skipped whose chunk statistics rule out every row for the
  * WHERE's bounds on numeric fields (`value > 40`): a rare-threshold query decodes a few chunks.
+ * With a `filter`, a series whose tags fail the WHERE's tag-only terms (`sensor_id LIKE 'T%'`) is
+ * skipped before any of its parts is read.
  */
 export async function* prunedSeries(
   scan: ScanPlan,
   predicate: BExpr | undefined,
   rt: Runtime,
+  filter?: SeriesFilter,
 ): AsyncGenerator<SeriesRows> {
   const bounds = rt.useStatistics ? fieldBounds(predicate, scan.columns) : new Map<string, FieldBound>();
-  if (bounds.size === 0) {
+  const byTags = filter?.testsTags ? filter : undefined;
+  if (bounds.size === 0 && !byTags) {
     yield* scanSeries(scan, rt);
     return;
   }
   for (const options of storageScans(scan)) {
     for await (const series of rt.target.scanParts(scan.table, options, rt.scanCounters)) {
+      if (byTags && !byTags.admitsTags(series.tags)) continue;
       const loaded: SeriesRows[] = [];
       for (const part of series.parts) {
         if (part.stats && excludedByStats(part.stats, bounds)) {
@@ -487,7 +492,7 @@ export async function* scanProject(
   const test = filter.residual;
   const row: Row = new Array(columns.length).fill(null);
   if (scan.options.empty) return;
-  for await (const series of prunedSeries(scan, predicate, rt)) {
+  for await (const series of prunedSeries(scan, predicate, rt, filter)) {
     rt.stats.rowsScanned += series.count;
     const fillers = prepareSeries(columns, needed, series, row);
     const selected = filter.select(series, row);

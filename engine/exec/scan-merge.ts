@@ -145,7 +145,7 @@ async function collectRuns(
   const limit = keep ?? Number.POSITIVE_INFINITY;
   const runs: Run[] = [];
   let held = 0;
-  for await (const series of prunedSeries(scan, predicate, rt)) {
+  for await (const series of prunedSeries(scan, predicate, rt, filter)) {
     rt.stats.rowsScanned += series.count;
     const row: Row = new Array(columns.length).fill(null);
     const fillers = prepareSeries(columns, needed, series, row);

@@ -280,7 +280,7 @@ function keyColumn(
 function candidateSeries(cx: ScanContext, rt: Runtime): AsyncGenerator<SeriesRows> {
   const { scan, predicate } = cx.shape;
   if (!rt.useStatistics) return scanSeries(scan, rt);
-  if (boundsSomeField(predicate, scan.columns)) return prunedSeries(scan, predicate, rt);
+  if (boundsSomeField(predicate, scan.columns)) return prunedSeries(scan, predicate, rt, cx.filter);
   return partsThatMayEnter(cx, rt);
 }
 
@@ -303,6 +303,7 @@ async function* partsThatMayEnter(cx: ScanContext, rt: Runtime): AsyncGenerator<
   const { scan, field } = cx.shape;
   for (const options of storageScans(scan)) {
     for await (const series of rt.target.scanParts(scan.table, options, rt.scanCounters)) {
+      if (!cx.filter.admitsTags(series.tags)) continue;
       for (const part of series.parts) {
         if (part.stats && !mayEnterFromStats(cx, part.stats.get(field))) {
           rt.scanCounters.chunksSkipped++;
