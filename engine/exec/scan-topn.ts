@@ -13,6 +13,7 @@
 import type { BExpr, Column, Plan } from '../plan/logical';
 import { comparisonWithConstant, conjuncts } from '../plan/pushdown';
 import type { FieldStats, SeriesRows } from '../types';
+import { WorstFirstHeap } from '../util/worst-first-heap';
 import { compile, type Evaluator, type Row } from './compile';
 import { SeriesFilter } from './filter-vector';
 import type { Runtime } from './runtime';
@@ -100,7 +101,7 @@ interface TieBreak {
  * that ties with it on every key loses, being later, as in the general sort's heap.
  */
 class TopNHeap {
-  private readonly heap: Entry[] = [];
+  private readonly heap = new WorstFirstHeap<Entry>((a, b) => this.worse(a, b));
   private seq = 0;
   /** the root's place, for the scan's checks (only meaningful when full) */
   private worstCls = 0;
@@ -116,7 +117,7 @@ class TopNHeap {
    * first key is after the worst's, or equal to it with no later keys to break the tie.
    */
   mayEnter(cls: number, num: number): boolean {
-    if (this.heap.length < this.keep) return true;
+    if (this.heap.size < this.keep) return true;
     if (cls !== this.worstCls) return cls < this.worstCls;
     if (num !== this.worstNum) return num < this.worstNum;
     return this.tie !== undefined;
@@ -126,20 +127,19 @@ class TopNHeap {
   offer(cls: number, num: number, row: Row): void {
     const entry: Entry = { cls, num, tie: this.tie?.key(row), row, seq: this.seq++ };
     const h = this.heap;
-    if (h.length < this.keep) {
-      h.push(entry);
-      this.siftUp(h.length - 1);
-    } else if (this.worse(h[0]!, entry)) {
-      h[0] = entry;
-      this.siftDown(0);
-    } else return;
-    this.worstCls = h[0]!.cls;
-    this.worstNum = h[0]!.num;
+    if (h.size < this.keep) h.push(entry);
+    else if (this.worse(h.root, entry)) h.replaceRoot(entry);
+    else return;
+    this.worstCls = h.root.cls;
+    this.worstNum = h.root.num;
   }
 
   /** The kept rows in output order. */
   rows(): Row[] {
-    return [...this.heap].sort((a, b) => this.compare(a, b) || a.seq - b.seq).map((e) => e.row);
+    return this.heap
+      .toArray()
+      .sort((a, b) => this.compare(a, b) || a.seq - b.seq)
+      .map((e) => e.row);
   }
 
   private compare(a: Entry, b: Entry): number {
@@ -151,32 +151,6 @@ class TopNHeap {
   private worse(a: Entry, b: Entry): boolean {
     const c = this.compare(a, b);
     return c > 0 || (c === 0 && a.seq > b.seq);
-  }
-
-  private siftUp(from: number): void {
-    const h = this.heap;
-    let i = from;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.worse(h[i]!, h[p]!)) return;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  private siftDown(from: number): void {
-    const h = this.heap;
-    let i = from;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.worse(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.worse(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
-    }
   }
 }
 

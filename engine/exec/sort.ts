@@ -4,6 +4,7 @@
  */
 import type { SortKey, Value } from '../plan/logical';
 import { sortAsync as mergeSortAsync } from '../util/sort-async';
+import { WorstFirstHeap } from '../util/worst-first-heap';
 import { compile, type Row } from './compile';
 import type { Slicer } from './runtime';
 import type { EvalContext } from './scalar';
@@ -98,7 +99,7 @@ function inOrder(items: readonly Keyed[], cmp: Comparator): boolean {
 
 /** Keeps the `limit` smallest rows seen (a max-heap on `cmp`); ties keep the earlier row. */
 export class TopN {
-  private readonly heap: Array<Keyed & { seq: number }> = [];
+  private readonly heap = new WorstFirstHeap<Keyed & { seq: number }>((a, b) => this.worse(a, b));
   private seq = 0;
   constructor(
     private readonly limit: number,
@@ -112,45 +113,23 @@ export class TopN {
 
   /** False when `add(item)` would drop it: a full heap rejects most rows (a tie loses, being later). */
   admits(item: Keyed): boolean {
-    return this.limit > 0 && (this.heap.length < this.limit || this.cmp(this.heap[0]!, item) > 0);
+    return this.limit > 0 && (this.heap.size < this.limit || this.cmp(this.heap.root, item) > 0);
   }
 
   add(item: Keyed): void {
     if (this.limit <= 0) return;
     const h = this.heap;
-    if (h.length >= this.limit && this.cmp(h[0]!, item) <= 0) {
+    if (h.size >= this.limit && this.cmp(h.root, item) <= 0) {
       this.seq++;
       return;
     }
     const entry = { ...item, seq: this.seq++ };
-    if (h.length < this.limit) {
-      h.push(entry);
-      let i = h.length - 1;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (!this.worse(h[i]!, h[p]!)) break;
-        [h[i], h[p]] = [h[p]!, h[i]!];
-        i = p;
-      }
-      return;
-    }
-    if (!this.worse(h[0]!, entry)) return;
-    h[0] = entry;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.worse(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.worse(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
-    }
+    if (h.size < this.limit) h.push(entry);
+    else if (this.worse(h.root, entry)) h.replaceRoot(entry);
   }
 
   /** The kept rows, in order. */
   result(): Keyed[] {
-    return [...this.heap].sort((a, b) => this.cmp(a, b) || a.seq - b.seq);
+    return this.heap.toArray().sort((a, b) => this.cmp(a, b) || a.seq - b.seq);
   }
 }
