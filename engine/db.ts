@@ -10,7 +10,8 @@ import {
 } from './downsample/downsample';
 import { edgeRows } from './edges';
 import { ClosedError, HeliosError, InvalidInputError } from './errors';
-import { Head } from './head/head';
+import { Head, releaseHeads } from './head/head';
+import { SlabPool } from './head/slabs';
 import { applySchema, prepareBatch, type Reading, type SeriesResolver, type WriteBatch } from './ingest';
 import { DirectoryLock } from './lock';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options';
@@ -110,7 +111,9 @@ export interface DatabaseStats {
  * background flush or compaction fails (it is retried; nothing acknowledged is lost).
  */
 export class Database extends EventEmitter {
-  private active = new Head();
+  /** the memory of flushed heads, reused by the next ones */
+  private readonly headSlabs = new SlabPool();
+  private active = new Head(this.headSlabs);
   /** heads being (or waiting to be) flushed, oldest first */
   private frozen: Head[] = [];
   private flushing: Promise<void> | null = null;
@@ -379,6 +382,7 @@ export class Database extends EventEmitter {
     try {
       yield* scanTable(table, snapshot, options, counters);
     } finally {
+      releaseHeads(snapshot.heads);
       await releaseAll(snapshot.segments);
     }
   }
@@ -396,6 +400,7 @@ export class Database extends EventEmitter {
     try {
       yield* scanParts(table, snapshot, options, counters);
     } finally {
+      releaseHeads(snapshot.heads);
       await releaseAll(snapshot.segments);
     }
   }
@@ -414,6 +419,7 @@ export class Database extends EventEmitter {
     try {
       return await edgeRows(table, snapshot, options, newest, counters, this.seriesIndexes);
     } finally {
+      releaseHeads(snapshot.heads);
       await releaseAll(snapshot.segments);
     }
   }
@@ -424,9 +430,11 @@ export class Database extends EventEmitter {
     const kept = new Set(segments.map((h) => partitionKey(h.meta)));
     counters.partitions += kept.size;
     counters.partitionsSkipped += this.segments.partitionsOf(table).size - kept.size;
+    const heads = [...this.frozen, this.active];
+    for (const head of heads) head.retain();
     return {
       segments,
-      heads: [...this.frozen, this.active],
+      heads,
       tombstones: this.tombstones,
       indexes: this.seriesIndexes,
     };
@@ -462,7 +470,7 @@ export class Database extends EventEmitter {
   private freezeActive(): void {
     if (this.active.isEmpty) return;
     this.frozen.push(this.active);
-    this.active = new Head();
+    this.active = new Head(this.headSlabs);
     // Records after the checkpoint-to-be must not refer to names defined before it.
     this.walDictionary.reset();
   }
@@ -510,6 +518,7 @@ export class Database extends EventEmitter {
       await writeFileAtomic(path.join(this.dir, CHECKPOINT_FILE), JSON.stringify({ lsn: head.maxLsn }));
       this.checkpointLsn = head.maxLsn;
       this.frozen.shift();
+      head.retire();
       await wal.removeUpTo(this.checkpointLsn);
     }
     await this.retireTombstones();
