@@ -5,7 +5,7 @@
  * writes the raw numbers to bench/.data/query-results-<time>.json (and query-latest.json).
  *
  *   node bench/query-bench.js [--quick] [--sizes 1M,10M] [--engines helios,helios-head,sqlite,...]
- *                             [--runs 100] [--warmups 20] [--min-runs 5] [--budget-seconds 20]
+ *                             [--runs 100] [--warmups 200] [--min-runs 5] [--budget-seconds 20]
  *                             [--only recent-machine,...] [--batch 10000]
  *   node bench/query-bench.js --report bench/.data/query-latest.json   (print a saved run again)
  */
@@ -28,7 +28,7 @@ function parseArgs(argv) {
     sizes: [1e6, 1e7],
     engines: ALL_ENGINES,
     runs: 100,
-    warmups: 20,
+    warmups: 200,
     minRuns: 5,
     budgetSeconds: 20,
     batch: 10_000,
