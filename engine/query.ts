@@ -12,7 +12,7 @@ import { bindStatement } from './plan/binder';
 import type { Plan, SqlType, TableDefinitionSpec } from './plan/logical';
 import type { ScanCounters, SeriesParts } from './read';
 import { SqlError } from './sql/errors';
-import { parse } from './sql/parser';
+import { parseCached } from './sql/cache';
 import type { ColumnType, SeriesRows } from './types';
 
 export interface TableSchemaInfo {
@@ -114,7 +114,7 @@ function prepare(
   const now = (options.now ?? Date.now)();
   const ctx = { now };
   const maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
-  const stmt = parse(sql);
+  const stmt = parseCached(sql);
   const plan = bindStatement(stmt, {
     sql,
     params,
