@@ -11,8 +11,8 @@ import { Runtime, tooManyRows } from './exec/runtime';
 import { bindStatement } from './plan/binder';
 import type { Plan, SqlType, TableDefinitionSpec } from './plan/logical';
 import type { ScanCounters, SeriesParts } from './read';
-import { SqlError } from './sql/errors';
 import { parseCached } from './sql/cache';
+import { SqlError } from './sql/errors';
 import type { ColumnType, SeriesRows } from './types';
 
 export interface TableSchemaInfo {
