@@ -243,4 +243,26 @@ describe('SQL: ORDER BY a field LIMIT n as a top-N fused into the scan', () => {
       assert.deepStrictEqual(decoded.rows, fused.rows);
     });
   });
+
+  it("skips chunks by the WHERE's bounds and by the heap together", async () => {
+    // values fall with time: the WHERE rules out the first half of the chunks, and once the heap
+    // is full from the first chunk that passes, the heap rules out every chunk after it
+    const fill = async (db) => {
+      const readings = [];
+      for (let t = 0; t < 1024; t++)
+        readings.push({ time: T0 + t, tags: { s: 'a' }, fields: { v: 1023 - t } });
+      await db.write('r', readings);
+      await db.flush();
+    };
+    await withTable({ chunkRows: 16 }, fill, async (db) => {
+      const sql = 'SELECT v FROM r WHERE v < 500 ORDER BY v DESC LIMIT 3';
+      const fused = await db.query(sql);
+      assert.deepStrictEqual(
+        fused.rows.map((r) => r.v),
+        [499, 498, 497],
+      );
+      assert.deepStrictEqual(fused.rows, (await db.query(generalForm(sql))).rows);
+      assert.equal(fused.stats.rowsScanned, 16, 'one chunk decoded');
+    });
+  });
 });

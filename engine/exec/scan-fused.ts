@@ -394,7 +394,7 @@ async function* edgeSeries(scan: ScanPlan, rt: Runtime, newest: boolean): AsyncG
 }
 
 /** What a WHERE's AND terms require of one numeric field: lo <(=) value <(=) hi. */
-interface FieldBound {
+export interface FieldBound {
   lo: number;
   loStrict: boolean;
   hi: number;
@@ -402,7 +402,10 @@ interface FieldBound {
 }
 
 /** Bounds that `field op number` terms of a predicate put on numeric fields, by field name. */
-function fieldBounds(predicate: BExpr | undefined, columns: readonly Column[]): Map<string, FieldBound> {
+export function fieldBounds(
+  predicate: BExpr | undefined,
+  columns: readonly Column[],
+): Map<string, FieldBound> {
   const bounds = new Map<string, FieldBound>();
   for (const term of conjuncts(predicate)) {
     const cmp = comparisonWithConstant(term);
@@ -429,7 +432,7 @@ function fieldBounds(predicate: BExpr | undefined, columns: readonly Column[]): 
  * there (NULL never compares true), or its min/max outside the range. Statistics without min/max
  * (a NaN in the chunk) prove nothing.
  */
-function excludedByStats(
+export function excludedByStats(
   stats: ReadonlyMap<string, FieldStats>,
   bounds: ReadonlyMap<string, FieldBound>,
 ): boolean {

@@ -10,14 +10,21 @@
  * order (series order, then time order within a series). NULLs go first or last as the key says;
  * NaN orders before every number (exec/values.ts compareValues), so last when descending.
  */
-import type { BExpr, Column, Plan } from '../plan/logical';
-import { comparisonWithConstant, conjuncts } from '../plan/pushdown';
+import type { BExpr, Plan } from '../plan/logical';
 import type { FieldStats, SeriesRows } from '../types';
 import { WorstFirstHeap } from '../util/worst-first-heap';
 import { compile, type Evaluator, type Row } from './compile';
 import { SeriesFilter } from './filter-vector';
 import type { Runtime } from './runtime';
-import { neededSlots, prepareSeries, prunedSeries, scanSeries, scanUnder, storageScans } from './scan-fused';
+import {
+  excludedByStats,
+  fieldBounds,
+  neededSlots,
+  prepareSeries,
+  scanSeries,
+  scanUnder,
+  storageScans,
+} from './scan-fused';
 import { type Comparator, comparator, type Keyed, keyer } from './sort';
 import { truth } from './values';
 
@@ -246,40 +253,27 @@ function keyColumn(
 }
 
 /**
- * The series the scan reads, in arrival order. With statistics, a part at a time: a part whose
- * statistics show that none of its rows can enter the full heap is skipped without decoding. When
- * the WHERE compares a field with a number, the general scan's own skipping by those bounds is
- * used instead (the two are not combined).
+ * The series the scan reads, in arrival order. With statistics, a part at a time: a part is
+ * skipped without decoding when its statistics show that none of its rows can enter the full
+ * heap, or that none passes the WHERE's bounds on numeric fields (`value > 40`).
  */
 function candidateSeries(cx: ScanContext, rt: Runtime): AsyncGenerator<SeriesRows> {
-  const { scan, predicate } = cx.shape;
-  if (!rt.useStatistics) return scanSeries(scan, rt);
-  if (boundsSomeField(predicate, scan.columns)) return prunedSeries(scan, predicate, rt, cx.filter);
+  if (!rt.useStatistics) return scanSeries(cx.shape.scan, rt);
   return partsThatMayEnter(cx, rt);
-}
-
-/** True when a WHERE term compares a field with a number (what prunedSeries skips chunks by). */
-function boundsSomeField(predicate: BExpr | undefined, columns: readonly Column[]): boolean {
-  return conjuncts(predicate).some((term) => {
-    const cmp = comparisonWithConstant(term);
-    const [slot, , value] = cmp ?? [];
-    return (
-      slot !== undefined &&
-      columns[slot]?.role === 'field' &&
-      typeof value === 'number' &&
-      !Number.isNaN(value)
-    );
-  });
 }
 
 /** Each series' parts, in time order, but those no row of which can enter the heap. */
 async function* partsThatMayEnter(cx: ScanContext, rt: Runtime): AsyncGenerator<SeriesRows> {
-  const { scan, field } = cx.shape;
+  const { scan, field, predicate } = cx.shape;
+  const bounds = fieldBounds(predicate, scan.columns);
   for (const options of storageScans(scan)) {
     for await (const series of rt.target.scanParts(scan.table, options, rt.scanCounters)) {
       if (!cx.filter.admitsTags(series.tags)) continue;
       for (const part of series.parts) {
-        if (part.stats && !mayEnterFromStats(cx, part.stats.get(field))) {
+        if (
+          part.stats &&
+          (excludedByStats(part.stats, bounds) || !mayEnterFromStats(cx, part.stats.get(field)))
+        ) {
           rt.scanCounters.chunksSkipped++;
           continue;
         }
