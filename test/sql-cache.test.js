@@ -14,7 +14,12 @@ describe('SQL: parsed statements kept by text', () => {
     const a = parseCached(sql);
     assert.equal(parseCached(sql), a);
     assert.ok(Object.isFrozen(a));
-    assert.ok(Object.isFrozen(a.body ?? a));
+    // every node down the tree, not only the root
+    const nested = (node) => Object.values(node).filter((v) => v !== null && typeof v === 'object');
+    const walk = (node) => [node, ...nested(node).flatMap(walk)];
+    const nodes = walk(a);
+    assert.ok(nodes.length > 10, `${nodes.length} nodes`);
+    for (const node of nodes) assert.ok(Object.isFrozen(node));
     assert.notEqual(parseCached(`${sql} `), a);
   });
 

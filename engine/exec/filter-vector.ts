@@ -141,7 +141,7 @@ function applyTerm(term: ColumnTerm, series: SeriesRows, out: Int32Array, n: num
     const field = series.fields.get(column.name);
     // a field this series never had: every row is NULL
     if (!field) return term.kind === 'null' && term.isNull ? fillAll(out, all, count) : 0;
-    if (!(field.values instanceof Float64Array)) return keepWhere(out, all, count, () => false);
+    if (!(field.values instanceof Float64Array)) return 0; // not a number column: no comparison holds
     values = field.values;
     present = field.present;
   }

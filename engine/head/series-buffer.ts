@@ -1,6 +1,14 @@
 import type { BatchSeries } from '../ingest';
 import type { ColumnType, FieldColumn, SeriesRows } from '../types';
-import { elementBytes, type HeadSpace, REGION_ROWS, SLAB_MASK, type Slab, type SlabKind } from './slabs';
+import {
+  elementBytes,
+  type HeadSpace,
+  newArray,
+  REGION_ROWS,
+  SLAB_MASK,
+  type Slab,
+  type SlabKind,
+} from './slabs';
 
 /** Bytes a series costs beyond its rows (its objects and map entries), for the memory budget. */
 const SERIES_OVERHEAD_BYTES = 200;
@@ -106,7 +114,7 @@ class TypedColumn {
 
   private allocate(capacity: number): Slab {
     this.space.bytes += capacity * elementBytes(this.kind);
-    return this.kind === 'f64' ? new Float64Array(capacity) : new Uint8Array(capacity);
+    return newArray(this.kind, capacity);
   }
 
   /** Rows [0, count) as a view; only once owned. */
@@ -203,7 +211,7 @@ export class RowScratch {
     let array = this.arrays.get(name);
     if (!array || array.length < rows) {
       const capacity = nextPowerOfTwo(rows);
-      array = kind === 'f64' ? new Float64Array(capacity) : new Uint8Array(capacity);
+      array = newArray(kind, capacity);
       this.arrays.set(name, array);
     }
     return array;

@@ -23,7 +23,8 @@ export function elementBytes(kind: SlabKind): number {
   return ELEMENT_BYTES[kind];
 }
 
-function allocate(kind: SlabKind, length: number): Slab {
+/** A new zeroed array of `kind`. */
+export function newArray(kind: SlabKind, length: number): Slab {
   return kind === 'f64' ? new Float64Array(length) : new Uint8Array(length);
 }
 
@@ -40,7 +41,7 @@ export class SlabPool {
   /** A zeroed slab: a region never shows an earlier head's rows. */
   take(kind: SlabKind): Slab {
     const slab = this.free[kind].pop();
-    if (!slab) return allocate(kind, SLAB_ROWS);
+    if (!slab) return newArray(kind, SLAB_ROWS);
     slab.fill(0);
     this.reused++;
     return slab;
