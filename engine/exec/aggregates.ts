@@ -13,6 +13,8 @@ export interface Accumulator {
   /** one row: the aggregate's first and (for two-argument aggregates) second argument */
   add(a: Value, b: Value): void;
   result(): Value;
+  /** true when result() is work over every value held (an exact quantile's selection) */
+  readonly selects?: boolean;
   /**
    * Optional fast path: rows `start..end-1` of a numeric column of one series at once
    * (`values[i]` where `present` is null or `present[i]`; a null column is all NULL), in
@@ -246,6 +248,7 @@ class Quantile implements Accumulator {
   private values = new Float64Array(16);
   private count = 0;
   fraction: number | null = null;
+  readonly selects = true;
   constructor(
     private readonly fixed: number | null,
     private readonly discrete: boolean,
@@ -389,6 +392,9 @@ class Distinct implements Accumulator {
   result(): Value {
     return this.inner.result();
   }
+  get selects(): boolean {
+    return this.inner.selects === true;
+  }
 }
 
 const isFloatType = (t: SqlType | undefined): boolean => t === 'float';
@@ -430,7 +436,9 @@ export function newAccumulator(call: AggregateCall): Accumulator {
 
 /**
  * The result rows of finished groups (keys, then each aggregate's result), in batches. Finishing a
- * group can be work (an exact quantile selects among its values): the slice is checked after each.
+ * group can be work (an exact quantile selects among its values, ~2 ms for 200,000 values once
+ * optimized, ~12 ms the first time): the slice is checked after each group and before each
+ * selection, so that two quantiles of one group are never one step.
  */
 export async function* groupResults(
   groups: Iterable<{ keys: Value[]; accs: Accumulator[] }>,
@@ -439,7 +447,12 @@ export async function* groupResults(
 ): AsyncGenerator<Value[][]> {
   let out: Value[][] = [];
   for (const g of groups) {
-    out.push([...g.keys, ...g.accs.map((a) => a.result())]);
+    const row: Value[] = [...g.keys];
+    for (const acc of g.accs) {
+      if (acc.selects && slicer.due()) await slicer.tick();
+      row.push(acc.result());
+    }
+    out.push(row);
     if (out.length >= batchRows) {
       yield out;
       out = [];
