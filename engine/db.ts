@@ -11,8 +11,16 @@ import {
 import { edgeRows } from './edges';
 import { ClosedError, HeliosError, InvalidInputError } from './errors';
 import { Head, releaseHeads } from './head/head';
+import { isHiddenName, ROWID_FIELD } from './head/row-identity';
 import { SlabPool } from './head/slabs';
-import { applySchema, prepareBatch, type Reading, type SeriesResolver, type WriteBatch } from './ingest';
+import {
+  applySchema,
+  prepareBatch,
+  type Reading,
+  type RowidPlan,
+  type SeriesResolver,
+  type WriteBatch,
+} from './ingest';
 import { DirectoryLock } from './lock';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options';
 import { iterateQuery, type QueryOptions, type QueryParams, type QueryResult, runQuery } from './query';
@@ -33,7 +41,7 @@ import {
   type RetentionTarget,
   runRetention,
 } from './retention/retention';
-import { Catalog } from './schema';
+import { Catalog, seriesKey } from './schema';
 import { ChunkCache } from './segment/chunk-cache';
 import { SeriesIndexes } from './series-index';
 import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
@@ -63,10 +71,17 @@ import {
 import { Wal, type WalReplayStats } from './wal/wal';
 
 export interface WriteResult {
-  /** readings stored */
+  /** readings stored: every one of them is kept (those that replaced an earlier row included) */
   count: number;
+  /**
+   * of `count`, the readings that replaced a row stored before (same series and time, no rowid:
+   * a reading sent again), or an earlier reading of the same batch
+   */
+  replaced: number;
   /** the batch's log sequence number */
   lsn: number;
+  /** the largest rowid the batch gave a row, or null when no row got one */
+  lastRowid: number | null;
 }
 
 export interface TableSchemaInfo {
@@ -147,6 +162,12 @@ export class Database extends EventEmitter {
   private tombstoneSave: Promise<void> = Promise.resolve();
   /** segment files found corrupt at open, renamed *.corrupt and left out */
   private quarantined: string[] = [];
+  /** per table: the next unused rowid (never handed out again, see docs/storage.md) */
+  private readonly nextRowids = new Map<string, number>();
+  /** per table and series: the newest time written, so a write knows fast that it replaces nothing */
+  private readonly newestTimes = new Map<string, Map<string, number>>();
+  /** a write that is looking for the rows it replaces: other writes wait for it */
+  private replaceCheck: Promise<unknown> | null = null;
 
   private constructor(
     readonly dir: string,
@@ -169,7 +190,7 @@ export class Database extends EventEmitter {
     await mkdirDurable(path.join(root, DATA_DIR));
     const lock = DirectoryLock.acquire(root);
     try {
-      const checkpointLsn = await readCheckpoint(root);
+      const { lsn: checkpointLsn, rowids } = await readCheckpoint(root);
       const catalog = new Catalog(resolved.partitionDurationMs, resolved.tablePartitionMs);
       const cache = new ChunkCache(resolved.cacheBytes);
       const { set: segments, quarantined } = await loadSegments(root, checkpointLsn, cache);
@@ -187,6 +208,7 @@ export class Database extends EventEmitter {
       );
       db.chunkCache = cache;
       db.quarantined = quarantined;
+      for (const [table, next] of Object.entries(rowids)) db.nextRowids.set(table, next);
       for (const [key, mark] of Object.entries(
         await readJson<Record<string, Watermark>>(path.join(root, DOWNSAMPLE_FILE), {}),
       )) {
@@ -217,7 +239,37 @@ export class Database extends EventEmitter {
     for (const k of reader.tagKeys) table.addTag(k);
     for (const f of reader.fields) table.addField(f.name, f.type);
     const keys = this.keysOf(reader.meta.table);
-    for (const key of handle.seriesByKey.keys()) keys.add(key);
+    const newest = this.newestOf(reader.meta.table);
+    for (const [key, entry] of handle.seriesByKey) {
+      keys.add(key);
+      if (!(entry.maxTime <= (newest.get(key) ?? Number.NEGATIVE_INFINITY))) newest.set(key, entry.maxTime);
+      for (const chunk of entry.chunks) {
+        const max = chunk.stats.get(ROWID_FIELD)?.max;
+        if (max !== undefined) this.useRowid(reader.meta.table, max);
+      }
+    }
+  }
+
+  private newestOf(table: string): Map<string, number> {
+    let newest = this.newestTimes.get(table);
+    if (!newest) {
+      newest = new Map();
+      this.newestTimes.set(table, newest);
+    }
+    return newest;
+  }
+
+  /** Records that `id` is taken in `table`: the next rowid handed out is above it. */
+  private useRowid(table: string, id: number): void {
+    if (id + 1 > (this.nextRowids.get(table) ?? 1)) this.nextRowids.set(table, id + 1);
+  }
+
+  /** How a write to `table` numbers its rows; null when none gets a rowid. */
+  private rowidPlan(table: string, rows: 'auto' | 'none'): RowidPlan | null {
+    const schema = this.catalog.get(table);
+    const which = rows === 'none' ? 'none' : (schema?.rowids ?? 'tagless');
+    if (which === 'none') return null;
+    return { next: this.nextRowids.get(table) ?? 1, rows: which, alias: schema?.rowidAlias ?? null };
   }
 
   private keysOf(table: string): Set<string> {
@@ -276,7 +328,14 @@ export class Database extends EventEmitter {
     applySchema(this.catalog, batch);
     this.active.apply(batch, lsn);
     const keys = this.keysOf(batch.table);
-    for (const series of batch.series) keys.add(series.key);
+    const newest = this.newestOf(batch.table);
+    for (const series of batch.series) {
+      keys.add(series.key);
+      let max = newest.get(series.key) ?? Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < series.count; i++) if (series.times[i]! > max) max = series.times[i]!;
+      newest.set(series.key, max);
+    }
+    if (batch.maxRowid !== null) this.useRowid(batch.table, batch.maxRowid);
   }
 
   private startTimer(): void {
@@ -320,7 +379,16 @@ export class Database extends EventEmitter {
    * durability mode; rejects with InvalidInputError/TypeConflictError naming the bad reading, and
    * then stores nothing of the batch.
    */
-  async write(table: string, readings: readonly Reading[]): Promise<WriteResult> {
+  write(table: string, readings: readonly Reading[]): Promise<WriteResult> {
+    return this.writeRows(table, readings, 'auto');
+  }
+
+  /** `rowids`: 'none' for writes that must replace by series and time (rollups). */
+  private async writeRows(
+    table: string,
+    readings: readonly Reading[],
+    rowids: 'auto' | 'none',
+  ): Promise<WriteResult> {
     this.openWal();
     // Back-pressure: writes that outrun the flush wait for it rather than grow memory, and writes
     // that outrun compaction wait for it rather than pile up segments (each costs memory and reads).
@@ -333,16 +401,57 @@ export class Database extends EventEmitter {
     ) {
       await this.compacting.catch(() => undefined);
     }
-    const wal = this.openWal();
-    const batch = prepareBatch(this.catalog, this.resolvers, table, readings);
-    if (batch.rows === 0) return { count: 0, lsn: wal.lastLsn };
-    const { lsn, durable } = this.append(wal, { kind: 'write', batch });
+    while (this.replaceCheck) await this.replaceCheck.catch(() => undefined);
+    let batch = prepareBatch(this.catalog, this.resolvers, table, readings, this.rowidPlan(table, rowids));
+    if (batch.rows === 0) return { count: 0, replaced: 0, lsn: this.openWal().lastLsn, lastRowid: null };
+    let replaced: number | null = replacedInBatch(batch, this.newestOf(batch.table));
+    if (replaced === null) {
+      // Some rows are not newer than their series' newest: look for the rows they replace, with
+      // other writes held back so that none lands in between.
+      const check = this.countReplaced(batch);
+      this.replaceCheck = check;
+      try {
+        replaced = await check;
+      } finally {
+        this.replaceCheck = null;
+      }
+      // the catalog or the rowid counter may have moved while looking: number and check again
+      batch = prepareBatch(this.catalog, this.resolvers, table, readings, this.rowidPlan(table, rowids));
+    }
+    const { lsn, durable } = this.append(this.openWal(), { kind: 'write', batch });
     this.applyBatch(batch, lsn);
     if (this.active.bytes >= this.flushThreshold() && !this.flushing) this.startFlush();
     await durable.catch((err) => {
       throw storageError(err, this.dir);
     });
-    return { count: batch.rows, lsn };
+    return { count: batch.rows, replaced, lsn, lastRowid: batch.maxRowid };
+  }
+
+  /** How many rows of `batch` replace a stored row or an earlier row of the batch (the slow way). */
+  private async countReplaced(batch: WriteBatch): Promise<number> {
+    let replaced = 0;
+    for (const series of batch.series) {
+      if (series.fields.has(ROWID_FIELD)) continue;
+      const times = new Set<number>();
+      let from = Number.POSITIVE_INFINITY;
+      let to = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < series.count; i++) {
+        const t = series.times[i]!;
+        if (times.has(t)) replaced++;
+        times.add(t);
+        from = Math.min(from, t);
+        to = Math.max(to, t);
+      }
+      for await (const rows of this.scan(batch.table, { from, to, tags: series.tags })) {
+        if (seriesKey(rows.tags) !== series.key) continue;
+        const ids = rows.fields.get(ROWID_FIELD);
+        for (let i = 0; i < rows.count; i++) {
+          const hasRowid = ids !== undefined && (!ids.present || ids.present[i] === 1);
+          if (!hasRowid && times.has(rows.times[i]!)) replaced++;
+        }
+      }
+    }
+    return replaced;
   }
 
   private append(wal: Wal, entry: WalEntry): { lsn: number; durable: Promise<void> } {
@@ -515,7 +624,10 @@ export class Database extends EventEmitter {
         this.segments.add(new SegmentHandle(reader));
         this.partitionTouchedAt.set(`${reader.meta.table}|${partitionKey(reader.meta)}`, Date.now());
       }
-      await writeFileAtomic(path.join(this.dir, CHECKPOINT_FILE), JSON.stringify({ lsn: head.maxLsn }));
+      await writeFileAtomic(
+        path.join(this.dir, CHECKPOINT_FILE),
+        JSON.stringify({ lsn: head.maxLsn, rowids: Object.fromEntries(this.nextRowids) }),
+      );
       this.checkpointLsn = head.maxLsn;
       this.frozen.shift();
       head.retire();
@@ -572,12 +684,12 @@ export class Database extends EventEmitter {
           cold: this.options.compactionTrigger > 0 && Date.now() - touched >= this.options.coldPartitionMs,
           force,
         });
-        if (inputs) await this.compactPartition(inputs);
+        if (inputs) await this.compactPartition(inputs, inputs[0] === list[0]);
       }
     }
   }
 
-  private async compactPartition(inputs: readonly SegmentHandle[]): Promise<void> {
+  private async compactPartition(inputs: readonly SegmentHandle[], oldest: boolean): Promise<void> {
     for (const handle of inputs) handle.retain();
     try {
       const hide = (handle: SegmentHandle, rows: SeriesRows) =>
@@ -597,6 +709,7 @@ export class Database extends EventEmitter {
         this.options.chunkRows,
         () => this.closing,
         hide,
+        oldest,
         this.chunkCache,
       );
       this.segments.remove(inputs);
@@ -755,7 +868,7 @@ export class Database extends EventEmitter {
     return {
       name: t.name,
       tagKeys: [...t.tagKeys],
-      fields: [...t.fields].map(([name, type]) => ({ name, type })),
+      fields: [...visibleFields(t.fields)].map(([name, type]) => ({ name, type })),
       partitionMs: t.partitionMs,
       declared: this.declarations.get(table) !== undefined,
       retentionMs: this.declarations.get(table)?.retentionMs ?? null,
@@ -867,11 +980,12 @@ export class Database extends EventEmitter {
   private downsampleTarget(): DownsampleTarget {
     return {
       tables: () => this.tables(),
-      fieldTypes: (table) => this.catalog.get(table)?.fields ?? new Map(),
+      fieldTypes: (table) => visibleFields(this.catalog.get(table)?.fields),
       lastLsn: () => this.openWal().lastLsn,
       rangesWrittenAfter: (table, lsn) => this.rangesWrittenAfter(table, lsn),
       scan: (table, options) => this.scan(table, options),
-      write: (table, readings) => this.write(table, readings),
+      // a recomputed bucket replaces the one written before: rollup rows have no rowids
+      write: (table, readings) => this.writeRows(table, readings, 'none'),
       watermark: (key) => this.watermarks.get(key),
       saveWatermark: async (key, mark) => {
         this.watermarks.set(key, mark);
@@ -1011,7 +1125,43 @@ async function readJson<T>(file: string, fallback: T): Promise<T> {
   }
 }
 
-async function readCheckpoint(dir: string): Promise<number> {
-  const { lsn } = await readJson<{ lsn?: unknown }>(path.join(dir, CHECKPOINT_FILE), {});
-  return typeof lsn === 'number' ? lsn : 0;
+/**
+ * The checkpoint: the last LSN whose rows are all in segments, and each table's next rowid when it
+ * was written (a floor: ids of rows deleted since are not handed out again).
+ */
+async function readCheckpoint(dir: string): Promise<{ lsn: number; rowids: Record<string, number> }> {
+  const { lsn, rowids } = await readJson<{ lsn?: unknown; rowids?: unknown }>(
+    path.join(dir, CHECKPOINT_FILE),
+    {},
+  );
+  const next: Record<string, number> = {};
+  if (rowids && typeof rowids === 'object') {
+    for (const [table, id] of Object.entries(rowids))
+      if (Number.isSafeInteger(id)) next[table] = id as number;
+  }
+  return { lsn: typeof lsn === 'number' ? lsn : 0, rowids: next };
+}
+
+/**
+ * 0 when no row of `batch` can replace another: each series identified by time (no rowids) has
+ * times rising within the batch and past its newest stored time. Else null: look (countReplaced).
+ */
+function replacedInBatch(batch: WriteBatch, newest: ReadonlyMap<string, number>): 0 | null {
+  for (const series of batch.series) {
+    if (series.fields.has(ROWID_FIELD)) continue;
+    let last = newest.get(series.key) ?? Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < series.count; i++) {
+      const t = series.times[i]!;
+      if (t <= last) return null;
+      last = t;
+    }
+  }
+  return 0;
+}
+
+/** A table's fields without the engine's hidden ones (rowids, delete markers). */
+function visibleFields(fields: ReadonlyMap<string, ColumnType> | undefined): Map<string, ColumnType> {
+  const out = new Map<string, ColumnType>();
+  for (const [name, type] of fields ?? []) if (!isHiddenName(name)) out.set(name, type);
+  return out;
 }

@@ -13,6 +13,7 @@
  *   read the general way: its parts from the edge inward.
  */
 import type { Head } from './head/head';
+import { DELETED_FIELD, ROWID_FIELD } from './head/row-identity';
 import { type SeriesBuffer, takeRows } from './head/series-buffer';
 import { type ReadOptions, type ScanCounters, type ScanSnapshot, seriesSources, toParts } from './read';
 import type { ChunkMeta } from './segment/reader';
@@ -34,7 +35,9 @@ const chunkEdges = new WeakMap<ChunkMeta, EdgeRows>();
 /** Where a series' edge row lives once the head is taken into account. */
 type EdgeSource =
   | { kind: 'chunk'; edge: ChunkEdge; tags: Tags; lsn: number }
-  | { kind: 'head'; time: number; buffer: SeriesBuffer; lsn: number };
+  | { kind: 'head'; time: number; buffer: SeriesBuffer; lsn: number }
+  /** two sources hold rows at the edge time that rowids tell apart: read the general way */
+  | { kind: 'tie'; time: number; lsn: number };
 
 /**
  * One row per matching series, series in key order: its newest row (`newest`) or its oldest one.
@@ -82,6 +85,8 @@ function headBeats(
   if (current) {
     const now = current.kind === 'chunk' ? current.edge.time : current.time;
     if (newest ? time < now : time > now) return undefined;
+    // Rows with rowids at one time are different rows: which is the edge, only their ids tell.
+    if (time === now && buffer.fields.has(ROWID_FIELD)) return { kind: 'tie', time, lsn: head.maxLsn };
   }
   return { kind: 'head', time, buffer, lsn: head.maxLsn };
 }
@@ -105,12 +110,25 @@ async function edgeRow(
   const to = options.to ?? Number.POSITIVE_INFINITY;
   if (newest ? time < from : time > to) return null; // every row of the series is outside the range
   if (
+    source.kind === 'tie' ||
     (newest ? time > to : time < from) ||
     snap.tombstones.applying(table, tags, source.lsn, time, time).length > 0
   ) {
     return edgeOfParts(table, key, tags, snap, options, newest, counters);
   }
+  const row = await sourceEdgeRow(source, tags, newest, counters);
+  // A delete marker at the edge: the live edge row is further in.
+  if (isMarker(row)) return edgeOfParts(table, key, tags, snap, options, newest, counters);
   counters.series++;
+  return row;
+}
+
+async function sourceEdgeRow(
+  source: Exclude<EdgeSource, { kind: 'tie' }>,
+  tags: Tags,
+  newest: boolean,
+  counters: ScanCounters,
+): Promise<SeriesRows> {
   if (source.kind === 'head') {
     const rows = source.buffer.rows(); // views while appends came in time order, else sorted once
     return takeRows(rows, [newest ? rows.count - 1 : 0]);
@@ -118,6 +136,11 @@ async function edgeRow(
   const { handle, chunk } = source.edge;
   const edges = chunkEdges.get(chunk) ?? (await decodeEdges(handle, chunk, counters));
   return { ...(newest ? edges.last : edges.first), tags };
+}
+
+function isMarker(row: SeriesRows): boolean {
+  const marks = row.fields.get(DELETED_FIELD);
+  return marks !== undefined && marks.values[0] === 1 && (!marks.present || marks.present[0] === 1);
 }
 
 async function decodeEdges(

@@ -1,4 +1,5 @@
 import { InvalidInputError, TypeConflictError } from './errors';
+import { ROWID_FIELD } from './head/row-identity';
 import {
   type Catalog,
   checkColumnName,
@@ -35,6 +36,22 @@ export interface WriteBatch {
   readonly fieldTypes: ReadonlyMap<string, ColumnType>;
   readonly series: readonly BatchSeries[];
   readonly rows: number;
+  /** the largest rowid the batch gives a row, or null when no row has one */
+  readonly maxRowid: number | null;
+}
+
+/**
+ * Which rows of a batch the engine numbers (docs/storage.md, "Row identity"). A row with a rowid
+ * is a row of its own even at a time its series already has; one without is identified by its
+ * series and time, and replaces the row of that series and time.
+ */
+export interface RowidPlan {
+  /** the table's next unused rowid: the first row numbered gets it */
+  readonly next: number;
+  /** 'all': every row (a declared rowid table); 'tagless': rows of the series without tags */
+  readonly rows: 'all' | 'tagless';
+  /** the declared INTEGER PRIMARY KEY column: its given values are the rows' ids, and it shows them */
+  readonly alias: string | null;
 }
 
 /** Timestamps are bounded so that codec arithmetic (deltas of deltas) stays exact in doubles. */
@@ -200,6 +217,7 @@ class BatchBuilder {
     private readonly catalog: Catalog,
     private readonly resolver: SeriesResolver,
     private readonly readings: readonly Reading[],
+    private readonly rowids: RowidPlan | null,
   ) {}
 
   where(i: number): () => string {
@@ -314,6 +332,8 @@ class BatchBuilder {
    */
   build(): WriteBatch {
     const total = this.readings.length;
+    const ids = this.rowids ? this.numberRows(this.rowids) : null;
+    if (ids && this.rowids?.alias) this.fieldTypes.set(this.rowids.alias, 'int');
     const times = new Float64Array(total);
     const numbers = new Map<string, Float64Array>();
     for (const [name, type] of this.fieldTypes) {
@@ -322,7 +342,7 @@ class BatchBuilder {
     const series: BatchSeries[] = [];
     let at = 0;
     for (const group of this.byCanonicalKey.values()) {
-      series.push(this.buildSeries(group, at, times, numbers));
+      series.push(this.buildSeries(group, at, times, numbers, ids?.values ?? null));
       at += group.rows.length;
     }
     return {
@@ -331,7 +351,46 @@ class BatchBuilder {
       fieldTypes: this.fieldTypes,
       series,
       rows: total,
+      maxRowid: ids?.max ?? null,
     };
+  }
+
+  /**
+   * The rowid of each reading that gets one (NaN for the others), in reading order: a value given
+   * in the alias column, else the next unused id. Adds the rowid field to the batch's types.
+   */
+  private numberRows(plan: RowidPlan): { values: Float64Array; max: number } | null {
+    const values = new Float64Array(this.readings.length).fill(Number.NaN);
+    let numbered = false;
+    for (const group of this.byCanonicalKey.values()) {
+      if (plan.rows === 'tagless' && group.key !== '') continue;
+      for (const row of group.rows) values[row] = this.givenRowid(row, plan.alias);
+      numbered = true;
+    }
+    if (!numbered) return null;
+    let next = plan.next;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v === Number.POSITIVE_INFINITY) values[i] = next++;
+      if (values[i]! > max) max = values[i]!;
+    }
+    this.fieldTypes.set(ROWID_FIELD, 'int');
+    return { values, max };
+  }
+
+  /** The id reading `row` gives in the alias column, or +Infinity to number it. */
+  private givenRowid(row: number, alias: string | null): number {
+    const given = alias === null ? undefined : this.readings[row]!.fields[alias];
+    if (given === undefined || given === null) return Number.POSITIVE_INFINITY;
+    const id = typeof given === 'bigint' ? Number(given) : given;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) {
+      throw new InvalidInputError(
+        `${this.where(row)()} has ${describeValue(given)} in "${alias}", the table's INTEGER PRIMARY KEY: ` +
+          'give a whole number within ±2^53-1, or leave it out and the engine numbers the row.',
+      );
+    }
+    return id;
   }
 
   /** One series, its times and number columns at rows `at`.. of the batch-wide arrays. */
@@ -340,12 +399,18 @@ class BatchBuilder {
     at: number,
     allTimes: Float64Array,
     numbers: ReadonlyMap<string, Float64Array>,
+    ids: Float64Array | null,
   ): BatchSeries {
     const n = group.rows.length;
     const times = allTimes.subarray(at, at + n);
     times.set(group.times);
     const fields = new Map<string, FieldColumn>();
+    const own = ids && !Number.isNaN(ids[group.rows[0]!]!) ? rowidColumn(ids, group.rows) : null;
     for (const [name, type] of this.fieldTypes) {
+      if (name === ROWID_FIELD || (own && name === this.rowids?.alias)) {
+        if (own) fields.set(name, own);
+        continue;
+      }
       const batchColumn = numbers.get(name);
       const column = batchColumn
         ? numberColumn(type, this.readings, group.rows, name, batchColumn.subarray(at, at + n))
@@ -354,6 +419,13 @@ class BatchBuilder {
     }
     return { key: group.key, tags: group.tags, count: n, times, fields };
   }
+}
+
+/** The rowids of the readings at `rows`. */
+function rowidColumn(ids: Float64Array, rows: readonly number[]): FieldColumn {
+  const values = new Float64Array(rows.length);
+  for (let j = 0; j < rows.length; j++) values[j] = ids[rows[j]!]!;
+  return { type: 'int', values, present: null };
 }
 
 /** The bool or string column of field `name` for the readings at `rows`; null when none has one. */
@@ -415,6 +487,7 @@ export function prepareBatch(
   resolvers: Map<string, SeriesResolver>,
   table: unknown,
   readings: unknown,
+  rowids: RowidPlan | null = null,
 ): WriteBatch {
   const name = checkTableName(table);
   if (!Array.isArray(readings)) {
@@ -427,7 +500,7 @@ export function prepareBatch(
     resolver = new SeriesResolver();
     resolvers.set(name, resolver);
   }
-  const builder = new BatchBuilder(name, catalog, resolver, readings as Reading[]);
+  const builder = new BatchBuilder(name, catalog, resolver, readings as Reading[], rowids);
   for (let i = 0; i < readings.length; i++) builder.addRow(i, readings[i] as Reading);
   for (const [field, type] of builder.fieldTypes) {
     if (type === 'int') checkSafeIntegers(name, field, readings as Reading[]);

@@ -3,7 +3,14 @@
  * overlap the time range, merged in LSN order so the last write of a (series, time) wins.
  */
 import type { Head } from './head/head';
-import { sortAndDedupe } from './head/series-buffer';
+import {
+  DELETED_FIELD,
+  inIdentityOrder,
+  isHiddenName,
+  ROWID_FIELD,
+  statsHaveMarkers,
+} from './head/row-identity';
+import { dropMarkers, sortAndDedupe } from './head/series-buffer';
 import { listSeries, type SeriesIndexes } from './series-index';
 import type { SegmentHandle } from './storage/segment-set';
 import { coversRange, hideDeleted, type Tombstones } from './storage/tombstones';
@@ -123,11 +130,11 @@ export function seriesSources(
         minTime: chunk.minTime,
         maxTime: chunk.maxTime,
         rows: chunk.rows,
-        stats: hiding.length === 0 ? chunk.stats : null,
+        stats: hiding.length === 0 && !statsHaveMarkers(chunk.stats) ? chunk.stats : null,
         load: async (fields) => {
           counters.chunks++;
           counters.rowsLoaded += chunk.rows;
-          const decoded = await handle.reader.readChunk(chunk, fields);
+          const decoded = await handle.reader.readChunk(chunk, fields && withIdentity(fields));
           return hideDeleted(
             { tags, count: decoded.count, times: decoded.times, fields: decoded.fields },
             hiding,
@@ -154,6 +161,11 @@ export function seriesSources(
     });
   }
   return sources;
+}
+
+/** The fields to decode for `fields`: with the rowid and the delete mark, which the merge needs. */
+function withIdentity(fields: readonly string[]): readonly string[] {
+  return [...fields, ROWID_FIELD, DELETED_FIELD];
 }
 
 /** Groups sources whose time ranges overlap; each group becomes one part. */
@@ -185,7 +197,7 @@ export function toParts(
       load: async (fields?: readonly string[]) => {
         const loaded: SeriesRows[] = [];
         for (const member of members) loaded.push(await member.load(fields));
-        return clip(mergeParts(tags, loaded), from, to);
+        return dropMarkers(clip(mergeParts(tags, loaded), from, to));
       },
     };
   });
@@ -215,14 +227,14 @@ export async function* scanParts(
   }
 }
 
-/** Concatenates parts (in priority order) and, when they overlap, sorts keeping the last write. */
+/**
+ * Concatenates parts (in priority order) and, when they overlap, sorts keeping the last write of
+ * each identity (series, time, rowid). Delete markers are kept; readers drop them after merging.
+ */
 export function mergeParts(tags: Readonly<Record<string, string>>, parts: readonly SeriesRows[]): SeriesRows {
   if (parts.length === 1) return parts[0]!;
   const joined = concatRows(tags, parts);
-  for (let i = 1; i < joined.count; i++) {
-    if (joined.times[i]! <= joined.times[i - 1]!) return sortAndDedupe(joined);
-  }
-  return joined;
+  return inIdentityOrder(joined) ? joined : sortAndDedupe(joined);
 }
 
 function concatRows(tags: Readonly<Record<string, string>>, parts: readonly SeriesRows[]): SeriesRows {
@@ -323,7 +335,7 @@ export function toPlainRows(
   start = 0,
   end = rows.count,
 ): void {
-  const columns = [...rows.fields];
+  const columns = [...rows.fields].filter(([name]) => !isHiddenName(name));
   for (let i = start; i < end; i++) {
     const row: Record<string, unknown> = { time: rows.times[i], ...rows.tags };
     for (const [name, column] of columns) {

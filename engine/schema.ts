@@ -66,10 +66,20 @@ export function roleConflict(table: string, name: string, is: string, given: str
   );
 }
 
+/**
+ * Which rows of a table get rowids (docs/storage.md, "Row identity"): 'tagless' (the default) the
+ * rows of series without tags; 'all' every row (a table declared with a rowid); 'none' no row
+ * (rollups, whose rows a recomputation must replace).
+ */
+export type RowidRows = 'all' | 'tagless' | 'none';
+
 /** The columns of one table: tags in first-seen order, fields with their types. */
 export class TableSchema {
   readonly tagKeys: string[] = [];
   readonly fields = new Map<string, ColumnType>();
+  rowids: RowidRows = 'tagless';
+  /** the declared INTEGER PRIMARY KEY column, which shows each row's rowid */
+  rowidAlias: string | null = null;
   private readonly tagKeySet = new Set<string>();
 
   constructor(

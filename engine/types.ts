@@ -20,7 +20,11 @@ export interface FieldColumn {
   readonly present: Uint8Array | null;
 }
 
-/** Rows of one series, sorted by time ascending with unique times. Arrays may be longer than `count`. */
+/**
+ * Rows of one series, sorted by (time, rowid) ascending with one row per identity (see
+ * head/row-identity.ts): times repeat only in rows with different rowids. Arrays may be longer
+ * than `count`.
+ */
 export interface SeriesRows {
   readonly tags: Readonly<Record<string, string>>;
   readonly count: number;

@@ -137,7 +137,7 @@ async function roundTrip(file, input, chunkRows, meta = META) {
     });
     assert.deepEqual(reader.meta, {
       ...meta,
-      version: 1,
+      version: 2,
       bytes: summary.bytes,
       rows,
       minTime: summary.minTime,

@@ -7,6 +7,7 @@
  * on (series, bucket time), so re-running, or running again after a crash, is idempotent.
  */
 import { InvalidInputError } from '../errors';
+import { isHiddenName } from '../head/row-identity';
 import type { Reading } from '../ingest';
 import { globToRegExp } from '../retention/retention';
 import type { ColumnType, FieldColumn, SeriesRows } from '../types';
@@ -210,6 +211,7 @@ function bucketsOf(series: SeriesRows, types: ReadonlyMap<string, ColumnType>, r
     while (end < series.count && series.times[end]! < bucket + rule.bucketMs) end++;
     const fields: Record<string, number | bigint | string | boolean> = {};
     for (const [name, column] of series.fields) {
+      if (isHiddenName(name)) continue; // rowids are the engine's, not readings
       aggregateInto(fields, name, column, types.get(name) ?? column.type, start, end, rule.aggregates);
     }
     if (Object.keys(fields).length > 0) out.push({ time: bucket, tags: series.tags, fields });

@@ -1,5 +1,6 @@
 import type { BatchSeries } from '../ingest';
 import type { ColumnType, FieldColumn, SeriesRows } from '../types';
+import { DELETED_FIELD, latestByIdentity, liveRows, ROWID_FIELD } from './row-identity';
 import {
   elementBytes,
   type HeadSpace,
@@ -231,7 +232,9 @@ export class SeriesBuffer {
   maxTime = Number.NEGATIVE_INFINITY;
   /** LSN of the last batch that wrote to this series */
   lastLsn = 0;
-  /** true while times are strictly increasing (no sort or de-duplication needed) */
+  /** rowid of the row at `maxTime` that came last in (time, rowid) order; -Infinity for none */
+  private maxRowid = Number.NEGATIVE_INFINITY;
+  /** true while (time, rowid) is strictly increasing (no sort or de-duplication needed) */
   ordered = true;
   private readonly times: TypedColumn;
   /** rows the columns have room for */
@@ -254,7 +257,7 @@ export class SeriesBuffer {
     if (n === 0) return;
     const at = this.count;
     this.reserve(at + n);
-    this.trackOrder(batch.times, n);
+    this.trackOrder(batch.times, n, batch.fields.get(ROWID_FIELD));
     this.times.write(at, batch.times, 0, n);
     for (const [name, src] of batch.fields) {
       if (!this.fields.has(name)) {
@@ -266,15 +269,25 @@ export class SeriesBuffer {
     this.normalized = null;
   }
 
-  private trackOrder(times: Float64Array, n: number): void {
+  private trackOrder(times: Float64Array, n: number, ids: FieldColumn | undefined): void {
     let last = this.maxTime;
+    let lastId = this.maxRowid;
     for (let i = 0; i < n; i++) {
       const t = times[i]!;
-      if (t <= last) this.ordered = false;
-      else last = t;
+      const id =
+        ids && (!ids.present || ids.present[i]) ? (ids.values[i] as number) : Number.NEGATIVE_INFINITY;
+      if (t > last || (t === last && id > lastId)) {
+        last = t;
+        lastId = id;
+      } else {
+        this.ordered = false;
+      }
       if (t < this.minTime) this.minTime = t;
     }
-    if (last > this.maxTime) this.maxTime = last;
+    if (last > this.maxTime || (last === this.maxTime && lastId > this.maxRowid)) {
+      this.maxTime = last;
+      this.maxRowid = lastId;
+    }
   }
 
   /** Makes room for `rows`: whole regions, or doubling once the columns are owned. */
@@ -289,8 +302,8 @@ export class SeriesBuffer {
   }
 
   /**
-   * The rows sorted by time with one row per time: the last written wins (its whole row, as a
-   * replacing write). Views of arrays later appends leave alone; cached until the next append.
+   * The rows sorted by (time, rowid) with one row per identity: the last written wins (its whole
+   * row, as a replacing write). Delete markers are kept: they must still hide older sources. Views of arrays later appends leave alone; cached until the next append.
    */
   rows(): SeriesRows {
     this.space.checkReadable();
@@ -365,20 +378,19 @@ function allocate(type: ColumnType, capacity: number): Float64Array | Uint8Array
   return type === 'bool' ? new Uint8Array(capacity) : new Float64Array(capacity);
 }
 
-/** Stable sort by time keeping the last row (by arrival) of equal times. */
+/** Stable sort by (time, rowid) keeping the last row (by arrival) of each identity. */
 export function sortAndDedupe(rows: SeriesRows): SeriesRows {
-  const n = rows.count;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const t = rows.times;
-  order.sort((a, b) => t[a]! - t[b]! || a - b);
-  const keep: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const row = order[i]!;
-    if (i + 1 < n && t[order[i + 1]!] === t[row]) continue; // a later write of this time follows
-    keep.push(row);
-  }
-  return takeRows(rows, keep);
+  return takeRows(rows, latestByIdentity(rows));
+}
+
+/** The rows without delete markers, and without the marker column: what readers see. */
+export function dropMarkers(rows: SeriesRows): SeriesRows {
+  const keep = liveRows(rows);
+  if (!keep) return rows;
+  const live = keep.length === rows.count ? rows : takeRows(rows, keep);
+  const fields = new Map(live.fields);
+  fields.delete(DELETED_FIELD);
+  return { ...live, fields };
 }
 
 /** A new SeriesRows of the rows at `indexes`, in that order. */

@@ -10,7 +10,11 @@ import type { SegmentFieldDef, SegmentMeta } from './writer';
 
 /** "HSEG" read as a little-endian u32: starts the header and ends the trailer. */
 export const SEGMENT_MAGIC = 0x47455348;
-export const SEGMENT_VERSION = 1;
+/**
+ * Version 2: a chunk may start at the time its predecessor ends (rows with rowids share a
+ * millisecond). Version 1 files are read as before.
+ */
+export const SEGMENT_VERSION = 2;
 /** magic u32, version u8, 3 bytes of padding */
 export const HEADER_SIZE = 8;
 /** footer offset (u32 low, u32 high), footer length u32, footer CRC-32C u32, magic u32 */
@@ -147,7 +151,7 @@ export function writeFooterSeries(
   series.chunks.forEach((chunk, i) => {
     out.uvarint(chunk.rows);
     // the first chunk's start is relative to the partition (and may lie outside it); later ones
-    // start strictly after the previous chunk's end
+    // start after the previous chunk's end (at it, since version 2)
     if (i === 0) out.varint(chunk.minTime - partitionStart);
     else out.uvarint(chunk.minTime - previousMax);
     out.uvarint(chunk.maxTime - chunk.minTime);
@@ -225,8 +229,12 @@ export function readHeader(file: string, bytes: Uint8Array): number {
   const r = new ByteReader(bytes);
   if (r.u32() !== SEGMENT_MAGIC) throw new CorruptionError(file, 0, 'Segment header magic is wrong');
   const version = r.u8();
-  if (version !== SEGMENT_VERSION) {
-    throw new CorruptionError(file, 4, `Segment version ${version} is not supported (this build reads 1)`);
+  if (version !== 1 && version !== SEGMENT_VERSION) {
+    throw new CorruptionError(
+      file,
+      4,
+      `Segment version ${version} is not supported (this build reads 1 and ${SEGMENT_VERSION})`,
+    );
   }
   for (let i = 5; i < HEADER_SIZE; i++) {
     if (r.u8() !== 0) throw new CorruptionError(file, i, 'Segment header padding is not zero');
@@ -298,7 +306,7 @@ export function readFooterHead(r: ByteReader): FooterHead {
   };
 }
 
-export function readFooterSeries(r: ByteReader, head: FooterHead): FooterSeries {
+export function readFooterSeries(r: ByteReader, head: FooterHead, version: number): FooterSeries {
   const tags: Record<string, string> = {};
   const tagCount = r.uvarint();
   check(tagCount <= head.tagKeys.length, 'tag count');
@@ -320,7 +328,7 @@ export function readFooterSeries(r: ByteReader, head: FooterHead): FooterSeries 
   const chunks: FooterChunk[] = [];
   let previousMax = head.meta.partitionStart;
   for (let i = 0; i < chunkCount; i++) {
-    const chunk = readFooterChunk(r, head, fields, i === 0, previousMax);
+    const chunk = readFooterChunk(r, head, fields, i === 0, previousMax, version);
     chunks.push(chunk);
     previousMax = chunk.maxTime;
   }
@@ -333,11 +341,12 @@ function readFooterChunk(
   fields: readonly number[],
   first: boolean,
   previousMax: number,
+  version: number,
 ): FooterChunk {
   const rows = r.uvarint();
   check(rows > 0, 'chunk row count');
   const minTime = first ? previousMax + r.varint() : previousMax + r.uvarint();
-  check(first || minTime > previousMax, 'chunk start time');
+  check(first || minTime > previousMax || (version >= 2 && minTime === previousMax), 'chunk start time');
   const maxTime = minTime + r.uvarint();
   const timeLength = r.uvarint();
   const columns: FooterColumn[] = [];

@@ -148,7 +148,7 @@ export class SegmentReader {
     }
     const r = new ByteReader(footer);
     const head = parseFooterPart(path, footerOffset, r, readFooterHead);
-    const series = await readSeriesTable(path, footerOffset, r, head);
+    const series = await readSeriesTable(path, footerOffset, r, head, version);
     if (r.remaining !== 0) {
       throw new CorruptionError(
         path,
@@ -216,12 +216,15 @@ async function readSeriesTable(
   footerOffset: number,
   r: ByteReader,
   head: FooterHead,
+  version: number,
 ): Promise<SeriesEntry[]> {
   const slicer = new TimeSlicer(SLICE_MS);
   const series: SeriesEntry[] = [];
   let offset = HEADER_SIZE;
   for (let i = 0; i < head.seriesCount; i++) {
-    const parsed = parseFooterPart(path, footerOffset, r, (reader) => readFooterSeries(reader, head));
+    const parsed = parseFooterPart(path, footerOffset, r, (reader) =>
+      readFooterSeries(reader, head, version),
+    );
     const chunks = parsed.chunks.map((chunk) => {
       const meta = chunkMeta(chunk, parsed.fields, head.fields, offset);
       offset += meta.length;

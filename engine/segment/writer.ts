@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { InvalidInputError } from '../errors';
+import { inIdentityOrder } from '../head/row-identity';
 import type { ColumnType, SeriesRows } from '../types';
 import { ByteWriter } from '../util/bytes';
 import { crc32c } from '../util/crc32c';
@@ -53,7 +54,7 @@ const MAX_ABS_TIME = 2 ** 50;
 
 /**
  * Writes `${path}.tmp` sequentially, fsyncs it, renames it to `path`, fsyncs the directory.
- * `series` come in any order (the footer keeps that order), each sorted by time with unique times;
+ * `series` come in any order (the footer keeps that order), each sorted by (time, rowid), one row each;
  * each field of a series is one of `fields` (a series may lack some fields: all-absent). Series
  * with no rows are skipped. Splits each series into chunks of at most `chunkRows` rows (default
  * 4096; the last chunk of a series takes the remainder), and yields to the event loop whenever
@@ -268,12 +269,17 @@ function checkTimes(meta: SegmentMeta, series: SeriesRows, key: string): void {
   let previous = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < count; i++) {
     const t = times[i]!;
-    if (!(t > previous) || !Number.isInteger(t)) {
+    if (!(t >= previous) || !Number.isInteger(t)) {
       throw new InvalidInputError(
-        `Series ${key} has time ${t} at row ${i} after ${previous}: times must be whole ms, ascending, unique.`,
+        `Series ${key} has time ${t} at row ${i} after ${previous}: times must be whole ms, ascending.`,
       );
     }
     previous = t;
+  }
+  if (!inIdentityOrder(series)) {
+    throw new InvalidInputError(
+      `Series ${key} repeats a time without rowids that tell its rows apart: one row per (time, rowid).`,
+    );
   }
   if (count > 0 && (times[0]! < meta.partitionStart || times[count - 1]! >= meta.partitionEnd)) {
     throw new InvalidInputError(

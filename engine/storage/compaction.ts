@@ -3,6 +3,7 @@
  * Crash-safe by order: the new file is durable (fsync, rename, fsync dir) before the old ones are
  * retired, and on open a segment whose LSN range lies inside another's is a leftover and removed.
  */
+import { dropMarkers } from '../head/series-buffer';
 import { mergeParts } from '../read';
 import type { ChunkCache } from '../segment/chunk-cache';
 import { SegmentReader } from '../segment/reader';
@@ -36,6 +37,7 @@ async function* mergedSeries(
   inputs: readonly SegmentHandle[],
   shouldStop: () => boolean,
   hide: HideDeleted,
+  oldest: boolean,
 ): AsyncGenerator<SeriesRows> {
   const keys = new Map<string, Readonly<Record<string, string>>>();
   for (const handle of inputs) for (const [key, entry] of handle.seriesByKey) keys.set(key, entry.tags);
@@ -54,7 +56,9 @@ async function* mergedSeries(
       }
     }
     if (shouldStop()) throw new CompactionAborted();
-    const merged = mergeParts(tags, parts);
+    // A delete marker must outlive every older version of its row; when the inputs begin at the
+    // partition's oldest segment, the merge has just replaced them all.
+    const merged = oldest ? dropMarkers(mergeParts(tags, parts)) : mergeParts(tags, parts);
     if (merged.count > 0) yield merged;
     await slicer.maybeYield();
   }
@@ -100,13 +104,17 @@ export function pickCompaction(
   return best.length >= policy.trigger ? best : null;
 }
 
-/** Writes the merge of `inputs` (one partition, in LSN order) and opens it. */
+/**
+ * Writes the merge of `inputs` (one partition, in LSN order) and opens it. `oldest`: the inputs
+ * begin with the partition's oldest segment, so delete markers have nothing older left to hide.
+ */
 export async function compactSegments(
   dir: string,
   inputs: readonly SegmentHandle[],
   chunkRows: number,
   shouldStop: () => boolean,
   hide: HideDeleted,
+  oldest: boolean,
   cache?: ChunkCache,
 ): Promise<SegmentReader> {
   const first = inputs[0]!.meta;
@@ -124,6 +132,8 @@ export async function compactSegments(
     level,
   };
   const { tagKeys, fields } = unionSchema(inputs);
-  await writeSegment(file, meta, tagKeys, fields, mergedSeries(inputs, shouldStop, hide), { chunkRows });
+  await writeSegment(file, meta, tagKeys, fields, mergedSeries(inputs, shouldStop, hide, oldest), {
+    chunkRows,
+  });
   return SegmentReader.open(file, cache);
 }

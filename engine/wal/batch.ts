@@ -15,6 +15,7 @@ import {
   encodeStrings,
   encodeTimestamps,
 } from '../codec/index';
+import { maxRowidOf } from '../head/row-identity';
 import type { BatchSeries, WriteBatch } from '../ingest';
 import { seriesKey } from '../schema';
 import type { DeleteSpec } from '../storage/tombstones';
@@ -336,7 +337,7 @@ function decodeWrite(input: ByteReader, dictionary: WalDictionaryReader): WriteB
     rows += one.count;
     series.push(one);
   }
-  return { table, tagKeys: [...tagKeys], fieldTypes, series, rows };
+  return { table, tagKeys: [...tagKeys], fieldTypes, series, rows, maxRowid: maxRowidOf(series) };
 }
 
 function decodeSeriesRows(

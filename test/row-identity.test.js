@@ -1,0 +1,175 @@
+// Row identity (docs/storage.md, "Row identity"): a row replaces an earlier one only when both
+// name the same series and time and neither has a rowid; rows of series without tags get rowids,
+// so many of them can share a millisecond. Every path is checked: db.write, SQL INSERT, flush,
+// compaction, WAL replay, and the counts a write reports.
+const assert = require('node:assert/strict');
+const { open } = require('../dist/engine');
+const { tempDir } = require('./helpers');
+
+const T0 = 1764000000000;
+
+describe('row identity', () => {
+  let dir;
+  let db;
+  beforeEach(async () => {
+    dir = tempDir();
+    db = await open(dir, { chunkRows: 16 });
+  });
+  afterEach(async () => {
+    await db.close();
+  });
+
+  it('keeps every row of a series without tags at one millisecond (db.write)', async () => {
+    const r = await db.write('w', [
+      { time: 1000, fields: { sensor: 'x', v: 1 } },
+      { time: 1000, fields: { sensor: 'y', v: 2 } },
+    ]);
+    assert.deepEqual([r.count, r.replaced, r.lastRowid], [2, 0, 2]);
+    assert.deepEqual(await db.read('w'), [
+      { time: 1000, sensor: 'x', v: 1 },
+      { time: 1000, sensor: 'y', v: 2 },
+    ]);
+  });
+
+  it('keeps the rows of a multi-row INSERT into a new table, and of two INSERTs in one millisecond', async () => {
+    const now = () => T0;
+    const r = await db.query("INSERT INTO sr (sensor_id, value) VALUES ('A', 1), ('B', 2), ('C', 3)", [], {
+      now,
+    });
+    assert.equal(r.rows[0].count, 3);
+    await db.query("INSERT INTO sr (sensor_id, value) VALUES ('D', 4)", [], { now });
+    await db.query("INSERT INTO sr (sensor_id, value) VALUES ('E', 5)", [], { now });
+    const rows = (await db.query('SELECT sensor_id, value FROM sr')).rows;
+    assert.deepEqual(
+      rows.map((x) => x.sensor_id),
+      ['A', 'B', 'C', 'D', 'E'],
+    );
+  });
+
+  it('still replaces a reading sent again for the same sensor and time, and says so', async () => {
+    const first = await db.write('t', [{ time: T0, tags: { s: 'a' }, fields: { v: 1 } }]);
+    assert.equal(first.replaced, 0);
+    const again = await db.write('t', [{ time: T0, tags: { s: 'a' }, fields: { v: 2 } }]);
+    assert.deepEqual([again.count, again.replaced], [1, 1]);
+    assert.deepEqual(await db.read('t'), [{ time: T0, s: 'a', v: 2 }]);
+    // within one batch too, and against rows already flushed to a segment
+    await db.flush();
+    const batch = await db.write('t', [
+      { time: T0, tags: { s: 'a' }, fields: { v: 3 } },
+      { time: T0 + 1, tags: { s: 'a' }, fields: { v: 4 } },
+      { time: T0 + 1, tags: { s: 'a' }, fields: { v: 5 } },
+      { time: T0, tags: { s: 'b' }, fields: { v: 6 } },
+    ]);
+    assert.deepEqual([batch.count, batch.replaced], [4, 2]);
+    assert.deepEqual(await db.read('t'), [
+      { time: T0, s: 'a', v: 3 },
+      { time: T0 + 1, s: 'a', v: 5 },
+      { time: T0, s: 'b', v: 6 },
+    ]);
+  });
+
+  it('does not count a row of another series, or a row with a rowid, as replaced', async () => {
+    await db.write('t', [{ time: T0, tags: { s: 'a', m: '1' }, fields: { v: 1 } }]);
+    await db.write('t', [{ time: T0, fields: { v: 1 } }]);
+    const r = await db.write('t', [
+      { time: T0, tags: { s: 'a' }, fields: { v: 2 } },
+      { time: T0, fields: { v: 3 } },
+    ]);
+    assert.deepEqual([r.count, r.replaced], [2, 0]);
+    assert.equal((await db.read('t')).length, 4);
+  });
+
+  it('keeps rows sharing a millisecond through flush, chunks of that millisecond, compaction and reopen', async () => {
+    // 40 rows at one time: more than a chunk (16 rows), so chunks start where the last one ended
+    const burst = Array.from({ length: 40 }, (_, i) => ({ time: T0, fields: { n: i } }));
+    await db.write('b', burst.slice(0, 25));
+    await db.flush();
+    await db.write('b', burst.slice(25));
+    await db.flush();
+    const expected = burst.map((r) => ({ time: T0, n: r.fields.n }));
+    assert.deepEqual(await db.read('b'), expected);
+    await db.compact(true);
+    assert.deepEqual(await db.read('b'), expected);
+    await db.close();
+    db = await open(dir, { chunkRows: 16 });
+    assert.deepEqual(await db.read('b'), expected);
+    const count = await db.query('SELECT count(*) AS n FROM b');
+    assert.equal(count.rows[0].n, 40);
+  });
+
+  it('numbers rows on from the largest rowid after a reopen, from the WAL and from segments', async () => {
+    await db.write('a', [{ time: T0, fields: { v: 1 } }]);
+    await db.write('a', [{ time: T0, fields: { v: 2 } }]);
+    await db.close();
+    db = await open(dir, { chunkRows: 16 }); // rows replayed from the WAL
+    assert.equal((await db.write('a', [{ time: T0, fields: { v: 3 } }])).lastRowid, 3);
+    await db.flush();
+    await db.close();
+    db = await open(dir, { chunkRows: 16 }); // rows in a segment
+    assert.equal((await db.write('a', [{ time: T0, fields: { v: 4 } }])).lastRowid, 4);
+    assert.deepEqual(
+      (await db.read('a')).map((r) => r.v),
+      [1, 2, 3, 4],
+    );
+  });
+
+  it('hands out a rowid once only, even when the rows holding the largest are deleted', async () => {
+    await db.write('a', [{ time: T0, fields: { v: 1 } }]);
+    await db.write('a', [{ time: T0 + 10, fields: { v: 2 } }]);
+    await db.flush();
+    await db.deleteRows('a', { from: T0 + 5 });
+    await db.compact(true);
+    await db.close();
+    db = await open(dir, { chunkRows: 16 });
+    assert.equal((await db.write('a', [{ time: T0, fields: { v: 3 } }])).lastRowid, 3);
+  });
+
+  it('shows no hidden column to read, SQL or DESCRIBE', async () => {
+    await db.write('h', [{ time: T0, fields: { v: 1 } }]);
+    await db.flush();
+    assert.deepEqual(await db.read('h'), [{ time: T0, v: 1 }]);
+    assert.deepEqual(
+      db.schema('h').fields.map((f) => f.name),
+      ['v'],
+    );
+    const star = await db.query('SELECT * FROM h');
+    assert.deepEqual(Object.keys(star.rows[0]), ['time', 'v']);
+    const described = await db.query('DESCRIBE h');
+    assert.deepEqual(
+      described.rows.map((r) => Object.values(r)[0]),
+      ['time', 'v'],
+    );
+  });
+
+  it('gives the latest row of a series whose newest millisecond holds several rows', async () => {
+    await db.write('l', [
+      { time: T0, fields: { v: 1 } },
+      { time: T0 + 1, fields: { v: 2 } },
+    ]);
+    await db.flush();
+    await db.write('l', [{ time: T0 + 1, fields: { v: 3 } }]);
+    const latest = await db.query('SELECT last(v, time) AS v, count(*) AS n FROM l');
+    assert.deepEqual(latest.rows, [{ v: 3, n: 3 }]);
+    const newest = await db.query('SELECT v FROM l ORDER BY time DESC LIMIT 2');
+    assert.deepEqual(newest.rows.map((r) => r.v).sort(), [2, 3]);
+  });
+
+  it('rolls a table without tags up into one row per bucket, recomputed in place', async () => {
+    await db.write('raw', [
+      { time: T0, fields: { v: 1 } },
+      { time: T0, fields: { v: 3 } },
+    ]);
+    const rule = {
+      source: 'raw',
+      bucket: '1m',
+      after: '0s',
+      aggregates: ['avg', 'count'],
+      now: T0 + 120_000,
+    };
+    await db.runDownsample(rule);
+    await db.write('raw', [{ time: T0 + 1, fields: { v: 5 } }]);
+    await db.runDownsample({ ...rule, now: T0 + 130_000 });
+    const rolled = await db.read('raw_1m');
+    assert.deepEqual(rolled, [{ time: T0 - (T0 % 60_000), v_avg: 3, v_count: 3 }]);
+  });
+});
