@@ -140,6 +140,23 @@ export function bindCreateTable(x: ExprBinder, s: A.CreateTable, catalog: Catalo
     const lower = c.name.toLowerCase();
     if (seen.has(lower)) throw x.error(c, `Column "${c.name}" is declared twice`);
     seen.add(lower);
+    const k = c.constraints[0];
+    if (k) {
+      throw x.error(
+        k,
+        `The constraint ${CONSTRAINT_NAMES[k.kind]} on column "${c.name}" is not supported yet`,
+        '',
+        UNSUPPORTED,
+      );
+    }
+    if (c.type === '') {
+      throw x.error(
+        c,
+        `Column "${c.name}" has no type; a column without a type is not supported yet`,
+        TYPE_HELP,
+        UNSUPPORTED,
+      );
+    }
     const type = TYPE_NAMES[c.type];
     if (!type) {
       const hint = didYouMean(c.type, Object.keys(TYPE_NAMES)).trim();
@@ -161,6 +178,7 @@ export function bindCreateTable(x: ExprBinder, s: A.CreateTable, catalog: Catalo
     if (type === 'tag') tags.push(c.name);
     else if (type !== 'time') fields[c.name] = type;
   }
+  refuseTableClauses(x, s);
   const definition: { -readonly [K in keyof TableDefinitionSpec]: TableDefinitionSpec[K] } = { tags, fields };
   for (const o of s.options) {
     const key = OPTION_KEYS[o.key];
@@ -180,6 +198,38 @@ export function bindCreateTable(x: ExprBinder, s: A.CreateTable, catalog: Catalo
     ifNotExists: s.ifNotExists,
     columns: [],
   };
+}
+
+const UNSUPPORTED = 'HELIOS_SQL_UNSUPPORTED';
+
+const CONSTRAINT_NAMES: Readonly<Record<A.ColumnConstraint['kind'] | A.TableConstraint['kind'], string>> = {
+  notNull: 'NOT NULL',
+  null: 'NULL',
+  default: 'DEFAULT',
+  primaryKey: 'PRIMARY KEY',
+  unique: 'UNIQUE',
+  check: 'CHECK',
+  collate: 'COLLATE',
+  references: 'REFERENCES',
+  foreignKey: 'FOREIGN KEY',
+};
+
+/**
+ * SQLite's table constraints and options have no meaning here yet: they are refused rather than
+ * ignored (column constraints are refused column by column, in bindCreateTable).
+ */
+function refuseTableClauses(x: ExprBinder, s: A.CreateTable): void {
+  const k = s.constraints[0];
+  if (k)
+    throw x.error(
+      k,
+      `The table constraint ${CONSTRAINT_NAMES[k.kind]} is not supported yet`,
+      '',
+      UNSUPPORTED,
+    );
+  if (s.withoutRowid)
+    throw x.error(s, 'CREATE TABLE ... WITHOUT ROWID is not supported yet', '', UNSUPPORTED);
+  if (s.strict) throw x.error(s, 'CREATE TABLE ... STRICT is not supported yet', '', UNSUPPORTED);
 }
 
 /** An option's duration in ms: interval text ('1d', '30 days'), INTERVAL '...', or a number of ms. */

@@ -33,6 +33,8 @@ import {
 } from './logical';
 import { andAll, conjuncts, describeTerm, pushTerm } from './pushdown';
 
+const UNSUPPORTED = 'HELIOS_SQL_UNSUPPORTED';
+
 /** The catalog the binder reads (the storage's tables and their schemas). */
 export interface TableInfo {
   readonly name: string;
@@ -103,11 +105,22 @@ class Binder {
       case 'describe':
         return this.describe(s);
       case 'delete':
+        if (s.returning) throw this.error(s.returning[0], 'RETURNING is not supported yet', '', UNSUPPORTED);
         return bindDelete(this.x, s, this.table(s.table, s));
       case 'createTable':
         return bindCreateTable(this.x, s, this.o.catalog);
       case 'dropTable':
         return this.dropTable(s);
+      case 'update':
+        throw this.error(s, 'UPDATE is not supported yet', '', UNSUPPORTED);
+      case 'createIndex':
+        throw this.error(s, 'CREATE INDEX is not supported yet', '', UNSUPPORTED);
+      case 'dropIndex':
+        throw this.error(s, 'DROP INDEX is not supported yet', '', UNSUPPORTED);
+      case 'begin':
+      case 'commit':
+      case 'rollback':
+        throw this.error(s, 'Transactions (BEGIN, COMMIT, ROLLBACK) are not supported yet', '', UNSUPPORTED);
       default:
         return A.assertNever(s);
     }
@@ -634,7 +647,18 @@ class Binder {
 
   // ---- INSERT ----
 
+  /** INSERT's SQLite clauses that have no meaning here yet, refused rather than ignored. */
+  private refuseInsertClauses(s: A.Insert): void {
+    if (s.or) throw this.error(s, `INSERT OR ${s.or.toUpperCase()} is not supported yet`, '', UNSUPPORTED);
+    if (s.defaultValues)
+      throw this.error(s, 'INSERT ... DEFAULT VALUES is not supported yet', '', UNSUPPORTED);
+    if (s.upsert)
+      throw this.error(s.upsert[0], 'ON CONFLICT in INSERT is not supported yet', '', UNSUPPORTED);
+    if (s.returning) throw this.error(s.returning[0], 'RETURNING is not supported yet', '', UNSUPPORTED);
+  }
+
   private insert(s: A.Insert): Plan {
+    this.refuseInsertClauses(s);
     const info = this.o.catalog.schema(s.table);
     let names = [...s.columns];
     if (names.length === 0) {

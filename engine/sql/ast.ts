@@ -200,23 +200,163 @@ export interface Query extends Node {
 
 // ---- statements ----
 
+/** SQLite's conflict resolution: INSERT OR <algo>, UPDATE OR <algo>, ON CONFLICT <algo> in a constraint. */
+export type ConflictAlgo = 'rollback' | 'abort' | 'fail' | 'ignore' | 'replace';
+
+/** The items of RETURNING, as a select list. */
+export type Returning = ReadonlyArray<SelectItem | Star>;
+
+/** `column = value` in UPDATE ... SET and ON CONFLICT DO UPDATE SET. */
+export interface Assignment extends Node {
+  readonly column: string;
+  readonly value: Expr;
+}
+
+/** A column of an index, a table PRIMARY KEY / UNIQUE or an ON CONFLICT target: `expr [COLLATE c] [ASC|DESC]`. */
+export interface IndexedColumn {
+  readonly expr: Expr;
+  readonly collate?: string | undefined;
+  /** as written; absent when neither ASC nor DESC is */
+  readonly order?: 'asc' | 'desc' | undefined;
+}
+
+/** ON CONFLICT [(target) [WHERE ...]] DO NOTHING | DO UPDATE SET ... [WHERE ...] after INSERT's rows. */
+export interface Upsert extends Node {
+  readonly kind: 'upsert';
+  /** the conflict target's columns; empty when absent */
+  readonly target: readonly IndexedColumn[];
+  readonly targetWhere?: Expr | undefined;
+  readonly action: 'nothing' | 'update';
+  /** DO UPDATE SET's assignments; empty for DO NOTHING */
+  readonly set: readonly Assignment[];
+  readonly where?: Expr | undefined;
+}
+
 export interface Insert extends Node {
   readonly kind: 'insert';
   readonly table: string;
+  /** INSERT OR <algo>; REPLACE INTO is 'replace' */
+  readonly or?: ConflictAlgo | undefined;
   /** the column list; empty when absent */
   readonly columns: readonly string[];
   readonly values?: ReadonlyArray<readonly Expr[]> | undefined;
   readonly query?: Query | undefined;
+  /** INSERT INTO t DEFAULT VALUES (then neither values nor query) */
+  readonly defaultValues?: boolean | undefined;
+  /** the ON CONFLICT clauses in order; absent when there is none */
+  readonly upsert?: readonly Upsert[] | undefined;
+  readonly returning?: Returning | undefined;
+}
+export interface Update extends Node {
+  readonly kind: 'update';
+  readonly table: string;
+  /** UPDATE OR <algo> */
+  readonly or?: ConflictAlgo | undefined;
+  readonly assignments: readonly Assignment[];
+  readonly where?: Expr | undefined;
+  readonly returning?: Returning | undefined;
 }
 export interface Delete extends Node {
   readonly kind: 'delete';
   readonly table: string;
   readonly where?: Expr | undefined;
+  readonly returning?: Returning | undefined;
 }
+
+export type ForeignKeyAction = 'set null' | 'set default' | 'cascade' | 'restrict' | 'no action';
+/** REFERENCES t [(columns)] [ON DELETE a] [ON UPDATE a] [MATCH m] [[NOT] DEFERRABLE [INITIALLY ...]] */
+export interface ForeignKeyClause {
+  readonly table: string;
+  /** the referenced columns; empty when absent (the parent's primary key) */
+  readonly columns: readonly string[];
+  readonly onDelete?: ForeignKeyAction | undefined;
+  readonly onUpdate?: ForeignKeyAction | undefined;
+  readonly match?: string | undefined;
+  readonly deferrable?:
+    | { readonly not: boolean; readonly initially?: 'deferred' | 'immediate' | undefined }
+    | undefined;
+}
+
+/** One constraint of a column, `[CONSTRAINT name]` included; several may follow a column in any order. */
+export type ColumnConstraint =
+  | NotNullConstraint
+  | NullConstraint
+  | DefaultConstraint
+  | ColumnPrimaryKey
+  | ColumnUnique
+  | CheckConstraint
+  | CollateConstraint
+  | ReferencesConstraint;
+interface Constraint extends Node {
+  /** CONSTRAINT name */
+  readonly name?: string | undefined;
+}
+export interface NotNullConstraint extends Constraint {
+  readonly kind: 'notNull';
+  readonly onConflict?: ConflictAlgo | undefined;
+}
+export interface NullConstraint extends Constraint {
+  readonly kind: 'null';
+}
+export interface DefaultConstraint extends Constraint {
+  readonly kind: 'default';
+  /** a literal, a signed number, CURRENT_TIMESTAMP (a ColumnRef by that name) or an expression in ( ) */
+  readonly value: Expr;
+}
+export interface ColumnPrimaryKey extends Constraint {
+  readonly kind: 'primaryKey';
+  readonly order?: 'asc' | 'desc' | undefined;
+  readonly onConflict?: ConflictAlgo | undefined;
+  readonly autoincrement: boolean;
+}
+export interface ColumnUnique extends Constraint {
+  readonly kind: 'unique';
+  readonly onConflict?: ConflictAlgo | undefined;
+}
+export interface CheckConstraint extends Constraint {
+  readonly kind: 'check';
+  readonly expr: Expr;
+}
+export interface CollateConstraint extends Constraint {
+  readonly kind: 'collate';
+  /** the collation's name as written: NOCASE, BINARY, RTRIM, ... */
+  readonly collation: string;
+}
+export interface ReferencesConstraint extends Constraint {
+  readonly kind: 'references';
+  readonly references: ForeignKeyClause;
+}
+
+/** A constraint after the column definitions. */
+export type TableConstraint = TablePrimaryKey | TableUnique | CheckConstraint | TableForeignKey;
+export interface TablePrimaryKey extends Constraint {
+  readonly kind: 'primaryKey';
+  readonly columns: readonly IndexedColumn[];
+  /** PRIMARY KEY (id AUTOINCREMENT), as SQLite allows */
+  readonly autoincrement: boolean;
+  readonly onConflict?: ConflictAlgo | undefined;
+}
+export interface TableUnique extends Constraint {
+  readonly kind: 'unique';
+  readonly columns: readonly IndexedColumn[];
+  readonly onConflict?: ConflictAlgo | undefined;
+}
+export interface TableForeignKey extends Constraint {
+  readonly kind: 'foreignKey';
+  readonly columns: readonly string[];
+  readonly references: ForeignKeyClause;
+}
+
 export interface ColumnDef {
   readonly name: string;
-  /** upper-cased type as written: TAG, FLOAT, INT, BOOL, STRING, ... */
+  /**
+   * upper-cased type words as written, joined by one space: TAG, TEXT TAG, DOUBLE PRECISION,
+   * UNSIGNED BIG INT, ...; '' when the column has no type (SQLite allows that)
+   */
   readonly type: string;
+  /** the type's size as written: VARCHAR(20) gives ['20'], DECIMAL(10, 2) ['10', '2'] */
+  readonly size?: readonly string[] | undefined;
+  readonly constraints: readonly ColumnConstraint[];
   readonly pos?: number | undefined;
 }
 export interface CreateTable extends Node {
@@ -224,13 +364,46 @@ export interface CreateTable extends Node {
   readonly name: string;
   readonly ifNotExists: boolean;
   readonly columns: readonly ColumnDef[];
+  readonly constraints: readonly TableConstraint[];
   /** WITH (key = 'value', ...), keys lower-cased */
   readonly options: ReadonlyArray<{ readonly key: string; readonly value: Expr }>;
+  /** SQLite's table options after ")" */
+  readonly withoutRowid: boolean;
+  readonly strict: boolean;
 }
 export interface DropTable extends Node {
   readonly kind: 'dropTable';
   readonly name: string;
   readonly ifExists: boolean;
+}
+export interface CreateIndex extends Node {
+  readonly kind: 'createIndex';
+  readonly name: string;
+  readonly table: string;
+  readonly unique: boolean;
+  readonly ifNotExists: boolean;
+  readonly columns: readonly IndexedColumn[];
+  /** a partial index's WHERE */
+  readonly where?: Expr | undefined;
+}
+export interface DropIndex extends Node {
+  readonly kind: 'dropIndex';
+  readonly name: string;
+  readonly ifExists: boolean;
+}
+/** BEGIN [DEFERRED | IMMEDIATE | EXCLUSIVE] [TRANSACTION] */
+export interface Begin extends Node {
+  readonly kind: 'begin';
+  /** as written; absent when no mode is */
+  readonly mode?: 'deferred' | 'immediate' | 'exclusive' | undefined;
+}
+/** COMMIT [TRANSACTION] or END [TRANSACTION] */
+export interface Commit extends Node {
+  readonly kind: 'commit';
+}
+/** ROLLBACK [TRANSACTION] */
+export interface Rollback extends Node {
+  readonly kind: 'rollback';
 }
 export interface ShowTables extends Node {
   readonly kind: 'showTables';
@@ -244,7 +417,21 @@ export interface Explain extends Node {
   readonly statement: Statement;
 }
 
-export type Statement = Query | Insert | Delete | CreateTable | DropTable | ShowTables | Describe | Explain;
+export type Statement =
+  | Query
+  | Insert
+  | Update
+  | Delete
+  | CreateTable
+  | DropTable
+  | CreateIndex
+  | DropIndex
+  | Begin
+  | Commit
+  | Rollback
+  | ShowTables
+  | Describe
+  | Explain;
 
 // ---- factories ----
 
@@ -370,12 +557,21 @@ export const union = (all: boolean, left: SelectCore | SetOp, right: SelectCore,
 });
 export const query = (fields: Omit<Query, 'kind'>): Query => ({ kind: 'query', ...fields });
 export const insert = (fields: Omit<Insert, 'kind'>): Insert => ({ kind: 'insert', ...fields });
-export const deleteStmt = (table: string, where?: Expr, pos?: number): Delete => ({
+export const update = (fields: Omit<Update, 'kind'>): Update => ({ kind: 'update', ...fields });
+export const deleteStmt = (table: string, where?: Expr, pos?: number, returning?: Returning): Delete => ({
   kind: 'delete',
   table,
   where,
+  returning,
   pos,
 });
+export const assignment = (column: string, value: Expr, pos?: number): Assignment => ({ column, value, pos });
+export const indexedColumn = (expr: Expr, collate?: string, order?: 'asc' | 'desc'): IndexedColumn => ({
+  expr,
+  collate,
+  order,
+});
+export const upsert = (fields: Omit<Upsert, 'kind'>): Upsert => ({ kind: 'upsert', ...fields });
 export const createTable = (fields: Omit<CreateTable, 'kind'>): CreateTable => ({
   kind: 'createTable',
   ...fields,
@@ -386,6 +582,46 @@ export const dropTable = (name: string, ifExists: boolean, pos?: number): DropTa
   ifExists,
   pos,
 });
+export const columnDef = (fields: ColumnDef): ColumnDef => ({ ...fields });
+export const notNull = (f: Omit<NotNullConstraint, 'kind'>): NotNullConstraint => ({ kind: 'notNull', ...f });
+export const nullConstraint = (f: Omit<NullConstraint, 'kind'>): NullConstraint => ({ kind: 'null', ...f });
+export const defaultValue = (f: Omit<DefaultConstraint, 'kind'>): DefaultConstraint => ({
+  kind: 'default',
+  ...f,
+});
+export const columnPrimaryKey = (f: Omit<ColumnPrimaryKey, 'kind'>): ColumnPrimaryKey => ({
+  kind: 'primaryKey',
+  ...f,
+});
+export const columnUnique = (f: Omit<ColumnUnique, 'kind'>): ColumnUnique => ({ kind: 'unique', ...f });
+export const check = (f: Omit<CheckConstraint, 'kind'>): CheckConstraint => ({ kind: 'check', ...f });
+export const collate = (f: Omit<CollateConstraint, 'kind'>): CollateConstraint => ({ kind: 'collate', ...f });
+export const references = (f: Omit<ReferencesConstraint, 'kind'>): ReferencesConstraint => ({
+  kind: 'references',
+  ...f,
+});
+export const tablePrimaryKey = (f: Omit<TablePrimaryKey, 'kind'>): TablePrimaryKey => ({
+  kind: 'primaryKey',
+  ...f,
+});
+export const tableUnique = (f: Omit<TableUnique, 'kind'>): TableUnique => ({ kind: 'unique', ...f });
+export const foreignKey = (f: Omit<TableForeignKey, 'kind'>): TableForeignKey => ({
+  kind: 'foreignKey',
+  ...f,
+});
+export const createIndex = (fields: Omit<CreateIndex, 'kind'>): CreateIndex => ({
+  kind: 'createIndex',
+  ...fields,
+});
+export const dropIndex = (name: string, ifExists: boolean, pos?: number): DropIndex => ({
+  kind: 'dropIndex',
+  name,
+  ifExists,
+  pos,
+});
+export const begin = (mode?: Begin['mode'], pos?: number): Begin => ({ kind: 'begin', mode, pos });
+export const commit = (pos?: number): Commit => ({ kind: 'commit', pos });
+export const rollback = (pos?: number): Rollback => ({ kind: 'rollback', pos });
 export const showTables = (pos?: number): ShowTables => ({ kind: 'showTables', pos });
 export const describe = (table: string, pos?: number): Describe => ({ kind: 'describe', table, pos });
 export const explain = (statement: Statement, pos?: number): Explain => ({ kind: 'explain', statement, pos });

@@ -4,16 +4,18 @@
  * parsed once (binding, which depends on the parameters, the clock and the tables, runs on every
  * call). Besides the parse itself, this keeps the parser's code out of every query, so V8 is not
  * still optimizing it hundreds of queries later. Trees are frozen: nothing may change a shared one.
+ * Scripts (several statements separated by ';') are kept apart, as their arrays of trees.
  */
 import type * as A from './ast';
-import { parse } from './parser';
+import { parse, parseScript } from './parser';
 
-/** Distinct texts kept (least recently used goes first). */
+/** Distinct texts kept by each cache, statements and scripts (least recently used goes first). */
 const MAX_STATEMENTS = 256;
 /** Longer texts (bulk INSERTs, generated SQL) are parsed every time, not kept. */
 const MAX_TEXT_LENGTH = 16 * 1024;
 
 const statements = new Map<string, A.Statement>();
+const scripts = new Map<string, readonly A.Statement[]>();
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -25,15 +27,25 @@ function deepFreeze<T>(value: T): T {
 
 /** The syntax tree of `sql`, parsed once per text; throws SqlError (never cached) as `parse` does. */
 export function parseCached(sql: string): A.Statement {
-  const hit = statements.get(sql);
+  return cached(statements, sql, parse);
+}
+
+/** The statements of a script, parsed once per text (a frozen array of frozen trees), as `parseScript`. */
+export function parseScriptCached(sql: string): readonly A.Statement[] {
+  return cached(scripts, sql, parseScript);
+}
+
+/** `parseText(sql)` from `kept`, or parsed, frozen and kept unless the text is long. */
+function cached<T>(kept: Map<string, T>, sql: string, parseText: (sql: string) => T): T {
+  const hit = kept.get(sql);
   if (hit) {
-    statements.delete(sql);
-    statements.set(sql, hit);
+    kept.delete(sql);
+    kept.set(sql, hit);
     return hit;
   }
-  const stmt = parse(sql);
-  if (sql.length > MAX_TEXT_LENGTH) return stmt;
-  if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value!);
-  statements.set(sql, deepFreeze(stmt));
-  return stmt;
+  const tree = parseText(sql);
+  if (sql.length > MAX_TEXT_LENGTH) return tree;
+  if (kept.size >= MAX_STATEMENTS) kept.delete(kept.keys().next().value!);
+  kept.set(sql, deepFreeze(tree));
+  return tree;
 }

@@ -6,6 +6,7 @@
 import * as A from './ast';
 import { closest, sqlErrorAt } from './errors';
 import { type Token, tokenize } from './lexer';
+import { parseCreate, parseDrop } from './parse-ddl';
 
 /** Words that cannot be bare identifiers (quote them to use one as a name). */
 export const RESERVED = new Set([
@@ -61,7 +62,21 @@ export const RESERVED = new Set([
 ]);
 
 /** Keywords that start a statement, for "did you mean" at the start. */
-const STATEMENT_KEYWORDS = ['SELECT', 'INSERT', 'DELETE', 'CREATE', 'DROP', 'SHOW', 'DESCRIBE', 'EXPLAIN'];
+const STATEMENT_KEYWORDS = [
+  'SELECT',
+  'INSERT',
+  'REPLACE',
+  'UPDATE',
+  'DELETE',
+  'CREATE',
+  'DROP',
+  'BEGIN',
+  'COMMIT',
+  'ROLLBACK',
+  'SHOW',
+  'DESCRIBE',
+  'EXPLAIN',
+];
 /** Keywords that may follow a FROM item or an expression, for "did you mean" on a stray word. */
 const CLAUSE_KEYWORDS = [
   'FROM',
@@ -95,7 +110,25 @@ const CLAUSE_KEYWORDS = [
   'VALUES',
   'INTO',
   'BY',
+  'RETURNING',
 ];
+
+/** Words never read as an alias written without AS: they start the clause that follows. */
+const NOT_ALIASES = new Set(['RETURNING']);
+
+const CONFLICT_ALGOS: Readonly<Record<string, A.ConflictAlgo>> = {
+  ROLLBACK: 'rollback',
+  ABORT: 'abort',
+  FAIL: 'fail',
+  IGNORE: 'ignore',
+  REPLACE: 'replace',
+};
+
+const BEGIN_MODES: Readonly<Record<string, NonNullable<A.Begin['mode']>>> = {
+  DEFERRED: 'deferred',
+  IMMEDIATE: 'immediate',
+  EXCLUSIVE: 'exclusive',
+};
 
 // Binding powers of infix operators (higher binds tighter).
 const BP_OR = 1;
@@ -108,13 +141,32 @@ const BP_CONCAT = 7;
 const BP_UNARY = 8;
 const BP_POSTFIX = 9;
 
-/** Parses one SQL statement (a trailing ';' is allowed). */
+/** Parses one SQL statement (a trailing ';' is allowed). Throws SqlError pointing at the mistake. */
 export function parse(sql: string): A.Statement {
   const p = new Parser(sql);
   const stmt = p.parseStatement();
-  p.accept(';');
+  if (p.accept(';') && !p.atEnd()) {
+    throw p.error('Expected the end of the text after ";"', [], 'Send one statement at a time.');
+  }
   p.expectEnd();
   return stmt;
+}
+
+/**
+ * Parses a script: statements separated by ';' (empty statements and a trailing ';' are fine, so
+ * '' gives []). Bare `?` parameters are numbered from 1 in each statement, as SQLite prepares each
+ * one on its own. Errors point at the line and column in the whole text.
+ */
+export function parseScript(sql: string): A.Statement[] {
+  const p = new Parser(sql);
+  const out: A.Statement[] = [];
+  for (;;) {
+    if (p.accept(';')) continue;
+    if (p.atEnd()) return out;
+    p.startStatement();
+    out.push(p.parseStatement());
+    if (!p.atEnd() && !p.accept(';')) throw p.error('Expected ";" or the end of the script', CLAUSE_KEYWORDS);
+  }
 }
 
 /** Parses a single expression (for tests and tools). */
@@ -125,36 +177,50 @@ export function parseExpression(sql: string): A.Expr {
   return e;
 }
 
-class Parser {
+/**
+ * The parser's state and its rules. Exported for the rules in parse-ddl.ts only (CREATE and DROP),
+ * which use the token helpers and `parseExpr`; everyone else calls `parse` or `parseScript`.
+ */
+export class Parser {
   private readonly tokens: Token[];
   private i = 0;
   private positional = 0;
 
-  constructor(private readonly sql: string) {
+  constructor(readonly sql: string) {
     this.tokens = tokenize(sql);
   }
 
   // ---- token helpers ----
 
-  private get tok(): Token {
+  get tok(): Token {
     return this.tokens[this.i]!;
   }
 
-  private peek(k = 1): Token {
+  peek(k = 1): Token {
     return this.tokens[Math.min(this.i + k, this.tokens.length - 1)]!;
   }
 
-  private next(): Token {
+  next(): Token {
     const t = this.tok;
     if (t.type !== 'eof') this.i++;
     return t;
   }
 
-  private isKw(kw: string, t: Token = this.tok): boolean {
+  atEnd(): boolean {
+    return this.tok.type === 'eof';
+  }
+
+  /** A new statement of a script: its bare `?`s are numbered from 1 again. */
+  startStatement(): void {
+    this.positional = 0;
+  }
+
+  /** The word `kw` (reserved or not; never a quoted name). */
+  isKw(kw: string, t: Token = this.tok): boolean {
     return t.type === 'word' && t.upper === kw;
   }
 
-  private isOp(op: string, t: Token = this.tok): boolean {
+  isOp(op: string, t: Token = this.tok): boolean {
     return t.type === 'op' && t.text === op;
   }
 
@@ -167,7 +233,7 @@ class Parser {
     return false;
   }
 
-  private expect(x: string, what = x): Token {
+  expect(x: string, what = x): Token {
     const t = this.tok;
     if (this.accept(x)) return t;
     throw this.error(`Expected ${what}`, /^[A-Z]+$/.test(x) ? [x] : []);
@@ -190,10 +256,12 @@ class Parser {
     }
   }
 
-  /** An error at the current token, with a "did you mean" when it or the word before it is a near miss. */
-  private error(expected: string, keywords: readonly string[] = []): Error {
+  /**
+   * An error at the current token, with a "did you mean" when it or the word before it is a near
+   * miss of one of `keywords`, else `hint`.
+   */
+  error(expected: string, keywords: readonly string[] = [], hint = ''): Error {
     const t = this.tok;
-    let hint = '';
     const near = (tok: Token | undefined): string | undefined =>
       tok && tok.type === 'word' && !RESERVED.has(tok.upper) && tok.text.length >= 3
         ? closest(tok.upper, keywords)
@@ -209,7 +277,7 @@ class Parser {
   }
 
   /** An identifier: a non-reserved word or a quoted name. */
-  private parseIdent(what = 'a name'): string {
+  parseIdent(what = 'a name'): string {
     const t = this.tok;
     if (t.type === 'quoted' || (t.type === 'word' && !RESERVED.has(t.upper))) {
       this.i++;
@@ -228,11 +296,11 @@ class Parser {
     );
   }
 
-  private isIdent(t: Token = this.tok): boolean {
+  isIdent(t: Token = this.tok): boolean {
     return t.type === 'quoted' || (t.type === 'word' && !RESERVED.has(t.upper));
   }
 
-  private commaList<T>(item: () => T): T[] {
+  commaList<T>(item: () => T): T[] {
     const out = [item()];
     while (this.accept(',')) out.push(item());
     return out;
@@ -243,10 +311,22 @@ class Parser {
   parseStatement(): A.Statement {
     const t = this.tok;
     if (this.isKw('SELECT') || this.isOp('(')) return this.parseQuery();
-    if (this.isKw('INSERT')) return this.parseInsert();
+    if (this.isKw('INSERT') || this.isKw('REPLACE')) return this.parseInsert();
+    if (this.isKw('UPDATE')) return this.parseUpdate();
     if (this.isKw('DELETE')) return this.parseDelete();
-    if (this.isKw('CREATE')) return this.parseCreate();
-    if (this.isKw('DROP')) return this.parseDrop();
+    if (this.isKw('CREATE')) return parseCreate(this);
+    if (this.isKw('DROP')) return parseDrop(this);
+    if (this.isKw('BEGIN')) return this.parseBegin();
+    if (this.isKw('COMMIT') || this.isKw('END')) {
+      this.next();
+      this.accept('TRANSACTION');
+      return A.commit(t.pos);
+    }
+    if (this.isKw('ROLLBACK')) {
+      this.next();
+      this.accept('TRANSACTION');
+      return A.rollback(t.pos);
+    }
     if (this.isKw('SHOW')) {
       this.next();
       if (!(this.tok.type === 'word' && this.tok.upper === 'TABLES'))
@@ -264,7 +344,7 @@ class Parser {
       return A.explain(this.parseStatement(), t.pos);
     }
     throw this.error(
-      'Expected a statement (SELECT, INSERT, DELETE, CREATE TABLE, DROP TABLE, SHOW TABLES, DESCRIBE, EXPLAIN)',
+      'Expected a statement (SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, BEGIN, COMMIT, ROLLBACK, SHOW TABLES, DESCRIBE, EXPLAIN)',
       STATEMENT_KEYWORDS,
     );
   }
@@ -354,7 +434,8 @@ class Parser {
 
   private parseAlias(): string | undefined {
     if (this.accept('AS')) return this.tok.type === 'string' ? this.next().text : this.parseIdent('an alias');
-    if (this.isIdent()) return this.parseIdent();
+    if (this.isIdent() && !(this.tok.type === 'word' && NOT_ALIASES.has(this.tok.upper)))
+      return this.parseIdent();
     return undefined;
   }
 
@@ -419,8 +500,15 @@ class Parser {
     return A.tableRef(name, this.parseAlias(), t.pos);
   }
 
+  /** INSERT [OR algo] INTO / REPLACE INTO t [(columns)] VALUES | SELECT | DEFAULT VALUES [ON CONFLICT ...] [RETURNING ...] */
   private parseInsert(): A.Insert {
-    const pos = this.expect('INSERT').pos;
+    const pos = this.tok.pos;
+    let or: A.ConflictAlgo | undefined;
+    if (this.accept('REPLACE')) or = 'replace';
+    else {
+      this.expect('INSERT');
+      if (this.accept('OR')) or = this.parseConflictAlgo('INSERT OR');
+    }
     this.expect('INTO');
     const table = this.parseIdent('a table name');
     let columns: string[] = [];
@@ -429,6 +517,12 @@ class Parser {
       columns = this.commaList(() => this.parseIdent('a column name'));
       this.expect(')', '")"');
     }
+    const base = { table, or, columns, values: undefined, query: undefined, defaultValues: undefined, pos };
+    if (this.accept('DEFAULT')) {
+      this.expect('VALUES', 'VALUES after DEFAULT');
+      return A.insert({ ...base, defaultValues: true, upsert: undefined, returning: this.parseReturning() });
+    }
+    let source: Pick<A.Insert, 'values' | 'query'>;
     if (this.accept('VALUES')) {
       const values = this.commaList(() => {
         this.expect('(', '"(" to start a row of values');
@@ -436,11 +530,88 @@ class Parser {
         this.expect(')', '")" to end the row of values');
         return row;
       });
-      return A.insert({ table, columns, values, query: undefined, pos });
+      source = { values };
+    } else if (this.isKw('SELECT') || this.isOp('(')) source = { query: this.parseQuery() };
+    else throw this.error('Expected VALUES, SELECT or DEFAULT VALUES', ['VALUES', 'SELECT', 'DEFAULT']);
+    const upsert = this.parseUpserts();
+    return A.insert({ ...base, ...source, upsert, returning: this.parseReturning() });
+  }
+
+  /** ROLLBACK, ABORT, FAIL, IGNORE or REPLACE, after `after` (INSERT OR, ON CONFLICT, ...). */
+  parseConflictAlgo(after: string): A.ConflictAlgo {
+    const t = this.tok;
+    const algo = t.type === 'word' ? CONFLICT_ALGOS[t.upper] : undefined;
+    if (!algo) {
+      throw this.error(
+        `Expected ROLLBACK, ABORT, FAIL, IGNORE or REPLACE after ${after}`,
+        Object.keys(CONFLICT_ALGOS),
+      );
     }
-    if (this.isKw('SELECT') || this.isOp('('))
-      return A.insert({ table, columns, values: undefined, query: this.parseQuery(), pos });
-    throw this.error('Expected VALUES or SELECT', ['VALUES', 'SELECT']);
+    this.next();
+    return algo;
+  }
+
+  /** The ON CONFLICT clauses after INSERT's rows; undefined when there is none. */
+  private parseUpserts(): A.Upsert[] | undefined {
+    const out: A.Upsert[] = [];
+    while (this.isKw('ON') && this.isKw('CONFLICT', this.peek())) out.push(this.parseUpsert());
+    return out.length ? out : undefined;
+  }
+
+  /** ON CONFLICT [(target) [WHERE ...]] DO NOTHING | DO UPDATE SET ... [WHERE ...] */
+  private parseUpsert(): A.Upsert {
+    const pos = this.next().pos;
+    this.next();
+    let target: A.IndexedColumn[] = [];
+    let targetWhere: A.Expr | undefined;
+    if (this.accept('(')) {
+      target = this.commaList(() => this.parseIndexedColumn());
+      this.expect(')', '")" to close the conflict target');
+      if (this.accept('WHERE')) targetWhere = this.parseExpr();
+    }
+    this.expect('DO', 'DO NOTHING or DO UPDATE after ON CONFLICT');
+    if (this.accept('NOTHING'))
+      return A.upsert({ target, targetWhere, action: 'nothing', set: [], where: undefined, pos });
+    if (!this.accept('UPDATE'))
+      throw this.error('Expected NOTHING or UPDATE after DO', ['NOTHING', 'UPDATE']);
+    this.expect('SET', 'SET after DO UPDATE');
+    const set = this.commaList(() => this.parseAssignment());
+    const where = this.accept('WHERE') ? this.parseExpr() : undefined;
+    return A.upsert({ target, targetWhere, action: 'update', set, where, pos });
+  }
+
+  /** `expr [COLLATE name] [ASC | DESC]`: a column of an index, a key or a conflict target. */
+  parseIndexedColumn(): A.IndexedColumn {
+    const expr = this.parseExpr();
+    const collate = this.accept('COLLATE') ? this.parseIdent('a collation name') : undefined;
+    const order = this.accept('ASC') ? 'asc' : this.accept('DESC') ? 'desc' : undefined;
+    return A.indexedColumn(expr, collate, order);
+  }
+
+  /** RETURNING * | expr [[AS] alias], ...; undefined when absent. */
+  private parseReturning(): A.Returning | undefined {
+    if (!this.accept('RETURNING')) return undefined;
+    return this.commaList(() => this.parseSelectItem());
+  }
+
+  /** column = value */
+  private parseAssignment(): A.Assignment {
+    const t = this.tok;
+    if (!this.isIdent()) throw this.error('Expected an assignment such as column = value');
+    const column = this.parseIdent();
+    this.expect('=', `"=" and a new value for ${column}`);
+    return A.assignment(column, this.parseExpr(), t.pos);
+  }
+
+  /** UPDATE [OR algo] t SET column = value, ... [WHERE ...] [RETURNING ...] */
+  private parseUpdate(): A.Update {
+    const pos = this.expect('UPDATE').pos;
+    const or = this.accept('OR') ? this.parseConflictAlgo('UPDATE OR') : undefined;
+    const table = this.parseIdent('a table name');
+    this.expect('SET', 'SET after the table name');
+    const assignments = this.commaList(() => this.parseAssignment());
+    const where = this.accept('WHERE') ? this.parseExpr() : undefined;
+    return A.update({ table, or, assignments, where, returning: this.parseReturning(), pos });
   }
 
   private parseDelete(): A.Delete {
@@ -448,57 +619,27 @@ class Parser {
     this.expect('FROM');
     const table = this.parseIdent('a table name');
     const where = this.accept('WHERE') ? this.parseExpr() : undefined;
-    return A.deleteStmt(table, where, pos);
+    return A.deleteStmt(table, where, pos, this.parseReturning());
   }
 
-  private parseIfExists(not: boolean): boolean {
+  /** BEGIN [DEFERRED | IMMEDIATE | EXCLUSIVE] [TRANSACTION] */
+  private parseBegin(): A.Begin {
+    const pos = this.expect('BEGIN').pos;
+    const t = this.tok;
+    const mode = t.type === 'word' ? BEGIN_MODES[t.upper] : undefined;
+    if (mode) this.next();
+    this.accept('TRANSACTION');
+    return A.begin(mode, pos);
+  }
+
+  /** IF EXISTS (`not`: IF NOT EXISTS), or false when IF is not next. */
+  parseIfExists(not: boolean): boolean {
     if (!this.accept('IF')) return false;
     if (not) this.expect('NOT');
     if (!(this.tok.type === 'word' && this.tok.upper === 'EXISTS'))
       throw this.error('Expected EXISTS', ['EXISTS']);
     this.next();
     return true;
-  }
-
-  private parseCreate(): A.CreateTable {
-    const pos = this.expect('CREATE').pos;
-    this.expect('TABLE');
-    const ifNotExists = this.parseIfExists(true);
-    const name = this.parseIdent('a table name');
-    this.expect('(', '"(" and the column list');
-    const columns = this.commaList(() => {
-      const at = this.tok.pos;
-      const col = this.parseIdent('a column name');
-      const words: string[] = [];
-      while (this.tok.type === 'word') words.push(this.next().upper);
-      if (words.length === 0)
-        throw this.error('Expected a column type (TAG, DOUBLE, INTEGER, BOOLEAN or TEXT)');
-      // VARCHAR(20), DECIMAL(10, 2): the size means nothing here
-      if (this.accept('(')) {
-        this.commaList(() => this.parseExpr());
-        this.expect(')', '")" after the type size');
-      }
-      return { name: col, type: words.join(' '), pos: at };
-    });
-    this.expect(')', '")"');
-    let options: Array<{ key: string; value: A.Expr }> = [];
-    if (this.accept('WITH')) {
-      this.expect('(', '"(" and options such as partition = \'1d\'');
-      options = this.commaList(() => {
-        const key = this.parseIdent('an option name').toLowerCase();
-        this.expect('=', '"="');
-        return { key, value: this.parseExpr() };
-      });
-      this.expect(')', '")"');
-    }
-    return A.createTable({ name, ifNotExists, columns, options, pos });
-  }
-
-  private parseDrop(): A.DropTable {
-    const pos = this.expect('DROP').pos;
-    this.expect('TABLE');
-    const ifExists = this.parseIfExists(false);
-    return A.dropTable(this.parseIdent('a table name'), ifExists, pos);
   }
 
   // ---- expressions (Pratt) ----

@@ -6,9 +6,16 @@
 import * as A from './ast';
 import { RESERVED } from './parser';
 
+/**
+ * Words that are names to the parser but may start a table constraint in CREATE TABLE (a column
+ * `primary` of type KEY reads as PRIMARY KEY): printed in quotes so that they stay names.
+ */
+const QUOTED_WORDS = new Set(['CONSTRAINT', 'PRIMARY', 'FOREIGN']);
+
 /** A name as SQL text: bare when it is a plain non-keyword word, else in double quotes. */
 export function printIdent(name: string): string {
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED.has(name.toUpperCase())) return name;
+  const upper = name.toUpperCase();
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED.has(upper) && !QUOTED_WORDS.has(upper)) return name;
   return `"${name.replace(/"/g, '""')}"`;
 }
 
@@ -96,17 +103,22 @@ function printFrom(f: A.FromItem): string {
   }
 }
 
-function printSelectCore(s: A.SelectCore): string {
-  let out = 'SELECT ';
-  if (s.distinct) out += 'DISTINCT ';
-  if (s.distinctOn.length) out += `DISTINCT ON (${s.distinctOn.map(printExpr).join(', ')}) `;
-  out += s.items
+/** A select list or RETURNING's items. */
+function printItems(items: ReadonlyArray<A.SelectItem | A.Star>): string {
+  return items
     .map((it) =>
       it.kind === 'star'
         ? printExpr(it)
         : `${printExpr(it.expr)}${it.alias === undefined ? '' : ` AS ${printIdent(it.alias)}`}`,
     )
     .join(', ');
+}
+
+function printSelectCore(s: A.SelectCore): string {
+  let out = 'SELECT ';
+  if (s.distinct) out += 'DISTINCT ';
+  if (s.distinctOn.length) out += `DISTINCT ON (${s.distinctOn.map(printExpr).join(', ')}) `;
+  out += printItems(s.items);
   if (s.from) out += ` FROM ${printFrom(s.from)}`;
   if (s.where) out += ` WHERE ${printExpr(s.where)}`;
   if (s.groupBy.length) out += ` GROUP BY ${s.groupBy.map(printExpr).join(', ')}`;
@@ -136,24 +148,31 @@ export function printStatement(s: A.Statement): string {
   switch (s.kind) {
     case 'query':
       return printQuery(s);
-    case 'insert': {
-      const cols = s.columns.length ? ` (${s.columns.map(printIdent).join(', ')})` : '';
-      const src = s.values
-        ? `VALUES ${s.values.map((r) => `(${r.map(printExpr).join(', ')})`).join(', ')}`
-        : printQuery(s.query!);
-      return `INSERT INTO ${printIdent(s.table)}${cols} ${src}`;
+    case 'insert':
+      return printInsert(s);
+    case 'update': {
+      const set = s.assignments.map(printAssignment).join(', ');
+      return `UPDATE ${printOr(s.or)}${printIdent(s.table)} SET ${set}${printWhere(s.where)}${printReturning(s.returning)}`;
     }
     case 'delete':
-      return `DELETE FROM ${printIdent(s.table)}${s.where ? ` WHERE ${printExpr(s.where)}` : ''}`;
-    case 'createTable': {
-      const cols = s.columns.map((c) => `${printIdent(c.name)} ${c.type}`).join(', ');
-      const opts = s.options.length
-        ? ` WITH (${s.options.map((o) => `${printIdent(o.key)} = ${printExpr(o.value)}`).join(', ')})`
-        : '';
-      return `CREATE TABLE ${s.ifNotExists ? 'IF NOT EXISTS ' : ''}${printIdent(s.name)} (${cols})${opts}`;
-    }
+      return `DELETE FROM ${printIdent(s.table)}${printWhere(s.where)}${printReturning(s.returning)}`;
+    case 'createTable':
+      return printCreateTable(s);
     case 'dropTable':
       return `DROP TABLE ${s.ifExists ? 'IF EXISTS ' : ''}${printIdent(s.name)}`;
+    case 'createIndex': {
+      const head = `CREATE ${s.unique ? 'UNIQUE ' : ''}INDEX ${s.ifNotExists ? 'IF NOT EXISTS ' : ''}`;
+      const cols = s.columns.map(printIndexedColumn).join(', ');
+      return `${head}${printIdent(s.name)} ON ${printIdent(s.table)} (${cols})${printWhere(s.where)}`;
+    }
+    case 'dropIndex':
+      return `DROP INDEX ${s.ifExists ? 'IF EXISTS ' : ''}${printIdent(s.name)}`;
+    case 'begin':
+      return s.mode === undefined ? 'BEGIN' : `BEGIN ${s.mode.toUpperCase()}`;
+    case 'commit':
+      return 'COMMIT';
+    case 'rollback':
+      return 'ROLLBACK';
     case 'showTables':
       return 'SHOW TABLES';
     case 'describe':
@@ -162,5 +181,145 @@ export function printStatement(s: A.Statement): string {
       return `EXPLAIN ${printStatement(s.statement)}`;
     default:
       return A.assertNever(s);
+  }
+}
+
+function printWhere(e: A.Expr | undefined): string {
+  return e ? ` WHERE ${printExpr(e)}` : '';
+}
+
+function printReturning(r: A.Returning | undefined): string {
+  return r ? ` RETURNING ${printItems(r)}` : '';
+}
+
+/** `OR REPLACE ` after INSERT / UPDATE, or '' */
+function printOr(or: A.ConflictAlgo | undefined): string {
+  return or === undefined ? '' : `OR ${or.toUpperCase()} `;
+}
+
+function printAssignment(a: A.Assignment): string {
+  return `${printIdent(a.column)} = ${printExpr(a.value)}`;
+}
+
+function printIndexedColumn(c: A.IndexedColumn): string {
+  const collate = c.collate === undefined ? '' : ` COLLATE ${printIdent(c.collate)}`;
+  return `${printExpr(c.expr)}${collate}${c.order === undefined ? '' : ` ${c.order.toUpperCase()}`}`;
+}
+
+function printInsert(s: A.Insert): string {
+  const cols = s.columns.length ? ` (${s.columns.map(printIdent).join(', ')})` : '';
+  let src: string;
+  if (s.defaultValues) src = 'DEFAULT VALUES';
+  else if (s.values) src = `VALUES ${s.values.map((r) => `(${r.map(printExpr).join(', ')})`).join(', ')}`;
+  else src = printQuery(s.query!);
+  const upsert = (s.upsert ?? []).map((u) => ` ${printUpsert(u)}`).join('');
+  return `INSERT ${printOr(s.or)}INTO ${printIdent(s.table)}${cols} ${src}${upsert}${printReturning(s.returning)}`;
+}
+
+function printUpsert(u: A.Upsert): string {
+  let out = 'ON CONFLICT';
+  if (u.target.length) out += ` (${u.target.map(printIndexedColumn).join(', ')})${printWhere(u.targetWhere)}`;
+  if (u.action === 'nothing') return `${out} DO NOTHING`;
+  return `${out} DO UPDATE SET ${u.set.map(printAssignment).join(', ')}${printWhere(u.where)}`;
+}
+
+function printCreateTable(s: A.CreateTable): string {
+  const items = [...s.columns.map(printColumnDef), ...s.constraints.map(printTableConstraint)].join(', ');
+  const opts = s.options.length
+    ? ` WITH (${s.options.map((o) => `${printIdent(o.key)} = ${printExpr(o.value)}`).join(', ')})`
+    : '';
+  const sqlite = [s.withoutRowid ? 'WITHOUT ROWID' : '', s.strict ? 'STRICT' : ''].filter(Boolean).join(', ');
+  const head = `CREATE TABLE ${s.ifNotExists ? 'IF NOT EXISTS ' : ''}${printIdent(s.name)}`;
+  return `${head} (${items})${opts}${sqlite ? ` ${sqlite}` : ''}`;
+}
+
+function printColumnDef(c: A.ColumnDef): string {
+  let out = printIdent(c.name);
+  if (c.type) out += ` ${c.type}`;
+  if (c.size) out += `(${c.size.join(', ')})`;
+  for (const k of c.constraints) out += ` ${printColumnConstraint(k)}`;
+  return out;
+}
+
+function printConstraintName(name: string | undefined): string {
+  return name === undefined ? '' : `CONSTRAINT ${printIdent(name)} `;
+}
+
+function printOnConflict(algo: A.ConflictAlgo | undefined): string {
+  return algo === undefined ? '' : ` ON CONFLICT ${algo.toUpperCase()}`;
+}
+
+function printColumnConstraint(c: A.ColumnConstraint): string {
+  return printConstraintName(c.name) + printColumnConstraintBody(c);
+}
+
+function printColumnConstraintBody(c: A.ColumnConstraint): string {
+  switch (c.kind) {
+    case 'notNull':
+      return `NOT NULL${printOnConflict(c.onConflict)}`;
+    case 'null':
+      return 'NULL';
+    case 'default':
+      return `DEFAULT ${printDefault(c.value)}`;
+    case 'primaryKey': {
+      const order = c.order === undefined ? '' : ` ${c.order.toUpperCase()}`;
+      return `PRIMARY KEY${order}${printOnConflict(c.onConflict)}${c.autoincrement ? ' AUTOINCREMENT' : ''}`;
+    }
+    case 'unique':
+      return `UNIQUE${printOnConflict(c.onConflict)}`;
+    case 'check':
+      return `CHECK (${printExpr(c.expr)})`;
+    case 'collate':
+      return `COLLATE ${printIdent(c.collation)}`;
+    case 'references':
+      return `REFERENCES ${printForeignKeyClause(c.references)}`;
+    default:
+      return A.assertNever(c);
+  }
+}
+
+/** A DEFAULT value: literals, signed numbers and bare names as they are, anything else in ( ). */
+function printDefault(e: A.Expr): string {
+  const bare =
+    e.kind === 'number' ||
+    e.kind === 'string' ||
+    e.kind === 'null' ||
+    e.kind === 'bool' ||
+    (e.kind === 'column' && e.table === undefined) ||
+    (e.kind === 'unary' && e.op !== 'NOT' && e.operand.kind === 'number');
+  return bare ? printExpr(e) : `(${printExpr(e)})`;
+}
+
+function printForeignKeyClause(f: A.ForeignKeyClause): string {
+  let out = printIdent(f.table);
+  if (f.columns.length) out += ` (${f.columns.map(printIdent).join(', ')})`;
+  if (f.onDelete) out += ` ON DELETE ${f.onDelete.toUpperCase()}`;
+  if (f.onUpdate) out += ` ON UPDATE ${f.onUpdate.toUpperCase()}`;
+  if (f.match !== undefined) out += ` MATCH ${printIdent(f.match)}`;
+  if (f.deferrable) {
+    out += f.deferrable.not ? ' NOT DEFERRABLE' : ' DEFERRABLE';
+    if (f.deferrable.initially) out += ` INITIALLY ${f.deferrable.initially.toUpperCase()}`;
+  }
+  return out;
+}
+
+function printTableConstraint(c: A.TableConstraint): string {
+  return printConstraintName(c.name) + printTableConstraintBody(c);
+}
+
+function printTableConstraintBody(c: A.TableConstraint): string {
+  switch (c.kind) {
+    case 'primaryKey': {
+      const cols = `${c.columns.map(printIndexedColumn).join(', ')}${c.autoincrement ? ' AUTOINCREMENT' : ''}`;
+      return `PRIMARY KEY (${cols})${printOnConflict(c.onConflict)}`;
+    }
+    case 'unique':
+      return `UNIQUE (${c.columns.map(printIndexedColumn).join(', ')})${printOnConflict(c.onConflict)}`;
+    case 'check':
+      return `CHECK (${printExpr(c.expr)})`;
+    case 'foreignKey':
+      return `FOREIGN KEY (${c.columns.map(printIdent).join(', ')}) REFERENCES ${printForeignKeyClause(c.references)}`;
+    default:
+      return A.assertNever(c);
   }
 }
