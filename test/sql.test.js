@@ -3,7 +3,7 @@
 const assert = require('node:assert');
 const fc = require('fast-check');
 const { runQuery, iterateQuery } = require('../dist/engine/query');
-const { parse, parseExpression } = require('../dist/engine/sql/parser');
+const { parse, parseExpression, parseScript } = require('../dist/engine/sql/parser');
 const { printStatement, printExpr } = require('../dist/engine/sql/printer');
 const A = require('../dist/engine/sql/ast');
 const { SCALAR_FUNCTIONS, AGGREGATE_FUNCTIONS } = require('../dist/engine/plan/catalog');
@@ -479,6 +479,181 @@ const queryArb = fc
   })
   .map((q) => A.query({ ...q, offset: q.limit ? q.offset : undefined }));
 
+// ---- the SQLite statements (test/sql-parse-sqlite.test.js has the cases written out) ----
+
+const nameArb = fc.option(fc.constantFrom('a', 'my col', 'select', 'primary', 'constraint', 'key'), {
+  nil: undefined,
+});
+const algoArb = fc.constantFrom(undefined, 'rollback', 'abort', 'fail', 'ignore', 'replace');
+const orderArb = fc.constantFrom(undefined, 'asc', 'desc');
+const indexedArb = fc
+  .tuple(exprArb, fc.option(fc.constantFrom('NOCASE', 'binary', 'my col'), { nil: undefined }), orderArb)
+  .map(([e, c, o]) => A.indexedColumn(e, c, o));
+const fkActionArb = fc.constantFrom(undefined, 'set null', 'set default', 'cascade', 'restrict', 'no action');
+const fkArb = fc.record({
+  table: identArb,
+  columns: fc.array(identArb, { maxLength: 2 }),
+  onDelete: fkActionArb,
+  onUpdate: fkActionArb,
+  match: fc.option(identArb, { nil: undefined }),
+  deferrable: fc.option(
+    fc.record({ not: fc.boolean(), initially: fc.constantFrom(undefined, 'deferred', 'immediate') }),
+    { nil: undefined },
+  ),
+});
+const defaultArb = fc.oneof(
+  numberArb.map((t) => A.number(t)),
+  fc.tuple(fc.constantFrom('-', '+'), numberArb).map(([op, t]) => A.unary(op, A.number(t))),
+  identArb.map((n) => A.column(n)),
+  exprArb,
+);
+const columnConstraintArb = fc
+  .tuple(
+    nameArb,
+    fc.oneof(
+      algoArb.map((onConflict) => A.notNull({ onConflict })),
+      fc.constant(A.nullConstraint({})),
+      defaultArb.map((value) => A.defaultValue({ value })),
+      fc
+        .tuple(orderArb, algoArb, fc.boolean())
+        .map(([order, onConflict, autoincrement]) =>
+          A.columnPrimaryKey({ order, onConflict, autoincrement }),
+        ),
+      algoArb.map((onConflict) => A.columnUnique({ onConflict })),
+      exprArb.map((expr) => A.check({ expr })),
+      fc.constantFrom('NOCASE', 'RTRIM', 'my col').map((collation) => A.collate({ collation })),
+      fkArb.map((references) => A.references({ references })),
+    ),
+  )
+  .map(([name, c]) => ({ ...c, name }));
+const columnDefArb = fc
+  .record({
+    name: identArb,
+    type: fc.constantFrom(
+      '',
+      'INTEGER',
+      'TEXT TAG',
+      'DOUBLE PRECISION',
+      'UNSIGNED BIG INT',
+      'KEY',
+      'TIMESTAMP WITH TIME ZONE',
+    ),
+    size: fc.option(fc.array(fc.constantFrom('1', '-2', '+3', '10'), { minLength: 1, maxLength: 2 }), {
+      nil: undefined,
+    }),
+    constraints: fc.array(columnConstraintArb, { maxLength: 3 }),
+  })
+  .map((c) => A.columnDef({ ...c, size: c.type ? c.size : undefined }));
+const tableConstraintArb = fc
+  .tuple(
+    nameArb,
+    fc.oneof(
+      fc
+        .tuple(fc.array(indexedArb, { minLength: 1, maxLength: 2 }), fc.boolean(), algoArb)
+        .map(([columns, autoincrement, onConflict]) =>
+          A.tablePrimaryKey({ columns, autoincrement, onConflict }),
+        ),
+      fc
+        .tuple(fc.array(indexedArb, { minLength: 1, maxLength: 2 }), algoArb)
+        .map(([columns, onConflict]) => A.tableUnique({ columns, onConflict })),
+      exprArb.map((expr) => A.check({ expr })),
+      fc
+        .tuple(fc.array(identArb, { minLength: 1, maxLength: 2 }), fkArb)
+        .map(([columns, references]) => A.foreignKey({ columns, references })),
+    ),
+  )
+  .map(([name, c]) => ({ ...c, name }));
+const createTableArb = fc
+  .record({
+    name: identArb,
+    ifNotExists: fc.boolean(),
+    columns: fc.array(columnDefArb, { minLength: 1, maxLength: 3 }),
+    constraints: fc.array(tableConstraintArb, { maxLength: 2 }),
+    options: fc.array(fc.record({ key: fc.constantFrom('partition', 'retention'), value: exprArb }), {
+      maxLength: 2,
+    }),
+    withoutRowid: fc.boolean(),
+    strict: fc.boolean(),
+  })
+  .map((fields) => A.createTable(fields));
+const itemsArb = fc.array(
+  fc.oneof(
+    fc.tuple(exprArb, fc.option(identArb, { nil: undefined })).map(([e, a]) => A.item(e, a)),
+    fc.option(identArb, { nil: undefined }).map((t) => A.star(t)),
+  ),
+  { minLength: 1, maxLength: 2 },
+);
+const returningArb = fc.option(itemsArb, { nil: undefined });
+const assignmentsArb = fc.array(
+  fc.tuple(identArb, exprArb).map(([c, v]) => A.assignment(c, v)),
+  { minLength: 1, maxLength: 2 },
+);
+const upsertArb = fc
+  .record({
+    target: fc.array(indexedArb, { maxLength: 2 }),
+    targetWhere: fc.option(exprArb, { nil: undefined }),
+    update: fc.option(fc.record({ set: assignmentsArb, where: fc.option(exprArb, { nil: undefined }) }), {
+      nil: undefined,
+    }),
+  })
+  .map(({ target, targetWhere, update }) =>
+    A.upsert({
+      target,
+      targetWhere: target.length ? targetWhere : undefined,
+      action: update ? 'update' : 'nothing',
+      set: update ? update.set : [],
+      where: update?.where,
+    }),
+  );
+const insertArb = fc
+  .record({
+    table: identArb,
+    or: algoArb,
+    columns: fc.array(identArb, { maxLength: 2 }),
+    source: fc.oneof(
+      fc
+        .array(fc.array(exprArb, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 2 })
+        .map((values) => ({ values })),
+      queryArb.map((query) => ({ query })),
+      fc.constant({ defaultValues: true }),
+    ),
+    upsert: fc.option(fc.array(upsertArb, { minLength: 1, maxLength: 2 }), { nil: undefined }),
+    returning: returningArb,
+  })
+  .map(({ source, upsert, ...rest }) =>
+    A.insert({ ...rest, ...source, upsert: source.defaultValues ? undefined : upsert }),
+  );
+const sqliteStatementArb = fc.oneof(
+  createTableArb,
+  insertArb,
+  fc
+    .record({
+      table: identArb,
+      or: algoArb,
+      assignments: assignmentsArb,
+      where: fc.option(exprArb, { nil: undefined }),
+      returning: returningArb,
+    })
+    .map((fields) => A.update(fields)),
+  fc
+    .tuple(identArb, fc.option(exprArb, { nil: undefined }), returningArb)
+    .map(([t, w, r]) => A.deleteStmt(t, w, undefined, r)),
+  fc
+    .record({
+      name: identArb,
+      table: identArb,
+      unique: fc.boolean(),
+      ifNotExists: fc.boolean(),
+      columns: fc.array(indexedArb, { minLength: 1, maxLength: 2 }),
+      where: fc.option(exprArb, { nil: undefined }),
+    })
+    .map((fields) => A.createIndex(fields)),
+  fc.tuple(identArb, fc.boolean()).map(([n, e]) => A.dropIndex(n, e)),
+  fc.constantFrom(undefined, 'deferred', 'immediate', 'exclusive').map((m) => A.begin(m)),
+  fc.constant(A.commit()),
+  fc.constant(A.rollback()),
+);
+
 /** The tree without positions and source text (not part of the meaning). */
 function strip(node) {
   return JSON.parse(
@@ -509,6 +684,20 @@ describe('sql: printer and parser round trip', () => {
     );
   });
 
+  it('parse(print(statement)) is statement for the SQLite statements, and printing is deterministic', () => {
+    fc.assert(
+      fc.property(sqliteStatementArb, (st) => {
+        const text = printStatement(st);
+        const back = parse(text);
+        assert.deepStrictEqual(strip(back), strip(st), text);
+        assert.strictEqual(printStatement(back), text);
+        // a script of the statement twice gives it twice
+        assert.deepStrictEqual(strip(parseScript(`${text};\n${text};`)), [strip(st), strip(st)], text);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('round-trips the other statements', () => {
     for (const sql of [
       'INSERT INTO t (time, "my col") VALUES (1, \'a\'), (2, NULL)',
@@ -519,6 +708,13 @@ describe('sql: printer and parser round trip', () => {
       'SHOW TABLES',
       'DESCRIBE t',
       'EXPLAIN SELECT count(*) FROM t',
+      "CREATE TABLE IF NOT EXISTS sensor_readings (id INTEGER PRIMARY KEY AUTOINCREMENT, sensor_id TEXT NOT NULL, synced BOOLEAN DEFAULT 0, created_at INTEGER DEFAULT (strftime('%s', 'now')))",
+      'CREATE INDEX IF NOT EXISTS idx_machine_timestamp ON sensor_readings(machine_id, timestamp DESC)',
+      'UPDATE sensor_readings SET synced = 1 WHERE synced = 0 AND timestamp <= ?',
+      'INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v RETURNING *',
+      'DELETE FROM t WHERE time < 5 RETURNING time',
+      'BEGIN IMMEDIATE TRANSACTION',
+      'END',
     ]) {
       const text = printStatement(parse(sql));
       assert.strictEqual(printStatement(parse(text)), text);
