@@ -15,10 +15,12 @@ import { isHiddenName, ROWID_FIELD } from './head/row-identity';
 import { SlabPool } from './head/slabs';
 import {
   applySchema,
+  checkSchema,
   prepareBatch,
   type Reading,
   type RowidPlan,
   type SeriesResolver,
+  type StoredReading,
   type WriteBatch,
 } from './ingest';
 import { DirectoryLock } from './lock';
@@ -60,10 +62,12 @@ const COMPACTION_STALL_FACTOR = 4;
 const PLAIN_ROWS_PER_SLICE = 4096;
 
 import { type DeleteSpec, hideDeleted, Tombstones } from './storage/tombstones';
+import { Transaction } from './transaction';
 import {
   decodeRecord,
   encodeBatch,
   encodeDelete,
+  encodeGroup,
   WalDictionary,
   WalDictionaryReader,
   type WalEntry,
@@ -82,6 +86,19 @@ export interface WriteResult {
   lsn: number;
   /** the largest rowid the batch gave a row, or null when no row got one */
   lastRowid: number | null;
+}
+
+/** One table's rows in `writeGroup`: see there. */
+export interface GroupPart {
+  readonly table: string;
+  readonly readings: readonly Reading[] | readonly StoredReading[];
+  readonly rows: 'auto' | 'none' | 'stored';
+}
+
+/** A part validated and numbered, ready to commit. */
+export interface PreparedPart {
+  readonly batch: WriteBatch;
+  readonly replaced: number;
 }
 
 export interface TableSchemaInfo {
@@ -319,6 +336,10 @@ export class Database extends EventEmitter {
       this.applyBatch(entry.batch, lsn);
       return;
     }
+    if (entry.kind === 'group') {
+      for (const batch of entry.batches) this.applyBatch(batch, lsn);
+      return;
+    }
     this.freezeActive();
     if (this.tombstones.add({ ...entry.spec, lsn })) this.tombstonesChanged = true;
     if (entry.spec.dropTable) this.forgetTable(entry.spec.table, lsn);
@@ -383,12 +404,36 @@ export class Database extends EventEmitter {
     return this.writeRows(table, readings, 'auto');
   }
 
+  /** Rows written again with the identity they carry (see StoredReading), as one record. */
+  async writeStored(table: string, readings: readonly StoredReading[]): Promise<WriteResult> {
+    const [result] = await this.writeGroup([{ table, readings, rows: 'stored' }]);
+    return result!;
+  }
+
   /** `rowids`: 'none' for writes that must replace by series and time (rollups). */
   private async writeRows(
     table: string,
     readings: readonly Reading[],
     rowids: 'auto' | 'none',
   ): Promise<WriteResult> {
+    const [result] = await this.writeGroup([{ table, readings, rows: rowids }]);
+    return result!;
+  }
+
+  /**
+   * Stores several tables' rows as one WAL record: all of them durable and visible together, or
+   * none (a transaction, an UPDATE, a DELETE of chosen rows). A part's `rows`: 'auto' numbers rows
+   * as `write` does; 'none' gives no rowids; 'stored' writes StoredReadings with the identity they
+   * carry (new versions of rows, delete markers). One result per part.
+   */
+  async writeGroup(parts: readonly GroupPart[]): Promise<WriteResult[]> {
+    await this.admitWrite();
+    const prepared = await this.prepareParts(parts, new Map());
+    return this.commitPrepared(prepared);
+  }
+
+  /** Waits while the head is full or compaction is far behind, and for a write looking for replaced rows. */
+  private async admitWrite(): Promise<void> {
     this.openWal();
     // Back-pressure: writes that outrun the flush wait for it rather than grow memory, and writes
     // that outrun compaction wait for it rather than pile up segments (each costs memory and reads).
@@ -402,29 +447,89 @@ export class Database extends EventEmitter {
       await this.compacting.catch(() => undefined);
     }
     while (this.replaceCheck) await this.replaceCheck.catch(() => undefined);
-    let batch = prepareBatch(this.catalog, this.resolvers, table, readings, this.rowidPlan(table, rowids));
-    if (batch.rows === 0) return { count: 0, replaced: 0, lsn: this.openWal().lastLsn, lastRowid: null };
-    let replaced: number | null = replacedInBatch(batch, this.newestOf(batch.table));
-    if (replaced === null) {
-      // Some rows are not newer than their series' newest: look for the rows they replace, with
-      // other writes held back so that none lands in between.
-      const check = this.countReplaced(batch);
-      this.replaceCheck = check;
-      try {
-        replaced = await check;
-      } finally {
-        this.replaceCheck = null;
+    this.openWal();
+  }
+
+  /**
+   * Validates and numbers the parts' rows (rowids taken from the tables' counters at once, as if
+   * stored: `reserved` records them so a rollback can give them back) and counts replaced rows.
+   */
+  async prepareParts(parts: readonly GroupPart[], reserved: Map<string, number>): Promise<PreparedPart[]> {
+    const out: PreparedPart[] = [];
+    for (const part of parts) {
+      const batch = this.prepareOne(part, reserved);
+      let replaced: number | null =
+        part.rows === 'stored' ? 0 : replacedInBatch(batch, this.newestOf(batch.table));
+      if (replaced === null) {
+        // Some rows are not newer than their series' newest: look for the rows they replace, with
+        // other writes held back so that none lands in between.
+        const check = this.countReplaced(batch);
+        this.replaceCheck = check;
+        try {
+          replaced = await check;
+        } finally {
+          this.replaceCheck = null;
+        }
+        // the catalog may have moved meanwhile (a CREATE or DROP): commitPrepared checks again
       }
-      // the catalog or the rowid counter may have moved while looking: number and check again
-      batch = prepareBatch(this.catalog, this.resolvers, table, readings, this.rowidPlan(table, rowids));
+      out.push({ batch, replaced });
     }
-    const { lsn, durable } = this.append(this.openWal(), { kind: 'write', batch });
-    this.applyBatch(batch, lsn);
+    return out;
+  }
+
+  private prepareOne(part: GroupPart, reserved: Map<string, number>): WriteBatch {
+    const plan =
+      part.rows === 'stored'
+        ? { next: 0, rows: 'given' as const, alias: this.catalog.get(part.table)?.rowidAlias ?? null }
+        : this.rowidPlan(part.table, part.rows);
+    const batch = prepareBatch(this.catalog, this.resolvers, part.table, part.readings, plan);
+    if (batch.maxRowid !== null && part.rows !== 'stored') {
+      if (!reserved.has(batch.table)) reserved.set(batch.table, this.nextRowids.get(batch.table) ?? 1);
+      this.useRowid(batch.table, batch.maxRowid);
+    }
+    return batch;
+  }
+
+  /**
+   * Hands back the rowids a rolled-back transaction reserved (`reserved`: each table's next rowid
+   * before it, `taken`: after it) when no other write took any since: the counters are then as
+   * they were, as SQLite leaves them.
+   */
+  giveBack(reserved: ReadonlyMap<string, number>, taken: ReadonlyMap<string, number>): void {
+    for (const [table, from] of reserved) {
+      if (this.nextRowids.get(table) === taken.get(table)) this.nextRowids.set(table, from);
+    }
+  }
+
+  /** Each table's next rowid now (for giveBack). */
+  rowidCounters(tables: Iterable<string>): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const table of tables) out.set(table, this.nextRowids.get(table) ?? 1);
+    return out;
+  }
+
+  /** Appends prepared batches as one record (one batch: a plain write record) and applies them. */
+  async commitPrepared(prepared: readonly PreparedPart[]): Promise<WriteResult[]> {
+    const batches = prepared.map((p) => p.batch).filter((b) => b.rows > 0);
+    const wal = this.openWal();
+    if (batches.length === 0) {
+      return prepared.map(() => ({ count: 0, replaced: 0, lsn: wal.lastLsn, lastRowid: null }));
+    }
+    for (const batch of batches) checkSchema(this.catalog, batch);
+    const entry: WalEntry =
+      batches.length === 1 ? { kind: 'write', batch: batches[0]! } : { kind: 'group', batches };
+    const { lsn, durable } = this.append(wal, entry);
+    for (const batch of batches) this.applyBatch(batch, lsn);
     if (this.active.bytes >= this.flushThreshold() && !this.flushing) this.startFlush();
     await durable.catch((err) => {
       throw storageError(err, this.dir);
     });
-    return { count: batch.rows, replaced, lsn, lastRowid: batch.maxRowid };
+    return prepared.map(({ batch, replaced }) => ({
+      count: batch.rows,
+      replaced,
+      lsn,
+      lastRowid: batch.maxRowid,
+    }));
   }
 
   /** How many rows of `batch` replace a stored row or an earlier row of the batch (the slow way). */
@@ -459,7 +564,9 @@ export class Database extends EventEmitter {
       const payload =
         entry.kind === 'write'
           ? encodeBatch(entry.batch, this.walDictionary)
-          : encodeDelete(entry.spec, this.walDictionary);
+          : entry.kind === 'group'
+            ? encodeGroup(entry.batches, this.walDictionary)
+            : encodeDelete(entry.spec, this.walDictionary);
       return wal.append(payload);
     } catch (err) {
       // The dictionary counted names of a record that was not written: start a new one.
@@ -486,8 +593,9 @@ export class Database extends EventEmitter {
     table: string,
     options: ReadOptions = {},
     counters = newScanCounters(),
+    overlay?: Head,
   ): AsyncGenerator<SeriesRows> {
-    const snapshot = this.snapshot(table, options, counters);
+    const snapshot = this.snapshot(table, options, counters, overlay);
     try {
       yield* scanTable(table, snapshot, options, counters);
     } finally {
@@ -504,8 +612,9 @@ export class Database extends EventEmitter {
     table: string,
     options: ReadOptions = {},
     counters = newScanCounters(),
+    overlay?: Head,
   ): AsyncGenerator<SeriesParts> {
-    const snapshot = this.snapshot(table, options, counters);
+    const snapshot = this.snapshot(table, options, counters, overlay);
     try {
       yield* scanParts(table, snapshot, options, counters);
     } finally {
@@ -523,8 +632,9 @@ export class Database extends EventEmitter {
     options: ReadOptions,
     newest: boolean,
     counters = newScanCounters(),
+    overlay?: Head,
   ): Promise<SeriesRows[]> {
-    const snapshot = this.snapshot(table, options, counters);
+    const snapshot = this.snapshot(table, options, counters, overlay);
     try {
       return await edgeRows(table, snapshot, options, newest, counters, this.seriesIndexes);
     } finally {
@@ -533,13 +643,19 @@ export class Database extends EventEmitter {
     }
   }
 
-  private snapshot(table: string, options: ReadOptions, counters: ScanCounters): ScanSnapshot {
+  /** `overlay`: a transaction's own rows, read as the newest source (see transaction.ts). */
+  private snapshot(
+    table: string,
+    options: ReadOptions,
+    counters: ScanCounters,
+    overlay?: Head,
+  ): ScanSnapshot {
     this.openWal();
     const segments = this.segments.acquire(table, options.from, options.to);
     const kept = new Set(segments.map((h) => partitionKey(h.meta)));
     counters.partitions += kept.size;
     counters.partitionsSkipped += this.segments.partitionsOf(table).size - kept.size;
-    const heads = [...this.frozen, this.active];
+    const heads = overlay ? [...this.frozen, this.active, overlay] : [...this.frozen, this.active];
     for (const head of heads) head.retain();
     return {
       segments,
@@ -555,6 +671,31 @@ export class Database extends EventEmitter {
    */
   query(sql: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
     return runQuery(this, sql, params, options);
+  }
+
+  /**
+   * Runs `fn` in a transaction: its writes (tx.write, tx.query's INSERT/UPDATE/DELETE) become
+   * durable and visible together when `fn` resolves, or not at all when it throws (the error is
+   * passed on). Reads inside see the database as it is plus the transaction's own writes; other
+   * callers are never held up by an open transaction (see docs/storage.md, "Transactions").
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const tx = this.begin();
+    let out: T;
+    try {
+      out = await fn(tx);
+    } catch (err) {
+      tx.rollback();
+      throw err;
+    }
+    await tx.commit();
+    return out;
+  }
+
+  /** A transaction to end with `commit()` or `rollback()` (the SQL BEGIN ... COMMIT uses it). */
+  begin(): Transaction {
+    this.openWal();
+    return new Transaction(this);
   }
 
   /** Like `query`, yielding the rows in batches, for results too big to hold at once. */

@@ -5,7 +5,7 @@
 import { Database } from './db';
 import type { EngineOptions } from './options';
 
-export type { DatabaseStats, TableSchemaInfo, TableStats, WriteResult } from './db';
+export type { DatabaseStats, GroupPart, TableSchemaInfo, TableStats, WriteResult } from './db';
 export { Database } from './db';
 export type { Aggregate, DownsampleReport, DownsampleRule } from './downsample/downsample';
 export {
@@ -16,7 +16,7 @@ export {
   LockedError,
   TypeConflictError,
 } from './errors';
-export type { Reading } from './ingest';
+export type { Reading, StoredReading } from './ingest';
 export { shareTags } from './ingest';
 export type { EngineOptions, TableOptions } from './options';
 export type { QueryOptions, QueryParams, QueryResult } from './query';
@@ -25,6 +25,7 @@ export { newScanCounters } from './read';
 export type { RetentionPolicy, RetentionReport } from './retention/retention';
 export { SqlError } from './sql/errors';
 export type { TableDefinition } from './storage/declarations';
+export { markersFor, Transaction } from './transaction';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';
 export { parseDuration } from './util/duration';
 

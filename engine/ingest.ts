@@ -1,5 +1,5 @@
 import { InvalidInputError, TypeConflictError } from './errors';
-import { ROWID_FIELD } from './head/row-identity';
+import { DELETED_FIELD, ROWID_FIELD } from './head/row-identity';
 import {
   type Catalog,
   checkColumnName,
@@ -17,6 +17,17 @@ export interface Reading {
   tags?: Readonly<Record<string, string | number | boolean>>;
   /** numbers, bigints (integers), booleans or text; null or undefined for no value (checked at run time) */
   fields: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A row written again with the identity it has (UPDATE's new version of a row, DELETE's marker):
+ * the engine's own writes, not a caller's.
+ */
+export interface StoredReading extends Reading {
+  /** the row's rowid; null for a row identified by its series and time */
+  readonly rowid: number | null;
+  /** a delete marker: the row of this identity is gone (it has no fields) */
+  readonly deleted?: boolean;
 }
 
 /** One series' rows of a batch, in arrival order (not sorted, may repeat times). */
@@ -48,8 +59,11 @@ export interface WriteBatch {
 export interface RowidPlan {
   /** the table's next unused rowid: the first row numbered gets it */
   readonly next: number;
-  /** 'all': every row (a declared rowid table); 'tagless': rows of the series without tags */
-  readonly rows: 'all' | 'tagless';
+  /**
+   * 'all': every row (a declared rowid table); 'tagless': rows of the series without tags;
+   * 'given': the rows are StoredReadings that carry their rowids (none is numbered)
+   */
+  readonly rows: 'all' | 'tagless' | 'given';
   /** the declared INTEGER PRIMARY KEY column: its given values are the rows' ids, and it shows them */
   readonly alias: string | null;
 }
@@ -210,6 +224,8 @@ class BatchBuilder {
   private readonly batch = ++batchCounter;
   readonly fieldTypes = new Map<string, ColumnType>();
   readonly tagKeys = new Set<string>();
+  /** some rows are delete markers (StoredReadings) */
+  private hasMarkers = false;
   private readonly noTags: Readonly<Record<string, string>> = {};
 
   constructor(
@@ -235,7 +251,8 @@ class BatchBuilder {
     const group = this.groupOf(i, reading.tags);
     group.rows.push(i);
     group.times.push(time);
-    this.checkFields(i, reading.fields);
+    if ((reading as StoredReading).deleted === true) this.hasMarkers = true;
+    else this.checkFields(i, reading.fields);
   }
 
   private groupOf(i: number, tags: Reading['tags']): Group {
@@ -334,6 +351,7 @@ class BatchBuilder {
     const total = this.readings.length;
     const ids = this.rowids ? this.numberRows(this.rowids) : null;
     if (ids && this.rowids?.alias) this.fieldTypes.set(this.rowids.alias, 'int');
+    if (this.hasMarkers) this.fieldTypes.set(DELETED_FIELD, 'bool');
     const times = new Float64Array(total);
     const numbers = new Map<string, Float64Array>();
     for (const [name, type] of this.fieldTypes) {
@@ -364,8 +382,10 @@ class BatchBuilder {
     let numbered = false;
     for (const group of this.byCanonicalKey.values()) {
       if (plan.rows === 'tagless' && group.key !== '') continue;
-      for (const row of group.rows) values[row] = this.givenRowid(row, plan.alias);
-      numbered = true;
+      for (const row of group.rows) {
+        values[row] = plan.rows === 'given' ? this.storedRowid(row) : this.givenRowid(row, plan.alias);
+        if (!Number.isNaN(values[row]!)) numbered = true;
+      }
     }
     if (!numbered) return null;
     let next = plan.next;
@@ -373,10 +393,18 @@ class BatchBuilder {
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (v === Number.POSITIVE_INFINITY) values[i] = next++;
-      if (values[i]! > max) max = values[i]!;
+      if (values[i]! > max) max = values[i]!; // NaN (no rowid) is never larger
     }
     this.fieldTypes.set(ROWID_FIELD, 'int');
     return { values, max };
+  }
+
+  /** The rowid a StoredReading carries (NaN for none). */
+  private storedRowid(row: number): number {
+    const id = (this.readings[row] as StoredReading).rowid;
+    if (id === null || id === undefined) return Number.NaN;
+    if (!Number.isSafeInteger(id)) throw new InvalidInputError(`${this.where(row)()} has rowid ${id}.`);
+    return id;
   }
 
   /** The id reading `row` gives in the alias column, or +Infinity to number it. */
@@ -405,10 +433,14 @@ class BatchBuilder {
     const times = allTimes.subarray(at, at + n);
     times.set(group.times);
     const fields = new Map<string, FieldColumn>();
-    const own = ids && !Number.isNaN(ids[group.rows[0]!]!) ? rowidColumn(ids, group.rows) : null;
+    const own = ids ? rowidColumn(ids, group.rows) : null;
     for (const [name, type] of this.fieldTypes) {
       if (name === ROWID_FIELD || (own && name === this.rowids?.alias)) {
         if (own) fields.set(name, own);
+        continue;
+      }
+      if (name === DELETED_FIELD) {
+        fields.set(name, markerColumn(this.readings as readonly StoredReading[], group.rows));
         continue;
       }
       const batchColumn = numbers.get(name);
@@ -421,11 +453,34 @@ class BatchBuilder {
   }
 }
 
-/** The rowids of the readings at `rows`. */
-function rowidColumn(ids: Float64Array, rows: readonly number[]): FieldColumn {
-  const values = new Float64Array(rows.length);
-  for (let j = 0; j < rows.length; j++) values[j] = ids[rows[j]!]!;
-  return { type: 'int', values, present: null };
+/** The rowids of the readings at `rows` (NaN: none); null when none of them has one. */
+function rowidColumn(ids: Float64Array, rows: readonly number[]): FieldColumn | null {
+  const n = rows.length;
+  const values = new Float64Array(n);
+  let present: Uint8Array | null = null;
+  let seen = 0;
+  for (let j = 0; j < n; j++) {
+    const id = ids[rows[j]!]!;
+    if (Number.isNaN(id)) {
+      present ??= new Uint8Array(n).fill(1);
+      present[j] = 0;
+    } else {
+      values[j] = id;
+      seen++;
+    }
+  }
+  return seen === 0 ? null : { type: 'int', values, present };
+}
+
+/** The delete marks of the readings at `rows`: 1 for a marker, absent for a row. */
+function markerColumn(readings: readonly StoredReading[], rows: readonly number[]): FieldColumn {
+  const n = rows.length;
+  const values = new Uint8Array(n);
+  const present = new Uint8Array(n);
+  for (let j = 0; j < n; j++) {
+    if (readings[rows[j]!]!.deleted === true) values[j] = present[j] = 1;
+  }
+  return { type: 'bool', values, present };
 }
 
 /** The bool or string column of field `name` for the readings at `rows`; null when none has one. */
@@ -520,6 +575,23 @@ function checkSafeIntegers(table: string, field: string, readings: readonly Read
           'the range stored exactly. Store it as text or scale it down.',
       );
     }
+  }
+}
+
+/**
+ * Checks a batch prepared earlier (in a transaction) against the catalog as it is now: a column
+ * another write has since given another type or role refuses the commit, naming it.
+ */
+export function checkSchema(catalog: Catalog, batch: WriteBatch): void {
+  const table = catalog.get(batch.table);
+  if (!table) return;
+  for (const key of batch.tagKeys) {
+    if (table.fields.has(key)) throw roleConflict(batch.table, key, 'a field', 'a tag');
+  }
+  for (const [name, type] of batch.fieldTypes) {
+    if (table.hasTag(name)) throw roleConflict(batch.table, name, 'a tag', 'a field');
+    const known = table.fields.get(name);
+    if (known !== undefined && known !== type) throw new TypeConflictError(batch.table, name, known, type);
   }
 }
 

@@ -8,6 +8,7 @@ import { evaluateConstant, type Row } from './exec/compile';
 import { objectMaker } from './exec/objects';
 import { execute } from './exec/operators';
 import { Runtime, tooManyRows } from './exec/runtime';
+import type { StoredReading } from './ingest';
 import { bindStatement } from './plan/binder';
 import type { Plan, SqlType, TableDefinitionSpec } from './plan/logical';
 import type { ScanCounters, SeriesParts } from './read';
@@ -33,7 +34,14 @@ export interface QueryTarget {
   write(
     table: string,
     readings: Array<{ time: number; tags?: Record<string, string>; fields: Record<string, unknown> }>,
-  ): Promise<{ count: number; lsn: number }>;
+  ): Promise<{ count: number; lsn: number; replaced?: number; lastRowid?: number | null }>;
+  /**
+   * Optional: writes rows again with the identity they carry (UPDATE's new versions, DELETE's
+   * markers), atomically; UPDATE and DELETE of chosen rows are refused without it.
+   */
+  writeStored?(table: string, readings: StoredReading[]): Promise<{ count: number; lsn: number }>;
+  /** true for a transaction's view (BEGIN inside it is refused) */
+  readonly inTransaction?: boolean;
   /**
    * Each matching series as time-disjoint parts, last write wins resolved; a part's `stats` (when
    * given) answer count/sum/avg/min/max without loading it. Parts may be loaded until the iteration
@@ -70,6 +78,10 @@ export interface QueryTarget {
 export interface QueryResult {
   columns: Array<{ name: string; type: string }>;
   rows: Array<Record<string, unknown>>;
+  /** rows an INSERT, UPDATE or DELETE stored, changed or removed; 0 for other statements */
+  changes: number;
+  /** the rowid of the last row an INSERT stored (better-sqlite3's name); null when none got one */
+  lastInsertRowid: number | null;
   stats: { ms: number; partitions: number; chunks: number; rowsScanned: number };
 }
 
@@ -176,6 +188,8 @@ export async function runQuery(
   return {
     columns: p.columns,
     rows,
+    changes: p.runtime.changes,
+    lastInsertRowid: p.runtime.lastInsertRowid,
     stats: {
       ms: performance.now() - p.started,
       partitions: s.partitions + p.runtime.scanCounters.partitions,

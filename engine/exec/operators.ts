@@ -440,6 +440,8 @@ async function* insert(plan: Extract<Plan, { kind: 'insert' }>, rt: Runtime): As
     const res = await rt.target.write(plan.table, pending);
     count += res.count;
     lsn = res.lsn;
+    rt.changes += res.count;
+    if (res.lastRowid !== undefined && res.lastRowid !== null) rt.lastInsertRowid = res.lastRowid;
     pending = [];
   };
   const inputTypes = plan.input.columns.map((c) => c.type);

@@ -11,7 +11,15 @@ import type { EvalContext } from './scalar';
 /** The storage calls the executor makes (a subset of QueryTarget in engine/query.ts). */
 export type ExecTarget = Pick<
   QueryTarget,
-  'scan' | 'write' | 'scanParts' | 'edgeRows' | 'deleteRows' | 'dropTable' | 'createTable'
+  | 'scan'
+  | 'write'
+  | 'writeStored'
+  | 'scanParts'
+  | 'edgeRows'
+  | 'deleteRows'
+  | 'dropTable'
+  | 'createTable'
+  | 'inTransaction'
 >;
 
 export interface ExecStats {
@@ -44,6 +52,10 @@ export class Runtime {
   /** what the storage scans touched and skipped (partitions, chunks), filled by the target */
   readonly scanCounters: ScanCounters = newScanCounters();
   readonly slicer = new Slicer();
+  /** rows an INSERT, UPDATE or DELETE stored, changed or removed (better-sqlite3's `changes`) */
+  changes = 0;
+  /** the rowid of the last row an INSERT stored, if it got one */
+  lastInsertRowid: number | null = null;
   constructor(
     readonly target: ExecTarget,
     readonly ctx: EvalContext,

@@ -33,12 +33,15 @@ const scratch = new ByteWriter(1 << 16);
 const RESET_DICTIONARY = 1;
 const KIND_WRITE = 0;
 const KIND_DELETE = 1;
+const KIND_GROUP = 2;
 const DELETE_DROPS_TABLE = 1;
 
 /** What one WAL record says: a batch of readings, or a delete. */
 export type WalEntry =
   | { readonly kind: 'write'; readonly batch: WriteBatch }
-  | { readonly kind: 'delete'; readonly spec: DeleteSpec };
+  | { readonly kind: 'delete'; readonly spec: DeleteSpec }
+  /** write batches stored together or not at all (a transaction, an UPDATE, a DELETE of chosen rows) */
+  | { readonly kind: 'group'; readonly batches: readonly WriteBatch[] };
 /** Entries a dictionary holds before it starts over, bounding memory under high cardinality. */
 const DICTIONARY_CAPACITY = 200_000;
 
@@ -150,6 +153,23 @@ export function encodeBatch(batch: WriteBatch, dictionary: WalDictionary): Uint8
   out.u8(PAYLOAD_VERSION);
   out.u8(dictionary.begin());
   out.u8(KIND_WRITE);
+  writeBatchBody(out, batch, dictionary);
+  return out.peek();
+}
+
+/** Encodes batches as one record: replay applies all of them or, if the record is torn, none. */
+export function encodeGroup(batches: readonly WriteBatch[], dictionary: WalDictionary): Uint8Array {
+  const out = scratch;
+  out.reset();
+  out.u8(PAYLOAD_VERSION);
+  out.u8(dictionary.begin());
+  out.u8(KIND_GROUP);
+  out.uvarint(batches.length);
+  for (const batch of batches) writeBatchBody(out, batch, dictionary);
+  return out.peek();
+}
+
+function writeBatchBody(out: ByteWriter, batch: WriteBatch, dictionary: WalDictionary): void {
   dictionary.writeName(out, batch.table);
   const fieldNames = [...batch.fieldTypes.keys()];
   out.uvarint(fieldNames.length);
@@ -168,7 +188,6 @@ export function encodeBatch(batch: WriteBatch, dictionary: WalDictionary): Uint8
     writeBlock(out, encodeTimestamps(rebased(series.times, series.count, base), series.count));
     for (const name of fieldNames) encodeField(out, series.fields.get(name), series.count);
   }
-  return out.peek();
 }
 
 function writeBlock(out: ByteWriter, block: Uint8Array): void {
@@ -296,6 +315,12 @@ export function decodeRecord(payload: Uint8Array, dictionary: WalDictionaryReade
   dictionary.begin(input.u8());
   const kind = input.u8();
   if (kind === KIND_DELETE) return { kind: 'delete', spec: decodeDelete(input, dictionary) };
+  if (kind === KIND_GROUP) {
+    const batches: WriteBatch[] = [];
+    const n = input.uvarint();
+    for (let i = 0; i < n; i++) batches.push(decodeWrite(input, dictionary));
+    return { kind: 'group', batches };
+  }
   if (kind !== KIND_WRITE) throw new Error(`unknown WAL record kind ${kind}`);
   return { kind: 'write', batch: decodeWrite(input, dictionary) };
 }

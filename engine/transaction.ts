@@ -1,0 +1,159 @@
+/**
+ * Transactions (docs/storage.md, "Transactions"). A transaction's writes are validated and
+ * numbered when made, kept in an overlay head that only its own reads see, and committed as one
+ * WAL record: durable and visible together, or, after a rollback or a crash before the commit's
+ * record is whole, not at all. Other writers are never held up: the overlay is private, and the
+ * commit is one append.
+ */
+import type { Database, PreparedPart, WriteResult } from './db';
+import { InvalidInputError } from './errors';
+import { Head } from './head/head';
+import { isHiddenName, ROWID_FIELD } from './head/row-identity';
+import type { Reading, StoredReading } from './ingest';
+import { type QueryOptions, type QueryParams, type QueryResult, type QueryTarget, runQuery } from './query';
+import type { ReadOptions, ScanCounters, SeriesParts } from './read';
+import type { ColumnType, SeriesRows } from './types';
+
+/** The overlay's LSN: newer than any delete, so no tombstone hides a transaction's own rows. */
+const OVERLAY_LSN = Number.MAX_SAFE_INTEGER;
+
+/** Delete markers for every row of `rows` (one series): each replaces the row of its identity. */
+export function markersFor(rows: SeriesRows): StoredReading[] {
+  const ids = rows.fields.get(ROWID_FIELD);
+  const out: StoredReading[] = [];
+  for (let i = 0; i < rows.count; i++) {
+    const rowid = ids && (!ids.present || ids.present[i]) ? (ids.values[i] as number) : null;
+    out.push({ time: rows.times[i]!, tags: rows.tags, fields: {}, rowid, deleted: true });
+  }
+  return out;
+}
+
+export class Transaction {
+  private readonly pending: PreparedPart[] = [];
+  private readonly overlay = new Head();
+  /** each table's next rowid before this transaction numbered rows in it */
+  private readonly reserved = new Map<string, number>();
+  private state: 'open' | 'committed' | 'rolled back' = 'open';
+
+  constructor(private readonly db: Database) {}
+
+  /** Stores readings in the transaction, numbered as `db.write` numbers them. */
+  write(table: string, readings: readonly Reading[]): Promise<WriteResult> {
+    return this.add({ table, readings, rows: 'auto' });
+  }
+
+  /** Rows written again with their identity (an UPDATE's new versions, a DELETE's markers). */
+  writeStored(table: string, readings: readonly StoredReading[]): Promise<WriteResult> {
+    return this.add({ table, readings, rows: 'stored' });
+  }
+
+  private async add(part: Parameters<Database['writeGroup']>[0][number]): Promise<WriteResult> {
+    this.checkOpen();
+    const [prepared] = await this.db.prepareParts([part], this.reserved);
+    const { batch, replaced } = prepared!;
+    if (batch.rows > 0) {
+      this.overlay.apply(batch, OVERLAY_LSN);
+      this.pending.push(prepared!);
+    }
+    return { count: batch.rows, replaced, lsn: 0, lastRowid: batch.maxRowid };
+  }
+
+  /** Runs SQL inside the transaction: its reads see the transaction's writes. */
+  query(sql: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
+    this.checkOpen();
+    return runQuery(this.target(), sql, params, options);
+  }
+
+  /** Stores every write of the transaction as one WAL record. */
+  async commit(): Promise<void> {
+    this.checkOpen();
+    this.state = 'committed';
+    try {
+      await this.db.commitPrepared(this.pending);
+    } catch (err) {
+      this.giveBackRowids();
+      throw err;
+    }
+  }
+
+  /** Forgets the transaction's writes; rowids it numbered are handed back if no one took one since. */
+  rollback(): void {
+    if (this.state !== 'open') return;
+    this.state = 'rolled back';
+    this.giveBackRowids();
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  private giveBackRowids(): void {
+    const taken = new Map<string, number>();
+    for (const { batch } of this.pending) {
+      if (batch.maxRowid !== null)
+        taken.set(batch.table, Math.max(taken.get(batch.table) ?? 0, batch.maxRowid + 1));
+    }
+    this.db.giveBack(this.reserved, taken);
+  }
+
+  private checkOpen(): void {
+    if (this.state !== 'open') {
+      throw new InvalidInputError(
+        `This transaction is ${this.state} already; begin a new one for more work.`,
+        'HELIOS_TX_DONE',
+      );
+    }
+  }
+
+  /** The storage as the transaction sees it, for SQL. */
+  target(): QueryTarget {
+    const db = this.db;
+    const overlay = this.overlay;
+    return {
+      tables: () => [...new Set([...db.tables(), ...this.pending.map((p) => p.batch.table)])].sort(),
+      schema: (table) => this.schema(table),
+      scan: (table, options, counters) => db.scan(table, options, counters, overlay),
+      scanParts: (table, options, counters) => db.scanParts(table, options, counters, overlay),
+      edgeRows: (table, options, newest, counters) => db.edgeRows(table, options, newest, counters, overlay),
+      write: (table, readings) => this.write(table, readings),
+      writeStored: (table, readings) => this.writeStored(table, readings),
+      deleteRows: (table, options) => this.deleteRows(table, options),
+      dropTable: async (table) => {
+        throw new InvalidInputError(
+          `DROP TABLE "${table}" cannot run inside a transaction: run it after COMMIT.`,
+          'HELIOS_SQL_UNSUPPORTED',
+        );
+      },
+      createTable: (name, def, options) => db.createTable(name, def, options),
+      inTransaction: true,
+    };
+  }
+
+  /** Deletes inside a transaction are markers for the rows it sees, stored at commit. */
+  private async deleteRows(table: string, options: ReadOptions): Promise<{ lsn: number; count: number }> {
+    const markers: StoredReading[] = [];
+    for await (const rows of this.db.scan(table, options, undefined, this.overlay))
+      markers.push(...markersFor(rows));
+    if (markers.length > 0) await this.writeStored(table, markers);
+    return { lsn: 0, count: markers.length };
+  }
+
+  /** The table's columns, with those the transaction's own writes add. */
+  private schema(table: string): ReturnType<QueryTarget['schema']> {
+    const known = this.db.schema(table);
+    const tagKeys = [...(known?.tagKeys ?? [])];
+    const fields = new Map<string, ColumnType>((known?.fields ?? []).map((f) => [f.name, f.type]));
+    let touched = known !== undefined;
+    for (const { batch } of this.pending) {
+      if (batch.table !== table) continue;
+      touched = true;
+      for (const key of batch.tagKeys) if (!tagKeys.includes(key)) tagKeys.push(key);
+      for (const [name, type] of batch.fieldTypes)
+        if (!isHiddenName(name) && !fields.has(name)) fields.set(name, type);
+    }
+    if (!touched) return undefined;
+    return { ...known, name: table, tagKeys, fields: [...fields].map(([name, type]) => ({ name, type })) };
+  }
+}
+
+export type { ScanCounters, SeriesParts };
