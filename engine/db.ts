@@ -86,6 +86,8 @@ export interface WriteResult {
   lsn: number;
   /** the largest rowid the batch gave a row, or null when no row got one */
   lastRowid: number | null;
+  /** each reading's rowid in the order given (NaN: none), when some row got one */
+  rowids?: Float64Array;
 }
 
 /** One table's rows in `writeGroup`: see there. */
@@ -529,6 +531,7 @@ export class Database extends EventEmitter {
       replaced,
       lsn,
       lastRowid: batch.maxRowid,
+      ...(batch.rowids ? { rowids: batch.rowids } : {}),
     }));
   }
 

@@ -49,6 +49,8 @@ export interface WriteBatch {
   readonly rows: number;
   /** the largest rowid the batch gives a row, or null when no row has one */
   readonly maxRowid: number | null;
+  /** each reading's rowid in the order given (NaN: none); absent when no row has one or after replay */
+  readonly rowids?: Float64Array;
 }
 
 /**
@@ -370,6 +372,7 @@ class BatchBuilder {
       series,
       rows: total,
       maxRowid: ids?.max ?? null,
+      ...(ids ? { rowids: ids.values } : {}),
     };
   }
 

@@ -34,7 +34,14 @@ export interface QueryTarget {
   write(
     table: string,
     readings: Array<{ time: number; tags?: Record<string, string>; fields: Record<string, unknown> }>,
-  ): Promise<{ count: number; lsn: number; replaced?: number; lastRowid?: number | null }>;
+  ): Promise<{
+    count: number;
+    lsn: number;
+    replaced?: number;
+    lastRowid?: number | null;
+    /** each reading's rowid in the order given (NaN: none) */
+    rowids?: Float64Array;
+  }>;
   /**
    * Optional: writes rows again with the identity they carry (UPDATE's new versions, DELETE's
    * markers), atomically; UPDATE and DELETE of chosen rows are refused without it.

@@ -55,7 +55,13 @@ export class Transaction {
       this.overlay.apply(batch, OVERLAY_LSN);
       this.pending.push(prepared!);
     }
-    return { count: batch.rows, replaced, lsn: 0, lastRowid: batch.maxRowid };
+    return {
+      count: batch.rows,
+      replaced,
+      lsn: 0,
+      lastRowid: batch.maxRowid,
+      ...(batch.rowids ? { rowids: batch.rowids } : {}),
+    };
   }
 
   /** Runs SQL inside the transaction: its reads see the transaction's writes. */
