@@ -88,6 +88,8 @@ export interface WriteResult {
   lastRowid: number | null;
   /** each reading's rowid in the order given (NaN: none), when some row got one */
   rowids?: Float64Array;
+  /** the indexes of the readings that replaced an earlier row, ascending, when any did */
+  replacedAt?: readonly number[];
 }
 
 /** One table's rows in `writeGroup`: see there. */
@@ -101,6 +103,8 @@ export interface GroupPart {
 export interface PreparedPart {
   readonly batch: WriteBatch;
   readonly replaced: number;
+  /** the indexes of the readings that replace an earlier row, ascending */
+  readonly replacing: readonly number[];
 }
 
 export interface TableSchemaInfo {
@@ -430,8 +434,16 @@ export class Database extends EventEmitter {
    */
   async writeGroup(parts: readonly GroupPart[]): Promise<WriteResult[]> {
     await this.admitWrite();
-    const prepared = await this.prepareParts(parts, new Map());
-    return this.commitPrepared(prepared);
+    // Validated, numbered and appended in one synchronous step when no row can replace another:
+    // no other write lands between the check against the catalog and the append.
+    const reserved = new Map<string, number>();
+    const batches = parts.map((part) => this.prepareOne(part, reserved));
+    const fast = batches.every(
+      (batch, i) => parts[i]!.rows === 'stored' || replacedInBatch(batch, this.newestOf(batch.table)) === 0,
+    );
+    if (fast) return this.commitPrepared(batches.map((batch) => ({ batch, replaced: 0, replacing: [] })));
+    this.giveBack(reserved, this.rowidCounters(reserved.keys()));
+    return this.commitPrepared(await this.prepareParts(parts, new Map()));
   }
 
   /** Waits while the head is full or compaction is far behind, and for a write looking for replaced rows. */
@@ -460,21 +472,20 @@ export class Database extends EventEmitter {
     const out: PreparedPart[] = [];
     for (const part of parts) {
       const batch = this.prepareOne(part, reserved);
-      let replaced: number | null =
-        part.rows === 'stored' ? 0 : replacedInBatch(batch, this.newestOf(batch.table));
-      if (replaced === null) {
+      let replacing: number[] = [];
+      if (part.rows !== 'stored' && replacedInBatch(batch, this.newestOf(batch.table)) === null) {
         // Some rows are not newer than their series' newest: look for the rows they replace, with
         // other writes held back so that none lands in between.
-        const check = this.countReplaced(batch);
+        const check = this.findReplaced(batch);
         this.replaceCheck = check;
         try {
-          replaced = await check;
+          replacing = await check;
         } finally {
           this.replaceCheck = null;
         }
         // the catalog may have moved meanwhile (a CREATE or DROP): commitPrepared checks again
       }
-      out.push({ batch, replaced });
+      out.push({ batch, replaced: replacing.length, replacing });
     }
     return out;
   }
@@ -526,27 +537,33 @@ export class Database extends EventEmitter {
     await durable.catch((err) => {
       throw storageError(err, this.dir);
     });
-    return prepared.map(({ batch, replaced }) => ({
+    return prepared.map(({ batch, replaced, replacing }) => ({
       count: batch.rows,
       replaced,
       lsn,
       lastRowid: batch.maxRowid,
       ...(batch.rowids ? { rowids: batch.rowids } : {}),
+      ...(replacing.length > 0 ? { replacedAt: replacing } : {}),
     }));
   }
 
-  /** How many rows of `batch` replace a stored row or an earlier row of the batch (the slow way). */
-  private async countReplaced(batch: WriteBatch): Promise<number> {
-    let replaced = 0;
+  /**
+   * The readings of `batch` (their indexes in the write) that replace a stored row or an earlier
+   * reading of the batch: the slow way, reading the series where the batch's times are.
+   */
+  private async findReplaced(batch: WriteBatch): Promise<number[]> {
+    const replacing: number[] = [];
     for (const series of batch.series) {
       if (series.fields.has(ROWID_FIELD)) continue;
-      const times = new Set<number>();
+      // the first reading of each time replaces a stored row there; a later one, the reading before it
+      const first = new Map<number, number>();
       let from = Number.POSITIVE_INFINITY;
       let to = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < series.count; i++) {
         const t = series.times[i]!;
-        if (times.has(t)) replaced++;
-        times.add(t);
+        const index = series.indexes?.[i] ?? i;
+        if (first.has(t)) replacing.push(index);
+        else first.set(t, index);
         from = Math.min(from, t);
         to = Math.max(to, t);
       }
@@ -555,11 +572,12 @@ export class Database extends EventEmitter {
         const ids = rows.fields.get(ROWID_FIELD);
         for (let i = 0; i < rows.count; i++) {
           const hasRowid = ids !== undefined && (!ids.present || ids.present[i] === 1);
-          if (!hasRowid && times.has(rows.times[i]!)) replaced++;
+          const index = hasRowid ? undefined : first.get(rows.times[i]!);
+          if (index !== undefined) replacing.push(index);
         }
       }
     }
-    return replaced;
+    return replacing.sort((a, b) => a - b);
   }
 
   private append(wal: Wal, entry: WalEntry): { lsn: number; durable: Promise<void> } {

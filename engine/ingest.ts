@@ -37,6 +37,8 @@ export interface BatchSeries {
   readonly count: number;
   readonly times: Float64Array;
   readonly fields: Map<string, FieldColumn>;
+  /** each row's index among the readings of the write (absent for batches replayed from the WAL) */
+  readonly indexes?: readonly number[];
 }
 
 /** A validated write: what one WAL record holds and what the head applies. */
@@ -452,7 +454,7 @@ class BatchBuilder {
         : otherColumn(type, this.readings, group.rows, name);
       if (column) fields.set(name, column);
     }
-    return { key: group.key, tags: group.tags, count: n, times, fields };
+    return { key: group.key, tags: group.tags, count: n, times, fields, indexes: group.rows };
   }
 }
 

@@ -37,7 +37,8 @@ export = function register(RED: NodeAPI): void {
       const notOpen = dbStatus(dbState);
       if (notOpen) return setStatus(notOpen);
       if (lastError) return setStatus(status.failed(brief(lastError)));
-      const text = `${compact(meter.sampleRate())}/s · ${compact(meter.total)} stored`;
+      const replaced = meter.replaced > 0 ? ` (${compact(meter.replaced)} replaced)` : '';
+      const text = `${compact(meter.sampleRate())}/s · ${compact(meter.total)} stored${replaced}`;
       if (meter.pending > BACKLOG) return setStatus(status.busy(`${text} · backlog ${meter.pending}`));
       if (Date.now() < slowUntil) return setStatus(status.busy(`${text} · slow disk`));
       setStatus(status.ok(text));
@@ -78,7 +79,7 @@ export = function register(RED: NodeAPI): void {
         done(error);
         return;
       }
-      meter.stored(stored.count);
+      meter.stored(stored.count, stored.replaced);
       lastError = null;
       if (stored.invalid) {
         this.warn(`${stored.invalid.length} invalid reading(s) not stored: ${stored.invalid[0]?.message}`);

@@ -3,16 +3,27 @@ import { byTable, type InvalidItem, type Normalised, type TableReading } from '.
 
 /** What helios-store puts in msg.stored. */
 export interface StoredInfo {
-  /** readings stored */
+  /** readings stored: every one is kept, those that replaced an earlier reading included */
   count: number;
+  /**
+   * of `count`, readings that replaced one stored before them: the same series (tags) and time,
+   * a reading sent again (docs/storage.md, "Row identity")
+   */
+  replaced: number;
   /** the table written (the first one, if the message held several) */
   table: string;
   /** the LSN of the last batch written */
   lsn: number;
   /** per table, when the message held readings for more than one */
-  tables?: Record<string, { count: number; lsn: number }>;
+  tables?: Record<string, TableStored>;
   /** readings left out under the "store the valid ones" policy */
   invalid?: InvalidItem[];
+}
+
+export interface TableStored {
+  count: number;
+  replaced: number;
+  lsn: number;
 }
 
 export type InvalidPolicy = 'reject' | 'skip';
@@ -65,23 +76,29 @@ async function writeSkipping(
   items: readonly TableReading[],
   isArray: boolean,
   invalid: InvalidItem[],
-): Promise<{ count: number; lsn: number }> {
+): Promise<TableStored> {
   try {
-    return await db.write(
-      table,
-      items.map((i) => i.reading),
+    return stored(
+      await db.write(
+        table,
+        items.map((i) => i.reading),
+      ),
     );
   } catch (err) {
     if (!isInputError(err)) throw err;
     if (items.length === 1) {
       invalid.push(inputError(err, items, isArray));
-      return { count: 0, lsn: 0 };
+      return { count: 0, replaced: 0, lsn: 0 };
     }
     const mid = items.length >> 1;
     const a = await writeSkipping(db, table, items.slice(0, mid), isArray, invalid);
     const b = await writeSkipping(db, table, items.slice(mid), isArray, invalid);
-    return { count: a.count + b.count, lsn: Math.max(a.lsn, b.lsn) };
+    return { count: a.count + b.count, replaced: a.replaced + b.replaced, lsn: Math.max(a.lsn, b.lsn) };
   }
+}
+
+function stored(r: { count: number; replaced: number; lsn: number }): TableStored {
+  return { count: r.count, replaced: r.replaced, lsn: r.lsn };
 }
 
 async function writeAll(
@@ -89,11 +106,13 @@ async function writeAll(
   table: string,
   items: readonly TableReading[],
   isArray: boolean,
-): Promise<{ count: number; lsn: number }> {
+): Promise<TableStored> {
   try {
-    return await db.write(
-      table,
-      items.map((i) => i.reading),
+    return stored(
+      await db.write(
+        table,
+        items.map((i) => i.reading),
+      ),
     );
   } catch (err) {
     if (isInputError(err)) throw new InvalidReadingError([inputError(err, items, isArray)]);
@@ -113,8 +132,9 @@ export async function storeReadings(
 ): Promise<StoredInfo> {
   if (policy === 'reject' && input.invalid.length > 0) throw new InvalidReadingError(input.invalid);
   const invalid = [...input.invalid];
-  const tables: Record<string, { count: number; lsn: number }> = {};
+  const tables: Record<string, TableStored> = {};
   let count = 0;
+  let replaced = 0;
   let lsn = 0;
   for (const [table, items] of byTable(input.readings)) {
     const r =
@@ -123,26 +143,30 @@ export async function storeReadings(
         : await writeAll(db, table, items, input.isArray);
     tables[table] = r;
     count += r.count;
+    replaced += r.replaced;
     lsn = Math.max(lsn, r.lsn);
   }
   if (count === 0) throw new InvalidReadingError(invalid);
   const names = Object.keys(tables);
-  const stored: StoredInfo = { count, table: names[0]!, lsn };
-  if (names.length > 1) stored.tables = tables;
-  if (invalid.length > 0) stored.invalid = invalid.sort((a, b) => a.index - b.index);
-  return stored;
+  const info: StoredInfo = { count, replaced, table: names[0]!, lsn };
+  if (names.length > 1) info.tables = tables;
+  if (invalid.length > 0) info.invalid = invalid.sort((a, b) => a.index - b.index);
+  return info;
 }
 
 /** Counts stored readings and messages in flight for the status line. */
 export class StoreMeter {
   total = 0;
+  /** of `total`, readings that replaced an earlier one (same series and time) */
+  replaced = 0;
   pending = 0;
   private windowStart = Date.now();
   private windowCount = 0;
   private lastRate = 0;
 
-  stored(count: number): void {
+  stored(count: number, replaced = 0): void {
     this.total += count;
+    this.replaced += replaced;
     this.windowCount += count;
   }
 

@@ -1,4 +1,4 @@
-import type { Database, Reading } from '../../engine';
+import type { Database, Reading, WriteResult } from '../../engine';
 import { type Normalised, normalisedOf } from './readings';
 import { type InvalidPolicy, type StoredInfo, storeReadings } from './store-writer';
 
@@ -44,6 +44,10 @@ class Group<M, D> {
   readonly items: Array<Reading | Normalised> = [];
   readonly messages: M[] = [];
   readonly dones: D[] = [];
+  /** message i's reading's place in its table's list (for a message of one reading) */
+  readonly positions: number[] = [];
+  /** a message of any shape: its readings' tables and places */
+  readonly places = new Map<number, Array<[string, number]>>();
   readonly byTable = new Map<string, Reading[]>();
   readonly queuedAt = Date.now();
   size = 0;
@@ -60,16 +64,22 @@ class Group<M, D> {
     this.items.push(reading);
     this.messages.push(message);
     this.dones.push(done);
-    this.listOf(table).push(reading);
+    const list = this.listOf(table);
+    this.positions.push(list.length);
+    list.push(reading);
     this.size++;
   }
 
   addInput(input: Normalised, message: M, done: D): void {
     this.tables.push(null);
     this.items.push(input);
+    this.places.set(
+      this.messages.length,
+      input.readings.map((r) => [r.table, this.listOf(r.table).push(r.reading) - 1]),
+    );
+    this.positions.push(-1);
     this.messages.push(message);
     this.dones.push(done);
-    for (const r of input.readings) this.listOf(r.table).push(r.reading);
     this.size += input.readings.length;
   }
 
@@ -181,7 +191,7 @@ export class WriteCoalescer<M, D> {
   }
 
   private async writeGroup(db: Database, group: Group<M, D>): Promise<void> {
-    let lsns: Map<string, number>;
+    let lsns: Map<string, WriteResult>;
     try {
       lsns = await writeMerged(db, group);
     } catch (err) {
@@ -215,40 +225,63 @@ export class WriteCoalescer<M, D> {
   }
 
   /** Answers every message of a durable group with its msg.stored. */
-  private acknowledge(group: Group<M, D>, lsns: ReadonlyMap<string, number>): void {
-    const { tables, items, messages, dones } = group;
+  private acknowledge(group: Group<M, D>, results: ReadonlyMap<string, WriteResult>): void {
+    const { tables, messages, dones, positions } = group;
+    const replacing = replacedPlaces(results);
     let lastTable = '';
     let lastLsn = 0;
+    let lastReplacing: ReadonlySet<number> | undefined;
     for (let i = 0; i < group.count; i++) {
       const table = tables[i];
       if (table == null) {
-        this.answer(messages[i]!, dones[i]!, null, storedFor(items[i] as Normalised, lsns));
+        this.answer(messages[i]!, dones[i]!, null, storedFor(group.places.get(i)!, results, replacing));
         continue;
       }
       if (table !== lastTable) {
         lastTable = table;
-        lastLsn = lsns.get(table) ?? 0;
+        lastLsn = results.get(table)?.lsn ?? 0;
+        lastReplacing = replacing.get(table);
       }
-      this.answer(messages[i]!, dones[i]!, null, { count: 1, table, lsn: lastLsn });
+      const replaced = lastReplacing?.has(positions[i]!) ? 1 : 0;
+      this.answer(messages[i]!, dones[i]!, null, { count: 1, replaced, table, lsn: lastLsn });
     }
   }
 }
 
-async function writeMerged<M, D>(db: Database, group: Group<M, D>): Promise<Map<string, number>> {
-  const lsns = new Map<string, number>();
-  for (const [table, readings] of group.byTable) lsns.set(table, (await db.write(table, readings)).lsn);
-  return lsns;
+async function writeMerged<M, D>(db: Database, group: Group<M, D>): Promise<Map<string, WriteResult>> {
+  const results = new Map<string, WriteResult>();
+  for (const [table, readings] of group.byTable) results.set(table, await db.write(table, readings));
+  return results;
 }
 
-function storedFor(input: Normalised, lsns: ReadonlyMap<string, number>): StoredInfo {
-  const counts = new Map<string, number>();
-  for (const r of input.readings) counts.set(r.table, (counts.get(r.table) ?? 0) + 1);
+/** Per table, the places of the readings that replaced an earlier row (only tables with some). */
+function replacedPlaces(results: ReadonlyMap<string, WriteResult>): Map<string, ReadonlySet<number>> {
+  const out = new Map<string, ReadonlySet<number>>();
+  for (const [table, r] of results) if (r.replacedAt) out.set(table, new Set(r.replacedAt));
+  return out;
+}
+
+function storedFor(
+  places: ReadonlyArray<[string, number]>,
+  results: ReadonlyMap<string, WriteResult>,
+  replacing: ReadonlyMap<string, ReadonlySet<number>>,
+): StoredInfo {
+  const counts = new Map<string, { count: number; replaced: number }>();
+  for (const [table, place] of places) {
+    const c = counts.get(table) ?? { count: 0, replaced: 0 };
+    c.count++;
+    if (replacing.get(table)?.has(place)) c.replaced++;
+    counts.set(table, c);
+  }
   const tables = [...counts.keys()];
-  const stored: StoredInfo = { count: input.readings.length, table: tables[0]!, lsn: 0 };
-  for (const t of tables) stored.lsn = Math.max(stored.lsn, lsns.get(t) ?? 0);
+  const stored: StoredInfo = { count: places.length, replaced: 0, table: tables[0]!, lsn: 0 };
+  for (const t of tables) {
+    stored.lsn = Math.max(stored.lsn, results.get(t)?.lsn ?? 0);
+    stored.replaced += counts.get(t)!.replaced;
+  }
   if (tables.length > 1) {
     stored.tables = {};
-    for (const t of tables) stored.tables[t] = { count: counts.get(t)!, lsn: lsns.get(t) ?? 0 };
+    for (const t of tables) stored.tables[t] = { ...counts.get(t)!, lsn: results.get(t)?.lsn ?? 0 };
   }
   return stored;
 }

@@ -200,7 +200,7 @@ describe('store path: WriteCoalescer answers', () => {
       assert.deepStrictEqual(got.get(`m${i}`), {
         done: `d${i}`,
         err: null,
-        stored: { count: 1, table: 'readings', lsn },
+        stored: { count: 1, replaced: 0, table: 'readings', lsn },
       });
     }
     assert.deepStrictEqual(Object.keys(got.get('m3').stored.tables).sort(), ['a', 'b']);

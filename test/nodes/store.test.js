@@ -40,7 +40,7 @@ describe('helios-store node', () => {
     await helper.load(allNodes, storeFlow(tempDir()));
     const msg = await send({ topic: 'boiler/1', payload: 71.5, timestamp: 1764000000000, keep: 'me' });
     assert.strictEqual(msg.keep, 'me');
-    assert.deepStrictEqual(msg.stored, { count: 1, table: 'readings', lsn: msg.stored.lsn });
+    assert.deepStrictEqual(msg.stored, { count: 1, replaced: 0, table: 'readings', lsn: msg.stored.lsn });
     assert.ok(msg.stored.lsn >= 1);
     assert.deepStrictEqual(await rows('readings'), [{ time: 1764000000000, topic: 'boiler/1', value: 71.5 }]);
   });
@@ -79,12 +79,49 @@ describe('helios-store node', () => {
     ]);
   });
 
+  it('keeps every message of a burst in one millisecond (objects of fields, no tag properties)', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 'burst' }));
+    const node = helper.getNode('n-store');
+    const got = messages('n-out', 50);
+    // one turn of the event loop: the coalescer writes them as one batch at one time
+    for (let i = 0; i < 50; i++)
+      node.receive({ payload: { sensor: `s${i}`, v: i }, timestamp: 1764000000000 });
+    const out = await got;
+    assert.deepStrictEqual(
+      out.map((m) => [m.stored.count, m.stored.replaced]),
+      Array(50).fill([1, 0]),
+    );
+    const stored = await rows('burst');
+    assert.strictEqual(stored.length, 50);
+    assert.deepStrictEqual(
+      stored.map((r) => r.sensor).sort(),
+      Array.from({ length: 50 }, (_, i) => `s${i}`).sort(),
+    );
+  });
+
+  it('says in msg.stored when a reading replaced one sent before (same tags and time)', async () => {
+    await helper.load(allNodes, storeFlow(tempDir()));
+    const first = await send({ topic: 'boiler/1', payload: 71.5, timestamp: 1764000000000 });
+    assert.strictEqual(first.stored.replaced, 0);
+    const node = helper.getNode('n-store');
+    const got = messages('n-out', 2);
+    node.receive({ topic: 'boiler/1', payload: 72, timestamp: 1764000000000 });
+    node.receive({ topic: 'boiler/2', payload: 60, timestamp: 1764000000000 });
+    const [again, other] = await got;
+    assert.deepStrictEqual([again.stored.count, again.stored.replaced], [1, 1]);
+    assert.deepStrictEqual([other.stored.count, other.stored.replaced], [1, 0]);
+    assert.deepStrictEqual(await rows('readings'), [
+      { time: 1764000000000, topic: 'boiler/1', value: 72 },
+      { time: 1764000000000, topic: 'boiler/2', value: 60 },
+    ]);
+  });
+
   it('stores an array as one batch (one LSN) and takes msg.measurement when no table is set', async () => {
     await helper.load(allNodes, storeFlow(tempDir()));
     const before = (await openDb()).stats().lastLsn;
     const payload = Array.from({ length: 500 }, (_, i) => ({ v: i, time: 1764000000000 + i * 1000 }));
     const msg = await send({ measurement: 'line', payload });
-    assert.deepStrictEqual(msg.stored, { count: 500, table: 'line', lsn: before + 1 });
+    assert.deepStrictEqual(msg.stored, { count: 500, replaced: 0, table: 'line', lsn: before + 1 });
     const stored = await rows('line');
     assert.strictEqual(stored.length, 500);
     assert.deepStrictEqual(
