@@ -240,3 +240,135 @@ describe('model: the engine behaves like a map from (series, time) to the last r
     );
   });
 });
+
+// The same for rows with rowids: a table without tags, where rows at one time are all kept, and
+// new versions of chosen rows (UPDATE) and delete markers (DELETE of chosen rows) are written by
+// identity, alone or in transactions that commit or roll back. The model is a map from rowid to
+// row; rowids come from the write results and must never repeat.
+class RowidModel {
+  constructor() {
+    this.rows = new Map(); // rowid -> { time, ...fields }
+    this.ids = new Set(); // every rowid ever handed out
+  }
+  read() {
+    return [...this.rows.entries()]
+      .sort((a, b) => a[1].time - b[1].time || a[0] - b[0])
+      .map(([, row]) => row);
+  }
+}
+
+const rowArb = fc.record({
+  time: fc.integer({ min: 0, max: 6 }).map((h) => T0 + h * HOUR), // many rows share a time
+  fields: fc.record({ v: fc.integer({ min: -100, max: 100 }) }),
+});
+
+/** The changes of one command: new rows, new versions of existing ones (by pick), deletions (by pick). */
+const changeArb = fc.record({
+  inserts: fc.array(rowArb, { maxLength: 20 }),
+  updates: fc.array(fc.tuple(fc.nat(), fc.integer({ min: -100, max: 100 })), { maxLength: 5 }),
+  deletes: fc.array(fc.nat(), { maxLength: 5 }),
+  tx: fc.constantFrom('none', 'commit', 'rollback'),
+});
+
+class ChangeCommand {
+  constructor(change) {
+    this.change = change;
+  }
+  check() {
+    return true;
+  }
+  async run(model, real) {
+    const { inserts, updates, deletes, tx } = this.change;
+    const existing = [...model.rows.keys()];
+    const stored = [];
+    const changed = new Map(); // rowid -> new row or null
+    for (const [pick, v] of updates) {
+      if (existing.length === 0) break;
+      const id = existing[pick % existing.length];
+      const row = { ...(changed.get(id) ?? model.rows.get(id)), v };
+      changed.set(id, row);
+      stored.push({ time: row.time, fields: { v }, rowid: id });
+    }
+    for (const pick of deletes) {
+      if (existing.length === 0) break;
+      const id = existing[pick % existing.length];
+      changed.set(id, null);
+      stored.push({ time: model.rows.get(id).time, fields: {}, rowid: id, deleted: true });
+    }
+    const apply = async (target) => {
+      const r = inserts.length ? await target.write('n', inserts) : null;
+      if (stored.length) await target.writeStored('n', stored);
+      return r;
+    };
+    let result;
+    if (tx === 'none') result = await apply(real.db);
+    else {
+      const t = real.db.begin();
+      result = await apply(t);
+      if (tx === 'commit') await t.commit();
+      else t.rollback();
+    }
+    if (tx === 'rollback') return;
+    if (result) {
+      const ids = Array.from(result.rowids);
+      for (const id of ids) assert.ok(!model.ids.has(id), `rowid ${id} handed out twice`);
+      inserts.forEach((r, i) => {
+        model.rows.set(ids[i], { time: r.time, v: r.fields.v });
+        model.ids.add(ids[i]);
+      });
+    }
+    for (const [id, row] of changed) {
+      if (row === null) model.rows.delete(id);
+      else model.rows.set(id, row);
+    }
+  }
+  toString() {
+    return `change(${JSON.stringify(this.change)})`;
+  }
+}
+
+class ReadRowidCommand {
+  check() {
+    return true;
+  }
+  async run(model, real) {
+    assert.deepEqual(await real.db.read('n'), model.read());
+    const n = (await real.db.query('SELECT count(*) AS n FROM n').catch(() => ({ rows: [{ n: 0 }] }))).rows[0]
+      .n;
+    assert.equal(n, model.rows.size);
+  }
+  toString() {
+    return 'readRowids';
+  }
+}
+
+describe('model: rows with rowids, updated and deleted by identity, in and out of transactions', function () {
+  this.timeout(120000);
+
+  it('agrees with the model over random command sequences', async () => {
+    const rowidCommands = [
+      changeArb.map((c) => new ChangeCommand(c)),
+      changeArb.map((c) => new ChangeCommand(c)),
+      changeArb.map((c) => new ChangeCommand(c)),
+      fc.constant(new FlushCommand()),
+      fc.constant(new CompactCommand()),
+      fc.constant(new ReopenCommand()),
+      fc.constant(new CrashCommand()),
+      fc.constant(new ReadRowidCommand()),
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.commands(rowidCommands, { maxCommands: 50, size: 'medium' }), async (cmds) => {
+        const real = new Real(tempDir('helios-model-'));
+        await real.open();
+        const model = new RowidModel();
+        try {
+          await fc.asyncModelRun(() => ({ model, real }), cmds);
+          await new ReadRowidCommand().run(model, real);
+        } finally {
+          await real.db.close();
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
