@@ -43,7 +43,7 @@ import {
   type RetentionTarget,
   runRetention,
 } from './retention/retention';
-import { Catalog, seriesKey } from './schema';
+import { Catalog, type SqliteTable, seriesKey } from './schema';
 import { ChunkCache } from './segment/chunk-cache';
 import { SeriesIndexes } from './series-index';
 import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
@@ -62,7 +62,10 @@ const COMPACTION_STALL_FACTOR = 4;
 const PLAIN_ROWS_PER_SLICE = 4096;
 
 import { type DeleteSpec, hideDeleted, Tombstones } from './storage/tombstones';
-import { Transaction } from './transaction';
+import { type GroupPart, type PreparedPart, Transaction, type WriteResult } from './transaction';
+
+export type { GroupPart, PreparedPart, WriteResult };
+
 import {
   decodeRecord,
   encodeBatch,
@@ -74,39 +77,6 @@ import {
 } from './wal/batch';
 import { Wal, type WalReplayStats } from './wal/wal';
 
-export interface WriteResult {
-  /** readings stored: every one of them is kept (those that replaced an earlier row included) */
-  count: number;
-  /**
-   * of `count`, the readings that replaced a row stored before (same series and time, no rowid:
-   * a reading sent again), or an earlier reading of the same batch
-   */
-  replaced: number;
-  /** the batch's log sequence number */
-  lsn: number;
-  /** the largest rowid the batch gave a row, or null when no row got one */
-  lastRowid: number | null;
-  /** each reading's rowid in the order given (NaN: none), when some row got one */
-  rowids?: Float64Array;
-  /** the indexes of the readings that replaced an earlier row, ascending, when any did */
-  replacedAt?: readonly number[];
-}
-
-/** One table's rows in `writeGroup`: see there. */
-export interface GroupPart {
-  readonly table: string;
-  readonly readings: readonly Reading[] | readonly StoredReading[];
-  readonly rows: 'auto' | 'none' | 'stored';
-}
-
-/** A part validated and numbered, ready to commit. */
-export interface PreparedPart {
-  readonly batch: WriteBatch;
-  readonly replaced: number;
-  /** the indexes of the readings that replace an earlier row, ascending */
-  readonly replacing: readonly number[];
-}
-
 export interface TableSchemaInfo {
   readonly name: string;
   readonly tagKeys: readonly string[];
@@ -117,6 +87,8 @@ export interface TableSchemaInfo {
   readonly declared: boolean;
   /** declared retention, ms; null when none */
   readonly retentionMs: number | null;
+  /** a table declared as SQLite declares them (its columns, constraints and indexes) */
+  readonly sqlite?: SqliteTable;
 }
 
 export interface TableStats {
@@ -330,7 +302,7 @@ export class Database extends EventEmitter {
   private declareUpTo(lsn: number): void {
     for (const [name, d] of this.declarations.entries()) {
       if (d.lsn < lsn && !this.declared.has(name)) {
-        this.catalog.declare(name, d.tags, d.fields, d.partitionMs);
+        this.catalog.declare(name, d.tags, d.fields, d.partitionMs, d.sqlite ?? null);
         this.declared.add(name);
       }
     }
@@ -935,9 +907,10 @@ export class Database extends EventEmitter {
   async createTable(
     name: string,
     def: TableDefinition = {},
-    options: { ifNotExists?: boolean } = {},
+    options: { ifNotExists?: boolean; redeclare?: boolean } = {},
   ): Promise<void> {
     const wal = this.openWal();
+    if (options.redeclare) return this.redeclare(name, def);
     const decl = checkDefinition(name, def, wal.lastLsn);
     if (this.catalog.get(name)) {
       if (options.ifNotExists) return;
@@ -947,13 +920,31 @@ export class Database extends EventEmitter {
       );
     }
     // In the catalog at once, so writes arriving while the file is saved see the declared types.
-    this.catalog.declare(name, decl.tags, decl.fields, decl.partitionMs);
+    this.catalog.declare(name, decl.tags, decl.fields, decl.partitionMs, decl.sqlite ?? null);
     this.declarations.set(name, decl);
     try {
       await this.declarations.save(this.dir);
     } catch (err) {
       this.declarations.delete(name);
       if (!this.seriesKeys.get(name)?.size) this.catalog.tables.delete(name);
+      throw storageError(err, this.dir);
+    }
+  }
+
+  /**
+   * Replaces the SQLite shape of a declared table (CREATE INDEX and DROP INDEX change its
+   * indexes): columns, types and the declaration's LSN stay as they are.
+   */
+  private async redeclare(name: string, def: TableDefinition): Promise<void> {
+    const old = this.declarations.get(name);
+    if (!old?.sqlite || !def.sqlite) {
+      throw new InvalidInputError(`Table "${name}" was not declared as SQLite declares tables.`);
+    }
+    this.declarations.set(name, { ...old, sqlite: def.sqlite });
+    try {
+      await this.declarations.save(this.dir);
+    } catch (err) {
+      this.declarations.set(name, old);
       throw storageError(err, this.dir);
     }
   }
@@ -970,7 +961,13 @@ export class Database extends EventEmitter {
     this.resolvers.delete(table);
     this.seriesKeys.delete(table);
     if (declared && declaredSince)
-      this.catalog.declare(table, declared.tags, declared.fields, declared.partitionMs);
+      this.catalog.declare(
+        table,
+        declared.tags,
+        declared.fields,
+        declared.partitionMs,
+        declared.sqlite ?? null,
+      );
   }
 
   private saveDeclarations(): Promise<void> {
@@ -1027,6 +1024,7 @@ export class Database extends EventEmitter {
   schema(table: string): TableSchemaInfo | undefined {
     const t = this.catalog.get(table);
     if (!t) return undefined;
+    const sqlite = this.declarations.get(table)?.sqlite;
     return {
       name: t.name,
       tagKeys: [...t.tagKeys],
@@ -1034,6 +1032,7 @@ export class Database extends EventEmitter {
       partitionMs: t.partitionMs,
       declared: this.declarations.get(table) !== undefined,
       retentionMs: this.declarations.get(table)?.retentionMs ?? null,
+      ...(sqlite ? { sqlite } : {}),
     };
   }
 

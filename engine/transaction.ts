@@ -5,17 +5,77 @@
  * record is whole, not at all. Other writers are never held up: the overlay is private, and the
  * commit is one append.
  */
-import type { Database, PreparedPart, WriteResult } from './db';
 import { InvalidInputError } from './errors';
 import { Head } from './head/head';
 import { isHiddenName, ROWID_FIELD } from './head/row-identity';
-import type { Reading, StoredReading } from './ingest';
+import type { Reading, StoredReading, WriteBatch } from './ingest';
 import { type QueryOptions, type QueryParams, type QueryResult, type QueryTarget, runQuery } from './query';
 import type { ReadOptions, ScanCounters, SeriesParts } from './read';
 import type { ColumnType, SeriesRows } from './types';
 
 /** The overlay's LSN: newer than any delete, so no tombstone hides a transaction's own rows. */
 const OVERLAY_LSN = Number.MAX_SAFE_INTEGER;
+
+/** What a write resolves to (db.ts re-exports it as WriteResult). */
+export interface WriteResult {
+  /** readings stored: every one of them is kept (those that replaced an earlier row included) */
+  count: number;
+  /**
+   * of `count`, the readings that replaced a row stored before (same series and time, no rowid:
+   * a reading sent again), or an earlier reading of the same batch
+   */
+  replaced: number;
+  /** the batch's log sequence number (0 inside a transaction, until it commits) */
+  lsn: number;
+  /** the largest rowid the batch gave a row, or null when no row got one */
+  lastRowid: number | null;
+  /** each reading's rowid in the order given (NaN: none), when some row got one */
+  rowids?: Float64Array;
+  /** the indexes of the readings that replaced an earlier row, ascending, when any did */
+  replacedAt?: readonly number[];
+}
+
+/** One table's rows in `writeGroup`: see there. */
+export interface GroupPart {
+  readonly table: string;
+  readonly readings: readonly Reading[] | readonly StoredReading[];
+  readonly rows: 'auto' | 'none' | 'stored';
+}
+
+/** A part validated and numbered, ready to commit. */
+export interface PreparedPart {
+  readonly batch: WriteBatch;
+  readonly replaced: number;
+  /** the indexes of the readings that replace an earlier row, ascending */
+  readonly replacing: readonly number[];
+}
+
+/** What a transaction needs of the database (Database is one): preparing, committing, reading. */
+export interface TransactionStore extends Pick<QueryTarget, 'tables' | 'schema'> {
+  createTable: NonNullable<QueryTarget['createTable']>;
+  prepareParts(parts: readonly GroupPart[], reserved: Map<string, number>): Promise<PreparedPart[]>;
+  commitPrepared(prepared: readonly PreparedPart[]): Promise<WriteResult[]>;
+  giveBack(reserved: ReadonlyMap<string, number>, taken: ReadonlyMap<string, number>): void;
+  scan(
+    table: string,
+    options?: ReadOptions,
+    counters?: ScanCounters,
+    overlay?: Head,
+  ): AsyncGenerator<SeriesRows>;
+  scanParts(
+    table: string,
+    options?: ReadOptions,
+    counters?: ScanCounters,
+    overlay?: Head,
+  ): AsyncGenerator<SeriesParts>;
+  edgeRows(
+    table: string,
+    options: ReadOptions,
+    newest: boolean,
+    counters?: ScanCounters,
+    overlay?: Head,
+  ): Promise<SeriesRows[]>;
+}
 
 /** Delete markers for every row of `rows` (one series): each replaces the row of its identity. */
 export function markersFor(rows: SeriesRows): StoredReading[] {
@@ -35,7 +95,7 @@ export class Transaction {
   private readonly reserved = new Map<string, number>();
   private state: 'open' | 'committed' | 'rolled back' = 'open';
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: TransactionStore) {}
 
   /** Stores readings in the transaction, numbered as `db.write` numbers them. */
   write(table: string, readings: readonly Reading[]): Promise<WriteResult> {
@@ -47,7 +107,7 @@ export class Transaction {
     return this.add({ table, readings, rows: 'stored' });
   }
 
-  private async add(part: Parameters<Database['writeGroup']>[0][number]): Promise<WriteResult> {
+  private async add(part: GroupPart): Promise<WriteResult> {
     this.checkOpen();
     const [prepared] = await this.db.prepareParts([part], this.reserved);
     const { batch, replaced } = prepared!;
