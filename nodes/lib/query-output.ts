@@ -11,6 +11,10 @@ export interface QueryResult {
   columns: ResultColumn[];
   rows: ReadonlyArray<readonly unknown[] | Record<string, unknown>>;
   stats: Record<string, unknown>;
+  /** rows an INSERT, UPDATE or DELETE stored, changed or removed */
+  changes?: number;
+  /** the rowid of the last row an INSERT stored */
+  lastInsertRowid?: number | null;
 }
 
 export type OutputMode = 'rows' | 'each' | 'first' | 'value' | 'chart';
@@ -102,10 +106,15 @@ export function chartSeries(result: QueryResult): NodeMessage[] {
 
 /**
  * The messages a helios-query sends for `result`, built from the input message `msg` (whose other
- * properties are kept). Every message carries msg.columns and msg.stats.
+ * properties are kept). Every message carries msg.columns and msg.stats; a statement that wrote
+ * rows also msg.changes and msg.lastInsertRowid (better-sqlite3's names, as SQLite flows expect).
  */
 export function buildOutput(msg: NodeMessage, result: QueryResult, options: OutputOptions): NodeMessage[] {
-  const base = { ...msg, columns: result.columns, stats: result.stats };
+  const base: NodeMessage = { ...msg, columns: result.columns, stats: result.stats };
+  if (result.changes) base.changes = result.changes;
+  if (result.lastInsertRowid !== undefined && result.lastInsertRowid !== null) {
+    base.lastInsertRowid = result.lastInsertRowid;
+  }
   switch (options.mode) {
     case 'rows':
       return [{ ...base, payload: toObjects(result, options.timeFormat) }];

@@ -224,6 +224,18 @@ describe('helios-query node', () => {
       assert.match(await errored, /10/);
     });
 
+    it('says what an INSERT stored: msg.changes and msg.lastInsertRowid; every row of a burst kept', async () => {
+      await seeded({ sql: "INSERT INTO events (source, level) VALUES ('door', 'warn'), ('pump', 'alarm')" });
+      const got = messages('n-out', 2);
+      helper.getNode('n-query').receive({ payload: 1 });
+      helper.getNode('n-query').receive({ payload: 2 });
+      const [first, second] = await got;
+      assert.deepStrictEqual([first.changes, first.lastInsertRowid], [2, 2]);
+      assert.deepStrictEqual([second.changes, second.lastInsertRowid], [2, 4]);
+      const db = await openDb();
+      assert.strictEqual((await db.query('SELECT count(*) AS n FROM events')).rows[0].n, 4);
+    });
+
     it('chart series from time_bucket', async () => {
       await seeded({
         sql: "SELECT time_bucket('10m', time) AS time, sensor_id, avg(temp) AS temp FROM env GROUP BY 1, 2 ORDER BY 2, 1",
