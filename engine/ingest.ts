@@ -343,7 +343,10 @@ class BatchBuilder {
       }
       any = true;
     }
-    if (!any) throw new InvalidInputError(`${this.where(i)()} has no field values; give at least one.`);
+    // a row of a table that numbers every row is a row by its rowid, even without values
+    if (!any && this.rowids?.rows !== 'all') {
+      throw new InvalidInputError(`${this.where(i)()} has no field values; give at least one.`);
+    }
   }
 
   /**

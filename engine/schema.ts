@@ -73,6 +73,48 @@ export function roleConflict(table: string, name: string, is: string, given: str
  */
 export type RowidRows = 'all' | 'tagless' | 'none';
 
+/** SQLite's type affinities (https://sqlite.org/datatype3.html, 3.1). */
+export type SqliteAffinity = 'INTEGER' | 'REAL' | 'NUMERIC' | 'TEXT' | 'BLOB';
+
+/** A column of a table declared as SQLite declares them (docs/sql.md). */
+export interface SqliteColumn {
+  readonly name: string;
+  /** the declared type as written, upper case ('' for none) */
+  readonly type: string;
+  readonly affinity: SqliteAffinity;
+  /** the field type values are stored as; null: the first value stored decides (numbers as float) */
+  readonly storage: ColumnType | null;
+  readonly notNull: boolean;
+  /** the DEFAULT expression as SQL text; null: none (NULL) */
+  readonly default: string | null;
+}
+
+/** A set of columns no two rows may share values of (UNIQUE, a PRIMARY KEY, a UNIQUE INDEX). */
+export interface SqliteKey {
+  readonly columns: readonly string[];
+  /** the index that made it (CREATE UNIQUE INDEX), or null for a constraint of the table */
+  readonly index: string | null;
+}
+
+/**
+ * A table declared in SQLite's shape: no TAG or time column; every column a field, in declared
+ * order; every row numbered (rowids 'all'). Kept in its declaration (storage/declarations.ts).
+ */
+export interface SqliteTable {
+  readonly columns: readonly SqliteColumn[];
+  /** the INTEGER PRIMARY KEY column: it shows the rowid */
+  readonly rowidAlias: string | null;
+  /** CHECK constraints of the table and its columns: the CONSTRAINT name (or null) and SQL text */
+  readonly checks: ReadonlyArray<{ readonly name: string | null; readonly sql: string }>;
+  readonly keys: readonly SqliteKey[];
+  /** CREATE INDEX's indexes: recorded, and a UNIQUE one is a key */
+  readonly indexes: ReadonlyArray<{
+    readonly name: string;
+    readonly columns: readonly string[];
+    readonly unique: boolean;
+  }>;
+}
+
 /** The columns of one table: tags in first-seen order, fields with their types. */
 export class TableSchema {
   readonly tagKeys: string[] = [];
@@ -129,9 +171,14 @@ export class Catalog {
     tags: readonly string[],
     fields: Readonly<Record<string, ColumnType>>,
     partitionMs: number | null,
+    sqlite: SqliteTable | null = null,
   ): TableSchema {
     const table = this.ensure(name);
     if (partitionMs !== null) table.partitionMs = partitionMs;
+    if (sqlite) {
+      table.rowids = 'all';
+      table.rowidAlias = sqlite.rowidAlias;
+    }
     for (const tag of tags) table.addTag(tag);
     for (const [field, type] of Object.entries(fields)) table.addField(field, type);
     return table;

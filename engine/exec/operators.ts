@@ -6,20 +6,21 @@
 
 import type { Column, Plan, Value } from '../plan/logical';
 import { assertNever } from '../sql/ast';
-import { SqlError } from '../sql/errors';
 import type { FieldColumn, SeriesRows } from '../types';
 import { groupResults, newAccumulator } from './aggregates';
 import { compile, type Evaluator, type Row } from './compile';
 import { createTable, deleteRows, dropTable } from './ddl';
 import { explain } from './explain';
+import { createIndex, dropIndex } from './indexes';
+import { insert } from './insert';
 import { type Runtime, tooManyRows } from './runtime';
 import { scanAggregate, scanDistinctOn, scanProject, scanSeries, scanUnder } from './scan-fused';
 import { scanMergeSort, timeMergeShape } from './scan-merge';
 import { statsAggregate, statsShape } from './scan-stats';
 import { scanTopN, TOP_N_MAX, topNScanShape } from './scan-topn';
 import { comparator, type Keyed, keyer, keyerInto, sameOrder, sortAsync, sortedBatches, TopN } from './sort';
-import { DEFAULT_BUCKET_ORIGIN, parseIso, timeBucket } from './time';
-import { keyOf, numericAffinity, truth } from './values';
+import { DEFAULT_BUCKET_ORIGIN, timeBucket } from './time';
+import { keyOf, truth } from './values';
 
 export type Batch = Row[];
 
@@ -71,6 +72,10 @@ export function execute(plan: Plan, rt: Runtime): AsyncGenerator<Batch> {
       return dropTable(plan, rt);
     case 'createTable':
       return createTable(plan, rt);
+    case 'createIndex':
+      return createIndex(plan, rt);
+    case 'dropIndex':
+      return dropIndex(plan, rt);
     case 'explain':
       return explain(plan, rt);
     default:
@@ -425,68 +430,4 @@ async function* join(plan: Extract<Plan, { kind: 'join' }>, rt: Runtime): AsyncG
 
 async function* union(plan: Extract<Plan, { kind: 'union' }>, rt: Runtime): AsyncGenerator<Batch> {
   for (const input of plan.inputs) yield* execute(input, rt);
-}
-
-// ---- insert ----
-
-const WRITE_BATCH = 5000;
-
-async function* insert(plan: Extract<Plan, { kind: 'insert' }>, rt: Runtime): AsyncGenerator<Batch> {
-  let count = 0;
-  let lsn = 0;
-  let pending: Array<{ time: number; tags?: Record<string, string>; fields: Record<string, unknown> }> = [];
-  const flush = async (): Promise<void> => {
-    if (!pending.length) return;
-    const res = await rt.target.write(plan.table, pending);
-    count += res.count;
-    lsn = res.lsn;
-    rt.changes += res.count;
-    if (res.lastRowid !== undefined && res.lastRowid !== null) rt.lastInsertRowid = res.lastRowid;
-    pending = [];
-  };
-  const inputTypes = plan.input.columns.map((c) => c.type);
-  for await (const batch of execute(plan.input, rt)) {
-    for (const row of batch) {
-      pending.push(toReading(plan.targets, inputTypes, row, rt.ctx.now));
-      if (pending.length >= WRITE_BATCH) await flush();
-    }
-  }
-  await flush();
-  yield [[count, lsn]];
-}
-
-function toReading(
-  targets: Extract<Plan, { kind: 'insert' }>['targets'],
-  _types: readonly string[],
-  row: Row,
-  now: number,
-): { time: number; tags?: Record<string, string>; fields: Record<string, unknown> } {
-  let time = now;
-  const tags: Record<string, string> = {};
-  const fields: Record<string, unknown> = {};
-  let hasTags = false;
-  targets.forEach((t, i) => {
-    const v = row[i]!;
-    if (t.role === 'time') {
-      const ms =
-        typeof v === 'string'
-          ? (parseIso(v) ?? Number(numericAffinity(v)))
-          : v === null
-            ? Number.NaN
-            : Number(v);
-      if (!Number.isFinite(ms)) {
-        throw new SqlError(
-          `INSERT got ${v === null ? 'NULL' : `'${String(v)}'`} for time. Give ms since 1970 or an ISO-8601 time such as '2026-01-31T12:00:00Z' (or leave time out to use now).`,
-          'HELIOS_SQL_TYPE',
-        );
-      }
-      time = ms;
-    } else if (t.role === 'tag') {
-      if (v !== null) {
-        tags[t.name] = String(typeof v === 'boolean' ? (v ? 1 : 0) : v);
-        hasTags = true;
-      }
-    } else if (v !== null) fields[t.name] = v;
-  });
-  return hasTags ? { time, tags, fields } : { time, fields };
 }

@@ -3,10 +3,12 @@
  * range and tag equalities only, the deletes the storage does as tombstones) and CREATE TABLE
  * (tags, field types, partition width and retention). DROP TABLE is in the binder itself.
  */
+import { ROWID_FIELD } from '../head/row-identity';
 import * as A from '../sql/ast';
 import { didYouMean } from '../sql/errors';
 import { printExpr } from '../sql/printer';
 import { type ExprBinder, Scope, type ScopeColumn } from './bind-expr';
+import { bindSqliteTable, isSqliteShape } from './bind-sqlite-table';
 import type { Catalog, TableInfo } from './binder';
 import type { Column, Plan, ScanOptions, SqlType, TableDefinitionSpec } from './logical';
 import { conjuncts, pushTerm } from './pushdown';
@@ -18,8 +20,26 @@ const FIELD_TYPES: Readonly<Record<string, SqlType>> = {
   string: 'string',
 };
 
-/** The columns of a table as a scan gives them: time, tags, fields. */
+/**
+ * The columns of a table as a scan gives them: time, tags, fields. A table declared as SQLite
+ * declares them gives time, its declared columns in order, and its rowid (ROWID_FIELD).
+ */
 export function tableColumns(info: TableInfo, table: string): Column[] {
+  if (info.sqlite) {
+    const known = new Map(info.fields.map((f) => [f.name, f.type]));
+    return [
+      { name: 'time', type: 'time', table, role: 'time' },
+      ...info.sqlite.columns.map(
+        (c): Column => ({
+          name: c.name,
+          type: FIELD_TYPES[known.get(c.name) ?? c.storage ?? ''] ?? 'any',
+          table,
+          role: 'field',
+        }),
+      ),
+      { name: ROWID_FIELD, type: 'int', table, role: 'field' },
+    ];
+  }
   return [
     { name: 'time', type: 'time', table, role: 'time' },
     ...info.tagKeys.map((t): Column => ({ name: t, type: 'string', table, role: 'tag' })),
@@ -27,6 +47,27 @@ export function tableColumns(info: TableInfo, table: string): Column[] {
       (fl): Column => ({ name: fl.name, type: FIELD_TYPES[fl.type] ?? 'any', table, role: 'field' }),
     ),
   ];
+}
+
+/** SQLite's names of the rowid: a declared column of that name wins. */
+const ROWID_NAMES = ['rowid', 'oid', '_rowid_'];
+
+/**
+ * The names expressions over `tableColumns(info, table)` may use. In a SQLite-shaped table, time
+ * and the rowid (as rowid, oid, _rowid_) are found by name but left out of `*`.
+ */
+export function tableScope(info: TableInfo, columns: readonly Column[], table: string): Scope {
+  const out: ScopeColumn[] = [];
+  columns.forEach((c, index) => {
+    const base = { table, type: c.type, index, role: c.role };
+    if (!info.sqlite) out.push({ ...base, name: c.name });
+    else if (c.name !== ROWID_FIELD) out.push({ ...base, name: c.name, hidden: c.role === 'time' });
+    else {
+      const declared = new Set(info.sqlite.columns.map((d) => d.name.toLowerCase()));
+      for (const name of ROWID_NAMES) if (!declared.has(name)) out.push({ ...base, name, hidden: true });
+    }
+  });
+  return new Scope(out);
 }
 
 const DELETE_HELP =
@@ -133,6 +174,16 @@ export function bindCreateTable(x: ExprBinder, s: A.CreateTable, catalog: Catalo
       `Write CREATE TABLE IF NOT EXISTS ${s.name} (...) to leave it as it is, or DROP TABLE ${existing.name} first.`,
     );
   }
+  if (isSqliteShape(s)) {
+    const sqlite = bindSqliteTable(x, s, existing);
+    return {
+      kind: 'createTable',
+      table: sqlite.table,
+      definition: withOptions(x, s, sqlite.definition),
+      ifNotExists: s.ifNotExists,
+      columns: [],
+    };
+  }
   const tags: string[] = [];
   const fields: Record<string, 'float' | 'int' | 'bool' | 'string'> = {};
   const seen = new Set<string>();
@@ -179,7 +230,18 @@ export function bindCreateTable(x: ExprBinder, s: A.CreateTable, catalog: Catalo
     else if (type !== 'time') fields[c.name] = type;
   }
   refuseTableClauses(x, s);
-  const definition: { -readonly [K in keyof TableDefinitionSpec]: TableDefinitionSpec[K] } = { tags, fields };
+  return {
+    kind: 'createTable',
+    table: existing?.name ?? s.name,
+    definition: withOptions(x, s, { tags, fields }),
+    ifNotExists: s.ifNotExists,
+    columns: [],
+  };
+}
+
+/** The definition with CREATE TABLE's WITH (partition = ..., retention = ...) options. */
+function withOptions(x: ExprBinder, s: A.CreateTable, base: TableDefinitionSpec): TableDefinitionSpec {
+  const definition: { -readonly [K in keyof TableDefinitionSpec]: TableDefinitionSpec[K] } = { ...base };
   for (const o of s.options) {
     const key = OPTION_KEYS[o.key];
     if (!key) {
@@ -191,13 +253,7 @@ export function bindCreateTable(x: ExprBinder, s: A.CreateTable, catalog: Catalo
     }
     definition[key] = duration(x, o.value, o.key);
   }
-  return {
-    kind: 'createTable',
-    table: existing?.name ?? s.name,
-    definition,
-    ifNotExists: s.ifNotExists,
-    columns: [],
-  };
+  return definition;
 }
 
 const UNSUPPORTED = 'HELIOS_SQL_UNSUPPORTED';

@@ -34,6 +34,8 @@ export interface ScopeColumn {
   readonly type: SqlType;
   readonly index: number;
   readonly role?: 'time' | 'tag' | 'field' | undefined;
+  /** found by name but left out of `*` (a SQLite-shaped table's time and rowid) */
+  readonly hidden?: boolean | undefined;
 }
 
 /** The columns visible to an expression, with the slot each one occupies in the input row. */

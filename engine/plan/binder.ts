@@ -3,21 +3,15 @@
  * "did you mean"), types every expression, checks arity, places aggregates, and pushes time ranges
  * and tag equalities into table scans (pushdown.ts). Errors point at the offending text.
  */
+import type { SqliteTable } from '../schema';
 import * as A from '../sql/ast';
 import { didYouMean, type SqlError } from '../sql/errors';
 import { printExpr } from '../sql/printer';
 import { AggState, hasAggregate } from './bind-aggregate';
-import { bindCreateTable, bindDelete, tableColumns } from './bind-ddl';
-import {
-  type BindContext,
-  ExprBinder,
-  type ExprEnv,
-  isConstant,
-  mapSlots,
-  Scope,
-  type ScopeColumn,
-  slotsOf,
-} from './bind-expr';
+import { bindCreateTable, bindDelete, tableColumns, tableScope } from './bind-ddl';
+import { type BindContext, ExprBinder, type ExprEnv, mapSlots, Scope, slotsOf } from './bind-expr';
+import { bindInsert } from './bind-insert';
+import { bindCreateIndex, bindDropIndex } from './bind-sqlite-table';
 import {
   type BExpr,
   type Column,
@@ -40,6 +34,8 @@ export interface TableInfo {
   readonly name: string;
   readonly tagKeys: readonly string[];
   readonly fields: ReadonlyArray<{ name: string; type: string }>;
+  /** a table declared as SQLite declares them (its columns in order, constraints, indexes) */
+  readonly sqlite?: SqliteTable | undefined;
 }
 export interface Catalog {
   tables(): string[];
@@ -114,9 +110,9 @@ class Binder {
       case 'update':
         throw this.error(s, 'UPDATE is not supported yet', '', UNSUPPORTED);
       case 'createIndex':
-        throw this.error(s, 'CREATE INDEX is not supported yet', '', UNSUPPORTED);
+        return bindCreateIndex(this.x, s, this.table(s.table, s), this.o.catalog);
       case 'dropIndex':
-        throw this.error(s, 'DROP INDEX is not supported yet', '', UNSUPPORTED);
+        return bindDropIndex(this.x, s, this.o.catalog);
       case 'begin':
       case 'commit':
       case 'rollback':
@@ -158,6 +154,18 @@ class Binder {
 
   private describe(s: A.Describe): Plan {
     const info = this.table(s.table, s);
+    if (info.sqlite) {
+      // declared columns in order; the engine's time and the rowid are hidden
+      const declared = tableColumns(info, info.name).slice(1, -1);
+      return values(
+        declared.map((c) => [c.name, c.type, 'field']),
+        [
+          { name: 'column', type: 'string' },
+          { name: 'type', type: 'string' },
+          { name: 'role', type: 'string' },
+        ],
+      );
+    }
     const rows: Value[][] = [['time', 'time', 'time']];
     for (const t of info.tagKeys) rows.push([t, 'string', 'tag']);
     for (const f of info.fields) rows.push([f.name, f.type, 'field']);
@@ -449,7 +457,7 @@ class Binder {
         if (it.table !== undefined && !scope.hasTable(it.table))
           throw this.error(it, `There is no table or alias "${it.table}" in this query`);
         const cols = scope.columns.filter(
-          (c) => it.table === undefined || c.table?.toLowerCase() === it.table.toLowerCase(),
+          (c) => !c.hidden && (it.table === undefined || c.table?.toLowerCase() === it.table.toLowerCase()),
         );
         if (cols.length === 0) throw this.error(it, 'SELECT * needs a FROM clause');
         for (const c of cols) out.push({ expr: A.column(c.name, c.table, it.pos), name: c.name });
@@ -578,9 +586,7 @@ class Binder {
     const options: ScanOptions = {};
     const pushed: string[] = [];
     const plan: Plan = { kind: 'scan', table: info.name, columns, options, pushed };
-    const scope = new Scope(
-      columns.map((c, index): ScopeColumn => ({ name: c.name, table, type: c.type, index, role: c.role })),
-    );
+    const scope = tableScope(info, columns, table);
     return { plan, scope, scans: [{ columns, offset: 0, options, pushed }] };
   }
 
@@ -647,84 +653,16 @@ class Binder {
 
   // ---- INSERT ----
 
-  /** INSERT's SQLite clauses that have no meaning here yet, refused rather than ignored. */
-  private refuseInsertClauses(s: A.Insert): void {
-    if (s.or) throw this.error(s, `INSERT OR ${s.or.toUpperCase()} is not supported yet`, '', UNSUPPORTED);
-    if (s.defaultValues)
-      throw this.error(s, 'INSERT ... DEFAULT VALUES is not supported yet', '', UNSUPPORTED);
-    if (s.upsert)
-      throw this.error(s.upsert[0], 'ON CONFLICT in INSERT is not supported yet', '', UNSUPPORTED);
-    if (s.returning) throw this.error(s.returning[0], 'RETURNING is not supported yet', '', UNSUPPORTED);
-  }
-
   private insert(s: A.Insert): Plan {
-    this.refuseInsertClauses(s);
-    const info = this.o.catalog.schema(s.table);
-    let names = [...s.columns];
-    if (names.length === 0) {
-      if (!info)
-        throw this.error(
-          s,
-          `INSERT INTO the new table "${s.table}" needs a column list`,
-          `e.g. INSERT INTO ${s.table} (time, sensor_id, value) VALUES (...).`,
-        );
-      names = ['time', ...info.tagKeys, ...info.fields.map((f) => f.name)];
-    }
-    const seen = new Set<string>();
-    for (const n of names) {
-      if (seen.has(n)) throw this.error(s, `Column "${n}" is listed twice`);
-      seen.add(n);
-    }
-    const targets = names.map((name) => ({
-      name,
-      role:
-        name === 'time'
-          ? ('time' as const)
-          : info?.tagKeys.includes(name)
-            ? ('tag' as const)
-            : ('field' as const),
-    }));
-    let input: Plan;
-    if (s.values) {
-      const empty: ExprEnv = { scope: new Scope([]), clause: 'VALUES' };
-      const rows = s.values.map((row, r) => {
-        if (row.length !== names.length) {
-          throw this.error(
-            row[0] ?? s,
-            `Row ${r + 1} of VALUES has ${row.length} value${row.length === 1 ? '' : 's'}, but ${names.length} column${names.length === 1 ? ' is' : 's are'} listed`,
-          );
-        }
-        return row.map((e) => {
-          const b = this.x.bind(e, empty);
-          if (!isConstant(b) || b.kind !== 'const')
-            throw this.error(e, 'VALUES may only hold constants and parameters');
-          return b.value;
-        });
-      });
-      const columns = names.map((name, i) => ({
-        name,
-        type: rows.reduce<SqlType>((t, row) => unifyTypes(t, valueType(row[i]!)), 'null'),
-      }));
-      input = values(rows, columns);
-    } else {
-      input = this.query(s.query!);
-      if (input.columns.length !== names.length) {
-        throw this.error(
-          s.query,
-          `The SELECT gives ${input.columns.length} columns, but ${names.length} are listed for INSERT`,
-        );
-      }
-    }
-    return {
-      kind: 'insert',
-      table: info?.name ?? s.table,
-      input,
-      targets,
-      columns: [
-        { name: 'count', type: 'int' },
-        { name: 'lsn', type: 'int' },
-      ],
-    };
+    return bindInsert(
+      {
+        x: this.x,
+        catalog: this.o.catalog,
+        query: (q) => this.query(q),
+        findTable: (name) => this.findTable(name),
+      },
+      s,
+    );
   }
 }
 
@@ -736,11 +674,4 @@ function sortKey(expr: BExpr, o: A.OrderItem): SortKey {
 
 function values(rows: ReadonlyArray<readonly Value[]>, columns: readonly Column[]): Plan {
   return { kind: 'values', rows, columns };
-}
-
-function valueType(v: Value): SqlType {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return 'string';
-  if (typeof v === 'boolean') return 'bool';
-  return Number.isInteger(v) ? 'int' : 'float';
 }

@@ -2,7 +2,9 @@
  * The bound, typed form of a query: expressions with resolved slots and types (`BExpr`) and the
  * logical plan (`Plan`) the executor runs. Plain readonly data; `explainPlan` prints it for EXPLAIN.
  */
+import type { SqliteTable } from '../schema';
 import { assertNever } from '../sql/ast';
+import type { TableRules } from './constraints';
 
 /** A SQL value at run time. Integers and floats are both JS numbers; the static type says which. */
 export type Value = null | number | string | boolean;
@@ -106,6 +108,8 @@ export interface TableDefinitionSpec {
   readonly partitionDuration?: number;
   /** ms */
   readonly retention?: number;
+  /** a table declared as SQLite declares them (no TAG or time column): docs/sql.md */
+  readonly sqlite?: SqliteTable;
 }
 
 export interface SortKey {
@@ -241,7 +245,48 @@ export type Plan =
       /** per input slot: the target column and whether it is the time, a tag or a field */
       readonly targets: ReadonlyArray<{ readonly name: string; readonly role: 'time' | 'tag' | 'field' }>;
       readonly columns: readonly Column[];
+      /** into a table declared as SQLite declares them: see SqliteInsert */
+      readonly sqlite?: SqliteInsert;
+    }
+  | {
+      /** CREATE [UNIQUE] INDEX: recorded in the table's declaration */
+      readonly kind: 'createIndex';
+      readonly table: string;
+      readonly index: string;
+      readonly unique: boolean;
+      readonly keyColumns: readonly string[];
+      /** IF NOT EXISTS and an index of that name exists: nothing to do */
+      readonly exists: boolean;
+      /** the table's declaration with the index */
+      readonly shape: SqliteTable;
+      readonly columns: readonly Column[];
+    }
+  | {
+      readonly kind: 'dropIndex';
+      readonly index: string;
+      /** the table of the index; null: IF EXISTS and there is no such index */
+      readonly table: string | null;
+      /** the table's declaration without the index */
+      readonly shape: SqliteTable | null;
+      readonly columns: readonly Column[];
     };
+
+/**
+ * INSERT into a table declared as SQLite declares them. Rows are built in the layout of the
+ * table's scan (`tableColumns`: time, the declared columns, the rowid), checked against `rules`,
+ * then stored.
+ */
+export interface SqliteInsert {
+  readonly rules: TableRules;
+  /** per input slot, its position in the row layout */
+  readonly slots: readonly number[];
+  /** what a conflict with a UNIQUE key does: 'abort' (refuse the statement), 'ignore', 'replace' */
+  readonly conflict: 'abort' | 'ignore' | 'replace';
+  /** ON CONFLICT (key) DO NOTHING: only conflicts on this key (layout positions) are ignored */
+  readonly ignoreKey: readonly number[] | null;
+  /** RETURNING's expressions over the stored row's layout; null without RETURNING */
+  readonly returning: readonly BExpr[] | null;
+}
 
 // ---- EXPLAIN ----
 
@@ -329,6 +374,8 @@ export function planInputs(p: Plan): readonly Plan[] {
     case 'delete':
     case 'dropTable':
     case 'createTable':
+    case 'createIndex':
+    case 'dropIndex':
       return [];
     case 'join':
       return [p.left, p.right];
@@ -384,6 +431,14 @@ function explainNode(p: Plan): string[] {
       return [`DropTable ${p.table}${p.missing ? ': does not exist, nothing to do' : ''}`];
     case 'createTable':
       return describeCreate(p);
+    case 'createIndex':
+      return [
+        `CreateIndex ${p.index} on ${p.table} (${p.keyColumns.join(', ')})${p.unique ? ': unique' : ''}${p.exists ? ': exists, nothing to do' : ''}`,
+      ];
+    case 'dropIndex':
+      return [
+        `DropIndex ${p.index}${p.table === null ? ': does not exist, nothing to do' : ` on ${p.table}`}`,
+      ];
     case 'explain':
       return ['Explain'];
     default:

@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError } from '../errors';
-import { checkColumnName, checkTableName } from '../schema';
+import { checkColumnName, checkTableName, type SqliteTable } from '../schema';
 import type { ColumnType } from '../types';
 import { parseDuration } from '../util/duration';
 import { writeFileAtomic } from '../util/fsutil';
@@ -23,6 +23,8 @@ export interface TableDefinition {
   partitionDuration?: number | string;
   /** how long rows are kept, for the retention policy: ms or a duration string ('30d') */
   retention?: number | string;
+  /** a table declared as SQLite declares them: its columns in order, constraints and indexes */
+  sqlite?: SqliteTable;
 }
 
 /** A checked declaration, as stored. */
@@ -33,6 +35,8 @@ export interface TableDeclaration {
   readonly fields: Readonly<Record<string, ColumnType>>;
   readonly partitionMs: number | null;
   readonly retentionMs: number | null;
+  /** absent in declarations older versions wrote and for Helios-style tables */
+  readonly sqlite?: SqliteTable;
 }
 
 const TYPES: readonly ColumnType[] = ['float', 'int', 'bool', 'string'];
@@ -68,7 +72,7 @@ export function checkDefinition(name: string, def: TableDefinition, lsn: number)
   }
   const retentionMs =
     def.retention === undefined ? null : parseDuration(def.retention, `The retention of table "${name}"`);
-  return { lsn, tags, fields, partitionMs, retentionMs };
+  return { lsn, tags, fields, partitionMs, retentionMs, ...(def.sqlite ? { sqlite: def.sqlite } : {}) };
 }
 
 export class Declarations {

@@ -40,7 +40,8 @@ class MemoryTarget {
   schema(name) {
     const t = this.data.get(name);
     if (!t) return undefined;
-    return { name, tagKeys: [...t.tagKeys], fields: [...t.fields].map(([n, type]) => ({ name: n, type })) };
+    const fields = [...t.fields].map(([n, type]) => ({ name: n, type }));
+    return { name, tagKeys: [...t.tagKeys], fields, ...(t.sqlite ? { sqlite: t.sqlite } : {}) };
   }
 
   async write(table, readings) {
@@ -142,6 +143,11 @@ class MemoryTarget {
   }
 
   async createTable(name, def, options = {}) {
+    if (options.redeclare) {
+      // CREATE / DROP INDEX: the SQLite shape of a declared table changes
+      this.table(name).sqlite = def.sqlite;
+      return;
+    }
     if (this.data.has(name)) {
       if (options.ifNotExists) return;
       const err = new Error(`Table "${name}" already exists.`);
@@ -151,6 +157,7 @@ class MemoryTarget {
     const t = this.table(name);
     t.tagKeys.push(...(def.tags ?? []));
     for (const [f, type] of Object.entries(def.fields ?? {})) t.fields.set(f, type);
+    if (def.sqlite) t.sqlite = def.sqlite;
   }
 
   toSeriesRows(t, s, times) {

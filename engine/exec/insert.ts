@@ -1,0 +1,268 @@
+/**
+ * INSERT. Into a Helios table: each input row becomes a reading (time, tags, fields), written in
+ * batches. Into a table declared as SQLite declares them: every row is built whole (defaults,
+ * affinity, NOT NULL, CHECK: exec/constraints.ts), checked against the UNIQUE keys and the rowids
+ * already stored and earlier in the statement, then written in one write; OR IGNORE / ON CONFLICT
+ * DO NOTHING skip a conflicting row, OR REPLACE deletes the row it conflicts with.
+ */
+import type { StoredReading } from '../ingest';
+import type { Plan, SqliteInsert, SqlType, Value } from '../plan/logical';
+import { SqlError } from '../sql/errors';
+import { compile, type Row } from './compile';
+import { conformRow, keyString, type StoredKeyRow, storedKeys, uniqueFailed } from './constraints';
+import { execute } from './operators';
+import type { Runtime } from './runtime';
+import { parseIso } from './time';
+import { numericAffinity } from './values';
+
+type InsertPlan = Extract<Plan, { kind: 'insert' }>;
+type Reading = { time: number; tags?: Record<string, string>; fields: Record<string, unknown> };
+
+const WRITE_BATCH = 5000;
+
+export function insert(plan: InsertPlan, rt: Runtime): AsyncGenerator<Row[]> {
+  return plan.sqlite ? insertSqlite(plan, plan.sqlite, rt) : insertReadings(plan, rt);
+}
+
+async function* insertReadings(plan: InsertPlan, rt: Runtime): AsyncGenerator<Row[]> {
+  let count = 0;
+  let lsn = 0;
+  let pending: Reading[] = [];
+  const flush = async (): Promise<void> => {
+    if (!pending.length) return;
+    const res = await rt.target.write(plan.table, pending);
+    count += res.count;
+    lsn = res.lsn;
+    rt.changes += res.count;
+    if (res.lastRowid !== undefined && res.lastRowid !== null) rt.lastInsertRowid = res.lastRowid;
+    pending = [];
+  };
+  for await (const batch of execute(plan.input, rt)) {
+    for (const row of batch) {
+      pending.push(toReading(plan.targets, row, rt.ctx.now));
+      if (pending.length >= WRITE_BATCH) await flush();
+    }
+  }
+  await flush();
+  yield [[count, lsn]];
+}
+
+/** ms of a value given for `time`: ms, or ISO text. */
+function timeOf(v: Value): number {
+  const ms =
+    typeof v === 'string' ? (parseIso(v) ?? Number(numericAffinity(v))) : v === null ? Number.NaN : Number(v);
+  if (!Number.isFinite(ms)) {
+    throw new SqlError(
+      `INSERT got ${v === null ? 'NULL' : `'${String(v)}'`} for time. Give ms since 1970 or an ISO-8601 time such as '2026-01-31T12:00:00Z' (or leave time out to use now).`,
+      'HELIOS_SQL_TYPE',
+    );
+  }
+  return ms;
+}
+
+function toReading(targets: InsertPlan['targets'], row: Row, now: number): Reading {
+  let time = now;
+  const tags: Record<string, string> = {};
+  const fields: Record<string, unknown> = {};
+  let hasTags = false;
+  targets.forEach((t, i) => {
+    const v = row[i]!;
+    if (t.role === 'time') time = timeOf(v);
+    else if (t.role === 'tag') {
+      if (v !== null) {
+        tags[t.name] = String(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+        hasTags = true;
+      }
+    } else if (v !== null) fields[t.name] = v;
+  });
+  return hasTags ? { time, tags, fields } : { time, fields };
+}
+
+// ---- tables declared as SQLite declares them ----
+
+/** Statements checking keys and writing into one table of one target run one at a time. */
+const tableLocks = new WeakMap<object, Map<string, Promise<void>>>();
+
+async function withTableLock<T>(rt: Runtime, table: string, fn: () => Promise<T>): Promise<T> {
+  let locks = tableLocks.get(rt.target);
+  if (!locks) {
+    locks = new Map();
+    tableLocks.set(rt.target, locks);
+  }
+  const before = locks.get(table) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const chained = before.then(() => mine);
+  locks.set(table, chained);
+  await before;
+  try {
+    return await fn();
+  } finally {
+    release();
+    if (locks.get(table) === chained) locks.delete(table);
+  }
+}
+
+async function* insertSqlite(plan: InsertPlan, s: SqliteInsert, rt: Runtime): AsyncGenerator<Row[]> {
+  const rules = s.rules;
+  const rows = await buildRows(plan, s, rt);
+  let lsn: number | null = null;
+  const keep = await withTableLock(rt, rules.table, async () => {
+    const resolved = await resolveConflicts(s, rows, rt);
+    let ids: Float64Array | undefined;
+    if (resolved.keep.length) {
+      const res = await rt.target.write(rules.table, resolved.keep.map(readingOf(s)));
+      ids = res.rowids;
+      lsn = res.lsn;
+      rt.changes += resolved.keep.length;
+      const last = ids?.[resolved.keep.length - 1];
+      if (last !== undefined && !Number.isNaN(last)) rt.lastInsertRowid = last;
+      else if (res.lastRowid !== undefined && res.lastRowid !== null) rt.lastInsertRowid = res.lastRowid;
+    }
+    const written = new Set<string>();
+    resolved.keep.forEach((row, i) => {
+      const id = ids?.[i];
+      if (id !== undefined && !Number.isNaN(id)) {
+        row[rules.rowid] = id;
+        if (rules.alias >= 0) row[rules.alias] = id;
+      }
+      written.add(`${row[0]}:${row[rules.rowid]}`);
+    });
+    // The new rows are stored first: a crash in between leaves both rows, never neither. A row
+    // written at the identity (time, rowid) of one it replaces has replaced it already.
+    const markers = resolved.markers.filter((m) => !written.has(`${m.time}:${m.rowid}`));
+    if (markers.length) {
+      if (!rt.target.writeStored) {
+        throw new SqlError('INSERT OR REPLACE is not available with this storage.', 'HELIOS_SQL_UNSUPPORTED');
+      }
+      await rt.target.writeStored(rules.table, markers);
+    }
+    return resolved.keep;
+  });
+  if (!s.returning) {
+    yield [[keep.length, lsn]];
+    return;
+  }
+  const exprs = s.returning.map((e) => compile(e, rt.ctx));
+  const out = keep.map((row) => exprs.map((f) => f(row)));
+  for (let i = 0; i < out.length; i += 1024) yield out.slice(i, i + 1024);
+}
+
+/** The statement's rows in the table's layout, defaults filled in and checked (conformRow). */
+async function buildRows(plan: InsertPlan, s: SqliteInsert, rt: Runtime): Promise<Row[]> {
+  const rules = s.rules;
+  const width = rules.rowid + 1;
+  const given = new Set(s.slots);
+  const defaults = rules.defaults.map((d, i) => (d && !given.has(i + 1) ? compile(d, rt.ctx) : null));
+  const types: Array<SqlType | undefined> = new Array(width);
+  rules.defaults.forEach((d, i) => {
+    if (d) types[i + 1] = d.type;
+  });
+  plan.input.columns.forEach((c, i) => {
+    types[s.slots[i]!] = c.type;
+  });
+  const rows: Row[] = [];
+  for await (const batch of execute(plan.input, rt)) {
+    for (const input of batch) {
+      const row: Row = new Array(width).fill(null);
+      row[0] = rt.ctx.now;
+      defaults.forEach((d, i) => {
+        if (d) row[i + 1] = d([]);
+      });
+      s.slots.forEach((p, i) => {
+        row[p] = input[i]!;
+      });
+      row[0] = timeOf(row[0]!);
+      conformRow(rules, row, rt.ctx, types);
+      if (rules.alias >= 0) {
+        if (given.has(rules.rowid) && row[rules.rowid] !== null) row[rules.alias] = row[rules.rowid]!;
+        row[rules.rowid] = row[rules.alias]!;
+      }
+      rows.push(row);
+      rt.checkRows(rows.length, 'rows of one INSERT');
+    }
+  }
+  return rows;
+}
+
+/** A row as the reading `write` takes: its declared columns as fields (the alias gives the rowid). */
+function readingOf(s: SqliteInsert): (row: Row) => Reading {
+  return (row) => {
+    const fields: Record<string, unknown> = {};
+    s.rules.columns.forEach((c, i) => {
+      const v = row[i + 1]!;
+      if (v !== null) fields[c.name] = v;
+    });
+    return { time: row[0] as number, fields };
+  };
+}
+
+/**
+ * The rows to store and the delete markers of the rows OR REPLACE removes. Keys are the UNIQUE
+ * keys and, for rows given one, the rowid; NULL in a key never conflicts (as in SQLite).
+ */
+async function resolveConflicts(
+  s: SqliteInsert,
+  rows: readonly Row[],
+  rt: Runtime,
+): Promise<{ keep: Row[]; markers: StoredReading[] }> {
+  const rules = s.rules;
+  const keys = [...rules.keys.map((k) => k.positions), [rules.rowid]];
+  const wanted = keys.map(() => new Set<string>());
+  const rowKeys = rows.map((row) =>
+    keys.map((key, k) => {
+      const str = keyString(row, key);
+      if (str !== null) wanted[k]!.add(str);
+      return str;
+    }),
+  );
+  const stored = await storedKeys(rules, keys, wanted, rt);
+  const seen = keys.map(() => new Map<string, number>());
+  const dropped = new Set<number>();
+  const markers = new Map<string, StoredReading>();
+  const removeStored = (hit: StoredKeyRow): void => {
+    markers.set(`${hit.time}:${hit.rowid}`, { time: hit.time, fields: {}, rowid: hit.rowid, deleted: true });
+    hit.keys.forEach((str, k) => {
+      if (str !== null && stored[k]!.get(str) === hit) stored[k]!.delete(str);
+    });
+  };
+  rows.forEach((_, r) => {
+    const mine = rowKeys[r]!;
+    const conflicts: number[] = [];
+    mine.forEach((str, k) => {
+      if (str !== null && (stored[k]!.has(str) || seen[k]!.has(str))) conflicts.push(k);
+    });
+    if (conflicts.length) {
+      const ignored =
+        s.conflict === 'ignore' ||
+        (s.ignoreKey !== null && conflicts.every((k) => sameKey(keys[k]!, s.ignoreKey!)));
+      if (ignored) {
+        dropped.add(r);
+        return;
+      }
+      if (s.conflict === 'abort') throw uniqueFailed(rules, keys[conflicts[0]!]!);
+      for (const k of conflicts) {
+        const str = mine[k]!;
+        const hit = stored[k]!.get(str);
+        if (hit) removeStored(hit);
+        const earlier = seen[k]!.get(str);
+        if (earlier !== undefined) {
+          dropped.add(earlier);
+          rowKeys[earlier]!.forEach((e, j) => {
+            if (e !== null && seen[j]!.get(e) === earlier) seen[j]!.delete(e);
+          });
+        }
+      }
+    }
+    mine.forEach((str, k) => {
+      if (str !== null) seen[k]!.set(str, r);
+    });
+  });
+  return { keep: rows.filter((_, r) => !dropped.has(r)), markers: [...markers.values()] };
+}
+
+function sameKey(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((p) => b.includes(p));
+}
