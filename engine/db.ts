@@ -1003,6 +1003,9 @@ export class Database extends EventEmitter {
     this.catalog.tables.delete(table);
     this.resolvers.delete(table);
     this.seriesKeys.delete(table);
+    // a table made again under this name numbers its rows from 1, as SQLite's does
+    this.nextRowids.delete(table);
+    this.newestTimes.delete(table);
     if (declared && declaredSince)
       this.catalog.declare(
         table,

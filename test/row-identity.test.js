@@ -172,4 +172,14 @@ describe('row identity', () => {
     const rolled = await db.read('raw_1m');
     assert.deepEqual(rolled, [{ time: T0 - (T0 % 60_000), v_avg: 3, v_count: 3 }]);
   });
+
+  it('numbers the rows of a table dropped and made again from 1, also after a reopen', async () => {
+    await db.write('d', [{ time: T0, fields: { v: 1 } }, { time: T0, fields: { v: 2 } }]);
+    await db.flush();
+    await db.dropTable('d');
+    assert.equal((await db.write('d', [{ time: T0, fields: { v: 3 } }])).lastRowid, 1);
+    await db.close();
+    db = await open(dir, { chunkRows: 16 });
+    assert.equal((await db.write('d', [{ time: T0, fields: { v: 4 } }])).lastRowid, 2);
+  });
 });
