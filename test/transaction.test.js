@@ -59,6 +59,24 @@ describe('transactions', () => {
     assert.equal((await db.write('a', [{ time: T0, fields: { v: 3 } }])).lastRowid, 3);
   });
 
+  it('holds up no other writer or reader while it is open', async () => {
+    const tx = db.begin();
+    await tx.write('a', [{ time: T0, fields: { v: 1 } }]);
+    // another caller writes and reads while the transaction is open, and sees only committed rows
+    const other = await db.write('a', [{ time: T0 + 1, fields: { v: 2 } }]);
+    assert.equal(other.count, 1);
+    assert.deepEqual(await db.read('a'), [{ time: T0 + 1, v: 2 }]);
+    assert.deepEqual(
+      (await tx.query('SELECT v FROM a ORDER BY v')).rows.map((r) => r.v),
+      [1, 2],
+    );
+    await tx.commit();
+    assert.deepEqual(
+      (await db.read('a')).map((r) => r.v),
+      [1, 2],
+    );
+  });
+
   it('refuses work after commit or rollback', async () => {
     const tx = db.begin();
     await tx.commit();
