@@ -6,9 +6,12 @@
  *   node bench/run.js [--quick] [--sizes 1M,10M] [--single 200k] [--single-seconds 60]
  *                     [--open-runs 5] [--replay 1M] [--replay-runs 3] [--batch 10000]
  *                     [--engines helios,sqlite] [--no-regular] [--no-nab] [--no-queries] [--no-policies]
+ *                     [--no-identity]
  *
  * Then runs the query benchmark (bench/query-bench.js) on the same sizes, unless --no-queries, and
- * the retention/downsampling benchmark (bench/policy-bench.js) at the largest size, unless --no-policies.
+ * the retention/downsampling benchmark (bench/policy-bench.js) at the largest size, unless --no-policies,
+ * and the row identity benchmark (bench/identity-bench.js: append ingest without tags, UPDATE of
+ * 10,000 rows in a table of the largest size), unless --no-identity.
  */
 
 const fs = require('node:fs');
@@ -37,6 +40,7 @@ function parseArgs(argv) {
     nab: true,
     queries: true,
     policies: true,
+    identity: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -57,6 +61,7 @@ function parseArgs(argv) {
     else if (arg === '--no-nab') opts.nab = false;
     else if (arg === '--no-queries') opts.queries = false;
     else if (arg === '--no-policies') opts.policies = false;
+    else if (arg === '--no-identity') opts.identity = false;
     else throw new Error(`unknown option ${arg}`);
   }
   return opts;
@@ -284,6 +289,10 @@ async function main() {
   if (opts.policies) {
     const largest = Math.max(...opts.sizes);
     await runBenchScript('Retention and downsampling', 'policy-bench.js', ['--readings', String(largest)]);
+  }
+  if (opts.identity) {
+    const largest = Math.max(...opts.sizes);
+    await runBenchScript('Row identity', 'identity-bench.js', ['--rows', String(largest)]);
   }
 }
 

@@ -12,7 +12,8 @@ import type { StoredReading } from './ingest';
 import { bindStatement } from './plan/binder';
 import type { Plan, SqlType, TableDefinitionSpec } from './plan/logical';
 import type { ScanCounters, SeriesParts } from './read';
-import { parseCached } from './sql/cache';
+import type { Statement } from './sql/ast';
+import { parseCached, parseStatementsCached } from './sql/cache';
 import { SqlError } from './sql/errors';
 import type { ColumnType, SeriesRows } from './types';
 
@@ -81,6 +82,19 @@ export interface QueryTarget {
    * Optional while the storage gains it: CREATE TABLE is refused without it.
    */
   createTable?(name: string, def: TableDefinitionSpec, options?: { ifNotExists?: boolean }): Promise<void>;
+  /**
+   * Optional: a transaction over this storage, for BEGIN in a script (Database.begin). Scripts
+   * with BEGIN are refused without it.
+   */
+  begin?(): ScriptTransaction;
+}
+
+/** What a script's BEGIN needs of a transaction (engine/transaction.ts implements it). */
+export interface ScriptTransaction {
+  /** the storage as the transaction sees it: its reads see its writes, kept until commit */
+  target(): QueryTarget;
+  commit(): Promise<void>;
+  rollback(): void;
 }
 export interface QueryResult {
   columns: Array<{ name: string; type: string }>;
@@ -117,6 +131,15 @@ interface Prepared {
   readonly started: number;
 }
 
+function checkText(sql: string): void {
+  if (typeof sql !== 'string' || sql.trim() === '') {
+    throw new SqlError(
+      'The SQL text is empty. Write a statement such as SELECT * FROM readings LIMIT 10.',
+      'HELIOS_SQL_SYNTAX',
+    );
+  }
+}
+
 function prepare(
   target: QueryTarget,
   sql: string,
@@ -124,16 +147,22 @@ function prepare(
   options: QueryOptions,
 ): Prepared {
   const started = performance.now();
-  if (typeof sql !== 'string' || sql.trim() === '') {
-    throw new SqlError(
-      'The SQL text is empty. Write a statement such as SELECT * FROM readings LIMIT 10.',
-      'HELIOS_SQL_SYNTAX',
-    );
-  }
+  checkText(sql);
+  return prepareStatement(target, sql, parseCached(sql), params, options, started);
+}
+
+/** Binds one parsed statement (`sql`: the whole text it came from, for errors that point). */
+function prepareStatement(
+  target: QueryTarget,
+  sql: string,
+  stmt: Statement,
+  params: QueryParams | undefined,
+  options: QueryOptions,
+  started: number,
+): Prepared {
   const now = (options.now ?? Date.now)();
   const ctx = { now };
   const maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
-  const stmt = parseCached(sql);
   const plan = bindStatement(stmt, {
     sql,
     params,
@@ -177,6 +206,8 @@ function toObjects(rows: readonly Row[], names: readonly string[]): Array<Record
  * Runs one SQL statement and returns all its rows. Params bind `?`/`?1` (array) or `$name`/`:name`
  * (object); they are never spliced into the text. A result of more than `maxRows` rows fails with
  * a sentence saying how to narrow the query. Throws SqlError (an InvalidInputError) for mistakes.
+ * A text of several statements separated by ';' runs as a script (see runScript), BEGIN ...
+ * COMMIT in it as one transaction.
  */
 export async function runQuery(
   target: QueryTarget,
@@ -184,7 +215,25 @@ export async function runQuery(
   params?: QueryParams,
   options: QueryOptions = {},
 ): Promise<QueryResult> {
-  const p = prepare(target, sql, params, options);
+  const started = performance.now();
+  checkText(sql);
+  const parsed = parseStatementsCached(sql);
+  if (isScript(parsed)) {
+    const statements: readonly Statement[] = Array.isArray(parsed)
+      ? parsed
+      : [parsed as unknown as Statement];
+    return runScript(target, sql, statements, params, options, started);
+  }
+  return runPrepared(prepareStatement(target, sql, parsed, params, options, started));
+}
+
+function isScript(parsed: Statement | readonly Statement[]): parsed is readonly Statement[] {
+  if (Array.isArray(parsed)) return true;
+  const kind = (parsed as Statement).kind;
+  return kind === 'begin' || kind === 'commit' || kind === 'rollback';
+}
+
+async function runPrepared(p: Prepared): Promise<QueryResult> {
   const rows: Array<Record<string, unknown>> = [];
   const make = objectMaker(p.names);
   for await (const batch of execute(p.plan, p.runtime)) {
@@ -204,6 +253,107 @@ export async function runQuery(
       rowsScanned: s.rowsScanned,
     },
   };
+}
+
+/** A statement's result when it has none of its own (BEGIN, COMMIT, ROLLBACK). */
+function emptyResult(started: number): QueryResult {
+  return {
+    columns: [],
+    rows: [],
+    changes: 0,
+    lastInsertRowid: null,
+    stats: { ms: performance.now() - started, partitions: 0, chunks: 0, rowsScanned: 0 },
+  };
+}
+
+/** The error of statement `n` of a script, saying which: same class, code and offset. */
+function inStatement(err: unknown, n: number, of: number, rolledBack: boolean): unknown {
+  if (!(err instanceof Error) || of === 1) return err;
+  const undone = rolledBack ? '; the transaction was rolled back' : '';
+  err.message = `Statement ${n} of ${of} of the script failed${undone}: ${err.message}`;
+  return err;
+}
+
+function scriptError(message: string, code = 'HELIOS_SQL_TRANSACTION'): SqlError {
+  return new SqlError(message, code);
+}
+
+/**
+ * Runs a script (several statements, or one BEGIN / COMMIT / ROLLBACK) in order. BEGIN opens a
+ * transaction on the target that the following statements run in, until COMMIT or ROLLBACK; a
+ * statement that fails rolls it back, and the script stops with that statement's error. The
+ * result is that of the last statement other than BEGIN, COMMIT and ROLLBACK, with `changes`
+ * summed over the script's statements (docs/sql.md).
+ */
+async function runScript(
+  target: QueryTarget,
+  sql: string,
+  statements: readonly Statement[],
+  params: QueryParams | undefined,
+  options: QueryOptions,
+  started: number,
+): Promise<QueryResult> {
+  let tx: ScriptTransaction | null = null;
+  let changes = 0;
+  let lastInsertRowid: number | null = null;
+  let last = emptyResult(started);
+  const stats = { partitions: 0, chunks: 0, rowsScanned: 0 };
+  const n = statements.length;
+  let ran = false;
+  for (let i = 0; i < n; i++) {
+    const stmt = statements[i]!;
+    try {
+      if (stmt.kind === 'begin') {
+        if (tx || target.inTransaction) throw scriptError('cannot start a transaction within a transaction');
+        if (!target.begin) throw scriptError('This storage has no transactions: BEGIN cannot run here.');
+        tx = target.begin();
+      } else if (stmt.kind === 'commit') {
+        if (!tx) throw scriptError(noTransaction('commit', target));
+        const done = tx;
+        tx = null;
+        await done.commit();
+      } else if (stmt.kind === 'rollback') {
+        if (!tx) throw scriptError(noTransaction('rollback', target));
+        tx.rollback();
+        tx = null;
+      } else {
+        const on = tx ? tx.target() : target;
+        last = await runPrepared(prepareStatement(on, sql, stmt, params, options, performance.now()));
+        ran = true;
+      }
+    } catch (err) {
+      const open = tx;
+      tx = null;
+      open?.rollback();
+      throw inStatement(err, i + 1, n, open !== null);
+    }
+    if (!ran) continue;
+    ran = false;
+    changes += last.changes;
+    if (last.lastInsertRowid !== null) lastInsertRowid = last.lastInsertRowid;
+    stats.partitions += last.stats.partitions;
+    stats.chunks += last.stats.chunks;
+    stats.rowsScanned += last.stats.rowsScanned;
+  }
+  if (tx) {
+    tx.rollback();
+    throw scriptError(
+      n === 1
+        ? 'BEGIN on its own starts nothing: db.query runs each text by itself, so a transaction must ' +
+            'begin and end in one text. Send BEGIN; INSERT ...; COMMIT as one query, or use db.transaction(async (tx) => ...).'
+        : 'The script ends inside a transaction (BEGIN without COMMIT or ROLLBACK): its statements were ' +
+            'rolled back. End the script with COMMIT to keep them.',
+    );
+  }
+  return { ...last, changes, lastInsertRowid, stats: { ms: performance.now() - started, ...stats } };
+}
+
+/** SQLite's sentence for COMMIT / ROLLBACK without BEGIN, and how to do it here. */
+function noTransaction(verb: 'commit' | 'rollback', target: QueryTarget): string {
+  if (target.inTransaction) {
+    return `cannot ${verb} here: this runs inside db.transaction() or db.begin(), which ends with tx.${verb}() (db.transaction commits when its function resolves)`;
+  }
+  return `cannot ${verb} - no transaction is active (a transaction begins and ends in one script: BEGIN; ...; ${verb.toUpperCase()})`;
 }
 
 /**

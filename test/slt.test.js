@@ -144,6 +144,8 @@ async function openEngineTarget() {
     scanParts: (t, o, c) => db.scanParts(t, o, c),
     edgeRows: (t, o, n, c) => db.edgeRows(t, o, n, c),
     write: (t, r) => db.write(t, r),
+    writeStored: (t, r) => db.writeStored(t, r),
+    begin: () => db.begin(),
     deleteRows: (t, o) => db.deleteRows(t, o),
     dropTable: (t) => db.dropTable(t),
     ...(typeof db.createTable === 'function' ? { createTable: (n, d, o) => db.createTable(n, d, o) } : {}),

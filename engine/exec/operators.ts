@@ -8,8 +8,9 @@ import type { Column, Plan, Value } from '../plan/logical';
 import { assertNever } from '../sql/ast';
 import type { FieldColumn, SeriesRows } from '../types';
 import { groupResults, newAccumulator } from './aggregates';
+import { deleteRows, update } from './change';
 import { compile, type Evaluator, type Row } from './compile';
-import { createTable, deleteRows, dropTable } from './ddl';
+import { createTable, dropTable } from './ddl';
 import { explain } from './explain';
 import { createIndex, dropIndex } from './indexes';
 import { insert } from './insert';
@@ -68,6 +69,8 @@ export function execute(plan: Plan, rt: Runtime): AsyncGenerator<Batch> {
       return insert(plan, rt);
     case 'delete':
       return deleteRows(plan, rt);
+    case 'update':
+      return update(plan, rt);
     case 'dropTable':
       return dropTable(plan, rt);
     case 'createTable':

@@ -20,6 +20,7 @@ export type ExecTarget = Pick<
   | 'dropTable'
   | 'createTable'
   | 'inTransaction'
+  | 'begin'
 >;
 
 export interface ExecStats {

@@ -8,7 +8,8 @@ import * as A from '../sql/ast';
 import { didYouMean, type SqlError } from '../sql/errors';
 import { printExpr } from '../sql/printer';
 import { AggState, hasAggregate } from './bind-aggregate';
-import { bindCreateTable, bindDelete, tableColumns, tableScope } from './bind-ddl';
+import { bindDeleteRows, bindUpdate, type MatchingRows, rowsScope, withRowid } from './bind-change';
+import { bindCreateTable, tableColumns, tableScope } from './bind-ddl';
 import { type BindContext, ExprBinder, type ExprEnv, mapSlots, Scope, slotsOf } from './bind-expr';
 import { bindInsert } from './bind-insert';
 import { bindCreateIndex, bindDropIndex } from './bind-sqlite-table';
@@ -101,14 +102,13 @@ class Binder {
       case 'describe':
         return this.describe(s);
       case 'delete':
-        if (s.returning) throw this.error(s.returning[0], 'RETURNING is not supported yet', '', UNSUPPORTED);
-        return bindDelete(this.x, s, this.table(s.table, s));
+        return bindDeleteRows(this.x, s, this.matchingRows(s.table, s.where, s));
       case 'createTable':
         return bindCreateTable(this.x, s, this.o.catalog);
       case 'dropTable':
         return this.dropTable(s);
       case 'update':
-        throw this.error(s, 'UPDATE is not supported yet', '', UNSUPPORTED);
+        return bindUpdate(this.x, s, this.matchingRows(s.table, s.where, s));
       case 'createIndex':
         return bindCreateIndex(this.x, s, this.table(s.table, s), this.o.catalog);
       case 'dropIndex':
@@ -116,10 +116,37 @@ class Binder {
       case 'begin':
       case 'commit':
       case 'rollback':
-        throw this.error(s, 'Transactions (BEGIN, COMMIT, ROLLBACK) are not supported yet', '', UNSUPPORTED);
+        // runQuery runs them in scripts (query.ts); this is only reached by db.iterate and the like
+        throw this.error(
+          s,
+          'BEGIN, COMMIT and ROLLBACK run only in a script given to db.query',
+          'Send the whole transaction as one text: BEGIN; INSERT ...; UPDATE ...; COMMIT',
+          UNSUPPORTED,
+        );
       default:
         return A.assertNever(s);
     }
+  }
+
+  /**
+   * The rows of table `name` that `where` selects, bound as SELECT binds FROM name WHERE ...
+   * (time ranges and tag equalities pushed into the scan), every column and the rowid last:
+   * what UPDATE and DELETE change (bind-change.ts).
+   */
+  private matchingRows(
+    name: string,
+    where: A.Expr | undefined,
+    node: { pos?: number | undefined },
+  ): MatchingRows {
+    const info = this.table(name, node);
+    const columns = withRowid(tableColumns(info, info.name), info.name);
+    const options: ScanOptions = {};
+    const pushed: string[] = [];
+    const scan: Plan = { kind: 'scan', table: info.name, columns, options, pushed };
+    const scope = rowsScope(info, columns);
+    const from: FromResult = { plan: scan, scope, scans: [{ columns, offset: 0, options, pushed }] };
+    const plan = where ? this.where(where, from, { scope, clause: 'WHERE' }) : scan;
+    return { info, plan, scope, options };
   }
 
   /** A table by name, exactly or else ignoring case. */

@@ -216,6 +216,29 @@ export type Plan =
       readonly options: ScanOptions;
       /** the WHERE as written, for EXPLAIN */
       readonly pushed: readonly string[];
+      /**
+       * the rows the WHERE selects (every column of the table, then the hidden rowid), deleted
+       * one by one with delete markers; absent: a tombstone of `options` (time ranges and tag
+       * equalities). See exec/change.ts.
+       */
+      readonly input?: Plan | undefined;
+      /** with `input`: a tombstone of `options` does the same (outside a transaction, no RETURNING) */
+      readonly tombstone?: boolean | undefined;
+      /** RETURNING's expressions over a deleted row (the input's columns) */
+      readonly returning?: readonly BExpr[] | undefined;
+      readonly columns: readonly Column[];
+    }
+  | {
+      readonly kind: 'update';
+      readonly table: string;
+      /** the rows to change: every column of the table (time, tags, fields), then the hidden rowid */
+      readonly input: Plan;
+      /** per assigned column: its slot in the input's rows and its new value over the old row */
+      readonly assignments: ReadonlyArray<{ readonly index: number; readonly expr: BExpr }>;
+      /** RETURNING's expressions over a changed row (the input's columns, new values) */
+      readonly returning?: readonly BExpr[] | undefined;
+      /** a table declared as SQLite declares them: affinity, NOT NULL, CHECK and UNIQUE for each changed row */
+      readonly rules?: TableRules | undefined;
       readonly columns: readonly Column[];
     }
   | {
@@ -369,9 +392,12 @@ export function explainPlan(p: Plan, depth = 0, notes?: ExplainNotes): string[] 
 /** The inputs of a node, in the order EXPLAIN prints them. */
 export function planInputs(p: Plan): readonly Plan[] {
   switch (p.kind) {
+    case 'delete':
+      return p.input && !p.tombstone ? [rowsRead(p.input)] : [];
+    case 'update':
+      return [rowsRead(p.input)];
     case 'scan':
     case 'values':
-    case 'delete':
     case 'dropTable':
     case 'createTable':
     case 'createIndex':
@@ -386,6 +412,11 @@ export function planInputs(p: Plan): readonly Plan[] {
     default:
       return [p.input];
   }
+}
+
+/** The rows UPDATE and DELETE read, without the projection of every column (and the rowid) over them. */
+function rowsRead(input: Plan): Plan {
+  return input.kind === 'project' ? input.input : input;
 }
 
 /** A node's own lines, unindented. */
@@ -427,6 +458,10 @@ function explainNode(p: Plan): string[] {
       return [`Insert into ${p.table}: ${p.targets.map((t) => `${t.name} (${t.role})`).join(', ')}`];
     case 'delete':
       return describeDelete(p);
+    case 'update':
+      return [
+        `Update ${p.table}: ${p.assignments.map((a) => `${p.input.columns[a.index]?.name} = ${explainExpr(a.expr)}`).join(', ')}`,
+      ];
     case 'dropTable':
       return [`DropTable ${p.table}${p.missing ? ': does not exist, nothing to do' : ''}`];
     case 'createTable':
@@ -459,6 +494,7 @@ function describeRange(o: ScanOptions): string[] {
 }
 
 function describeDelete(p: Extract<Plan, { kind: 'delete' }>): string[] {
+  if (p.input && !p.tombstone) return [`Delete from ${p.table}: the rows below, by delete markers`];
   const lines = [`Delete from ${p.table}: ${describeRange(p.options).join('; ')}`];
   if (p.pushed.length) lines.push(`  where: ${p.pushed.join(' AND ')}`);
   return lines;

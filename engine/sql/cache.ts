@@ -7,7 +7,7 @@
  * Scripts (several statements separated by ';') are kept apart, as their arrays of trees.
  */
 import type * as A from './ast';
-import { parse, parseScript } from './parser';
+import { parse, parseScript, parseStatements } from './parser';
 
 /** Distinct texts kept by each cache, statements and scripts (least recently used goes first). */
 const MAX_STATEMENTS = 256;
@@ -35,17 +35,40 @@ export function parseScriptCached(sql: string): readonly A.Statement[] {
   return cached(scripts, sql, parseScript);
 }
 
+/**
+ * One statement's tree, or a script's trees when the text holds several statements (what
+ * `db.query` runs), kept as `parseCached` and `parseScriptCached` keep them: a statement costs
+ * one lookup, as with `parseCached`.
+ */
+export function parseStatementsCached(sql: string): A.Statement | readonly A.Statement[] {
+  const one = statements.get(sql);
+  if (one) return bump(statements, sql, one);
+  const many = scripts.get(sql);
+  if (many) return bump(scripts, sql, many);
+  const tree = parseStatements(sql);
+  if (sql.length > MAX_TEXT_LENGTH) return tree;
+  if (Array.isArray(tree)) keep(scripts, sql, tree);
+  else keep(statements, sql, tree as A.Statement);
+  return tree;
+}
+
+function bump<T>(kept: Map<string, T>, sql: string, hit: T): T {
+  kept.delete(sql);
+  kept.set(sql, hit);
+  return hit;
+}
+
+function keep<T>(kept: Map<string, T>, sql: string, tree: T): void {
+  if (kept.size >= MAX_STATEMENTS) kept.delete(kept.keys().next().value!);
+  kept.set(sql, deepFreeze(tree));
+}
+
 /** `parseText(sql)` from `kept`, or parsed, frozen and kept unless the text is long. */
 function cached<T>(kept: Map<string, T>, sql: string, parseText: (sql: string) => T): T {
   const hit = kept.get(sql);
-  if (hit) {
-    kept.delete(sql);
-    kept.set(sql, hit);
-    return hit;
-  }
+  if (hit) return bump(kept, sql, hit);
   const tree = parseText(sql);
   if (sql.length > MAX_TEXT_LENGTH) return tree;
-  if (kept.size >= MAX_STATEMENTS) kept.delete(kept.keys().next().value!);
-  kept.set(sql, deepFreeze(tree));
+  keep(kept, sql, tree);
   return tree;
 }

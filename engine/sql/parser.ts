@@ -169,6 +169,30 @@ export function parseScript(sql: string): A.Statement[] {
   }
 }
 
+/**
+ * One statement, or the statements of a script when the text holds several separated by ';'
+ * (`db.query` takes both). A text with one statement (and perhaps a trailing ';') parses and
+ * fails exactly as `parse`; a script as `parseScript`.
+ */
+export function parseStatements(sql: string): A.Statement | A.Statement[] {
+  const p = new Parser(sql);
+  const first = p.parseStatement();
+  if (!p.accept(';')) {
+    p.expectEnd();
+    return first;
+  }
+  while (p.accept(';'));
+  if (p.atEnd()) return first;
+  const out: A.Statement[] = [first];
+  for (;;) {
+    if (p.accept(';')) continue;
+    if (p.atEnd()) return out;
+    p.startStatement();
+    out.push(p.parseStatement());
+    if (!p.atEnd() && !p.accept(';')) throw p.error('Expected ";" or the end of the script', CLAUSE_KEYWORDS);
+  }
+}
+
 /** Parses a single expression (for tests and tools). */
 export function parseExpression(sql: string): A.Expr {
   const p = new Parser(sql);

@@ -136,6 +136,45 @@ class MemoryTarget {
     return { lsn: this.lsn };
   }
 
+  /** Rows written again by identity (UPDATE's new versions, DELETE's markers); rows here are identified by series and time. */
+  async writeStored(table, readings) {
+    const t = this.table(table);
+    for (const r of readings) {
+      const s = t.series.get(seriesKey(r.tags ?? {}));
+      if (r.deleted) {
+        s?.rows.delete(r.time);
+        continue;
+      }
+      await this.write(table, [{ time: r.time, tags: r.tags, fields: r.fields }]);
+      this.lsn--;
+    }
+    this.lsn++;
+    return { count: readings.length, lsn: this.lsn };
+  }
+
+  /** A transaction for BEGIN in scripts: a copy of the data, put in place by commit. */
+  begin() {
+    const copy = new MemoryTarget(this.types);
+    copy.chunkRows = this.chunkRows;
+    copy.inTransaction = true;
+    copy.dropTable = async (table) => {
+      throw new Error(`DROP TABLE "${table}" cannot run inside a transaction: run it after COMMIT.`);
+    };
+    for (const [name, t] of this.data) {
+      const series = new Map();
+      for (const [key, s] of t.series) series.set(key, { tags: s.tags, rows: new Map(s.rows) });
+      copy.data.set(name, { ...t, tagKeys: [...t.tagKeys], fields: new Map(t.fields), series });
+    }
+    return {
+      target: () => copy,
+      commit: async () => {
+        this.data = copy.data;
+        this.lsn++;
+      },
+      rollback: () => {},
+    };
+  }
+
   async dropTable(table) {
     this.data.delete(table);
     this.lsn++;
