@@ -72,6 +72,8 @@ async function runRecord(rec, state) {
     case 'maxrows':
       state.maxRows = rec.value;
       return;
+    case 'only':
+      return;
     case 'statement': {
       if (rec.ok) {
         await runQuery(state.target, rec.sql, [], options);
@@ -114,9 +116,11 @@ async function runRecord(rec, state) {
   }
 }
 
-function describeFile(file, makeTarget) {
+function describeFile(file, makeTarget, kind) {
   const rel = path.relative(SLT_DIR, file);
   const records = parseSlt(fs.readFileSync(file, 'utf8'), parseInterval);
+  // `only database`: the file runs against that target alone
+  if (records.some((r) => r.type === 'only' && r.target !== kind)) return;
   describe(rel, () => {
     const state = { now: DEFAULT_NOW, maxRows: undefined, target: undefined };
     before(async () => {
@@ -154,9 +158,9 @@ async function openEngineTarget() {
 }
 
 describe('SQL logic tests (in-memory target)', () => {
-  for (const file of sltFiles(SLT_DIR)) describeFile(file, async () => new MemoryTarget());
+  for (const file of sltFiles(SLT_DIR)) describeFile(file, async () => new MemoryTarget(), 'memory');
 });
 
 describe('SQL logic tests (real Database)', () => {
-  for (const file of sltFiles(SLT_DIR)) describeFile(file, openEngineTarget);
+  for (const file of sltFiles(SLT_DIR)) describeFile(file, openEngineTarget, 'database');
 });

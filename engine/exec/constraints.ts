@@ -38,7 +38,8 @@ export function conformRow(
     const at = i + 1;
     const v = convert(c, row[at]!, types?.[at]);
     checkStorage(rules, c, rules.storage[i] ?? null, v);
-    if (v === null && c.notNull) {
+    // NULL in the INTEGER PRIMARY KEY means "number the row", as in SQLite
+    if (v === null && c.notNull && at !== rules.alias) {
       throw new SqlError(
         `NOT NULL constraint failed: ${rules.table}.${c.name} (the row has no value for "${c.name}", which is declared NOT NULL; give one, or declare a DEFAULT)`,
         CONSTRAINT,

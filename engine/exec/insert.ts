@@ -160,9 +160,12 @@ async function buildRows(plan: InsertPlan, s: SqliteInsert, rt: Runtime): Promis
   rules.defaults.forEach((d, i) => {
     if (d) types[i + 1] = d.type;
   });
-  plan.input.columns.forEach((c, i) => {
-    types[s.slots[i]!] = c.type;
-  });
+  // VALUES' column types are unified over its rows: each value there has its own type
+  if (plan.input.kind !== 'values') {
+    plan.input.columns.forEach((c, i) => {
+      types[s.slots[i]!] = c.type;
+    });
+  }
   const rows: Row[] = [];
   for await (const batch of execute(plan.input, rt)) {
     for (const input of batch) {

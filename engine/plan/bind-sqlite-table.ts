@@ -257,8 +257,19 @@ function checkExpressions(x: ExprBinder, s: A.CreateTable, shape: SqliteTable): 
       if (k.kind === 'default') {
         const v = k.value;
         if (v.kind === 'column' && CURRENT[v.name.toLowerCase()]) continue;
-        const b = x.bind(v, { scope: new Scope([]), clause: 'DEFAULT' });
-        if (b.kind !== 'const') throw x.error(v, `default value of column [${c.name}] is not constant`);
+        let constant = false;
+        try {
+          constant = x.bind(v, { scope: new Scope([]), clause: 'DEFAULT' }).kind === 'const';
+        } catch {
+          // a column or anything else that is not a constant
+        }
+        if (!constant) {
+          throw x.error(
+            v,
+            `default value of column [${c.name}] is not constant`,
+            "A DEFAULT is a constant or an expression of constants, such as (strftime('%s', 'now')).",
+          );
+        }
       }
       if (k.kind === 'check') x.bind(k.expr, { scope, clause: 'CHECK' });
     }

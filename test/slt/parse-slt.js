@@ -88,7 +88,8 @@ function parseLoad(header, lines, parseInterval) {
 /**
  * Records of a file: { type: 'statement', ok, error, sql, line } | { type: 'query', types, sort, sql,
  * expected: string[], line } | { type: 'load', table, readings, line } | { type: 'now', value } |
- * { type: 'maxrows', value }.
+ * { type: 'maxrows', value } | { type: 'only', target } (the file runs only against that target:
+ * `only database` for what the in-memory target cannot model, such as rowids).
  */
 function parseSlt(text, parseInterval) {
   const lines = text.split('\n');
@@ -137,6 +138,8 @@ function parseSlt(text, parseInterval) {
     } else if (line.startsWith('now ')) {
       const v = line.slice(4).trim();
       records.push({ type: 'now', value: /^-?\d+$/.test(v) ? Number(v) : Date.parse(v), line: lineNo });
+    } else if (line.startsWith('only ')) {
+      records.push({ type: 'only', target: line.slice(5).trim(), line: lineNo });
     } else if (line.startsWith('maxrows ')) {
       records.push({ type: 'maxrows', value: Number(line.slice(8).trim()), line: lineNo });
     } else {

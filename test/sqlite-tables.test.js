@@ -1,0 +1,105 @@
+// Tables declared as SQLite declares them (docs/sql.md): what the .slt files cannot show: the
+// declaration (constraints, indexes) survives reopening, ids go on after it, a TABLES file older
+// versions wrote is still read, and OR REPLACE leaves one row per key across a flush.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { open } = require('../dist/engine');
+const { tempDir } = require('./helpers');
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  sensor_id TEXT NOT NULL,
+  level TEXT NOT NULL CHECK (level IN ('INFO', 'WARNING', 'CRITICAL')),
+  acknowledged INTEGER DEFAULT 0,
+  created_at INTEGER DEFAULT (strftime('%s', 'now')),
+  UNIQUE (sensor_id, created_at)
+)`;
+
+describe('tables declared as SQLite declares them', () => {
+  it('keep their columns, constraints, indexes and ids across a reopen', async () => {
+    const dir = tempDir('helios-sqlite-tables-');
+    let db = await open(dir);
+    await db.query(SCHEMA);
+    await db.query('CREATE INDEX idx_open ON alerts (acknowledged, id)');
+    const first = await db.query(
+      "INSERT INTO alerts (sensor_id, level, created_at) VALUES ('g1', 'INFO', 1)",
+    );
+    assert.equal(first.changes, 1);
+    assert.equal(first.lastInsertRowid, 1);
+    await db.close();
+
+    db = await open(dir);
+    const cols = await db.query('DESCRIBE alerts');
+    assert.deepEqual(
+      cols.rows.map((r) => r.column),
+      ['id', 'sensor_id', 'level', 'acknowledged', 'created_at'],
+    );
+    await assert.rejects(
+      db.query("INSERT INTO alerts (sensor_id, level) VALUES ('g1', 'LOUD')"),
+      /CHECK constraint failed/,
+    );
+    await assert.rejects(
+      db.query("INSERT INTO alerts (sensor_id, level, created_at) VALUES ('g1', 'INFO', 1)"),
+      /UNIQUE constraint failed: alerts.sensor_id, alerts.created_at/,
+    );
+    await assert.rejects(db.query('CREATE INDEX idx_open ON alerts (id)'), /index idx_open already exists/);
+    const next = await db.query(
+      "INSERT INTO alerts (sensor_id, level) VALUES ('g2', 'WARNING') RETURNING id, acknowledged",
+    );
+    assert.deepEqual(next.rows, [{ id: 2, acknowledged: 0 }]);
+    assert.equal(next.lastInsertRowid, 2);
+    await db.close();
+  });
+
+  it('read the TABLES file older versions wrote (no SQLite shape: a Helios table)', async () => {
+    const dir = tempDir('helios-sqlite-old-');
+    fs.writeFileSync(
+      path.join(dir, 'TABLES'),
+      JSON.stringify({
+        m: { lsn: 0, tags: ['sensor_id'], fields: { v: 'float' }, partitionMs: null, retentionMs: null },
+      }),
+    );
+    const db = await open(dir);
+    const cols = await db.query('DESCRIBE m');
+    assert.deepEqual(
+      cols.rows.map((r) => r.column),
+      ['time', 'sensor_id', 'v'],
+    );
+    await db.close();
+  });
+
+  it('OR REPLACE leaves one row per key, across a flush and a reopen', async () => {
+    const dir = tempDir('helios-sqlite-replace-');
+    let db = await open(dir);
+    await db.query('CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER)');
+    for (let i = 0; i < 5; i++) await db.query('REPLACE INTO kv VALUES (?, ?)', ['a', i]);
+    await db.flush();
+    await db.query('INSERT OR REPLACE INTO kv VALUES (?, ?)', ['a', 9]);
+    await db.close();
+    db = await open(dir);
+    const r = await db.query('SELECT k, v, rowid FROM kv');
+    assert.deepEqual(r.rows, [{ k: 'a', v: 9, rowid: 6 }]);
+    await db.close();
+  });
+
+  it('check a transaction’s own rows for UNIQUE, and roll back with it', async () => {
+    const db = await open(tempDir('helios-sqlite-tx-'));
+    await db.query('CREATE TABLE loc (id INTEGER PRIMARY KEY, v TEXT, t INTEGER, UNIQUE (v, t))');
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.query("INSERT INTO loc (v, t) VALUES ('a', 1)");
+        await tx.query("INSERT INTO loc (v, t) VALUES ('a', 1)");
+      }),
+      /UNIQUE constraint failed: loc.v, loc.t/,
+    );
+    await db.transaction(async (tx) => {
+      await tx.query("INSERT INTO loc (v, t) VALUES ('a', 1)");
+      const again = await tx.query("INSERT OR IGNORE INTO loc (v, t) VALUES ('a', 1)");
+      assert.equal(again.changes, 0);
+    });
+    const r = await db.query('SELECT count(*) AS n FROM loc');
+    assert.equal(r.rows[0].n, 1);
+    await db.close();
+  });
+});
