@@ -5,6 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { open } = require('../dist/engine');
+const { runQuery } = require('../dist/engine/query');
 const { tempDir } = require('./helpers');
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS alerts (
@@ -100,6 +101,41 @@ describe('tables declared as SQLite declares them', () => {
     });
     const r = await db.query('SELECT count(*) AS n FROM loc');
     assert.equal(r.rows[0].n, 1);
+    await db.close();
+  });
+
+  it('check UNIQUE keys without decoding chunks whose statistics rule the key out', async () => {
+    const db = await open(tempDir('helios-sqlite-skip-'), { chunkRows: 100 });
+    await db.query(
+      'CREATE TABLE loc (id INTEGER PRIMARY KEY, v TEXT NOT NULL, ts INTEGER NOT NULL, UNIQUE (v, ts))',
+    );
+    // 50 statements at 50 seconds: 50 chunks of 100 rows once flushed
+    for (let b = 0; b < 50; b++) {
+      const values = Array.from({ length: 100 }, (_, i) => `('a', ${b * 100 + i})`).join(', ');
+      await runQuery(db, `INSERT INTO loc (v, ts) VALUES ${values}`, [], { now: () => 1e12 + b * 1000 });
+    }
+    await db.flush();
+    const loaded = [];
+    const target = new Proxy(db, {
+      get(t, k) {
+        if (k === 'scanParts') {
+          return (table, o, c) => {
+            loaded.push(c);
+            return t.scanParts(table, o, c);
+          };
+        }
+        const v = t[k];
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    });
+    // a timestamp above every stored one: no chunk is decoded
+    const fresh = await runQuery(target, "INSERT OR IGNORE INTO loc (v, ts) VALUES ('a', 99999)");
+    assert.equal(fresh.changes, 1);
+    assert.equal(loaded.at(-1).rowsLoaded, 0);
+    // one inside: only the chunk that may hold it (and the head)
+    const old = await runQuery(target, "INSERT OR IGNORE INTO loc (v, ts) VALUES ('a', 2500)");
+    assert.equal(old.changes, 0);
+    assert.ok(loaded.at(-1).rowsLoaded <= 101, `rows decoded: ${loaded.at(-1).rowsLoaded}`);
     await db.close();
   });
 });

@@ -8,7 +8,7 @@ import type { TableRules } from '../plan/constraints';
 import type { SqlType, Value } from '../plan/logical';
 import type { SqliteColumn } from '../schema';
 import { SqlError } from '../sql/errors';
-import type { FieldColumn } from '../types';
+import type { FieldColumn, FieldStats, SeriesRows } from '../types';
 import { compile, type Row } from './compile';
 import type { Runtime } from './runtime';
 import type { EvalContext } from './scalar';
@@ -146,42 +146,104 @@ function getter(col: FieldColumn | undefined): (i: number) => Value {
   return (i) => (present && !present[i] ? null : (values[i] as number | string));
 }
 
+/** Per key, per position of it: the smallest and largest number a candidate row has there. */
+type KeyBounds = ReadonlyArray<ReadonlyArray<{ min: number; max: number } | null>>;
+
+function boundsOf(keys: ReadonlyArray<readonly number[]>, rows: readonly (readonly Value[])[]): KeyBounds {
+  return keys.map((key) =>
+    key.map((p) => {
+      let min = Number.POSITIVE_INFINITY;
+      let max = Number.NEGATIVE_INFINITY;
+      for (const row of rows) {
+        if (keyString(row, key) === null) continue;
+        const v = row[p]!;
+        if (typeof v !== 'number') return null; // text or booleans: no bounds to compare
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      return min <= max ? { min, max } : null;
+    }),
+  );
+}
+
+/**
+ * True when no row of a part with these statistics can have the values of any key some
+ * candidate has: for each such key, one of its columns has no values in the part, or the
+ * candidates' numbers there all lie outside the part's min..max.
+ */
+function partExcluded(
+  stats: ReadonlyMap<string, FieldStats>,
+  keys: ReadonlyArray<readonly number[]>,
+  wanted: ReadonlyArray<ReadonlySet<string>>,
+  bounds: KeyBounds,
+  name: (p: number) => string,
+): boolean {
+  return keys.every((key, k) => {
+    if (wanted[k]!.size === 0) return true;
+    return key.some((p, j) => {
+      const st = stats.get(name(p));
+      if (!st || st.count === 0) return true;
+      const b = bounds[k]![j];
+      if (!b || st.min === undefined || st.max === undefined) return false;
+      return b.max < st.min || b.min > st.max;
+    });
+  });
+}
+
 /**
  * The stored rows of the table whose values at any of `keys` (lists of layout positions) are in
  * `wanted` (one set of key strings per key): per key, a map from key string to the stored row.
- * One scan of the table: a SQLite-shaped table has no tags and its time is the insert time, so
- * nothing narrows it further.
+ * One pass over the table's parts: a SQLite-shaped table has no tags and its time is the insert
+ * time, so neither narrows it; a chunk whose statistics show that none of its rows can have a
+ * wanted key (numbers outside its min..max, a column it has no values of) is not decoded, so a
+ * key that grows with time (a timestamp, a counter) reads only the newest rows. `rows` are the
+ * candidate rows in the table's layout (for those bounds; without them every part is read).
  */
 export async function storedKeys(
   rules: TableRules,
   keys: ReadonlyArray<readonly number[]>,
   wanted: ReadonlyArray<ReadonlySet<string>>,
   rt: Runtime,
+  rows: readonly (readonly Value[])[] = [],
 ): Promise<Array<Map<string, StoredKeyRow>>> {
   const found = keys.map(() => new Map<string, StoredKeyRow>());
   if (wanted.every((w) => w.size === 0)) return found;
   const name = (p: number): string => (p === rules.rowid ? ROWID_FIELD : rules.columns[p - 1]!.name);
-  for await (const series of rt.target.scan(rules.table, {})) {
-    const width = rules.rowid + 1;
-    const getters = new Map<number, (i: number) => Value>();
-    for (const key of keys) for (const p of key) getters.set(p, getter(series.fields.get(name(p))));
-    const ids = getter(series.fields.get(ROWID_FIELD));
-    const row: Value[] = new Array(width).fill(null);
-    for (let i = 0; i < series.count; i++) {
-      for (const [p, get] of getters) row[p] = get(i);
-      let stored: StoredKeyRow | null = null;
-      keys.forEach((key, k) => {
-        const s = keyString(row, key);
-        if (s === null || !wanted[k]!.has(s)) return;
-        stored ??= {
-          time: series.times[i]!,
-          rowid: ids(i) as number | null,
-          keys: keys.map((other) => keyString(row, other)),
-        };
-        found[k]!.set(s, stored);
-      });
+  const bounds = rows.length ? boundsOf(keys, rows) : null;
+  for await (const series of rt.target.scanParts(rules.table, {}, rt.scanCounters)) {
+    for (const part of series.parts) {
+      if (bounds && part.stats && partExcluded(part.stats, keys, wanted, bounds, name)) continue;
+      collectKeys(rules, await part.load(), keys, wanted, found, name);
+      await rt.slicer.tick();
     }
-    await rt.slicer.tick();
   }
   return found;
+}
+
+function collectKeys(
+  rules: TableRules,
+  series: SeriesRows,
+  keys: ReadonlyArray<readonly number[]>,
+  wanted: ReadonlyArray<ReadonlySet<string>>,
+  found: Array<Map<string, StoredKeyRow>>,
+  name: (p: number) => string,
+): void {
+  const getters = new Map<number, (i: number) => Value>();
+  for (const key of keys) for (const p of key) getters.set(p, getter(series.fields.get(name(p))));
+  const ids = getter(series.fields.get(ROWID_FIELD));
+  const row: Value[] = new Array(rules.rowid + 1).fill(null);
+  for (let i = 0; i < series.count; i++) {
+    for (const [p, get] of getters) row[p] = get(i);
+    let stored: StoredKeyRow | null = null;
+    keys.forEach((key, k) => {
+      const s = keyString(row, key);
+      if (s === null || !wanted[k]!.has(s)) return;
+      stored ??= {
+        time: series.times[i]!,
+        rowid: ids(i) as number | null,
+        keys: keys.map((other) => keyString(row, other)),
+      };
+      found[k]!.set(s, stored);
+    });
+  }
 }

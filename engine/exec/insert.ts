@@ -221,7 +221,7 @@ async function resolveConflicts(
       return str;
     }),
   );
-  const stored = await storedKeys(rules, keys, wanted, rt);
+  const stored = await storedKeys(rules, keys, wanted, rt, rows);
   const seen = keys.map(() => new Map<string, number>());
   const dropped = new Set<number>();
   const markers = new Map<string, StoredReading>();
