@@ -502,10 +502,12 @@ function describeDelete(p: Extract<Plan, { kind: 'delete' }>): string[] {
 
 function describeCreate(p: Extract<Plan, { kind: 'createTable' }>): string[] {
   const d = p.definition;
-  const columns = [
-    ...d.tags.map((t) => `${t} (tag)`),
-    ...Object.entries(d.fields).map(([f, type]) => `${f} (${type})`),
-  ];
+  const sqlite = d.sqlite;
+  const columns = sqlite
+    ? sqlite.columns.map(
+        (c) => `${c.name} (${c.storage ?? 'any'}${c.name === sqlite.rowidAlias ? ', the rowid' : ''})`,
+      )
+    : [...d.tags.map((t) => `${t} (tag)`), ...Object.entries(d.fields).map(([f, type]) => `${f} (${type})`)];
   const options: string[] = [];
   if (d.partitionDuration !== undefined) options.push(`partition ${d.partitionDuration} ms`);
   if (d.retention !== undefined) options.push(`retention ${d.retention} ms`);
