@@ -3,6 +3,7 @@ import { upgradeConfig } from './lib/migrate';
 import { type HeliosDbNode, type HeliosQueryConfig, maxRowsOf } from './lib/node-config';
 import { buildOutput, type OutputMode, type QueryResult, type TimeFormat } from './lib/query-output';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from './lib/red';
+import { RepeatLimiter, reportable } from './lib/repeat-limit';
 import { brief, compact, dbStatus, status } from './lib/status';
 
 const MODES: readonly OutputMode[] = ['rows', 'each', 'first', 'value', 'chart'];
@@ -39,6 +40,7 @@ export = function register(RED: NodeAPI): void {
     const dbNode = config.db ? (RED.nodes.getNode(config.db) as HeliosDbNode | null) : null;
     const inflight = new Set<Promise<void>>();
     let dbState: DbState = { kind: 'closed' };
+    const dbErrors = new RepeatLimiter();
 
     const setStatus = (s: NodeStatus | null) => this.status(s ?? {});
 
@@ -85,12 +87,16 @@ export = function register(RED: NodeAPI): void {
             const parts = [`${compact(rows)} ${rows === 1 ? 'row' : 'rows'}`];
             if (typeof ms === 'number') parts.push(`${Math.round(ms)} ms`);
             setStatus(dbStatus(dbState) ?? status.ok(parts.join(' · ')));
+            dbErrors.reset();
             if (out.length > 0) send([out]);
             done();
           },
           (err: Error) => {
             setStatus(status.failed(brief(err.message)));
-            done(err);
+            // The database failing to open fails every query alike: report it once a minute.
+            const report = reportable(dbErrors, dbState, err);
+            if (report) done(report);
+            else done();
           },
         )
         .finally(() => inflight.delete(work));

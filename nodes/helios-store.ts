@@ -3,6 +3,7 @@ import { upgradeConfig } from './lib/migrate';
 import { type HeliosDbNode, type HeliosStoreConfig, storeRules } from './lib/node-config';
 import { MessageReader } from './lib/readings';
 import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus } from './lib/red';
+import { RepeatLimiter, reportable } from './lib/repeat-limit';
 import { brief, compact, dbStatus, status } from './lib/status';
 import { type InvalidPolicy, type StoredInfo, StoreMeter } from './lib/store-writer';
 import { WriteCoalescer } from './lib/write-coalescer';
@@ -26,6 +27,7 @@ export = function register(RED: NodeAPI): void {
     let lastError: string | null = null;
     let shown = '';
     let slowUntil = 0;
+    const dbErrors = new RepeatLimiter();
 
     const setStatus = (s: NodeStatus) => {
       const key = `${s.fill}|${s.text}`;
@@ -76,11 +78,15 @@ export = function register(RED: NodeAPI): void {
         const error = err ?? new Error('Nothing was stored.');
         lastError = error.message;
         showStatus();
-        done(error);
+        // The database failing to open fails every message alike: report it once a minute.
+        const report = reportable(dbErrors, dbState, error);
+        if (report) done(report);
+        else done();
         return;
       }
       meter.stored(stored.count, stored.replaced);
       lastError = null;
+      dbErrors.reset();
       if (stored.invalid) {
         this.warn(`${stored.invalid.length} invalid reading(s) not stored: ${stored.invalid[0]?.message}`);
       }

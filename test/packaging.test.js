@@ -163,6 +163,17 @@ describe('packaging: the built package in a real Node-RED runtime', function () 
     if (process.env.HELIOS_SHOW_LOG) console.log(log);
     assert.match(log, /Started flows/);
     assert.doesNotMatch(log, /missing types|Unknown type/i);
+    await new Promise((r) => setTimeout(r, 1000));
+    const toml = path.join(userDir, 'helios.toml');
+    assert.strictEqual(
+      fs.readFileSync(toml, 'utf8'),
+      fs.readFileSync(path.join(PACKAGE_ROOT, 'examples', 'helios.toml'), 'utf8'),
+      'the TOML example created its file from the package',
+    );
+    assert.match(
+      runtime.log.slice(before).join('\n'),
+      /\[warn\].*helios\.toml: There was no such file: created it/,
+    );
     const dbId = flows.find((n) => n.type === 'helios-db' && n.name === 'example db').id;
     const lock = path.join(userDir, 'helios', dbId, 'LOCK');
     while (!fs.existsSync(lock) && Date.now() - started < 20000) await new Promise((r) => setTimeout(r, 50));

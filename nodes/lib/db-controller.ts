@@ -1,5 +1,6 @@
 import type { Database, EngineOptions } from '../../engine';
 import { open } from '../../engine';
+import { RepeatLimiter } from './repeat-limit';
 
 /** What a helios-db config node resolved from its editor settings and TOML file. */
 export interface OpenSettings {
@@ -57,6 +58,8 @@ export class DatabaseController {
   private readonly inflight = new Set<Promise<unknown>>();
   private closing: Promise<void> | null = null;
   private dir: string | null = null;
+  /** the same open failure, retried every few seconds, is logged once every 10 minutes */
+  private readonly openErrors = new RepeatLimiter(600_000);
 
   constructor(
     private readonly resolveSettings: () => Promise<OpenSettings>,
@@ -133,6 +136,7 @@ export class DatabaseController {
       (db) => {
         this.db = db;
         this.opening = null;
+        this.openErrors.reset();
         this.setState({ kind: 'open' });
         return db;
       },
@@ -140,7 +144,8 @@ export class DatabaseController {
         this.opening = null;
         this.failedAt = Date.now();
         const error = err instanceof Error ? err : new Error(String(err));
-        this.log.error(error.message);
+        const line = this.openErrors.admit(error.message);
+        if (line !== null) this.log.error(line);
         this.setState({ kind: 'error', error });
         throw error;
       },

@@ -5,7 +5,7 @@ import type { OutputMode, TimeFormat } from './query-output';
 import type { ReadingRules } from './readings';
 import type { Node } from './red';
 import type { InvalidPolicy } from './store-writer';
-import { loadTomlConfig, type TomlSettings } from './toml-config';
+import { createTomlIfMissing, loadTomlConfig, type TomlSettings } from './toml-config';
 
 /** The configurations the editor saves for each node type, and how the runtime reads them. */
 
@@ -21,6 +21,8 @@ export interface HeliosDbConfig {
   partitionDuration?: string;
   /** optional TOML file; relative = from the user directory */
   configFile?: string;
+  /** create the TOML file from the package's example (examples/helios.toml) when it is missing */
+  configCreate?: boolean;
   version?: number;
 }
 
@@ -53,7 +55,14 @@ export async function resolveOpenSettings(
   let dir = config.dir ? path.resolve(userDir, config.dir) : path.join(userDir, 'helios', config.id);
   if (config.configFile) {
     const file = path.resolve(userDir, config.configFile);
+    const created = config.configCreate === true && (await createTomlIfMissing(file));
     const toml = await loadTomlConfig(file);
+    if (created) {
+      toml.warnings.unshift(
+        "There was no such file: created it from the package's example (examples/helios.toml). " +
+          'Edit it and deploy again to change the settings.',
+      );
+    }
     onToml(toml);
     if (toml.path) dir = path.resolve(path.dirname(file), toml.path);
     if (toml.durability) options.durability = toml.durability;

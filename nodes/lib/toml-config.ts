@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 
 /**
@@ -216,4 +217,34 @@ export async function loadTomlConfig(
     );
   }
   return interpretToml(parseTomlText(text, file), file, env);
+}
+
+/** The TOML file the package ships (examples/helios.toml, beside the example flow that uses it). */
+export const EXAMPLE_TOML = path.join(__dirname, '..', '..', '..', 'examples', 'helios.toml');
+
+/**
+ * Writes `template` (the package's example file) to `file` when no file is there; true if it did.
+ * For the helios-db option *create it from the example when missing*, so the TOML example deploys
+ * without a file to copy by hand. An existing file is never touched.
+ */
+export async function createTomlIfMissing(file: string, template = EXAMPLE_TOML): Promise<boolean> {
+  try {
+    await fsp.access(file);
+    return false;
+  } catch {
+    // missing: create it
+  }
+  try {
+    const text = await fsp.readFile(template, 'utf8');
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await fsp.writeFile(file, text, { flag: 'wx' });
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    throw new TomlConfigError(
+      `Cannot create the configuration file ${file} from the example (${code ?? String(err)}). ` +
+        'Create it yourself, or check that the Node-RED user directory can be written.',
+    );
+  }
 }

@@ -216,6 +216,54 @@ describe('helios-db node', () => {
     assert.strictEqual(store.status.lastCall.args[0].fill, 'red');
   });
 
+  it('a missing TOML file: reported once by the database and once by the store, not for every message', async () => {
+    const file = path.join(tempDir(), 'missing.toml');
+    await helper.load(allNodes, storeFlow('', { configFile: file }));
+    const store = helper.getNode('n-store');
+    const dbNode = helper.getNode('n-db');
+    await waitFor(() => callsOf('error', 'n-db').length > 0, 'the open error');
+    for (let i = 0; i < 20; i++) {
+      store.receive({ topic: 't', payload: i });
+      await tick(5);
+    }
+    await tick(50);
+    const storeErrors = callsOf('error', 'n-store');
+    assert.strictEqual(storeErrors.length, 1, 'the store reports the open failure once');
+    assert.match(String(storeErrors[0][0]), /Cannot read the configuration file .*missing\.toml \(ENOENT\)/);
+    assert.strictEqual(callsOf('error', 'n-db').length, 1, 'the database logs it once');
+    assert.strictEqual(store.status.lastCall.args[0].fill, 'red');
+    assert.strictEqual(dbNode.controller.state.kind, 'error');
+    assert.ok(!fs.existsSync(file), 'without the option, no file is created');
+  });
+
+  it('"create it from the example when missing": the first deploy writes examples/helios.toml and opens', async () => {
+    const conf = tempDir();
+    const file = path.join(conf, 'helios.toml');
+    await helper.load(allNodes, storeFlow('', { configFile: file, configCreate: true }));
+    const db = await openDb();
+    const example = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'helios.toml'), 'utf8');
+    assert.strictEqual(fs.readFileSync(file, 'utf8'), example);
+    assert.strictEqual(db.dir, path.join(conf, 'helios-data'));
+    await waitFor(() => callsOf('warn', 'n-db').length > 0, 'a warning');
+    assert.match(
+      String(callsOf('warn', 'n-db')[0][0]),
+      /helios\.toml: There was no such file: created it from/,
+    );
+    const got = nextMessage('n-out');
+    helper.getNode('n-store').receive({ topic: 't', payload: 1 });
+    assert.strictEqual((await got).stored.count, 1);
+  });
+
+  it('"create it from the example when missing" never touches a file that is there', async () => {
+    const conf = tempDir();
+    const file = path.join(conf, 'helios.toml');
+    fs.writeFileSync(file, '[database]\npath = "mine"\n');
+    await helper.load(allNodes, storeFlow('', { configFile: file, configCreate: true }));
+    const db = await openDb();
+    assert.strictEqual(db.dir, path.join(conf, 'mine'));
+    assert.strictEqual(fs.readFileSync(file, 'utf8'), '[database]\npath = "mine"\n');
+  });
+
   it('redeploys in the middle of a stream of writes lose nothing acknowledged', async function () {
     this.timeout(60000);
     const dir = tempDir();

@@ -337,3 +337,22 @@ describe('nodes/lib query-output', () => {
     assert.strictEqual(withClear[1].payload[0].x, 1000, 'chart x stays in ms whatever the time format');
   });
 });
+
+describe('nodes/lib repeat-limit: the same error once a window', () => {
+  const { RepeatLimiter } = require('../../dist/nodes/lib/repeat-limit');
+
+  it('reports the first, counts repeats inside the window, and says how many at the next report', () => {
+    const l = new RepeatLimiter(60_000);
+    assert.strictEqual(l.admit('disk gone', 0), 'disk gone');
+    assert.strictEqual(l.admit('disk gone', 1_000), null);
+    assert.strictEqual(l.admit('disk gone', 59_999), null);
+    assert.strictEqual(l.pending, 2);
+    assert.strictEqual(
+      l.admit('disk gone', 60_000),
+      'disk gone (the same error 2 more times since it was last reported)',
+    );
+    assert.strictEqual(l.admit('another', 60_001), 'another', 'a different error is reported at once');
+    l.reset();
+    assert.strictEqual(l.admit('another', 60_002), 'another', 'after a reset, at once');
+  });
+});
