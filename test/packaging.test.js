@@ -163,7 +163,11 @@ describe('packaging: the built package in a real Node-RED runtime', function () 
     if (process.env.HELIOS_SHOW_LOG) console.log(log);
     assert.match(log, /Started flows/);
     assert.doesNotMatch(log, /missing types|Unknown type/i);
-    await new Promise((r) => setTimeout(r, 1000));
+    // A first deploy is green: every query runs after the writes it needs, the TOML example creates
+    // its file. Wait past the examples' first timers (3 s) and look for any error in the log.
+    await new Promise((r) => setTimeout(r, 4500));
+    const errors = runtime.log.slice(before).filter((l) => /\[error\]/.test(l));
+    assert.deepStrictEqual(errors, [], 'no error on the first deploy of the examples');
     const toml = path.join(userDir, 'helios.toml');
     assert.strictEqual(
       fs.readFileSync(toml, 'utf8'),
