@@ -245,7 +245,11 @@ async function resolveConflicts(
         dropped.add(r);
         return;
       }
-      if (s.conflict === 'abort') throw uniqueFailed(rules, keys[conflicts[0]!]!);
+      if (s.conflict === 'abort') {
+        const named =
+          conflicts.find((k) => s.ignoreKey === null || !sameKey(keys[k]!, s.ignoreKey)) ?? conflicts[0]!;
+        throw uniqueFailed(rules, keys[named]!);
+      }
       for (const k of conflicts) {
         const str = mine[k]!;
         const hit = stored[k]!.get(str);
