@@ -70,9 +70,31 @@ export function checkDefinition(name: string, def: TableDefinition, lsn: number)
       );
     }
   }
+  if (def.sqlite) checkSqliteShape(name, def.sqlite);
   const retentionMs =
     def.retention === undefined ? null : parseDuration(def.retention, `The retention of table "${name}"`);
   return { lsn, tags, fields, partitionMs, retentionMs, ...(def.sqlite ? { sqlite: def.sqlite } : {}) };
+}
+
+/** A SQLite shape's columns are fields with allowed names, and its keys name its columns. */
+function checkSqliteShape(name: string, shape: SqliteTable): void {
+  const columns = new Set<string>();
+  for (const c of shape.columns) {
+    checkColumnName(name, c.name, 'field');
+    columns.add(c.name);
+  }
+  const named = [
+    ...(shape.rowidAlias === null ? [] : [shape.rowidAlias]),
+    ...shape.keys.flatMap((k) => k.columns),
+    ...shape.indexes.flatMap((i) => i.columns),
+  ];
+  for (const c of named) {
+    if (!columns.has(c)) {
+      throw new InvalidInputError(
+        `Table "${name}" names the column "${c}" in a key or index, but has no such column.`,
+      );
+    }
+  }
 }
 
 export class Declarations {
