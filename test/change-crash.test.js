@@ -11,7 +11,7 @@ const { tempDir } = require('./helpers');
 
 const WRITER = path.join(__dirname, 'support', 'change-writer.js');
 const SERIES = 6;
-const ROWS = 120;
+const ROWS = 200;
 
 /** Runs the writer until `killAfterMs` after it opened; resolves with the statements it started. */
 function runAndKill(dir, firstGen, seed, killAfterMs) {
@@ -53,7 +53,8 @@ function model(ops) {
       for (const g of log) if (g < op.g && g % 2 === 0) log.delete(g);
       continue;
     }
-    for (const k of op.keys) series.set(k, { v: series.get(k).v + 1, gen: op.g });
+    const keys = op.kind === 'a' ? [...series.keys()] : op.keys;
+    for (const k of keys) series.set(k, { v: series.get(k).v + 1, gen: op.g });
     if (op.kind === 's') log.add(op.g);
   }
   return { series, log: [...log].sort((x, y) => x - y) };

@@ -161,6 +161,64 @@ describe('UPDATE and DELETE of chosen rows', () => {
   });
 });
 
+describe('UPDATE of a table declared as SQLite declares them', () => {
+  let db;
+
+  beforeEach(async () => {
+    db = await open(tempDir('helios-update-sqlite-'));
+    await db.query(`CREATE TABLE a (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, floor INTEGER NOT NULL, name TEXT UNIQUE, note TEXT,
+      CONSTRAINT floor_range CHECK (floor BETWEEN 1 AND 50))`);
+    await db.query("INSERT INTO a (floor, name) VALUES (1, 'x'), (2, 'y'), (3, NULL)");
+  });
+
+  afterEach(async () => {
+    await db?.close();
+  });
+
+  const refused = [
+    ['UPDATE a SET floor = 51 WHERE id = 1', /CHECK constraint failed: floor_range/],
+    ['UPDATE a SET floor = NULL WHERE id = 2', /NOT NULL constraint failed: a\.floor/],
+    ["UPDATE a SET name = 'y' WHERE id = 1", /UNIQUE constraint failed: a\.name/],
+    ["UPDATE a SET name = 'z'", /UNIQUE constraint failed: a\.name/],
+    [
+      'UPDATE a SET id = 5',
+      /UPDATE cannot change "id": it is the row's rowid \(the INTEGER PRIMARY KEY\), part of what identifies the row at line 1, column 14/,
+    ],
+    [
+      'UPDATE a SET rowid = 5',
+      /UPDATE cannot change "rowid": it is the row's rowid, part of what identifies the row/,
+    ],
+    ["UPDATE a SET floor = 'high'", /holds whole numbers: 'high' \(text\) cannot be stored there/],
+  ];
+  for (const [sql, message] of refused) {
+    it(`refuses ${sql} and changes nothing`, async () => {
+      await assert.rejects(db.query(sql), message);
+      assert.deepEqual(await rows(db, 'SELECT id, floor, name FROM a ORDER BY id'), [
+        { id: 1, floor: 1, name: 'x' },
+        { id: 2, floor: 2, name: 'y' },
+        { id: 3, floor: 3, name: null },
+      ]);
+    });
+  }
+
+  it('converts by affinity, counts the matching rows, swaps unique values in one statement, returns the new rows', async () => {
+    let res = await db.query(
+      "UPDATE a SET floor = '7', note = 12 WHERE rowid = 3 RETURNING id, floor, typeof(floor) AS t, note",
+    );
+    assert.deepEqual(res.rows, [{ id: 3, floor: 7, t: 'integer', note: '12' }]);
+    res = await db.query("UPDATE a SET name = CASE id WHEN 1 THEN 'y' ELSE 'x' END WHERE id < 3");
+    assert.equal(res.changes, 2);
+    res = await db.query('UPDATE a SET floor = floor WHERE floor < 10');
+    assert.equal(res.changes, 3);
+    assert.deepEqual(await rows(db, 'SELECT id, floor, name, note FROM a ORDER BY id'), [
+      { id: 1, floor: 1, name: 'y', note: null },
+      { id: 2, floor: 2, name: 'x', note: null },
+      { id: 3, floor: 7, name: null, note: '12' },
+    ]);
+  });
+});
+
 describe('Scripts and transactions in SQL', () => {
   let db;
 

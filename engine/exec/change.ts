@@ -47,7 +47,7 @@ async function exclusive<T>(target: ExecTarget, fn: () => Promise<T>): Promise<T
 }
 
 /** Rows handed to the storage at a time when a statement changes many (see ChangeWriter). */
-const SLICE_ROWS = 4096;
+const SLICE_ROWS = 1024;
 
 /**
  * Writes a statement's new versions or markers as one WAL record. Up to SLICE_ROWS rows are one

@@ -8,6 +8,7 @@ import { ROWID_FIELD } from '../head/row-identity';
 import type * as A from '../sql/ast';
 import { didYouMean } from '../sql/errors';
 import { printExpr } from '../sql/printer';
+import { tableScope } from './bind-ddl';
 import { type ExprBinder, Scope, type ScopeColumn } from './bind-expr';
 import type { TableInfo } from './binder';
 import { bindRules } from './constraints';
@@ -31,13 +32,16 @@ export function withRowid(columns: readonly Column[], table: string): Column[] {
   return [...columns, { name: ROWID_FIELD, type: 'int', table, role: 'field' }];
 }
 
-/** The names of `columns` (the hidden rowid left out; a SQLite-shaped table's time hidden from `*`). */
+/**
+ * The names of `columns`: a Helios table's without the hidden rowid; a SQLite-shaped table's as
+ * SELECT names them (time and rowid, oid, _rowid_ found by name, left out of `*`).
+ */
 export function rowsScope(info: TableInfo, columns: readonly Column[]): Scope {
+  if (info.sqlite) return tableScope(info, columns, info.name);
   const out: ScopeColumn[] = [];
   columns.forEach((c, index) => {
-    if (c.name === ROWID_FIELD) return;
-    const hidden = info.sqlite !== undefined && c.role === 'time';
-    out.push({ name: c.name, table: info.name, type: c.type, index, role: c.role, hidden });
+    if (c.name !== ROWID_FIELD)
+      out.push({ name: c.name, table: info.name, type: c.type, index, role: c.role });
   });
   return new Scope(out);
 }
@@ -172,10 +176,10 @@ function targetColumn(x: ExprBinder, a: A.Assignment, rows: MatchingRows): numbe
   }
   const alias = rows.info.sqlite?.rowidAlias;
   if (column.name === ROWID_FIELD || (alias && column.name.toLowerCase() === alias.toLowerCase())) {
-    const what = column.name === ROWID_FIELD ? `"${a.column}"` : `"${column.name}", the INTEGER PRIMARY KEY,`;
+    const what = column.name === ROWID_FIELD ? '' : ' (the INTEGER PRIMARY KEY)';
     throw x.error(
       a,
-      `UPDATE cannot change ${what}: it is the row's rowid, part of what identifies the row`,
+      `UPDATE cannot change "${a.column}": it is the row's rowid${what}, part of what identifies the row`,
       `DELETE the row and INSERT it again with the new ${a.column}.`,
       UNSUPPORTED,
     );

@@ -5,13 +5,14 @@
 //   u <g> <k>        UPDATE acct SET v = v + 1, gen = g WHERE k = 'k'   (every row of series k)
 //   s <g> <a> <b>    BEGIN; the same for a and for b; INSERT INTO log (time, g) VALUES (g, g); COMMIT
 //   d <g>            DELETE FROM log WHERE g < <g> AND g % 2 = 0
+//   a <g>            UPDATE acct SET v = v + 1, gen = g   (every series: more rows than one slice)
 //
 // acct holds SERIES series of ROWS rows each, written once ("init") when the table is empty.
 const fs = require('node:fs');
 const { open } = require('../../dist/engine');
 
 const SERIES = 6;
-const ROWS = 120;
+const ROWS = 200;
 const [dir, firstGen, seedArg] = process.argv.slice(2);
 let seed = Number(seedArg);
 const random = () => {
@@ -43,11 +44,11 @@ async function main() {
   }
   for (let g = Number(firstGen); ; g++) {
     const r = random();
-    if (r < 0.45) {
+    if (r < 0.4) {
       const k = pick();
       say(`start u ${g} ${k}`);
       await db.query('UPDATE acct SET v = v + 1, gen = ? WHERE k = ?', [g, k]);
-    } else if (r < 0.85) {
+    } else if (r < 0.75) {
       const a = pick();
       let b = pick();
       if (b === a) b = a === 'k0' ? 'k1' : 'k0';
@@ -59,6 +60,9 @@ async function main() {
          INSERT INTO log (time, g) VALUES (${g}, ${g});
          COMMIT`,
       );
+    } else if (r < 0.92) {
+      say(`start a ${g}`);
+      await db.query('UPDATE acct SET v = v + 1, gen = ?', [g]);
     } else {
       say(`start d ${g}`);
       await db.query('DELETE FROM log WHERE g < ? AND g % 2 = 0', [g]);
