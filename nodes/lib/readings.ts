@@ -41,18 +41,76 @@ const TIME_KEYS = ['time', 'timestamp'] as const;
 
 type Plain = Record<string, unknown>;
 
+/** An object literal (or JSON): not an array, Date, Buffer, Map, Set or instance of a class. */
 function isPlainObject(v: unknown): v is Plain {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
 class ItemError extends Error {}
 
+/** What a non-plain object is, for a sentence: "a Buffer", "a Map", "a Uint8Array", "an instance of Foo". */
+function objectKind(v: object): string {
+  if (Array.isArray(v)) return 'an array';
+  if (Buffer.isBuffer(v)) return 'a Buffer';
+  if (v instanceof Date) return 'a Date';
+  if (v instanceof Map) return 'a Map';
+  if (v instanceof Set) return 'a Set';
+  const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer)
+    return `a ${typeof name === 'string' ? name : 'binary buffer'}`;
+  if (isPlainObject(v)) return 'an object';
+  return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object';
+}
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'undefined';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'object') return objectKind(v);
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+const ACCEPTED =
+  'send a number (with msg.topic), an object of fields such as {"temperature": 21.5}, ' +
+  '{ measurement, fields, tags } or an array of these';
+
+function notAReading(item: unknown): ItemError {
+  if (Buffer.isBuffer(item)) {
+    return new ItemError(
+      "is a Buffer (raw bytes), which is not a reading: set the MQTT or TCP node's output to a parsed " +
+        'JSON object or a string, or convert it with a JSON node; then send a number or an object of fields.',
+    );
+  }
+  return new ItemError(`is ${describe(item)}, which is not a reading; ${ACCEPTED}.`);
+}
+
+/**
+ * NaN and ±Infinity cannot be kept (a column holds finite numbers; they would come back as null),
+ * and a Buffer, Map, Set or class instance is not a value: an invalid reading, named with what is
+ * accepted, rather than stored changed.
+ */
+function checkValue(key: string, v: unknown): void {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) {
+      throw new ItemError(
+        `has field "${key}" = ${v}, which cannot be stored: numbers must be finite. ` +
+          'Leave the field out for a missing value, or filter the reading before helios-store.',
+      );
+    }
+  } else if (v !== null && typeof v === 'object' && !isPlainObject(v) && !Array.isArray(v)) {
+    const hint = Buffer.isBuffer(v)
+      ? ' (decode it first, e.g. with msg.payload.toString() or a buffer-parser node)'
+      : '';
+    throw new ItemError(
+      `has field "${key}" = ${objectKind(v)}${hint}; field values must be numbers, booleans or text.`,
+    );
+  }
+}
+
+function checkFields(fields: Plain): void {
+  for (const key in fields) checkValue(key, fields[key]);
 }
 
 /**
@@ -80,7 +138,11 @@ export function toTime(raw: unknown, unit: 'ms' | 's'): number | Date | string {
 
 /** A bare value: a number, a boolean, or a string holding a number (as MQTT delivers them). */
 function bareValue(v: unknown): number | boolean | null {
-  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new ItemError(`is ${v}, which cannot be stored: numbers must be finite.`);
+    return v;
+  }
+  if (typeof v === 'boolean') return v;
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
   return null;
 }
@@ -137,9 +199,7 @@ class Normaliser {
     const value = bareValue(item);
     if (value !== null) return this.fromValue(value);
     if (Array.isArray(item)) return this.fromPair(item);
-    if (!isPlainObject(item)) {
-      throw new ItemError(`is ${describe(item)}; send a number, an object of fields or { fields, tags }.`);
-    }
+    if (!isPlainObject(item)) throw notAReading(item);
     if (isPlainObject(item.fields)) return this.fromInflux(item);
     return this.fromFields(item);
   }
@@ -165,6 +225,7 @@ class Normaliser {
       throw new ItemError('is an array but not a [fields, tags] pair.');
     }
     const { time, rest } = splitTime(fields);
+    checkFields(rest);
     return {
       table: this.msgTable,
       reading: {
@@ -178,6 +239,7 @@ class Normaliser {
   /** { measurement, tags, fields, timestamp } as node-red-contrib-influxdb batches send it. */
   private fromInflux(item: Plain): { table: string; reading: Reading } {
     const m = item.measurement;
+    checkFields(item.fields as Plain);
     return {
       table: typeof m === 'string' && m !== '' ? m : this.msgTable,
       reading: {
@@ -204,7 +266,11 @@ class Normaliser {
       else if (key === 'timestamp') timestamp = v;
       else if (key === 'tags') tagsObject = tagsFrom(v, 'tags');
       else if (this.tagProps.has(key)) (propTags ??= {})[key] = v;
-      else fields[key] = v;
+      else {
+        if (typeof v === 'number' ? !Number.isFinite(v) : typeof v === 'object' && v !== null)
+          checkValue(key, v);
+        fields[key] = v;
+      }
     }
     const own = tagsObject && propTags ? { ...tagsObject, ...propTags } : (tagsObject ?? propTags ?? {});
     return {
@@ -276,7 +342,9 @@ export class MessageReader {
    */
   single(msg: NodeMessage): Reading | null {
     if (msg.tags !== undefined && msg.tags !== null) return null;
-    const value = bareValue(msg.payload);
+    const payload = msg.payload;
+    if (typeof payload === 'number' && !Number.isFinite(payload)) return null; // the general path says why
+    const value = bareValue(payload);
     if (value === null) return null;
     const stamp = msg.timestamp;
     let time: number;

@@ -176,6 +176,78 @@ describe('helios-store node', () => {
     assert.match(err, /and 0 more|msg\.payload\[2\]/);
   });
 
+  it('a Buffer, Map, typed array or class instance: one sentence saying what is accepted, nothing stored', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 't' }));
+    const store = helper.getNode('n-store');
+    const cases = [
+      [
+        Buffer.from('{"t":21}'),
+        /^InvalidReadingError: msg\.payload is a Buffer \(raw bytes\), which is not a reading: set the MQTT/,
+      ],
+      [
+        new Map([['t', 21]]),
+        /^InvalidReadingError: msg\.payload is a Map, which is not a reading; send a number \(with msg\.topic\), an object of fields/,
+      ],
+      [
+        new Float32Array([1, 2]),
+        /^InvalidReadingError: msg\.payload is a Float32Array, which is not a reading/,
+      ],
+      [
+        new (class Sample {})(),
+        /^InvalidReadingError: msg\.payload is an instance of Sample, which is not a reading/,
+      ],
+      [
+        { raw: Buffer.from('x') },
+        /^InvalidReadingError: msg\.payload has field "raw" = a Buffer \(decode it first/,
+      ],
+    ];
+    for (const [payload, expected] of cases) {
+      const errored = nextError('n-store');
+      store.receive({ topic: 'x', payload });
+      const text = String((await errored).args[0]);
+      assert.match(text, expected);
+      assert.ok(text.length < 300, `short: ${text.length} characters`);
+      store.removeAllListeners('call:error');
+    }
+    assert.deepStrictEqual(await (await openDb()).tables(), []);
+  });
+
+  it('NaN and Infinity are invalid readings (never stored as null); "store the valid readings" keeps the rest', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 't' }));
+    const store = helper.getNode('n-store');
+    const cases = [
+      [
+        { topic: 'x', payload: Number.NaN },
+        /msg\.payload is NaN, which cannot be stored: numbers must be finite/,
+      ],
+      [{ topic: 'x', payload: Number.POSITIVE_INFINITY }, /msg\.payload is Infinity, which cannot/],
+      [{ payload: { value: Number.NaN } }, /msg\.payload has field "value" = NaN, which cannot be stored/],
+      [{ payload: { measurement: 'm', fields: { v: -Infinity } } }, /field "v" = -Infinity/],
+      [{ payload: [{ v: 1 }, { v: Number.NaN }] }, /msg\.payload\[1\] has field "v" = NaN/],
+    ];
+    for (const [msg, expected] of cases) {
+      const errored = nextError('n-store');
+      store.receive(msg);
+      assert.match(String((await errored).args[0]), expected);
+      store.removeAllListeners('call:error');
+    }
+    assert.deepStrictEqual(await (await openDb()).tables(), []);
+    await helper.unload();
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 't', invalid: 'skip' }));
+    const msg = await send({
+      payload: [
+        { v: 1, time: 1764000000000 },
+        { v: Number.NaN, time: 1764000001000 },
+      ],
+    });
+    assert.strictEqual(msg.stored.count, 1);
+    assert.deepStrictEqual(
+      msg.stored.invalid.map((i) => i.index),
+      [1],
+    );
+    assert.deepStrictEqual(await rows('t'), [{ time: 1764000000000, v: 1 }]);
+  });
+
   it('"store the valid readings": stores the rest and lists the invalid ones in msg.stored.invalid', async () => {
     await helper.load(allNodes, storeFlow(tempDir(), { table: 't', invalid: 'skip' }));
     await send({ payload: { v: 1, s: 'ok', time: 1764000000000 } });
