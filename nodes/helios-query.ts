@@ -1,12 +1,18 @@
 import type { DbState, DbUser } from './lib/db-controller';
 import { upgradeConfig } from './lib/migrate';
 import { type HeliosDbNode, type HeliosQueryConfig, maxRowsOf } from './lib/node-config';
-import { buildOutput, type OutputMode, type QueryResult, type TimeFormat } from './lib/query-output';
+import { type OutputMode, type QueryResult, sendOutput, type TimeFormat } from './lib/query-output';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from './lib/red';
 import { RepeatLimiter, reportable } from './lib/repeat-limit';
 import { brief, compact, dbStatus, status } from './lib/status';
 
 const MODES: readonly OutputMode[] = ['rows', 'each', 'first', 'value', 'chart'];
+
+/**
+ * Row limit 0 is none: the engine's own cap (100,000 rows held by a query) is lifted too. The
+ * engine yields between batches and the output goes out in slices, so Node-RED stays responsive.
+ */
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /** The database's query method, present once the SQL engine is built in. */
 type Queryable = {
@@ -61,13 +67,13 @@ export = function register(RED: NodeAPI): void {
     };
     dbNode.register(user);
 
-    const runQuery = async (msg: NodeMessage): Promise<{ out: NodeMessage[]; rows: number }> => {
+    const runQuery = async (msg: NodeMessage): Promise<QueryResult> => {
       const text = sqlOf(sql, msg);
       const params = paramsOf(msg);
       const result = await dbNode.controller.use(async (db) => {
         const q = (db as unknown as Queryable).query;
         if (typeof q !== 'function') throw new Error('This build of the engine has no SQL support yet.');
-        return q.call(db, text, params, maxRows > 0 ? { maxRows } : {});
+        return q.call(db, text, params, { maxRows: maxRows > 0 ? maxRows : NO_LIMIT });
       });
       if (maxRows > 0 && result.rows.length > maxRows) {
         throw new Error(
@@ -75,20 +81,23 @@ export = function register(RED: NodeAPI): void {
             'Narrow it (WHERE time > ..., LIMIT, GROUP BY time_bucket) or raise the limit.',
         );
       }
-      return { out: buildOutput(msg, result, { mode, timeFormat, chartClear }), rows: result.rows.length };
+      return result;
     };
 
     this.on('input', (msg, send, done) => {
       setStatus(status.busy('querying'));
       const work = runQuery(msg)
+        .then(async (result) => {
+          const rows = result.rows.length;
+          await sendOutput(msg, result, { mode, timeFormat, chartClear }, (out) => send([out]));
+          return { rows, ms: (result.stats as { ms?: unknown } | undefined)?.ms };
+        })
         .then(
-          ({ out, rows }) => {
-            const ms = out[0]?.stats && (out[0].stats as { ms?: unknown }).ms;
+          ({ rows, ms }) => {
             const parts = [`${compact(rows)} ${rows === 1 ? 'row' : 'rows'}`];
             if (typeof ms === 'number') parts.push(`${Math.round(ms)} ms`);
             setStatus(dbStatus(dbState) ?? status.ok(parts.join(' · ')));
             dbErrors.reset();
-            if (out.length > 0) send([out]);
             done();
           },
           (err: Error) => {

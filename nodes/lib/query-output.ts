@@ -47,17 +47,25 @@ function timeValue(v: unknown, format: TimeFormat): unknown {
 
 /** Rows as plain objects keyed by column name, times in the chosen format, bigints made JSON-safe. */
 export function toObjects(result: QueryResult, format: TimeFormat): Row[] {
+  return objectsOf(result, format, 0, result.rows.length);
+}
+
+/** Rows `start` to `end` (exclusive) of `result` as `toObjects` makes them. */
+function objectsOf(result: QueryResult, format: TimeFormat, start: number, end: number): Row[] {
   const { columns } = result;
   const isTime = columns.map(isTimeColumn);
-  return result.rows.map((row) => {
-    const out: Row = {};
+  const out = new Array<Row>(Math.max(0, end - start));
+  for (let r = start; r < end; r++) {
+    const row = result.rows[r]!;
+    const obj: Row = {};
     for (let i = 0; i < columns.length; i++) {
       const name = columns[i]!.name;
       const raw = Array.isArray(row) ? row[i] : (row as Row)[name];
-      out[name] = isTime[i] ? timeValue(raw, format) : plainValue(raw);
+      obj[name] = isTime[i] ? timeValue(raw, format) : plainValue(raw);
     }
-    return out;
-  });
+    out[r - start] = obj;
+  }
+  return out;
 }
 
 function numericColumns(columns: readonly ResultColumn[], rows: readonly Row[], skip: string): string[] {
@@ -104,17 +112,23 @@ export function chartSeries(result: QueryResult): NodeMessage[] {
   return [...series].map(([topic, payload]) => ({ topic, payload }));
 }
 
+/** What every message of a result carries: the input message's properties, columns, stats, changes. */
+function baseOf(msg: NodeMessage, result: QueryResult): NodeMessage {
+  const base: NodeMessage = { ...msg, columns: result.columns, stats: result.stats };
+  if (result.changes) base.changes = result.changes;
+  if (result.lastInsertRowid !== undefined && result.lastInsertRowid !== null) {
+    base.lastInsertRowid = result.lastInsertRowid;
+  }
+  return base;
+}
+
 /**
  * The messages a helios-query sends for `result`, built from the input message `msg` (whose other
  * properties are kept). Every message carries msg.columns and msg.stats; a statement that wrote
  * rows also msg.changes and msg.lastInsertRowid (better-sqlite3's names, as SQLite flows expect).
  */
 export function buildOutput(msg: NodeMessage, result: QueryResult, options: OutputOptions): NodeMessage[] {
-  const base: NodeMessage = { ...msg, columns: result.columns, stats: result.stats };
-  if (result.changes) base.changes = result.changes;
-  if (result.lastInsertRowid !== undefined && result.lastInsertRowid !== null) {
-    base.lastInsertRowid = result.lastInsertRowid;
-  }
+  const base = baseOf(msg, result);
   switch (options.mode) {
     case 'rows':
       return [{ ...base, payload: toObjects(result, options.timeFormat) }];
@@ -135,4 +149,52 @@ export function buildOutput(msg: NodeMessage, result: QueryResult, options: Outp
       return options.chartClear ? [{ ...base, payload: [] }, ...series] : series;
     }
   }
+}
+
+/** Messages of "one message per row" built and sent per turn of the event loop (a few ms of work). */
+export const EACH_SLICE = 500;
+/** Rows converted per turn of the event loop for "all rows" (about 5 ms of work). */
+export const ROWS_SLICE = 10_000;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Sends what `buildOutput` builds, through `send` (called once per slice of messages), without
+ * holding Node-RED's thread for a big result: "one message per row" goes out `EACH_SLICE` messages
+ * at a time and "all rows" is converted `ROWS_SLICE` rows at a time, with a turn of the event loop
+ * between slices (Node-RED delivers each slice before the next is built). Small results and the
+ * other modes are sent at once. Resolves with the number of messages sent.
+ */
+export async function sendOutput(
+  msg: NodeMessage,
+  result: QueryResult,
+  options: OutputOptions,
+  send: (messages: NodeMessage[]) => void,
+): Promise<number> {
+  const n = result.rows.length;
+  if (options.mode === 'each' && n > EACH_SLICE) {
+    const base = baseOf(msg, result);
+    const id = `${msg._msgid ?? 'helios'}-rows`;
+    for (let start = 0; start < n; start += EACH_SLICE) {
+      if (start > 0) await nextTurn();
+      const end = Math.min(n, start + EACH_SLICE);
+      const rows = objectsOf(result, options.timeFormat, start, end);
+      send(rows.map((row, i) => ({ ...base, payload: row, parts: { id, index: start + i, count: n } })));
+    }
+    return n;
+  }
+  if (options.mode === 'rows' && n > ROWS_SLICE) {
+    const payload: Row[] = [];
+    for (let start = 0; start < n; start += ROWS_SLICE) {
+      if (start > 0) await nextTurn();
+      for (const row of objectsOf(result, options.timeFormat, start, Math.min(n, start + ROWS_SLICE))) {
+        payload.push(row);
+      }
+    }
+    send([{ ...baseOf(msg, result), payload }]);
+    return 1;
+  }
+  const out = buildOutput(msg, result, options);
+  if (out.length > 0) send(out);
+  return out.length;
 }

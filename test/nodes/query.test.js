@@ -186,6 +186,30 @@ describe('helios-query node', () => {
     assert.match(await errored, /more than 2 rows, the node's row limit\. Narrow it/);
   });
 
+  it('one message per row of a big result: sent in slices that yield, every row with msg.parts', async () => {
+    const n = 20_000;
+    const rows = [];
+    for (let i = 0; i < n; i++) rows.push([1764000000000 + i, 'S-1', i]);
+    await helper.load(allNodes, queryFlow({ sql: 'SELECT *', output: 'each', maxRows: 0 }));
+    await recordQueries({ ...RESULT, rows });
+    let last = performance.now();
+    let longest = 0;
+    const probe = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 1);
+    const got = messages('n-out', n);
+    helper.getNode('n-query').receive({ _msgid: 'm1' });
+    const out = await got;
+    longest = Math.max(longest, performance.now() - last);
+    clearInterval(probe);
+    assert.strictEqual(out.length, n);
+    assert.deepStrictEqual(out[n - 1].parts, { id: 'm1-rows', index: n - 1, count: n });
+    assert.deepStrictEqual(out[123].payload, { time: 1764000000123, sensor_id: 'S-1', temp: 123 });
+    assert.ok(longest < 500, `Node-RED held for ${Math.round(longest)} ms at most`);
+  });
+
   describe('with the SQL engine', () => {
     async function seeded(queryConfig) {
       await helper.load(allNodes, queryFlow(queryConfig));
@@ -215,6 +239,25 @@ describe('helios-query node', () => {
       const err = await errored;
       assert.match(err, /line 2, column \d+/);
       assert.match(err, /\^/);
+    });
+
+    it("Row limit 0 is none: more rows than the engine's own cap of 100,000 come back", async function () {
+      this.timeout(60000);
+      await seeded({ sql: 'SELECT time, v FROM big', maxRows: 0 });
+      const db = await openDb();
+      const n = 100_050;
+      for (let start = 0; start < n; start += 25_000) {
+        const batch = [];
+        for (let i = start; i < Math.min(n, start + 25_000); i++) {
+          batch.push({ time: 1764000000000 + i, tags: {}, fields: { v: i } });
+        }
+        await db.write('big', batch);
+      }
+      const got = nextMessage('n-out');
+      helper.getNode('n-query').receive({ payload: 1 });
+      const msg = await got;
+      assert.strictEqual(msg.payload.length, n);
+      assert.deepStrictEqual(msg.payload[n - 1], { time: 1764000000000 + n - 1, v: n - 1 });
     });
 
     it('stops at the row limit', async () => {
