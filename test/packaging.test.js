@@ -187,3 +187,25 @@ describe('packaging: the built package in a real Node-RED runtime', function () 
     assert.ok(!fs.existsSync(lock), 'stopping Node-RED closed the database and released its lock');
   });
 });
+
+describe('packaging: help and examples agree with the code', () => {
+  const read = (...p) => fs.readFileSync(path.join(PACKAGE_ROOT, ...p), 'utf8');
+
+  it("helios-db: the memory default in the help is the editor's, the runtime's and the engine's", () => {
+    const help = /Budget for readings[^<]*\(default (\d+)\)/.exec(read('locales', 'en-US', 'helios-db.html'));
+    const editor = /memoryLimitMB: \{ value: (\d+)/.exec(read('nodes', 'helios-db.html'));
+    const runtime = /numberOr\(config\.memoryLimitMB, (\d+)\)/.exec(read('nodes', 'lib', 'node-config.ts'));
+    const engine = /positiveNumber\(options\.memoryLimitMB, 'memoryLimitMB', (\d+)\)/.exec(
+      read('engine', 'options.ts'),
+    );
+    assert.ok(help && editor && runtime && engine, 'all four found');
+    assert.deepStrictEqual([help[1], editor[1], runtime[1]], [engine[1], engine[1], engine[1]]);
+    for (const file of fs
+      .readdirSync(path.join(PACKAGE_ROOT, 'examples'))
+      .filter((f) => f.endsWith('.json'))) {
+      for (const n of JSON.parse(read('examples', file)).filter((n) => n.type === 'helios-db')) {
+        assert.strictEqual(String(n.memoryLimitMB), engine[1], `${file}: ${n.name}`);
+      }
+    }
+  });
+});
