@@ -90,6 +90,22 @@ const steps = [
   { sql: "INSERT INTO thresholds VALUES ('temperature', 90)", expectError: true },
   { sql: "INSERT OR REPLACE INTO thresholds VALUES ('temperature', 90)" },
   { sql: 'SELECT * FROM thresholds ORDER BY kind' },
+  // ON CONFLICT DO UPDATE (each statement also inserts a row last: SQLite's lastInsertRowid is
+  // the connection's last insert, which a statement that only updates leaves as it was)
+  { sql: 'CREATE TABLE latest (sensor TEXT PRIMARY KEY, value REAL, n INTEGER DEFAULT 1, ts INTEGER)' },
+  { sql: "INSERT INTO latest (sensor, value, ts) VALUES ('a', 1, 10), ('b', 2, 10)" },
+  {
+    sql: `INSERT INTO latest (sensor, value, ts) VALUES ('a', 5, 20), ('e', 1, 1)
+      ON CONFLICT (sensor) DO UPDATE SET value = excluded.value, n = n + 1, ts = excluded.ts`,
+  },
+  {
+    sql: `INSERT INTO latest (sensor, value, ts) VALUES ('a', 6, 15), ('c', 1, 1)
+      ON CONFLICT (sensor) DO UPDATE SET value = excluded.value, n = n + 1 WHERE excluded.ts > latest.ts`,
+  },
+  {
+    sql: "INSERT INTO latest (sensor, value, ts) VALUES ('b', 0, 0), ('f', 0, 0) ON CONFLICT DO UPDATE SET n = 0",
+  },
+  { sql: 'SELECT rowid AS r, * FROM latest ORDER BY sensor' },
   // indexes
   { sql: 'DROP INDEX idx_sensor_note' },
   { sql: "INSERT INTO readings (sensor_id, value, timestamp, note) VALUES ('s3', 0, 9, 'x')" },

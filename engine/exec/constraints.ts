@@ -126,6 +126,8 @@ export interface StoredKeyRow {
   readonly time: number;
   readonly rowid: number | null;
   readonly keys: ReadonlyArray<string | null>;
+  /** the whole row in the table's layout, when asked for (`full`) */
+  readonly values?: readonly Value[];
 }
 
 /** The key string of `row` at `positions`; null when a value is NULL (NULLs never conflict). */
@@ -197,7 +199,8 @@ function partExcluded(
  * time, so neither narrows it; a chunk whose statistics show that none of its rows can have a
  * wanted key (numbers outside its min..max, a column it has no values of) is not decoded, so a
  * key that grows with time (a timestamp, a counter) reads only the newest rows. `rows` are the
- * candidate rows in the table's layout (for those bounds; without them every part is read).
+ * candidate rows in the table's layout (for those bounds; without them every part is read);
+ * `full` keeps each found row whole (DO UPDATE changes it).
  */
 export async function storedKeys(
   rules: TableRules,
@@ -205,6 +208,7 @@ export async function storedKeys(
   wanted: ReadonlyArray<ReadonlySet<string>>,
   rt: Runtime,
   rows: readonly (readonly Value[])[] = [],
+  full = false,
 ): Promise<Array<Map<string, StoredKeyRow>>> {
   const found = keys.map(() => new Map<string, StoredKeyRow>());
   if (wanted.every((w) => w.size === 0)) return found;
@@ -213,7 +217,7 @@ export async function storedKeys(
   for await (const series of rt.target.scanParts(rules.table, {}, rt.scanCounters)) {
     for (const part of series.parts) {
       if (bounds && part.stats && partExcluded(part.stats, keys, wanted, bounds, name)) continue;
-      collectKeys(rules, await part.load(), keys, wanted, found, name);
+      collectKeys(rules, await part.load(), keys, wanted, found, name, full);
       await rt.slicer.tick();
     }
   }
@@ -227,9 +231,11 @@ function collectKeys(
   wanted: ReadonlyArray<ReadonlySet<string>>,
   found: Array<Map<string, StoredKeyRow>>,
   name: (p: number) => string,
+  full: boolean,
 ): void {
   const getters = new Map<number, (i: number) => Value>();
   for (const key of keys) for (const p of key) getters.set(p, getter(series.fields.get(name(p))));
+  if (full) for (let p = 1; p <= rules.rowid; p++) getters.set(p, getter(series.fields.get(name(p))));
   const ids = getter(series.fields.get(ROWID_FIELD));
   const row: Value[] = new Array(rules.rowid + 1).fill(null);
   for (let i = 0; i < series.count; i++) {
@@ -242,6 +248,7 @@ function collectKeys(
         time: series.times[i]!,
         rowid: ids(i) as number | null,
         keys: keys.map((other) => keyString(row, other)),
+        ...(full ? { values: [series.times[i]!, ...row.slice(1)] } : {}),
       };
       found[k]!.set(s, stored);
     });

@@ -13,7 +13,7 @@ import { conformRow, keyString, type StoredKeyRow, storedKeys, uniqueFailed } fr
 import { execute } from './operators';
 import type { Runtime } from './runtime';
 import { parseIso } from './time';
-import { numericAffinity } from './values';
+import { numericAffinity, truth } from './values';
 
 type InsertPlan = Extract<Plan, { kind: 'insert' }>;
 type Reading = { time: number; tags?: Record<string, string>; fields: Record<string, unknown> };
@@ -130,6 +130,20 @@ async function* insertSqlite(plan: InsertPlan, s: SqliteInsert, rt: Runtime): As
       }
       written.add(`${row[0]}:${row[rules.rowid]}`);
     });
+    // DO UPDATE's changed rows: new versions of the rows they were, by identity
+    if (resolved.updates.length) {
+      if (!rt.target.writeStored) {
+        throw new SqlError(
+          'ON CONFLICT ... DO UPDATE is not available with this storage.',
+          'HELIOS_SQL_UNSUPPORTED',
+        );
+      }
+      await rt.target.writeStored(
+        rules.table,
+        resolved.updates.map((row) => ({ ...readingOf(s)(row), rowid: row[rules.rowid] as number | null })),
+      );
+      rt.changes += resolved.updates.length;
+    }
     // The new rows are stored first: a crash in between leaves both rows, never neither. A row
     // written at the identity (time, rowid) of one it replaces has replaced it already.
     const markers = resolved.markers.filter((m) => !written.has(`${m.time}:${m.rowid}`));
@@ -139,7 +153,7 @@ async function* insertSqlite(plan: InsertPlan, s: SqliteInsert, rt: Runtime): As
       }
       await rt.target.writeStored(rules.table, markers);
     }
-    return resolved.keep;
+    return [...resolved.keep, ...resolved.updates];
   });
   if (!s.returning) {
     yield [[keep.length, lsn]];
@@ -210,9 +224,11 @@ async function resolveConflicts(
   s: SqliteInsert,
   rows: readonly Row[],
   rt: Runtime,
-): Promise<{ keep: Row[]; markers: StoredReading[] }> {
+): Promise<{ keep: Row[]; markers: StoredReading[]; updates: Row[] }> {
   const rules = s.rules;
   const keys = [...rules.keys.map((k) => k.positions), [rules.rowid]];
+  const upsert = s.upsert ? new Upsert(s.upsert, keys, rt) : null;
+  const current = [...rows];
   const wanted = keys.map(() => new Set<string>());
   const rowKeys = rows.map((row) =>
     keys.map((key, k) => {
@@ -221,7 +237,7 @@ async function resolveConflicts(
       return str;
     }),
   );
-  const stored = await storedKeys(rules, keys, wanted, rt, rows);
+  const stored = await storedKeys(rules, keys, wanted, rt, rows, upsert !== null);
   const seen = keys.map(() => new Map<string, number>());
   const dropped = new Set<number>();
   const markers = new Map<string, StoredReading>();
@@ -237,6 +253,19 @@ async function resolveConflicts(
     mine.forEach((str, k) => {
       if (str !== null && (stored[k]!.has(str) || seen[k]!.has(str))) conflicts.push(k);
     });
+    const k = upsert ? upsert.keyOf(conflicts) : -1;
+    if (upsert && k >= 0) {
+      // DO UPDATE: the row it conflicts with changes instead (an earlier row of the statement too)
+      const str = mine[k]!;
+      const hit = stored[k]!.get(str);
+      const earlier = seen[k]!.get(str);
+      const base = hit ? (upsert.changed.get(hit) ?? hit.values!) : current[earlier!]!;
+      const next = upsert.apply(base, current[r]!, rules);
+      if (next && hit) upsert.changed.set(hit, next);
+      else if (next) current[earlier!] = next;
+      dropped.add(r);
+      return;
+    }
     if (conflicts.length) {
       const ignored =
         s.conflict === 'ignore' ||
@@ -267,7 +296,47 @@ async function resolveConflicts(
       if (str !== null) seen[k]!.set(str, r);
     });
   });
-  return { keep: rows.filter((_, r) => !dropped.has(r)), markers: [...markers.values()] };
+  return {
+    keep: current.filter((_, r) => !dropped.has(r)),
+    markers: [...markers.values()],
+    updates: upsert ? [...upsert.changed.values()] : [],
+  };
+}
+
+/** ON CONFLICT (key) DO UPDATE of one statement: the rows it changed, by the stored row. */
+class Upsert {
+  /** which of the keys checked is the conflict target */
+  readonly index: number;
+  readonly changed = new Map<StoredKeyRow, Row>();
+  private readonly set: ReadonlyArray<{ position: number; eval: (row: Row) => Value }>;
+  private readonly where: ((row: Row) => Value) | null;
+
+  constructor(
+    u: NonNullable<SqliteInsert['upsert']>,
+    keys: ReadonlyArray<readonly number[]>,
+    private readonly rt: Runtime,
+  ) {
+    const target = u.key;
+    this.index = target === null ? -1 : keys.findIndex((k) => sameKey(k, target));
+    this.set = u.set.map((a) => ({ position: a.position, eval: compile(a.expr, rt.ctx) }));
+    this.where = u.where ? compile(u.where, rt.ctx) : null;
+  }
+
+  /** The key of a conflict DO UPDATE handles (the target, or without one the first), or -1. */
+  keyOf(conflicts: readonly number[]): number {
+    if (this.index < 0) return conflicts[0] ?? -1;
+    return conflicts.includes(this.index) ? this.index : -1;
+  }
+
+  /** The existing row changed by SET (checked as any row), or null when WHERE turns it down. */
+  apply(existing: readonly Value[], proposed: readonly Value[], rules: SqliteInsert['rules']): Row | null {
+    const both = [...existing, ...proposed];
+    if (this.where && truth(this.where(both)) !== true) return null;
+    const next = [...existing];
+    for (const a of this.set) next[a.position] = a.eval(both);
+    conformRow(rules, next, this.rt.ctx);
+    return next;
+  }
 }
 
 function sameKey(a: readonly number[], b: readonly number[]): boolean {

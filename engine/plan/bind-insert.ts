@@ -8,7 +8,7 @@
 import * as A from '../sql/ast';
 import { printExpr } from '../sql/printer';
 import { tableColumns, tableScope } from './bind-ddl';
-import { type ExprBinder, type ExprEnv, isConstant, Scope } from './bind-expr';
+import { type ExprBinder, type ExprEnv, isConstant, Scope, type ScopeColumn } from './bind-expr';
 import type { Catalog, TableInfo } from './binder';
 import { bindRules, type TableRules } from './constraints';
 import {
@@ -156,22 +156,24 @@ function bindSqliteInsert(b: InsertContext, s: A.Insert, info: TableInfo): Plan 
     return found.index;
   });
   const upsert = s.upsert?.[0];
-  if (upsert && (upsert.action === 'update' || (s.upsert?.length ?? 0) > 1)) {
-    throw x.error(
-      upsert,
-      'ON CONFLICT ... DO UPDATE is not supported yet',
-      'Use INSERT OR REPLACE (it replaces the whole row), or an UPDATE after INSERT OR IGNORE.',
-      UNSUPPORTED,
-    );
+  if ((s.upsert?.length ?? 0) > 1) {
+    throw x.error(s.upsert![1], 'More than one ON CONFLICT clause is not supported yet', '', UNSUPPORTED);
   }
   let ignoreKey: readonly number[] | null = null;
+  let update: SqliteInsert['upsert'] = null;
   if (upsert) {
     if (upsert.targetWhere)
       throw x.error(upsert.targetWhere, 'ON CONFLICT (...) WHERE is not supported yet', '', UNSUPPORTED);
-    ignoreKey = conflictTarget(x, upsert, rules, scope);
+    const key = conflictTarget(x, upsert, rules, scope);
+    if (upsert.action === 'update') update = bindDoUpdate(x, upsert, key, info, layout, rules);
+    else ignoreKey = key;
   }
   const conflict: SqliteInsert['conflict'] =
-    s.or === 'ignore' || (upsert && ignoreKey === null) ? 'ignore' : s.or === 'replace' ? 'replace' : 'abort';
+    s.or === 'ignore' || (upsert?.action === 'nothing' && ignoreKey === null)
+      ? 'ignore'
+      : s.or === 'replace'
+        ? 'replace'
+        : 'abort';
   const returning = s.returning ? bindReturning(x, s.returning, scope, layout) : null;
   const targets = names.map((name) => ({ name, role: 'field' as const }));
   return {
@@ -179,7 +181,7 @@ function bindSqliteInsert(b: InsertContext, s: A.Insert, info: TableInfo): Plan 
     table: info.name,
     input: inputOf(b, s, names),
     targets,
-    sqlite: { rules, slots, conflict, ignoreKey, returning: returning?.exprs ?? null },
+    sqlite: { rules, slots, conflict, ignoreKey, returning: returning?.exprs ?? null, upsert: update },
     columns: returning?.columns ?? [
       { name: 'count', type: 'int' },
       { name: 'lsn', type: 'int' },
@@ -210,6 +212,58 @@ function conflictTarget(
     throw x.error(u, 'ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint');
   }
   return match.length === 1 && match[0] === rules.alias ? [rules.rowid] : match;
+}
+
+/**
+ * Names in DO UPDATE: a bare or table-qualified column is the existing row's; `excluded.col` the
+ * row proposed, at the same positions after the existing row's.
+ */
+class UpsertScope extends Scope {
+  constructor(
+    private readonly own: Scope,
+    private readonly excluded: Scope,
+  ) {
+    super([...own.columns, ...excluded.columns]);
+  }
+
+  override find(name: string, table: string | undefined): ScopeColumn[] {
+    if (table !== undefined && table.toLowerCase() === 'excluded') return this.excluded.find(name, undefined);
+    return this.own.find(name, table);
+  }
+}
+
+/** ON CONFLICT (key) DO UPDATE SET ... [WHERE ...] over the existing and the proposed row. */
+function bindDoUpdate(
+  x: ExprBinder,
+  u: A.Upsert,
+  key: readonly number[] | null,
+  info: TableInfo,
+  layout: readonly Column[],
+  rules: TableRules,
+): NonNullable<SqliteInsert['upsert']> {
+  const own = tableScope(info, layout, info.name);
+  const width = layout.length;
+  const excluded = new Scope(
+    tableScope(info, layout, 'excluded').columns.map((c) => ({ ...c, index: c.index + width })),
+  );
+  const scope = new UpsertScope(own, excluded);
+  const env: ExprEnv = { scope, clause: 'DO UPDATE' };
+  const set = u.set.map((a) => {
+    const found = own.find(a.column, undefined)[0];
+    if (!found || found.index === 0 || found.index === rules.rowid) {
+      throw x.error(a, `DO UPDATE cannot set "${a.column}": it is not a declared column of ${info.name}`);
+    }
+    if (found.index === rules.alias) {
+      throw x.error(
+        a,
+        `DO UPDATE SET of the INTEGER PRIMARY KEY "${a.column}" is not supported yet`,
+        '',
+        UNSUPPORTED,
+      );
+    }
+    return { position: found.index, expr: x.bind(a.value, env) };
+  });
+  return { key, set, where: u.where ? x.bind(u.where, env) : null };
 }
 
 /** RETURNING's items over the stored row: `*` is the declared columns. */

@@ -309,6 +309,17 @@ export interface SqliteInsert {
   readonly ignoreKey: readonly number[] | null;
   /** RETURNING's expressions over the stored row's layout; null without RETURNING */
   readonly returning: readonly BExpr[] | null;
+  /**
+   * ON CONFLICT (key) DO UPDATE SET ... [WHERE ...]: a row that conflicts on `key` changes the row
+   * it conflicts with instead. `set` and `where` read the existing row (layout positions) and the
+   * row proposed (`excluded.*`, the same layout after it).
+   */
+  readonly upsert: {
+    /** the conflict target; null: a conflict on any key */
+    readonly key: readonly number[] | null;
+    readonly set: ReadonlyArray<{ readonly position: number; readonly expr: BExpr }>;
+    readonly where: BExpr | null;
+  } | null;
 }
 
 // ---- EXPLAIN ----
