@@ -10,11 +10,12 @@ import { execute } from './exec/operators';
 import { Runtime, tooManyRows } from './exec/runtime';
 import type { StoredReading } from './ingest';
 import { bindStatement } from './plan/binder';
-import type { Plan, SqlType, TableDefinitionSpec } from './plan/logical';
+import type { Plan, SqlType, TableDefinitionSpec, Value } from './plan/logical';
 import type { ScanCounters, SeriesParts } from './read';
-import type { Statement } from './sql/ast';
+import type { InList, Statement } from './sql/ast';
 import { parseCached, parseStatementsCached } from './sql/cache';
-import { SqlError } from './sql/errors';
+import { SqlError, sqlErrorAt } from './sql/errors';
+import { subqueriesOf } from './sql/parser';
 import type { ColumnType, SeriesRows } from './types';
 
 export interface TableSchemaInfo {
@@ -159,6 +160,7 @@ function prepareStatement(
   params: QueryParams | undefined,
   options: QueryOptions,
   started: number,
+  subqueryValues?: ReadonlyMap<InList, readonly Value[]>,
 ): Prepared {
   const now = (options.now ?? Date.now)();
   const ctx = { now };
@@ -169,6 +171,7 @@ function prepareStatement(
     now,
     catalog: target,
     fold: (e) => evaluateConstant(e, ctx),
+    subqueryValues,
   });
   const names = uniqueNames(plan.columns.map((c) => c.name));
   const columns = plan.columns.map((c, i) => ({ name: names[i]!, type: typeName(c.type) }));
@@ -179,6 +182,45 @@ function prepareStatement(
     columns,
     started,
   };
+}
+
+/**
+ * Binds a statement after running its `IN (SELECT ...)` sub-selects (uncorrelated: each is bound on
+ * its own, inner ones first) for the values they give; all of them and the statement see one now().
+ */
+async function prepareWithSubqueries(
+  target: QueryTarget,
+  sql: string,
+  stmt: Statement,
+  params: QueryParams | undefined,
+  options: QueryOptions,
+  started: number,
+): Promise<Prepared> {
+  const subqueries = subqueriesOf(stmt);
+  if (!subqueries) return prepareStatement(target, sql, stmt, params, options, started);
+  const now = (options.now ?? Date.now)();
+  const fixed: QueryOptions = { ...options, now: () => now };
+  const values = new Map<InList, readonly Value[]>();
+  for (const node of subqueries) {
+    const p = prepareStatement(target, sql, node.query!, params, fixed, started, values);
+    if (p.plan.columns.length !== 1) {
+      throw sqlErrorAt(
+        sql,
+        node.query!.pos ?? node.pos ?? 0,
+        `The SELECT in IN (...) gives ${p.plan.columns.length} columns; it must give one`,
+        'Select only the column to compare with, e.g. id IN (SELECT id FROM ...).',
+        'HELIOS_SQL_BIND',
+      );
+    }
+    const out: Value[] = [];
+    for await (const batch of execute(p.plan, p.runtime)) {
+      if (out.length + batch.length > p.runtime.maxRows)
+        throw tooManyRows(p.runtime.maxRows, 'values of IN (SELECT ...)');
+      for (const row of batch) out.push(row[0] as Value);
+    }
+    values.set(node, out);
+  }
+  return prepareStatement(target, sql, stmt, params, fixed, started, values);
 }
 
 /** Result column names: a repeated name gets ':1', ':2', ... so no value is lost. */
@@ -224,7 +266,11 @@ export async function runQuery(
       : [parsed as unknown as Statement];
     return runScript(target, sql, statements, params, options, started);
   }
-  return runPrepared(prepareStatement(target, sql, parsed, params, options, started));
+  const stmt = parsed as Statement;
+  const p = subqueriesOf(stmt)
+    ? await prepareWithSubqueries(target, sql, stmt, params, options, started)
+    : prepareStatement(target, sql, stmt, params, options, started);
+  return runPrepared(p);
 }
 
 function isScript(parsed: Statement | readonly Statement[]): parsed is readonly Statement[] {
@@ -318,7 +364,9 @@ async function runScript(
         tx = null;
       } else {
         const on = tx ? tx.target() : target;
-        last = await runPrepared(prepareStatement(on, sql, stmt, params, options, performance.now()));
+        last = await runPrepared(
+          await prepareWithSubqueries(on, sql, stmt, params, options, performance.now()),
+        );
         ran = true;
       }
     } catch (err) {
@@ -366,7 +414,9 @@ export async function* iterateQuery(
   params?: QueryParams,
   options: QueryOptions = {},
 ): AsyncGenerator<Array<Record<string, unknown>>> {
-  const p = prepare(target, sql, params, options);
+  const started = performance.now();
+  checkText(sql);
+  const p = await prepareWithSubqueries(target, sql, parseCached(sql), params, options, started);
   for await (const batch of execute(p.plan, p.runtime)) yield toObjects(batch, p.names);
 }
 

@@ -30,8 +30,19 @@ export function compile(e: BExpr, ctx: EvalContext): Evaluator {
     }
     case 'in': {
       const operand = compile(e.operand, ctx);
+      const set = constantSet(e.list);
       const list = e.list.map((x) => compile(x, ctx));
       const not = e.not;
+      if (set) {
+        // a long list of constants of one type (IN (SELECT ...) gives them): a set lookup per row
+        return (row) => {
+          const v = operand(row);
+          if (v === null) return null;
+          if (typeof v === set.type) return set.values.has(v) ? !not : not;
+          for (const item of list) if (compareValues(v, item(row)) === 0) return !not;
+          return not;
+        };
+      }
       return (row) => {
         const v = operand(row);
         if (v === null) return null;
@@ -127,4 +138,19 @@ function compileStrict(
 /** Evaluates an expression that reads no column. */
 export function evaluateConstant(e: BExpr, ctx: EvalContext): Value {
   return compile(e, ctx)([]);
+}
+
+/** The values of a list of more than 8 constants, none NULL, all numbers or all text; else null. */
+function constantSet(list: readonly BExpr[]): { type: 'number' | 'string'; values: Set<Value> } | null {
+  if (list.length <= 8) return null;
+  const first = list[0]!;
+  if (first.kind !== 'const') return null;
+  const type = typeof first.value;
+  if (type !== 'number' && type !== 'string') return null;
+  const values = new Set<Value>();
+  for (const x of list) {
+    if (x.kind !== 'const' || typeof x.value !== type) return null;
+    values.add(x.value);
+  }
+  return { type, values };
 }

@@ -26,6 +26,8 @@ export interface BindContext {
   readonly now: number;
   /** evaluates an expression without slots (provided by the executor layer) */
   readonly fold: (e: BExpr) => Value;
+  /** the values of each `IN (SELECT ...)`, run before the statement is bound (query.ts) */
+  readonly subqueryValues?: ReadonlyMap<A.InList, readonly Value[]> | undefined;
 }
 
 export interface ScopeColumn {
@@ -348,9 +350,24 @@ export class ExprBinder {
 
   private bindIn(e: A.InList, env: ExprEnv): BExpr {
     const operand = this.bind(e.operand, env);
-    const list = e.list.map((x) => this.coerceForComparison(operand, this.bind(x, env), e)[1]);
+    const items = e.query ? this.subqueryList(e) : e.list.map((x) => this.bind(x, env));
+    const list = items.map((x) => this.coerceForComparison(operand, x, e)[1]);
     const out: BExpr = { kind: 'in', operand, list, not: e.not, type: 'bool' };
     return this.fold(out);
+  }
+
+  /** The values an `IN (SELECT ...)` gave, as constants (query.ts runs the sub-select first). */
+  private subqueryList(e: A.InList): BExpr[] {
+    const values = this.ctx.subqueryValues?.get(e);
+    if (!values) {
+      throw this.error(
+        e.query,
+        'IN (SELECT ...) runs only in a statement given to db.query',
+        'Run the query with db.query, or list the values.',
+        'HELIOS_SQL_UNSUPPORTED',
+      );
+    }
+    return values.map((v) => constant(v, typeOfValue(v)));
   }
 
   private bindCase(e: A.Case, env: ExprEnv): BExpr {

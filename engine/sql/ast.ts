@@ -107,8 +107,11 @@ export interface Between extends Node {
 export interface InList extends Node {
   readonly kind: 'in';
   readonly operand: Expr;
+  /** the values listed; empty for `IN (SELECT ...)` */
   readonly list: readonly Expr[];
   readonly not: boolean;
+  /** `IN (SELECT ...)`: the sub-select whose one column gives the values */
+  readonly query?: Query | undefined;
 }
 export interface Like extends Node {
   readonly kind: 'like';
@@ -480,13 +483,14 @@ export const between = (operand: Expr, low: Expr, high: Expr, not: boolean, pos?
   not,
   pos,
 });
-export const inList = (operand: Expr, list: readonly Expr[], not: boolean, pos?: number): InList => ({
-  kind: 'in',
-  operand,
-  list,
-  not,
-  pos,
-});
+export const inList = (
+  operand: Expr,
+  list: readonly Expr[],
+  not: boolean,
+  pos?: number,
+  query?: Query,
+): InList =>
+  query ? { kind: 'in', operand, list, not, pos, query } : { kind: 'in', operand, list, not, pos };
 export const like = (operand: Expr, pattern: Expr, not: boolean, pos?: number): Like => ({
   kind: 'like',
   operand,

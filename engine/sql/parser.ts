@@ -141,10 +141,26 @@ const BP_CONCAT = 7;
 const BP_UNARY = 8;
 const BP_POSTFIX = 9;
 
+/** Each statement's `IN (SELECT ...)` nodes, inner ones first (runQuery runs them first). */
+const SUBQUERIES = new WeakMap<A.Statement, readonly A.InList[]>();
+
+/** The `IN (SELECT ...)` of a parsed statement, inner ones first; undefined when it has none. */
+export function subqueriesOf(stmt: A.Statement): readonly A.InList[] | undefined {
+  return SUBQUERIES.get(stmt);
+}
+
+/** The next statement, its sub-selects recorded for subqueriesOf. */
+function nextStatement(p: Parser): A.Statement {
+  p.subqueries = [];
+  const stmt = p.parseStatement();
+  if (p.subqueries.length) SUBQUERIES.set(stmt, p.subqueries);
+  return stmt;
+}
+
 /** Parses one SQL statement (a trailing ';' is allowed). Throws SqlError pointing at the mistake. */
 export function parse(sql: string): A.Statement {
   const p = new Parser(sql);
-  const stmt = p.parseStatement();
+  const stmt = nextStatement(p);
   if (p.accept(';') && !p.atEnd()) {
     throw p.error('Expected the end of the text after ";"', [], 'Send one statement at a time.');
   }
@@ -164,7 +180,7 @@ export function parseScript(sql: string): A.Statement[] {
     if (p.accept(';')) continue;
     if (p.atEnd()) return out;
     p.startStatement();
-    out.push(p.parseStatement());
+    out.push(nextStatement(p));
     if (!p.atEnd() && !p.accept(';')) throw p.error('Expected ";" or the end of the script', CLAUSE_KEYWORDS);
   }
 }
@@ -176,7 +192,7 @@ export function parseScript(sql: string): A.Statement[] {
  */
 export function parseStatements(sql: string): A.Statement | A.Statement[] {
   const p = new Parser(sql);
-  const first = p.parseStatement();
+  const first = nextStatement(p);
   if (!p.accept(';')) {
     p.expectEnd();
     return first;
@@ -188,7 +204,7 @@ export function parseStatements(sql: string): A.Statement | A.Statement[] {
     if (p.accept(';')) continue;
     if (p.atEnd()) return out;
     p.startStatement();
-    out.push(p.parseStatement());
+    out.push(nextStatement(p));
     if (!p.atEnd() && !p.accept(';')) throw p.error('Expected ";" or the end of the script', CLAUSE_KEYWORDS);
   }
 }
@@ -209,6 +225,8 @@ export class Parser {
   private readonly tokens: Token[];
   private i = 0;
   private positional = 0;
+  /** the `IN (SELECT ...)` nodes of the statement being parsed, inner ones first */
+  subqueries: A.InList[] = [];
 
   constructor(readonly sql: string) {
     this.tokens = tokenize(sql);
@@ -757,13 +775,11 @@ export class Parser {
     if (op.upper === 'LIKE') return A.like(left, this.parseExpr(BP_COMPARE), not, t.pos);
     this.expect('(', '"(" and a list of values after IN');
     if (this.isKw('SELECT')) {
-      throw sqlErrorAt(
-        this.sql,
-        this.tok.pos,
-        'IN (SELECT ...) is not supported yet',
-        'List the values, or use a JOIN.',
-        'HELIOS_SQL_UNSUPPORTED',
-      );
+      const query = this.parseQuery();
+      this.expect(')', '")" to close the sub-select of IN');
+      const node = A.inList(left, [], not, t.pos, query);
+      this.subqueries.push(node);
+      return node;
     }
     const list = this.isOp(')') ? [] : this.commaList(() => this.parseExpr());
     this.expect(')', '")" to close the IN list');

@@ -65,7 +65,7 @@ export function printExpr(e: A.Expr): string {
     case 'between':
       return `${operand(e.operand)} ${e.not ? 'NOT ' : ''}BETWEEN ${operand(e.low)} AND ${operand(e.high)}`;
     case 'in':
-      return `${operand(e.operand)} ${e.not ? 'NOT ' : ''}IN (${e.list.map(printExpr).join(', ')})`;
+      return `${operand(e.operand)} ${e.not ? 'NOT ' : ''}IN (${e.query ? printQuery(e.query) : e.list.map(printExpr).join(', ')})`;
     case 'like':
       return `${operand(e.operand)} ${e.not ? 'NOT ' : ''}LIKE ${operand(e.pattern)}`;
     case 'case': {
