@@ -41,11 +41,20 @@ const TIME_KEYS = ['time', 'timestamp'] as const;
 
 type Plain = Record<string, unknown>;
 
-/** An object literal (or JSON): not an array, Date, Buffer, Map, Set or instance of a class. */
+/**
+ * An object literal (or JSON): not an array, Date, Buffer, Map, Set or instance of a class. Its
+ * prototype is an Object.prototype of any realm: a function node's objects come from its own
+ * sandbox, whose Object.prototype is not this one.
+ */
 function isPlainObject(v: unknown): v is Plain {
-  if (v === null || typeof v !== 'object') return false;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/** A Date of any realm (a function node's `new Date()` is not `instanceof Date` here). */
+function isDate(v: unknown): v is Date {
+  return v instanceof Date || Object.prototype.toString.call(v) === '[object Date]';
 }
 
 class ItemError extends Error {}
@@ -54,14 +63,13 @@ class ItemError extends Error {}
 function objectKind(v: object): string {
   if (Array.isArray(v)) return 'an array';
   if (Buffer.isBuffer(v)) return 'a Buffer';
-  if (v instanceof Date) return 'a Date';
-  if (v instanceof Map) return 'a Map';
-  if (v instanceof Set) return 'a Set';
-  const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
-  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer)
-    return `a ${typeof name === 'string' ? name : 'binary buffer'}`;
   if (isPlainObject(v)) return 'an object';
-  return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object';
+  const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+  if (typeof name !== 'string' || name === '') return 'an object';
+  if (ArrayBuffer.isView(v) || /^(Date|Map|Set|WeakMap|WeakSet|Promise|ArrayBuffer|RegExp)$/.test(name)) {
+    return `a ${name}`;
+  }
+  return `an instance of ${name}`;
 }
 
 function describe(v: unknown): string {
@@ -119,6 +127,7 @@ function checkFields(fields: Plain): void {
  */
 export function toTime(raw: unknown, unit: 'ms' | 's'): number | Date | string {
   if (raw instanceof Date) return raw;
+  if (isDate(raw)) return new Date(raw.getTime());
   let value = raw;
   if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) value = Number(value);
   if (typeof value === 'number') {

@@ -1,6 +1,7 @@
 // helios-store in node-red-node-test-helper: input shapes end to end, msg.stored, invalid-reading
 // policies, status, and the error paths a Catch node sees.
 const assert = require('node:assert');
+const vm = require('node:vm');
 const {
   helper,
   allNodes,
@@ -210,6 +211,20 @@ describe('helios-store node', () => {
       store.removeAllListeners('call:error');
     }
     assert.deepStrictEqual(await (await openDb()).tables(), []);
+  });
+
+  it("objects and Dates made in a function node's sandbox (another realm) are plain objects and dates", async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 'fn', tagProps: 'sensor_id' }));
+    const payload = vm.runInNewContext(
+      "[{ sensor_id: 'S-1', t: 20.5, time: new Date(1764000000000) }, { sensor_id: 'S-2', t: 21, time: 1764000001000 }]",
+    );
+    assert.notStrictEqual(Object.getPrototypeOf(payload[0]), Object.prototype);
+    const msg = await send({ payload });
+    assert.strictEqual(msg.stored.count, 2);
+    assert.deepStrictEqual(await rows('fn'), [
+      { time: 1764000000000, sensor_id: 'S-1', t: 20.5 },
+      { time: 1764000001000, sensor_id: 'S-2', t: 21 },
+    ]);
   });
 
   it('NaN and Infinity are invalid readings (never stored as null); "store the valid readings" keeps the rest', async () => {
