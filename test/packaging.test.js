@@ -209,3 +209,43 @@ describe('packaging: help and examples agree with the code', () => {
     }
   });
 });
+
+describe('packaging: every file the README and the help name is in the npm package', () => {
+  const { execFileSync } = require('node:child_process');
+  const packed = new Set(
+    JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: PACKAGE_ROOT, encoding: 'utf8' }),
+    )[0].files.map((f) => f.path),
+  );
+  /** Paths of files named in `text` (`docs/x.md`, `examples/helios.toml`...), not marked as source-tree only. */
+  const named = (text) =>
+    [...text.matchAll(/(?:`|<code>)((?:[\w.-]+\/)+[\w.-]+\.(?:md|toml|json|ts))(?:`|<\/code>)/g)].map(
+      (m) => m[1],
+    );
+
+  it('README.md: no relative links (npm cannot follow them without a repository), every named file packed', () => {
+    const readme = fs.readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
+    assert.deepStrictEqual(
+      [...readme.matchAll(/\]\((?!https?:)([^)]+)\)/g)].map((m) => m[1]),
+      [],
+    );
+    const missing = named(readme).filter((p) => !packed.has(p));
+    assert.deepStrictEqual(missing, []);
+  });
+
+  it('the help texts and the examples name only files in the package', () => {
+    const texts = [
+      ...fs
+        .readdirSync(path.join(PACKAGE_ROOT, 'locales', 'en-US'))
+        .map((f) => path.join('locales', 'en-US', f)),
+      ...fs.readdirSync(path.join(PACKAGE_ROOT, 'examples')).map((f) => path.join('examples', f)),
+    ];
+    const missing = [];
+    for (const file of texts) {
+      for (const p of named(fs.readFileSync(path.join(PACKAGE_ROOT, file), 'utf8'))) {
+        if (!packed.has(p)) missing.push(`${file}: ${p}`);
+      }
+    }
+    assert.deepStrictEqual(missing, []);
+  });
+});
