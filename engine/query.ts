@@ -82,7 +82,12 @@ export interface QueryTarget {
    * Declares a table; throws InvalidInputError (HELIOS_TABLE_EXISTS) if it exists and !ifNotExists.
    * Optional while the storage gains it: CREATE TABLE is refused without it.
    */
-  createTable?(name: string, def: TableDefinitionSpec, options?: { ifNotExists?: boolean }): Promise<void>;
+  createTable?(
+    name: string,
+    def: TableDefinitionSpec,
+    /** redeclare: replace the declaration of an existing table (CREATE/DROP INDEX record indexes) */
+    options?: { ifNotExists?: boolean; redeclare?: boolean },
+  ): Promise<void>;
   /**
    * Optional: a transaction over this storage, for BEGIN in a script (Database.begin). Scripts
    * with BEGIN are refused without it.
@@ -94,7 +99,8 @@ export interface QueryTarget {
 export interface ScriptTransaction {
   /** the storage as the transaction sees it: its reads see its writes, kept until commit */
   target(): QueryTarget;
-  commit(): Promise<void>;
+  /** resolves to the commit's LSN (0: nothing was written) */
+  commit(): Promise<number>;
   rollback(): void;
 }
 export interface QueryResult {

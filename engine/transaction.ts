@@ -130,12 +130,13 @@ export class Transaction {
     return runQuery(this.target(), sql, params, options);
   }
 
-  /** Stores every write of the transaction as one WAL record. */
-  async commit(): Promise<void> {
+  /** Stores every write of the transaction as one WAL record; resolves to its LSN (0: nothing written). */
+  async commit(): Promise<number> {
     this.checkOpen();
     this.state = 'committed';
     try {
-      await this.db.commitPrepared(this.pending);
+      const results = await this.db.commitPrepared(this.pending);
+      return results[0]?.lsn ?? 0;
     } catch (err) {
       this.giveBackRowids();
       throw err;

@@ -81,6 +81,12 @@ describe('tables declared as SQLite declares them', () => {
     db = await open(dir);
     const r = await db.query('SELECT k, v, rowid FROM kv');
     assert.deepEqual(r.rows, [{ k: 'a', v: 9, rowid: 6 }]);
+    // the new row and the old row's delete marker are one WAL record: stored together or not at all
+    const before = db.stats().lastLsn;
+    const again = await db.query('INSERT OR REPLACE INTO kv VALUES (?, ?)', ['a', 10]);
+    assert.equal(db.stats().lastLsn, before + 1);
+    assert.equal(again.rows[0].lsn, before + 1);
+    assert.deepEqual((await db.query('SELECT k, v FROM kv')).rows, [{ k: 'a', v: 10 }]);
     await db.close();
   });
 

@@ -111,47 +111,18 @@ async function* insertSqlite(plan: InsertPlan, s: SqliteInsert, rt: Runtime): As
   let lsn: number | null = null;
   const keep = await withTableLock(rt, rules.table, async () => {
     const resolved = await resolveConflicts(s, rows, rt);
-    let ids: Float64Array | undefined;
-    if (resolved.keep.length) {
-      const res = await rt.target.write(rules.table, resolved.keep.map(readingOf(s)));
-      ids = res.rowids;
-      lsn = res.lsn;
-      rt.changes += resolved.keep.length;
-      const last = ids?.[resolved.keep.length - 1];
-      if (last !== undefined && !Number.isNaN(last)) rt.lastInsertRowid = last;
-      else if (res.lastRowid !== undefined && res.lastRowid !== null) rt.lastInsertRowid = res.lastRowid;
-    }
-    const written = new Set<string>();
-    resolved.keep.forEach((row, i) => {
-      const id = ids?.[i];
-      if (id !== undefined && !Number.isNaN(id)) {
-        row[rules.rowid] = id;
-        if (rules.alias >= 0) row[rules.alias] = id;
-      }
-      written.add(`${row[0]}:${row[rules.rowid]}`);
-    });
-    // DO UPDATE's changed rows: new versions of the rows they were, by identity
-    if (resolved.updates.length) {
-      if (!rt.target.writeStored) {
-        throw new SqlError(
-          'ON CONFLICT ... DO UPDATE is not available with this storage.',
-          'HELIOS_SQL_UNSUPPORTED',
-        );
-      }
-      await rt.target.writeStored(
-        rules.table,
-        resolved.updates.map((row) => ({ ...readingOf(s)(row), rowid: row[rules.rowid] as number | null })),
-      );
-      rt.changes += resolved.updates.length;
-    }
-    // The new rows are stored first: a crash in between leaves both rows, never neither. A row
-    // written at the identity (time, rowid) of one it replaces has replaced it already.
-    const markers = resolved.markers.filter((m) => !written.has(`${m.time}:${m.rowid}`));
-    if (markers.length) {
-      if (!rt.target.writeStored) {
-        throw new SqlError('INSERT OR REPLACE is not available with this storage.', 'HELIOS_SQL_UNSUPPORTED');
-      }
-      await rt.target.writeStored(rules.table, markers);
+    // New rows, DO UPDATE's changed rows and OR REPLACE's markers are one WAL record: outside a
+    // transaction, a transaction of their own when there is more than the new rows.
+    const changes = resolved.updates.length > 0 || resolved.markers.length > 0;
+    const own = changes && !rt.target.inTransaction && rt.target.begin ? rt.target.begin() : null;
+    const target = own ? own.target() : rt.target;
+    try {
+      const written = await writeInsert(s, resolved, target, rt);
+      if (written !== null) lsn = written;
+      if (own) lsn = await own.commit();
+    } catch (err) {
+      own?.rollback();
+      throw err;
     }
     return [...resolved.keep, ...resolved.updates];
   });
@@ -162,6 +133,59 @@ async function* insertSqlite(plan: InsertPlan, s: SqliteInsert, rt: Runtime): As
   const exprs = s.returning.map((e) => compile(e, rt.ctx));
   const out = keep.map((row) => exprs.map((f) => f(row)));
   for (let i = 0; i < out.length; i += 1024) yield out.slice(i, i + 1024);
+}
+
+/** Writes an INSERT's resolved rows through `target`; the LSN of the new rows' write, if any. */
+async function writeInsert(
+  s: SqliteInsert,
+  resolved: Awaited<ReturnType<typeof resolveConflicts>>,
+  target: Runtime['target'],
+  rt: Runtime,
+): Promise<number | null> {
+  const rules = s.rules;
+  let lsn: number | null = null;
+  let ids: Float64Array | undefined;
+  if (resolved.keep.length) {
+    const res = await target.write(rules.table, resolved.keep.map(readingOf(s)));
+    ids = res.rowids;
+    lsn = res.lsn;
+    rt.changes += resolved.keep.length;
+    const last = ids?.[resolved.keep.length - 1];
+    if (last !== undefined && !Number.isNaN(last)) rt.lastInsertRowid = last;
+    else if (res.lastRowid !== undefined && res.lastRowid !== null) rt.lastInsertRowid = res.lastRowid;
+  }
+  const written = new Set<string>();
+  resolved.keep.forEach((row, i) => {
+    const id = ids?.[i];
+    if (id !== undefined && !Number.isNaN(id)) {
+      row[rules.rowid] = id;
+      if (rules.alias >= 0) row[rules.alias] = id;
+    }
+    written.add(`${row[0]}:${row[rules.rowid]}`);
+  });
+  // DO UPDATE's changed rows: new versions of the rows they were, by identity
+  if (resolved.updates.length) {
+    if (!target.writeStored) {
+      throw new SqlError(
+        'ON CONFLICT ... DO UPDATE is not available with this storage.',
+        'HELIOS_SQL_UNSUPPORTED',
+      );
+    }
+    await target.writeStored(
+      rules.table,
+      resolved.updates.map((row) => ({ ...readingOf(s)(row), rowid: row[rules.rowid] as number | null })),
+    );
+    rt.changes += resolved.updates.length;
+  }
+  // A row written at the identity (time, rowid) of one it replaces has replaced it already.
+  const markers = resolved.markers.filter((m) => !written.has(`${m.time}:${m.rowid}`));
+  if (markers.length) {
+    if (!target.writeStored) {
+      throw new SqlError('INSERT OR REPLACE is not available with this storage.', 'HELIOS_SQL_UNSUPPORTED');
+    }
+    await target.writeStored(rules.table, markers);
+  }
+  return lsn;
 }
 
 /** The statement's rows in the table's layout, defaults filled in and checked (conformRow). */
