@@ -87,10 +87,7 @@ describe('SQLite programs', () => {
       });
 
       it('agrees with Helios at every step', async function () {
-        // Helios does not run most of these statements yet (CREATE TABLE constraints, UPDATE,
-        // transactions, RETURNING, ... are being built: issue #11). Until they are, this runs only
-        // with HELIOS_PROGRAMS=1, and prints every step where Helios and SQLite disagree.
-        if (!process.env.HELIOS_PROGRAMS) this.skip();
+        // Prints every step where Helios and SQLite disagree.
         this.timeout(120000);
         const sqlite = new Database(':memory:');
         const helios = await open(tempDir('helios-programs-'));
