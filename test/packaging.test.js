@@ -130,6 +130,22 @@ describe('packaging: the built package in a real Node-RED runtime', function () 
     for (const type of TYPES) assert.ok(used.has(type), `${type} appears in an example`);
   });
 
+  it('names the examples as the menu does (README), and no two examples bring a database of one name', async () => {
+    const names = (await fetchJson(`/library/examples/flows/${PACKAGE_NAME}`)).map((n) => n.fn).sort();
+    const readme = fs.readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
+    const listed = /Import > Examples > @helios-edge\/node-red-helios has ([^.]+)\./.exec(
+      readme.replace(/\s+/g, ' '),
+    );
+    assert.ok(listed, 'the README lists the examples');
+    assert.deepStrictEqual([...listed[1].matchAll(/`([\w-]+)`/g)].map((m) => m[1]).sort(), names);
+    const dbNames = [];
+    for (const fn of names) {
+      const flow = await fetchJson(`/library/examples/flows/${PACKAGE_NAME}/${fn}`);
+      for (const n of flow) if (n.type === 'helios-db') dbNames.push(n.name);
+    }
+    assert.deepStrictEqual([...new Set(dbNames)].sort(), [...dbNames].sort(), 'helios-db names are distinct');
+  });
+
   it('deploys the examples (without the Dashboard 2 nodes) and the database opens in the user directory', async () => {
     const names = await fetchJson(`/library/examples/flows/${PACKAGE_NAME}`);
     const flows = [];
@@ -178,7 +194,7 @@ describe('packaging: the built package in a real Node-RED runtime', function () 
       runtime.log.slice(before).join('\n'),
       /\[warn\].*helios\.toml: There was no such file: created it/,
     );
-    const dbId = flows.find((n) => n.type === 'helios-db' && n.name === 'example db').id;
+    const dbId = flows.find((n) => n.type === 'helios-db' && n.name === 'store-and-query db').id;
     const lock = path.join(userDir, 'helios', dbId, 'LOCK');
     while (!fs.existsSync(lock) && Date.now() - started < 20000) await new Promise((r) => setTimeout(r, 50));
     assert.ok(fs.existsSync(lock), 'the example database is open');

@@ -149,6 +149,30 @@ describe('the editor: examples, dialogs and help as a new user sees them (Chromi
     assert.deepStrictEqual(cut, []);
   });
 
+  it('helios-query\'s dialog: no two databases of one name; in chart mode no "Times as", which does nothing there', async () => {
+    const id = await page.evaluate(
+      () => RED.nodes.filterNodes({ type: 'helios-query' }).find((n) => n.output === 'chart').id,
+    );
+    await page.evaluate((nodeId) => RED.editor.edit(RED.nodes.node(nodeId)), id);
+    await page.waitForSelector('#node-input-output', { state: 'visible' });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, 'editor-helios-query-chart-dialog.png') });
+    const seen = await page.evaluate(() => {
+      const visible = (sel) => $(sel).is(':visible');
+      const databases = [...document.querySelectorAll('#node-input-db option')].map((o) => o.textContent);
+      const chart = { times: visible('#node-input-timeFormat'), clear: visible('#node-input-chartClear') };
+      $('#node-input-output').val('rows').trigger('change');
+      const rows = { times: visible('#node-input-timeFormat'), clear: visible('#node-input-chartClear') };
+      return { databases, chart, rows };
+    });
+    await page.evaluate(() => RED.tray.close());
+    await page.waitForTimeout(500);
+    assert.deepStrictEqual(seen.chart, { times: false, clear: true });
+    assert.deepStrictEqual(seen.rows, { times: true, clear: false });
+    assert.ok(seen.databases.length >= 4, seen.databases.join(', '));
+    assert.deepStrictEqual([...new Set(seen.databases)], seen.databases, 'database names are distinct');
+  });
+
   it('the help of every helios node stays within the sidebar at its default width', async () => {
     const wide = [];
     for (const type of HELIOS_TYPES) {
