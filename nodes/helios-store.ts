@@ -4,7 +4,7 @@ import { type HeliosDbNode, type HeliosStoreConfig, storeRules } from './lib/nod
 import { MessageReader } from './lib/readings';
 import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus } from './lib/red';
 import { RepeatLimiter, reportable } from './lib/repeat-limit';
-import { brief, compact, dbStatus, status } from './lib/status';
+import { brief, compact, dbStatus, rate, status } from './lib/status';
 import { type InvalidPolicy, type StoredInfo, StoreMeter } from './lib/store-writer';
 import { WriteCoalescer } from './lib/write-coalescer';
 
@@ -40,7 +40,7 @@ export = function register(RED: NodeAPI): void {
       if (notOpen) return setStatus(notOpen);
       if (lastError) return setStatus(status.failed(brief(lastError)));
       const replaced = meter.replaced > 0 ? ` (${compact(meter.replaced)} replaced)` : '';
-      const text = `${compact(meter.sampleRate())}/s · ${compact(meter.total)} stored${replaced}`;
+      const text = `${rate(meter.sampleRate())}/s · ${compact(meter.total)} stored${replaced}`;
       if (meter.pending > BACKLOG) return setStatus(status.busy(`${text} · backlog ${meter.pending}`));
       if (Date.now() < slowUntil) return setStatus(status.busy(`${text} · slow disk`));
       setStatus(status.ok(text));

@@ -44,3 +44,8 @@ export function compact(n: number): string {
   if (n >= 1e4) return `${(n / 1e3).toFixed(n >= 1e5 ? 0 : 1)}k`;
   return String(Math.round(n));
 }
+
+/** A rate for the status line: one decimal below 10 ("0.5", "2", "9.5"), else as `compact`. */
+export function rate(n: number): string {
+  return n >= 9.95 ? compact(n) : String(Math.round(n * 10) / 10);
+}

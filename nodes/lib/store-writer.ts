@@ -154,15 +154,25 @@ export async function storeReadings(
   return info;
 }
 
+/** The span (ms) the status line's rate is averaged over: a sensor every few seconds reads steadily. */
+export const RATE_WINDOW_MS = 30_000;
+
 /** Counts stored readings and messages in flight for the status line. */
 export class StoreMeter {
   total = 0;
   /** of `total`, readings that replaced an earlier one (same series and time) */
   replaced = 0;
   pending = 0;
-  private windowStart = Date.now();
+  private windowStart: number;
   private windowCount = 0;
-  private lastRate = 0;
+  /** closed windows of the last RATE_WINDOW_MS: when each ended, its readings, its length */
+  private readonly ends: number[] = [];
+  private readonly counts: number[] = [];
+  private readonly spans: number[] = [];
+
+  constructor(now = Date.now()) {
+    this.windowStart = now;
+  }
 
   stored(count: number, replaced = 0): void {
     this.total += count;
@@ -170,12 +180,32 @@ export class StoreMeter {
     this.windowCount += count;
   }
 
-  /** Readings per second since the previous call (call it on a timer). */
+  /**
+   * Readings per second over the last RATE_WINDOW_MS (30 s; since the start, if that is shorter),
+   * closing the current window. Called on a timer (about every second), and on status changes.
+   */
   sampleRate(now = Date.now()): number {
-    const elapsed = now - this.windowStart;
-    if (elapsed > 0) this.lastRate = (this.windowCount * 1000) / elapsed;
-    this.windowStart = now;
-    this.windowCount = 0;
-    return this.lastRate;
+    const span = now - this.windowStart;
+    if (span > 0) {
+      this.ends.push(now);
+      this.counts.push(this.windowCount);
+      this.spans.push(span);
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    let drop = 0;
+    while (drop < this.ends.length && this.ends[drop]! <= now - RATE_WINDOW_MS) drop++;
+    if (drop > 0) {
+      this.ends.splice(0, drop);
+      this.counts.splice(0, drop);
+      this.spans.splice(0, drop);
+    }
+    let count = 0;
+    let ms = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      count += this.counts[i]!;
+      ms += this.spans[i]!;
+    }
+    return ms > 0 ? (count * 1000) / ms : 0;
   }
 }

@@ -356,3 +356,35 @@ describe('nodes/lib repeat-limit: the same error once a window', () => {
     assert.strictEqual(l.admit('another', 60_002), 'another', 'after a reset, at once');
   });
 });
+
+describe('nodes/lib StoreMeter: the status line rate', () => {
+  const { StoreMeter } = require('../../dist/nodes/lib/store-writer');
+  const { rate } = require('../../dist/nodes/lib/status');
+
+  it('a sensor every 2 s reads a steady 0.5/s (not 1/s and 0/s in turn); no readings for 30 s read 0', () => {
+    const t0 = 1764000000000;
+    const meter = new StoreMeter(t0);
+    const shown = [];
+    for (let s = 1; s <= 90; s++) {
+      if (s % 2 === 1 && s <= 60) meter.stored(1);
+      shown.push(rate(meter.sampleRate(t0 + s * 1000)));
+    }
+    assert.deepStrictEqual([...new Set(shown.slice(30, 60))], ['0.5']);
+    assert.strictEqual(shown.at(-1), '0');
+  });
+
+  it('a burst rate settles to its steady value, and rate() keeps one decimal below 10', () => {
+    const t0 = 1764000000000;
+    const meter = new StoreMeter(t0);
+    let last = 0;
+    for (let s = 1; s <= 40; s++) {
+      meter.stored(120);
+      last = meter.sampleRate(t0 + s * 1000);
+    }
+    assert.strictEqual(last, 120);
+    assert.deepStrictEqual(
+      [rate(0.47), rate(2), rate(9.5), rate(12.4), rate(45200)],
+      ['0.5', '2', '9.5', '12', '45.2k'],
+    );
+  });
+});
