@@ -77,14 +77,13 @@ class ChangeWriter {
     await this.rt.slicer.tick();
   }
 
-  /** Stores what was added; the write's LSN (0: nothing written, or known only to a commit). */
+  /** Stores what was added; the write's LSN (0: nothing written). */
   async finish(): Promise<number> {
     const tx = this.tx;
     if (tx) {
       if (this.pending.length) await tx.target().writeStored!(this.table, this.pending);
       this.tx = null;
-      await tx.commit();
-      return 0;
+      return (await tx.commit()) ?? 0;
     }
     if (this.pending.length === 0) return 0;
     return (await this.rt.target.writeStored!(this.table, this.pending)).lsn;
