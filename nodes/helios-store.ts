@@ -1,7 +1,7 @@
 import type { DbState, DbUser } from './lib/db-controller';
 import { upgradeConfig } from './lib/migrate';
-import { type HeliosDbNode, type HeliosStoreConfig, storeRules } from './lib/node-config';
-import { MessageReader } from './lib/readings';
+import { type HeliosDbNode, type HeliosStoreConfig, storeRules, timeWarnMs } from './lib/node-config';
+import { implausibleTime, MessageReader } from './lib/readings';
 import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus } from './lib/red';
 import { RepeatLimiter, reportable } from './lib/repeat-limit';
 import { brief, compact, dbStatus, rate, status } from './lib/status';
@@ -19,7 +19,10 @@ export = function register(RED: NodeAPI): void {
   function HeliosStore(this: Node, raw: HeliosStoreConfig): void {
     RED.nodes.createNode(this, raw);
     const config = upgradeConfig('helios-store', raw);
-    const reader = new MessageReader(storeRules(config));
+    const rules = storeRules(config);
+    const reader = new MessageReader(rules);
+    /** times further than this from now are warned about, once (0: never) */
+    let warnBeyond = timeWarnMs(config.timeWarnYears);
     const policy: InvalidPolicy = config.invalid === 'skip' ? 'skip' : 'reject';
     const dbNode = config.db ? (RED.nodes.getNode(config.db) as HeliosDbNode | null) : null;
     const meter = new StoreMeter();
@@ -102,8 +105,25 @@ export = function register(RED: NodeAPI): void {
       meter.pending++;
       try {
         const reading = reader.single(msg);
+        const input = reading ? null : reader.read(msg);
+        if (warnBeyond > 0) {
+          const now = Date.now();
+          const readings = input?.readings;
+          const n = readings ? readings.length : 1;
+          for (let i = 0; i < n; i++) {
+            const time = readings ? readings[i]!.reading.time : reading!.time;
+            // the cheap test first: a number within the limit (nearly every reading)
+            if (typeof time === 'number' && Math.abs(time - now) <= warnBeyond) continue;
+            const warning = implausibleTime(time, rules.timeUnit, warnBeyond, now);
+            if (warning) {
+              warnBeyond = 0;
+              this.warn(warning);
+              break;
+            }
+          }
+        }
         if (reading) coalescer.storeReading(reader.table(msg), reading, msg, done);
-        else coalescer.store(reader.read(msg), msg, done);
+        else coalescer.store(input!, msg, done);
       } catch (err) {
         answer(msg, done, err instanceof Error ? err : new Error(String(err)));
       }

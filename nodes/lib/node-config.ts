@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { EngineOptions } from '../../engine';
 import type { DatabaseController, DbUser, OpenSettings } from './db-controller';
 import type { OutputMode, TimeFormat } from './query-output';
-import type { ReadingRules } from './readings';
+import { type ReadingRules, TIME_UNITS, type TimeUnit } from './readings';
 import type { Node } from './red';
 import type { InvalidPolicy } from './store-writer';
 import { createTomlIfMissing, loadTomlConfig, type TomlSettings } from './toml-config';
@@ -84,7 +84,9 @@ export interface HeliosStoreConfig {
   valueField?: string;
   /** comma-separated payload properties that are tags */
   tagProps?: string;
-  timeUnit?: 'ms' | 's';
+  timeUnit?: TimeUnit;
+  /** warn (once per deploy) about a time more than this many years from now; 0 = never; default 10 */
+  timeWarnYears?: number | string;
   invalid?: InvalidPolicy;
   version?: number;
 }
@@ -98,8 +100,14 @@ export function storeRules(config: HeliosStoreConfig): ReadingRules {
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== ''),
-    timeUnit: config.timeUnit === 's' ? 's' : 'ms',
+    timeUnit: TIME_UNITS.includes(config.timeUnit as TimeUnit) ? (config.timeUnit as TimeUnit) : 'ms',
   };
+}
+
+/** helios-store's "Warn about times" (years from now; 0 = never; default 10) in milliseconds. */
+export function timeWarnMs(years: unknown): number {
+  const n = years === undefined || years === '' ? 10 : Number(years);
+  return Number.isFinite(n) && n > 0 ? n * 365.25 * 86_400_000 : 0;
 }
 
 /** The helios-query node's saved configuration. */

@@ -1,4 +1,5 @@
 import { type Reading, shareTags } from '../../engine';
+import { MAX_TIME } from '../../engine/ingest';
 import type { NodeMessage } from './red';
 
 /** helios-store settings that shape how a message becomes readings. */
@@ -11,8 +12,73 @@ export interface ReadingRules {
   valueField: string;
   /** payload properties that are tags, not fields, in an object of fields */
   tagProps: readonly string[];
-  /** unit of numeric times: milliseconds (default) or seconds */
-  timeUnit: 'ms' | 's';
+  /** unit of numeric times: milliseconds (default), seconds, microseconds or nanoseconds */
+  timeUnit: TimeUnit;
+}
+
+/** The unit of numeric times, as node-red-contrib-influxdb offers them (its `u` is `us` here). */
+export type TimeUnit = 'ns' | 'us' | 'ms' | 's';
+
+export const TIME_UNITS: readonly TimeUnit[] = ['ns', 'us', 'ms', 's'];
+
+/** Milliseconds of `value` in `unit` (not rounded), and back: integer factors, no float drift. */
+function toMs(value: number, unit: TimeUnit): number {
+  return unit === 'ms' ? value : unit === 's' ? value * 1000 : unit === 'us' ? value / 1e3 : value / 1e6;
+}
+function fromMs(ms: number, unit: TimeUnit): number {
+  return unit === 'ms' ? ms : unit === 's' ? ms / 1000 : unit === 'us' ? ms * 1e3 : ms * 1e6;
+}
+const UNIT_NAMES: Readonly<Record<TimeUnit, string>> = {
+  ns: 'nanoseconds',
+  us: 'microseconds',
+  ms: 'milliseconds',
+  s: 'seconds',
+};
+const YEAR_MS = 365.25 * 86_400_000;
+
+/** The unit in which `value` would be a time within 20 years of `now`, if any but `unit` (units differ 1000-fold). */
+function likelyUnit(value: number, unit: TimeUnit, now: number): TimeUnit | null {
+  for (const u of TIME_UNITS) {
+    if (u !== unit && Math.abs(toMs(value, u) - now) < 20 * YEAR_MS) return u;
+  }
+  return null;
+}
+
+/** Milliseconds of a reading's time as the normaliser made it (a number, a Date or an ISO string). */
+function timeMs(time: Reading['time']): number {
+  if (typeof time === 'number') return time;
+  if (time instanceof Date) return time.getTime();
+  return typeof time === 'string' ? Date.parse(time) : Number.NaN;
+}
+
+/**
+ * A warning when `time` (a reading's, as the normaliser made it) lies more than `limitMs` from `now`
+ * (seconds sent while the node takes milliseconds land in January 1970), naming the unit it looks
+ * like; null when it is plausible. helios-store gives it once per deploy.
+ */
+export function implausibleTime(
+  time: Reading['time'],
+  unit: TimeUnit,
+  limitMs: number,
+  now = Date.now(),
+): string | null {
+  const ms = timeMs(time);
+  if (!Number.isFinite(ms) || Math.abs(ms - now) <= limitMs) return null;
+  const years = Math.abs(ms - now) / YEAR_MS;
+  const side = ms < now ? 'before now' : 'after now';
+  const numeric = typeof time === 'number';
+  const raw = fromMs(ms, unit);
+  const given = numeric ? ` (${raw} ${UNIT_NAMES[unit]})` : '';
+  return (
+    `A reading has time ${new Date(ms).toISOString()}${given}, ${years.toFixed(1)} years ${side}.` +
+    `${numeric ? unitHint(raw, unit, now) : ''} Warned once per deploy; the node's ` +
+    '"Warn about times" option sets how far from now is plausible (0: never warn).'
+  );
+}
+
+function unitHint(value: number, unit: TimeUnit, now: number): string {
+  const u = likelyUnit(value, unit, now);
+  return u ? ` It looks like ${UNIT_NAMES[u]}: set the node's Numeric times to "are ${UNIT_NAMES[u]}".` : '';
 }
 
 /** A reading bound for a table, with the index of the payload item it came from. */
@@ -122,17 +188,27 @@ function checkFields(fields: Plain): void {
 }
 
 /**
- * A time as the engine takes it. Numbers are milliseconds unless `unit` is 's'; strings of digits
- * are numbers; other strings must be ISO-8601 dates.
+ * A time as the engine takes it. Numbers (and bigints) are in `unit` (milliseconds by default),
+ * rounded to milliseconds; strings of digits are numbers; other strings must be ISO-8601 dates.
+ * A number past the times Helios keeps (±2^50 ms, about the year 37648) is an error that says
+ * which unit it looks like (InfluxDB users send nanoseconds).
  */
-export function toTime(raw: unknown, unit: 'ms' | 's'): number | Date | string {
+export function toTime(raw: unknown, unit: TimeUnit, now = Date.now()): number | Date | string {
   if (raw instanceof Date) return raw;
   if (isDate(raw)) return new Date(raw.getTime());
   let value = raw;
   if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) value = Number(value);
+  if (typeof value === 'bigint') value = Number(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new ItemError(`has time ${describe(raw)}, which is not a date.`);
-    return unit === 's' ? Math.round(value * 1000) : Math.round(value);
+    const ms = Math.round(toMs(value, unit));
+    if (Math.abs(ms) > MAX_TIME) {
+      throw new ItemError(
+        `has time ${String(raw).trim()} (${UNIT_NAMES[unit]}), past the times Helios keeps ` +
+          `(up to ${MAX_TIME} ms since 1970, about the year 37648).${unitHint(value, unit, now)}`,
+      );
+    }
+    return ms;
   }
   if (typeof value === 'string') {
     if (Number.isNaN(Date.parse(value))) {
@@ -358,7 +434,7 @@ export class MessageReader {
     const stamp = msg.timestamp;
     let time: number;
     if (stamp === undefined) time = Date.now();
-    else if (typeof stamp === 'number' && Number.isFinite(stamp) && this.rules.timeUnit === 'ms')
+    else if (typeof stamp === 'number' && Math.abs(stamp) <= MAX_TIME && this.rules.timeUnit === 'ms')
       time = Number.isInteger(stamp) ? stamp : Math.round(stamp);
     else return null;
     const topic = msg.topic;

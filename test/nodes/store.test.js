@@ -144,6 +144,77 @@ describe('helios-store node', () => {
     );
   });
 
+  it('times in nanoseconds and microseconds by option (numbers, strings of digits, bigints), kept to the ms', async () => {
+    const ms = Date.now() - (Date.now() % 1000);
+    await helper.load(allNodes, storeFlow(tempDir(), { timeUnit: 'ns', table: 't' }));
+    await send({ topic: 'a', payload: 1, timestamp: ms * 1e6 });
+    await send({ topic: 'a', payload: 2, timestamp: `${ms + 1}000000` });
+    await send({ topic: 'a', payload: 3, timestamp: BigInt(ms + 2) * 1000000n + 123456n });
+    await send({ payload: { measurement: 'm', fields: { v: 4 }, timestamp: (ms + 3) * 1e6 } });
+    assert.deepStrictEqual(
+      (await rows('t')).map((r) => [r.time - ms, r.value]),
+      [
+        [0, 1],
+        [1, 2],
+        [2, 3],
+      ],
+    );
+    assert.strictEqual((await rows('m'))[0].time, ms + 3);
+    await helper.unload();
+    await helper.load(allNodes, storeFlow(tempDir(), { timeUnit: 'us', table: 't' }));
+    await send({ topic: 'a', payload: 1, timestamp: ms * 1000 + 400 });
+    assert.strictEqual((await rows('t'))[0].time, ms);
+  });
+
+  it('a time past the range Helios keeps says what it looks like: nanoseconds sent as milliseconds', async () => {
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 't' }));
+    const store = helper.getNode('n-store');
+    const cases = [
+      [
+        1764748800000000000,
+        /The message has time 1764748800000000000 \(milliseconds\), past the times Helios keeps .* It looks like nanoseconds: set the node's Numeric times to "are nanoseconds"/,
+      ],
+      [
+        8640000000000000,
+        /has time 8640000000000000 \(milliseconds\), past the times Helios keeps \(up to 1125899906842624 ms since 1970, about the year 37648\)\.$/,
+      ],
+    ];
+    for (const [timestamp, expected] of cases) {
+      const errored = nextError('n-store');
+      store.receive({ topic: 'a', payload: 1, timestamp });
+      assert.match(String((await errored).args[0]), expected);
+      store.removeAllListeners('call:error');
+    }
+  });
+
+  it('warns once when times are implausibly far from now (seconds sent as ms), and not with the option at 0', async () => {
+    const seconds = Math.floor(Date.now() / 1000);
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 't' }));
+    const store = helper.getNode('n-store');
+    await send({ topic: 'a', payload: 1, timestamp: seconds });
+    await send({ topic: 'a', payload: 2, timestamp: seconds + 1 });
+    await send({ payload: [{ v: 3, time: seconds + 2 }] });
+    const warnings = store.warn.getCalls().filter((c) => c.thisValue.id === 'n-store');
+    assert.strictEqual(warnings.length, 1, 'warned once');
+    assert.match(
+      String(warnings[0].args[0]),
+      new RegExp(
+        `^A reading has time 1970-01-\\d\\dT[\\d:.]+Z \\(${seconds} milliseconds\\), 5\\d\\.\\d years before now\\. It looks like seconds: set the node's Numeric times to "are seconds"\\.`,
+      ),
+    );
+    assert.deepStrictEqual(
+      (await rows('t')).map((r) => r.time).sort(),
+      [seconds, seconds + 1, seconds + 2],
+      'stored as given',
+    );
+    await helper.unload();
+    await helper.load(allNodes, storeFlow(tempDir(), { table: 't', timeWarnYears: 0 }));
+    await send({ topic: 'a', payload: 1, timestamp: seconds });
+    await send({ topic: 'a', payload: 1, timestamp: '1971-01-01T00:00:00Z' });
+    const store2 = helper.getNode('n-store');
+    assert.strictEqual(store2.warn.getCalls().filter((c) => c.thisValue.id === 'n-store').length, 0);
+  });
+
   it('rejects a message with an invalid reading by default: done(err) names it, nothing stored', async () => {
     await helper.load(allNodes, storeFlow(tempDir(), { table: 't' }));
     await send({ payload: { v: 1.5, time: 1764000000000 } });
