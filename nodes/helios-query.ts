@@ -2,6 +2,7 @@ import type { DbState, DbUser } from './lib/db-controller';
 import { upgradeConfig } from './lib/migrate';
 import { type HeliosDbNode, type HeliosQueryConfig, maxRowsOf } from './lib/node-config';
 import { type OutputMode, type QueryResult, sendOutput, type TimeFormat } from './lib/query-output';
+import { paramsOf } from './lib/query-params';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from './lib/red';
 import { RepeatLimiter, reportable } from './lib/repeat-limit';
 import { brief, compact, dbStatus, status } from './lib/status';
@@ -23,13 +24,6 @@ function sqlOf(configured: string, msg: NodeMessage): string {
   if (configured !== '') return configured;
   if (typeof msg.topic === 'string' && msg.topic.trim() !== '') return msg.topic;
   throw new Error('helios-query has no SQL: write it in the node, or send it in msg.topic.');
-}
-
-function paramsOf(msg: NodeMessage): unknown[] | Record<string, unknown> {
-  const p = msg.params;
-  if (p === undefined || p === null) return [];
-  if (typeof p === 'object') return p as unknown[] | Record<string, unknown>;
-  throw new Error(`msg.params must be an array or an object of named parameters; got ${typeof p}.`);
 }
 
 export = function register(RED: NodeAPI): void {
@@ -69,7 +63,7 @@ export = function register(RED: NodeAPI): void {
 
     const runQuery = async (msg: NodeMessage): Promise<QueryResult> => {
       const text = sqlOf(sql, msg);
-      const params = paramsOf(msg);
+      const params = paramsOf(msg, text);
       const result = await dbNode.controller.use(async (db) => {
         const q = (db as unknown as Queryable).query;
         if (typeof q !== 'function') throw new Error('This build of the engine has no SQL support yet.');

@@ -81,6 +81,37 @@ describe('helios-query node', () => {
     assert.deepStrictEqual(calls[0].options, { maxRows: 50000 }, 'the default row limit');
   });
 
+  it('parameters in msg.payload (as node-red-node-sqlite takes them) when msg.params is absent and the SQL has placeholders', async () => {
+    await helper.load(allNodes, queryFlow({ sql: '' }));
+    const calls = await recordQueries();
+    const run = async (msg) => {
+      const got = nextMessage('n-out');
+      helper.getNode('n-query').receive(msg);
+      await got;
+      return calls.at(-1).params;
+    };
+    assert.deepStrictEqual(
+      await run({ topic: 'SELECT * FROM t WHERE s = ? AND v > ?', payload: ['S-1', 2] }),
+      ['S-1', 2],
+    );
+    assert.deepStrictEqual(await run({ topic: 'SELECT * FROM t WHERE s = $s', payload: { s: 'S-2' } }), {
+      s: 'S-2',
+    });
+    assert.deepStrictEqual(await run({ topic: 'SELECT * FROM t WHERE s = :s', payload: { s: 'S-3' } }), {
+      s: 'S-3',
+    });
+    assert.deepStrictEqual(
+      await run({ topic: 'SELECT * FROM t WHERE s = ?', payload: ['ignored'], params: ['wins'] }),
+      ['wins'],
+      'msg.params wins',
+    );
+    assert.deepStrictEqual(
+      await run({ topic: "SELECT '?' AS q, x::text -- $c ?\nFROM t", payload: ['no'] }),
+      [],
+    );
+    assert.deepStrictEqual(await run({ topic: 'SELECT * FROM t WHERE s = ?', payload: 1764000000000 }), []);
+  });
+
   it('output modes: one message per row, first row, single value, ISO times', async () => {
     await helper.load(allNodes, [
       ...queryFlow({ sql: 'SELECT 1', output: 'each', timeFormat: 'iso' }),
