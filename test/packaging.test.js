@@ -10,7 +10,17 @@ const { tempDir } = require('./helpers');
 const pkg = require('../package.json');
 const TYPES = Object.keys(pkg['node-red'].nodes);
 /** Types the chart example needs from @flowfuse/node-red-dashboard, which it names as a requirement. */
-const DASHBOARD_2_TYPES = new Set(['ui-chart', 'ui-group', 'ui-page', 'ui-base', 'ui-theme']);
+const DASHBOARD_2_TYPES = new Set([
+  'ui-chart',
+  'ui-table',
+  'ui-button-group',
+  'ui-group',
+  'ui-page',
+  'ui-base',
+  'ui-theme',
+]);
+/** The examples that need @flowfuse/node-red-dashboard (they say so in their first comment). */
+const DASHBOARD_EXAMPLES = new Set(['chart-from-query', 'dashboard']);
 
 function get(obj, dotted) {
   return dotted.split('.').reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), obj);
@@ -123,7 +133,7 @@ describe('packaging: the built package in a real Node-RED runtime', function () 
       assert.ok(flow[0].info.length > 100, `${fn}: the comment explains the example`);
       for (const n of flow) {
         used.add(n.type);
-        const ok = known.has(n.type) || (fn === 'chart-from-query' && DASHBOARD_2_TYPES.has(n.type));
+        const ok = known.has(n.type) || (DASHBOARD_EXAMPLES.has(fn) && DASHBOARD_2_TYPES.has(n.type));
         assert.ok(ok, `${fn}: unknown node type ${n.type}`);
       }
     }
