@@ -107,6 +107,12 @@ export interface SqliteTable {
   /** CHECK constraints of the table and its columns: the CONSTRAINT name (or null) and SQL text */
   readonly checks: ReadonlyArray<{ readonly name: string | null; readonly sql: string }>;
   readonly keys: readonly SqliteKey[];
+  /**
+   * The declared column that holds each row's time (CREATE TABLE ... WITH (time_column = ...)):
+   * the engine's time of a row is its value times `unitMs`, so a WHERE on it prunes by time.
+   * Absent: the engine's time is the insert time.
+   */
+  readonly time?: { readonly column: string; readonly unitMs: number };
   /** CREATE INDEX's indexes: recorded, and a UNIQUE one is a key */
   readonly indexes: ReadonlyArray<{
     readonly name: string;

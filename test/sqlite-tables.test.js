@@ -144,4 +144,33 @@ describe('tables declared as SQLite declares them', () => {
     assert.ok(loaded.at(-1).rowsLoaded <= 101, `rows decoded: ${loaded.at(-1).rowsLoaded}`);
     await db.close();
   });
+
+  it('with a time column (WITH time_column), prune partitions by it, also after a reopen', async () => {
+    const dir = tempDir('helios-sqlite-time-');
+    let db = await open(dir);
+    await db.query(
+      "CREATE TABLE r (id INTEGER PRIMARY KEY, sensor_id TEXT, value REAL, timestamp INTEGER NOT NULL) WITH (time_column = 'timestamp', time_unit = 's')",
+    );
+    const day = 86400;
+    const start = 1767225600; // 2026-01-01, a partition boundary (partitions of one day)
+    for (let d = 0; d < 3; d++) {
+      await db.query('INSERT INTO r (sensor_id, value, timestamp) VALUES (?, ?, ?), (?, ?, ?)', [
+        's1',
+        d,
+        start + d * day + 10,
+        's2',
+        d + 0.5,
+        start + d * day + 20,
+      ]);
+    }
+    await db.flush();
+    await db.close();
+    db = await open(dir);
+    const sql = 'SELECT count(*) AS n, sum(value) AS s FROM r WHERE timestamp >= ? AND timestamp < ?';
+    const params = [start + day, start + 2 * day];
+    assert.deepEqual((await db.query(sql, params)).rows, [{ n: 2, s: 2.5 }]);
+    const plan = (await db.query(`EXPLAIN ${sql}`, params)).rows.map((r) => r.plan).join('\n');
+    assert.match(plan, /partitions 1 kept, 2 skipped/);
+    await db.close();
+  });
 });

@@ -217,6 +217,7 @@ async function buildRows(plan: InsertPlan, s: SqliteInsert, rt: Runtime): Promis
       });
       row[0] = timeOf(row[0]!);
       conformRow(rules, row, rt.ctx, types);
+      if (rules.time) row[0] = timeFromColumn(row[rules.time.position]!, rules.time.unitMs, row[0]);
       if (rules.alias >= 0) {
         if (given.has(rules.rowid) && row[rules.rowid] !== null) row[rules.alias] = row[rules.rowid]!;
         row[rules.rowid] = row[rules.alias]!;
@@ -226,6 +227,19 @@ async function buildRows(plan: InsertPlan, s: SqliteInsert, rt: Runtime): Promis
     }
   }
   return rows;
+}
+
+/** A row's time from its time column (WITH time_column): NULL leaves the insert time. */
+function timeFromColumn(v: Value, unitMs: number, insertTime: Value): number {
+  if (v === null) return insertTime as number;
+  const ms = Math.floor(Number(v) * unitMs);
+  if (typeof v !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 2 ** 50) {
+    throw new SqlError(
+      `The time column holds ${typeof v === 'string' ? `'${v}'` : String(v)}, which is not a time: give a number of ${unitMs === 1000 ? 'seconds' : 'milliseconds'} since 1970.`,
+      'HELIOS_SQL_TYPE',
+    );
+  }
+  return ms;
 }
 
 /** A row as the reading `write` takes: its declared columns as fields (the alias gives the rowid). */

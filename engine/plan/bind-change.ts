@@ -174,6 +174,14 @@ function targetColumn(x: ExprBinder, a: A.Assignment, rows: MatchingRows): numbe
       UNSUPPORTED,
     );
   }
+  if (column.timeUnitMs !== undefined) {
+    throw x.error(
+      a,
+      `UPDATE cannot change "${column.name}": it is the table's time column (WITH time_column), part of what identifies a row`,
+      `DELETE the row and INSERT it again with the new ${column.name}.`,
+      UNSUPPORTED,
+    );
+  }
   const alias = rows.info.sqlite?.rowidAlias;
   if (column.name === ROWID_FIELD || (alias && column.name.toLowerCase() === alias.toLowerCase())) {
     const what = column.name === ROWID_FIELD ? '' : ' (the INTEGER PRIMARY KEY)';

@@ -4,6 +4,7 @@
  * (tags, field types, partition width and retention). DROP TABLE is in the binder itself.
  */
 import { ROWID_FIELD } from '../head/row-identity';
+import type { SqliteTable } from '../schema';
 import * as A from '../sql/ast';
 import { didYouMean } from '../sql/errors';
 import { printExpr } from '../sql/printer';
@@ -35,6 +36,7 @@ export function tableColumns(info: TableInfo, table: string): Column[] {
           type: FIELD_TYPES[known.get(c.name) ?? c.storage ?? ''] ?? 'any',
           table,
           role: 'field',
+          ...(info.sqlite?.time?.column === c.name ? { timeUnitMs: info.sqlite.time.unitMs } : {}),
         }),
       ),
       { name: ROWID_FIELD, type: 'int', table, role: 'field' },
@@ -176,10 +178,12 @@ export function bindCreateTable(x: ExprBinder, s: A.CreateTable, catalog: Catalo
   }
   if (isSqliteShape(s)) {
     const sqlite = bindSqliteTable(x, s, existing);
+    const { time, rest } = timeColumnOption(x, s, sqlite.definition.sqlite!);
+    const shape = time ? { ...sqlite.definition.sqlite!, time } : sqlite.definition.sqlite!;
     return {
       kind: 'createTable',
       table: sqlite.table,
-      definition: withOptions(x, s, sqlite.definition),
+      definition: withOptions(x, { ...s, options: rest }, { ...sqlite.definition, sqlite: shape }),
       ifNotExists: s.ifNotExists,
       columns: [],
     };
@@ -237,6 +241,63 @@ export function bindCreateTable(x: ExprBinder, s: A.CreateTable, catalog: Catalo
     ifNotExists: s.ifNotExists,
     columns: [],
   };
+}
+
+const TIME_UNITS: Readonly<Record<string, number>> = { s: 1000, ms: 1, seconds: 1000, milliseconds: 1 };
+const TIME_COLUMN_HELP =
+  "e.g. WITH (time_column = 'timestamp', time_unit = 's'): a column of whole seconds (or 'ms') since 1970.";
+
+/**
+ * WITH (time_column = 'c', time_unit = 's' | 'ms') of a SQLite-shaped table: the declared column
+ * whose values are the rows' times. The other options are left for withOptions.
+ */
+function timeColumnOption(
+  x: ExprBinder,
+  s: A.CreateTable,
+  shape: SqliteTable,
+): { time: SqliteTable['time'] | null; rest: A.CreateTable['options'] } {
+  const text = (o: A.CreateTable['options'][number]): string => {
+    if (o.value.kind === 'string') return o.value.value;
+    if (o.value.kind === 'column') return o.value.name;
+    throw x.error(o.value, `The option ${o.key} takes a name in quotes`, TIME_COLUMN_HELP);
+  };
+  const column = s.options.find((o) => o.key === 'time_column');
+  const unit = s.options.find((o) => o.key === 'time_unit');
+  const rest = s.options.filter((o) => o !== column && o !== unit);
+  if (!column) {
+    if (unit) throw x.error(unit.value, 'time_unit needs a time_column', TIME_COLUMN_HELP);
+    return { time: null, rest };
+  }
+  const name = text(column);
+  const declared = shape.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  if (!declared) {
+    const names = shape.columns.map((c) => c.name);
+    throw x.error(
+      column.value,
+      `There is no column "${name}" in table "${s.name}"`,
+      didYouMean(name, names).trim(),
+    );
+  }
+  if (declared.affinity !== 'INTEGER' && declared.affinity !== 'REAL' && declared.affinity !== 'NUMERIC') {
+    throw x.error(
+      column.value,
+      `The time column "${declared.name}" is declared ${declared.type || 'without a type'}: it must hold numbers`,
+      TIME_COLUMN_HELP,
+    );
+  }
+  if (shape.rowidAlias?.toLowerCase() === declared.name.toLowerCase()) {
+    throw x.error(
+      column.value,
+      `"${declared.name}" is the rowid; the time column must be another`,
+      TIME_COLUMN_HELP,
+    );
+  }
+  const unitName = unit ? text(unit).toLowerCase() : 'ms';
+  const unitMs = TIME_UNITS[unitName];
+  if (unitMs === undefined) {
+    throw x.error(unit!.value, `time_unit '${unitName}' is not one Helios knows`, "Use 's' or 'ms'.");
+  }
+  return { time: { column: declared.name, unitMs }, rest };
 }
 
 /** The definition with CREATE TABLE's WITH (partition = ..., retention = ...) options. */

@@ -34,6 +34,8 @@ export interface TableRules {
   readonly alias: number;
   /** layout position of the rowid */
   readonly rowid: number;
+  /** the time column (WITH time_column): its layout position and unit, or null */
+  readonly time: { readonly position: number; readonly unitMs: number } | null;
 }
 
 /** The rules of `info`'s table, or null when it is not declared in SQLite's shape. */
@@ -62,5 +64,6 @@ export function bindRules(x: ExprBinder, info: TableInfo): TableRules | null {
     keys: shape.keys.map((k) => ({ positions: k.columns.map(position) })),
     alias: shape.rowidAlias === null ? -1 : position(shape.rowidAlias),
     rowid: columns.length - 1,
+    time: shape.time ? { position: position(shape.time.column), unitMs: shape.time.unitMs } : null,
   };
 }

@@ -76,6 +76,11 @@ export interface Column {
   readonly table?: string | undefined;
   /** 'time' | 'tag' | 'field' for a scan's columns: pushdown looks at these */
   readonly role?: 'time' | 'tag' | 'field' | undefined;
+  /**
+   * a field whose values are the rows' times in units of this many ms (a SQLite-shaped table's
+   * time column): a comparison of it with a number also narrows the scan's time range
+   */
+  readonly timeUnitMs?: number | undefined;
 }
 
 /** What the planner pushed into a table scan (from/to inclusive ms, tag equalities). */

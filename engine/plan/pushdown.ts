@@ -21,6 +21,7 @@ export function andAll(terms: readonly BExpr[]): BExpr | undefined {
 }
 
 const FLIP: Readonly<Record<string, string>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '=': '=' };
+const INCLUSIVE: Readonly<Record<string, string>> = { '<': '<=', '>': '>=' };
 
 /** `slot op const` (either way round) as [slot index, op, value], else undefined. */
 export function comparisonWithConstant(e: BExpr): [number, string, unknown] | undefined {
@@ -56,6 +57,12 @@ export function pushTerm(
   if (column.role === 'time' && typeof value === 'number' && !Number.isNaN(value)) {
     narrowTime(options, op, value);
     return true;
+  }
+  if (column.timeUnitMs !== undefined && typeof value === 'number' && Number.isFinite(value)) {
+    // A row's time is floor(value * unit), so the bound holds for it, inclusively. The term
+    // itself stays for the filter: this only spares the scan what cannot match.
+    narrowTime(options, INCLUSIVE[op] ?? op, Math.floor(value * column.timeUnitMs));
+    return false;
   }
   if (column.role === 'tag' && op === '=' && typeof value === 'string') {
     const tags = (options.tags ??= {});
