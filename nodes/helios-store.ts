@@ -1,7 +1,7 @@
 import type { DbState, DbUser } from './lib/db-controller';
 import { upgradeConfig } from './lib/migrate';
 import { type HeliosDbNode, type HeliosStoreConfig, storeRules, timeWarnMs } from './lib/node-config';
-import { implausibleTime, MessageReader } from './lib/readings';
+import { MessageReader, TimeWarner } from './lib/readings';
 import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus } from './lib/red';
 import { RepeatLimiter, reportable } from './lib/repeat-limit';
 import { brief, compact, dbStatus, rate, status } from './lib/status';
@@ -21,8 +21,7 @@ export = function register(RED: NodeAPI): void {
     const config = upgradeConfig('helios-store', raw);
     const rules = storeRules(config);
     const reader = new MessageReader(rules);
-    /** times further than this from now are warned about, once (0: never) */
-    let warnBeyond = timeWarnMs(config.timeWarnYears);
+    const times = new TimeWarner(timeWarnMs(config.timeWarnYears), rules.timeUnit);
     const policy: InvalidPolicy = config.invalid === 'skip' ? 'skip' : 'reject';
     const dbNode = config.db ? (RED.nodes.getNode(config.db) as HeliosDbNode | null) : null;
     const meter = new StoreMeter();
@@ -106,22 +105,8 @@ export = function register(RED: NodeAPI): void {
       try {
         const reading = reader.single(msg);
         const input = reading ? null : reader.read(msg);
-        if (warnBeyond > 0) {
-          const now = Date.now();
-          const readings = input?.readings;
-          const n = readings ? readings.length : 1;
-          for (let i = 0; i < n; i++) {
-            const time = readings ? readings[i]!.reading.time : reading!.time;
-            // the cheap test first: a number within the limit (nearly every reading)
-            if (typeof time === 'number' && Math.abs(time - now) <= warnBeyond) continue;
-            const warning = implausibleTime(time, rules.timeUnit, warnBeyond, now);
-            if (warning) {
-              warnBeyond = 0;
-              this.warn(warning);
-              break;
-            }
-          }
-        }
+        const warning = times.check(reading, input);
+        if (warning) this.warn(warning);
         if (reading) coalescer.storeReading(reader.table(msg), reading, msg, done);
         else coalescer.store(input!, msg, done);
       } catch (err) {

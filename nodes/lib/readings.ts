@@ -76,6 +76,34 @@ export function implausibleTime(
   );
 }
 
+/**
+ * helios-store's "Warn about times": the first implausible time of a deploy gets a warning, the
+ * rest none. Cheap per message: a number within the limit is one subtraction and a comparison.
+ */
+export class TimeWarner {
+  constructor(
+    private limitMs: number,
+    private readonly unit: TimeUnit,
+  ) {}
+
+  /** The warning for the first implausible time of `reading` (fast path) or `input`, once; else null. */
+  check(reading: Reading | null, input: Normalised | null, now = Date.now()): string | null {
+    if (this.limitMs <= 0) return null;
+    const readings = input?.readings;
+    const n = readings ? readings.length : 1;
+    for (let i = 0; i < n; i++) {
+      const time = readings ? readings[i]!.reading.time : reading?.time;
+      if (time === undefined || (typeof time === 'number' && Math.abs(time - now) <= this.limitMs)) continue;
+      const warning = implausibleTime(time, this.unit, this.limitMs, now);
+      if (warning) {
+        this.limitMs = 0;
+        return warning;
+      }
+    }
+    return null;
+  }
+}
+
 function unitHint(value: number, unit: TimeUnit, now: number): string {
   const u = likelyUnit(value, unit, now);
   return u ? ` It looks like ${UNIT_NAMES[u]}: set the node's Numeric times to "are ${UNIT_NAMES[u]}".` : '';
