@@ -7,12 +7,10 @@ import { ROWID_FIELD } from '../head/row-identity';
 import type { SqliteTable } from '../schema';
 import * as A from '../sql/ast';
 import { didYouMean } from '../sql/errors';
-import { printExpr } from '../sql/printer';
 import { type ExprBinder, Scope, type ScopeColumn } from './bind-expr';
 import { bindSqliteTable, isSqliteShape } from './bind-sqlite-table';
 import type { Catalog, TableInfo } from './binder';
-import type { Column, Plan, ScanOptions, SqlType, TableDefinitionSpec } from './logical';
-import { conjuncts, pushTerm } from './pushdown';
+import type { Column, Plan, SqlType, TableDefinitionSpec } from './logical';
 
 const FIELD_TYPES: Readonly<Record<string, SqlType>> = {
   float: 'float',
@@ -70,47 +68,6 @@ export function tableScope(info: TableInfo, columns: readonly Column[], table: s
     }
   });
   return new Scope(out);
-}
-
-const DELETE_HELP =
-  'DELETE removes rows by time range and tags only: DELETE FROM t WHERE time >= ... AND time < ... ' +
-  "AND sensor_id = 's1', the conditions joined by AND (time with =, <, <=, >, >= or BETWEEN and " +
-  "constants such as now() - INTERVAL '7 days' or ISO text; tags with = 'value'). " +
-  'Without WHERE it deletes every row of the table.';
-
-/** The top-level AND terms of a WHERE as written (so that an error can point at one). */
-function writtenTerms(e: A.Expr): A.Expr[] {
-  if (e.kind === 'binary' && e.op === 'AND') return [...writtenTerms(e.left), ...writtenTerms(e.right)];
-  return [e];
-}
-
-/** DELETE FROM t [WHERE time range AND tag equalities]; anything else is refused with DELETE_HELP. */
-export function bindDelete(x: ExprBinder, s: A.Delete, info: TableInfo): Plan {
-  const columns = tableColumns(info, info.name);
-  const scope = new Scope(
-    columns.map(
-      (c, index): ScopeColumn => ({ name: c.name, table: info.name, type: c.type, index, role: c.role }),
-    ),
-  );
-  const options: ScanOptions = {};
-  const pushed: string[] = [];
-  for (const term of s.where ? writtenTerms(s.where) : []) {
-    const bound = x.bind(term, { scope, clause: 'the WHERE of DELETE' });
-    for (const part of conjuncts(bound)) {
-      // tag IN lists would be several deletes: not one atomic statement
-      const single = part.kind !== 'in' || part.list.length === 1;
-      if (!single || !pushTerm(part, columns, 0, options)) {
-        throw x.error(
-          term,
-          `DELETE cannot remove rows by "${printExpr(term)}"`,
-          DELETE_HELP,
-          'HELIOS_SQL_UNSUPPORTED',
-        );
-      }
-    }
-    pushed.push(printExpr(term));
-  }
-  return { kind: 'delete', table: info.name, options, pushed, columns: [{ name: 'lsn', type: 'int' }] };
 }
 
 // ---- CREATE TABLE ----
