@@ -174,7 +174,10 @@ describe('row identity', () => {
   });
 
   it('numbers the rows of a table dropped and made again from 1, also after a reopen', async () => {
-    await db.write('d', [{ time: T0, fields: { v: 1 } }, { time: T0, fields: { v: 2 } }]);
+    await db.write('d', [
+      { time: T0, fields: { v: 1 } },
+      { time: T0, fields: { v: 2 } },
+    ]);
     await db.flush();
     await db.dropTable('d');
     assert.equal((await db.write('d', [{ time: T0, fields: { v: 3 } }])).lastRowid, 1);
