@@ -7,10 +7,11 @@ import {
   DELETED_FIELD,
   inIdentityOrder,
   isHiddenName,
+  mergeRunsByIdentity,
   ROWID_FIELD,
   statsHaveMarkers,
 } from './head/row-identity';
-import { dropMarkers, sortAndDedupe } from './head/series-buffer';
+import { dropMarkers, sortAndDedupe, takeRows } from './head/series-buffer';
 import { listSeries, type SeriesIndexes } from './series-index';
 import type { SegmentHandle } from './storage/segment-set';
 import { coversRange, hideDeleted, type Tombstones } from './storage/tombstones';
@@ -234,7 +235,12 @@ export async function* scanParts(
 export function mergeParts(tags: Readonly<Record<string, string>>, parts: readonly SeriesRows[]): SeriesRows {
   if (parts.length === 1) return parts[0]!;
   const joined = concatRows(tags, parts);
-  return inIdentityOrder(joined) ? joined : sortAndDedupe(joined);
+  if (inIdentityOrder(joined)) return joined;
+  // each part is in identity order already (chunks, head rows): merge them rather than sort
+  const starts = [0];
+  for (const part of parts) starts.push(starts[starts.length - 1]! + part.count);
+  const merged = mergeRunsByIdentity(joined, starts);
+  return merged ? takeRows(joined, merged) : sortAndDedupe(joined);
 }
 
 function concatRows(tags: Readonly<Record<string, string>>, parts: readonly SeriesRows[]): SeriesRows {

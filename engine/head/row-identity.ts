@@ -41,6 +41,10 @@ export function inIdentityOrder(rows: SeriesRows): boolean {
 
 /** The indexes of `rows` sorted by (time, rowid, arrival), keeping the last write of each identity. */
 export function latestByIdentity(rows: SeriesRows): number[] {
+  // Rows come as a few runs in order (one per write, an UPDATE's versions after the rows they
+  // replace): merging the runs beats a sort with a comparator by far.
+  const runs = naturalRuns(rows, MERGE_RUNS);
+  if (runs) return mergeRunsByIdentity(rows, runs)!;
   const n = rows.count;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
@@ -59,7 +63,23 @@ export function latestByIdentity(rows: SeriesRows): number[] {
   return keep;
 }
 
-function compareIds(ids: FieldColumn, a: number, b: number): number {
+/** Most runs latestByIdentity merges; past this it sorts. */
+const MERGE_RUNS = 32;
+
+/** Where the maximal runs in strictly increasing identity order start (and the end), or null past `most`. */
+function naturalRuns(rows: SeriesRows, most: number): number[] | null {
+  const t = rows.times;
+  const ids = rows.fields.get(ROWID_FIELD);
+  const starts = [0];
+  for (let i = 1; i < rows.count; i++) {
+    if (t[i]! > t[i - 1]! || (t[i] === t[i - 1] && rowidKey(ids, i) > rowidKey(ids, i - 1))) continue;
+    if (starts.push(i) > most) return null;
+  }
+  starts.push(rows.count);
+  return starts;
+}
+
+function compareIds(ids: FieldColumn | undefined, a: number, b: number): number {
   const x = rowidKey(ids, a);
   const y = rowidKey(ids, b);
   return x < y ? -1 : x > y ? 1 : 0;
@@ -97,4 +117,48 @@ export function maxRowidOf(
     }
   }
   return max;
+}
+
+/**
+ * The indexes of `rows` (runs of it, each in identity order: run i is rows [starts[i],
+ * starts[i + 1])) merged into identity order, keeping of each identity the row of the latest run:
+ * a k-way merge, O(n log k), where a sort with a comparator costs O(n log n) and ~10x more per
+ * step. Null when a run is not in identity order (sort then).
+ */
+export function mergeRunsByIdentity(rows: SeriesRows, starts: readonly number[]): number[] | null {
+  const t = rows.times;
+  const ids = rows.fields.get(ROWID_FIELD);
+  const runs = starts.length - 1;
+  for (let r = 0; r < runs; r++) {
+    for (let i = starts[r]! + 1; i < starts[r + 1]!; i++) {
+      if (t[i]! > t[i - 1]!) continue;
+      if (t[i]! < t[i - 1]! || !(rowidKey(ids, i) > rowidKey(ids, i - 1))) return null;
+    }
+  }
+  const at = starts.slice(0, runs);
+  const keep: number[] = [];
+  for (;;) {
+    // the smallest identity at the runs' heads; on a tie, the latest run's row
+    let best = -1;
+    for (let r = 0; r < runs; r++) {
+      const i = at[r]!;
+      if (i >= starts[r + 1]!) continue;
+      if (best < 0) {
+        best = r;
+        continue;
+      }
+      const j = at[best]!;
+      const c = t[i]! - t[j]! || compareIds(ids, i, j);
+      if (c <= 0) best = r;
+    }
+    if (best < 0) return keep;
+    const chosen = at[best]!;
+    keep.push(chosen);
+    // every run's row of this identity is replaced by the chosen one: step past them all
+    for (let r = 0; r < runs; r++) {
+      const i = at[r]!;
+      if (i < starts[r + 1]! && t[i] === t[chosen] && rowidKey(ids, i) === rowidKey(ids, chosen))
+        at[r] = i + 1;
+    }
+  }
 }
