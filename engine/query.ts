@@ -16,6 +16,7 @@ import type { InList, Statement } from './sql/ast';
 import { parseCached, parseStatementsCached } from './sql/cache';
 import { SqlError, sqlErrorAt } from './sql/errors';
 import { subqueriesOf } from './sql/parser';
+import { positionalParams } from './sql/placeholders';
 import type { ColumnType, SeriesRows } from './types';
 
 export interface TableSchemaInfo {
@@ -273,10 +274,27 @@ export async function runQuery(
     return runScript(target, sql, statements, params, options, started);
   }
   const stmt = parsed as Statement;
+  checkParamCount(stmt, params);
   const p = subqueriesOf(stmt)
     ? await prepareWithSubqueries(target, sql, stmt, params, options, started)
     : prepareStatement(target, sql, stmt, params, options, started);
   return runPrepared(p);
+}
+
+/**
+ * More array parameters than the statement has placeholders is almost always a mistake (a value
+ * meant for a placeholder that is not there, or parameters of another query): refuse it.
+ */
+function checkParamCount(stmt: Statement, params: QueryParams | undefined): void {
+  if (!Array.isArray(params) || params.length === 0) return;
+  const wanted = positionalParams(stmt);
+  if (params.length <= wanted) return;
+  const places = wanted === 0 ? 'no placeholder' : `${wanted} placeholder${wanted === 1 ? '' : 's'}`;
+  throw new SqlError(
+    `The statement has ${places} (?, ?1, $1), but ${params.length} parameters were given. ` +
+      'Give one value per placeholder in msg.params, or add the placeholders the extra values are for.',
+    'HELIOS_SQL_PARAM',
+  );
 }
 
 function isScript(parsed: Statement | readonly Statement[]): parsed is readonly Statement[] {
@@ -422,7 +440,9 @@ export async function* iterateQuery(
 ): AsyncGenerator<Array<Record<string, unknown>>> {
   const started = performance.now();
   checkText(sql);
-  const p = await prepareWithSubqueries(target, sql, parseCached(sql), params, options, started);
+  const stmt = parseCached(sql);
+  checkParamCount(stmt, params);
+  const p = await prepareWithSubqueries(target, sql, stmt, params, options, started);
   for await (const batch of execute(p.plan, p.runtime)) yield toObjects(batch, p.names);
 }
 
