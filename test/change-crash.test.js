@@ -3,44 +3,26 @@
 // kill the directory opens, every acknowledged statement is there whole, and the one in flight
 // is there whole or not at all (test/support/change-writer.js says what the statements are).
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const path = require('node:path');
 const fc = require('fast-check');
 const { open } = require('../dist/engine');
 const { tempDir } = require('./helpers');
+const { runKilledAfterOpen } = require('./support/kill-after-open');
 
 const WRITER = path.join(__dirname, 'support', 'change-writer.js');
 const SERIES = 6;
 const ROWS = 200;
 
 /** Runs the writer until `killAfterMs` after it opened; resolves with the statements it started. */
-function runAndKill(dir, firstGen, seed, killAfterMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dir, String(firstGen), String(seed)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      if (!out.includes('open\n') && (out + d).includes('open\n'))
-        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`writer exited with ${code}: ${err}`));
-      const lines = out.split('\n');
-      const ops = [];
-      for (const line of lines) {
-        const [word, kind, g, a, b] = line.split(' ');
-        if (word === 'start') ops.push({ kind, g: Number(g), keys: [a, b].filter(Boolean), acked: false });
-        if (word === 'ack') ops.at(-1).acked = true;
-      }
-      resolve({ ops, init: lines.includes('init') });
-    });
-  });
+async function runAndKill(dir, firstGen, seed, killAfterMs) {
+  const { lines } = await runKilledAfterOpen(WRITER, [dir, firstGen, seed], killAfterMs);
+  const ops = [];
+  for (const line of lines) {
+    const [word, kind, g, a, b] = line.split(' ');
+    if (word === 'start') ops.push({ kind, g: Number(g), keys: [a, b].filter(Boolean), acked: false });
+    if (word === 'ack') ops.at(-1).acked = true;
+  }
+  return { ops, init: lines.includes('init') };
 }
 
 /** The state a sequence of statements leaves: per series its v and gen, and the log's g values. */

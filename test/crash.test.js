@@ -1,43 +1,24 @@
 // A writer with durability 'always' is killed with SIGKILL at random moments, many times over, on
 // one directory. After every kill the directory opens and every acknowledged reading reads back.
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const path = require('node:path');
 const fc = require('fast-check');
 const { open } = require('../dist/engine');
 const { tempDir } = require('./helpers');
+const { runKilledAfterOpen } = require('./support/kill-after-open');
 
 const WRITER = path.join(__dirname, 'support', 'crash-writer.js');
 const valueAt = (t) => Math.round(Math.sin(t / 1000) * 10000) / 100;
 
 /** Runs the writer until `killAfterMs` after it opened, SIGKILLs it, returns its acks. */
-function runAndKill(dir, start, seed, killAfterMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dir, String(start), String(seed)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+async function runAndKill(dir, start, seed, killAfterMs) {
+  const { lines } = await runKilledAfterOpen(WRITER, [dir, start, seed], killAfterMs);
+  return lines
+    .filter((l) => l.startsWith('ack '))
+    .map((l) => {
+      const [, series, first, count] = l.split(' ');
+      return { series, first: Number(first), count: Number(count) };
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      if (!out.includes('open\n') && (out + d).includes('open\n'))
-        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`writer exited with ${code}: ${err}`));
-      const acks = out
-        .split('\n')
-        .filter((l) => l.startsWith('ack '))
-        .map((l) => {
-          const [, series, first, count] = l.split(' ');
-          return { series, first: Number(first), count: Number(count) };
-        });
-      resolve(acks);
-    });
-  });
 }
 
 describe('crash: SIGKILL during writes with durability always', function () {

@@ -1,34 +1,19 @@
 // A SIGKILL in the middle of a downsample or retention run, then a re-run: the rollup equals the
 // aggregates of the raw rows (no duplicates, no gaps) and retention dropped exactly the old rows.
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const path = require('node:path');
 const { open } = require('../dist/engine');
 const { tempDir } = require('./helpers');
+const { runKilledAfterOpen } = require('./support/kill-after-open');
 
 const RUNNER = path.join(__dirname, 'support', 'policy-runner.js');
 const DAY = 86400000;
 const T0 = 1764028800000;
 const NOW = T0 + 2 * DAY;
 
-function runAndMaybeKill(dir, killAfterMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNNER, dir, String(NOW)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      if (!out.includes('open\n') && (out + d).includes('open\n'))
-        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL' && code !== 0) return reject(new Error(`runner exited with ${code}: ${err}`));
-      resolve(out.includes('done'));
-    });
-  });
+async function runAndMaybeKill(dir, killAfterMs) {
+  const { lines } = await runKilledAfterOpen(RUNNER, [dir, NOW], killAfterMs, { mayFinish: true });
+  return lines.includes('done');
 }
 
 async function seed(dir) {

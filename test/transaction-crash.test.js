@@ -3,40 +3,18 @@
 // killed with SIGKILL at random moments (also during flushes and compactions). After every kill the
 // directory opens, every acknowledged transaction is there whole, and no transaction is there in part.
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const path = require('node:path');
 const fc = require('fast-check');
 const { open } = require('../dist/engine');
 const { tempDir } = require('./helpers');
+const { runKilledAfterOpen } = require('./support/kill-after-open');
 
 const WRITER = path.join(__dirname, 'support', 'group-writer.js');
 const SIZE = 40;
 
-function runAndKill(dir, first, killAfterMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dir, String(first), String(SIZE)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      if (!out.includes('open\n') && (out + d).includes('open\n'))
-        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`writer exited with ${code}: ${err}`));
-      resolve(
-        out
-          .split('\n')
-          .filter((l) => l.startsWith('ack '))
-          .map((l) => Number(l.split(' ')[1])),
-      );
-    });
-  });
+async function runAndKill(dir, first, killAfterMs) {
+  const { lines } = await runKilledAfterOpen(WRITER, [dir, first, SIZE], killAfterMs);
+  return lines.filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[1]));
 }
 
 /** Per group: rows in a, how many of them are done, rows in b. */
