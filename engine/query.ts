@@ -117,6 +117,11 @@ export interface QueryResult {
 export type QueryParams = unknown[] | Record<string, unknown>;
 
 export interface QueryOptions {
+  /**
+   * refuse more array parameters than the statement has placeholders (helios-query sets it: a
+   * value with no placeholder is almost always a mistake); default false
+   */
+  strictParams?: boolean;
   /** most rows a result (or an operator's working set) may hold; default 100000 */
   maxRows?: number;
   /** the clock for now(), ms since 1970; default Date.now */
@@ -274,7 +279,7 @@ export async function runQuery(
     return runScript(target, sql, statements, params, options, started);
   }
   const stmt = parsed as Statement;
-  checkParamCount(stmt, params);
+  if (options.strictParams) checkParamCount(stmt, params);
   const p = subqueriesOf(stmt)
     ? await prepareWithSubqueries(target, sql, stmt, params, options, started)
     : prepareStatement(target, sql, stmt, params, options, started);
@@ -441,7 +446,7 @@ export async function* iterateQuery(
   const started = performance.now();
   checkText(sql);
   const stmt = parseCached(sql);
-  checkParamCount(stmt, params);
+  if (options.strictParams) checkParamCount(stmt, params);
   const p = await prepareWithSubqueries(target, sql, stmt, params, options, started);
   for await (const batch of execute(p.plan, p.runtime)) yield toObjects(batch, p.names);
 }

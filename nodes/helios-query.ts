@@ -17,7 +17,11 @@ const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /** The database's query method, present once the SQL engine is built in. */
 type Queryable = {
-  query?: (sql: string, params: unknown, options: { maxRows?: number }) => Promise<QueryResult>;
+  query?: (
+    sql: string,
+    params: unknown,
+    options: { maxRows?: number; strictParams?: boolean },
+  ) => Promise<QueryResult>;
 };
 
 function sqlOf(configured: string, msg: NodeMessage): string {
@@ -67,7 +71,8 @@ export = function register(RED: NodeAPI): void {
       const result = await dbNode.controller.use(async (db) => {
         const q = (db as unknown as Queryable).query;
         if (typeof q !== 'function') throw new Error('This build of the engine has no SQL support yet.');
-        return q.call(db, text, params, { maxRows: maxRows > 0 ? maxRows : NO_LIMIT });
+        // strictParams: more values in msg.params than the SQL has placeholders is refused
+        return q.call(db, text, params, { maxRows: maxRows > 0 ? maxRows : NO_LIMIT, strictParams: true });
       });
       if (maxRows > 0 && result.rows.length > maxRows) {
         throw new Error(

@@ -52,16 +52,19 @@ describe('sql: parameters', () => {
     );
   });
 
-  it('refuses more array parameters than placeholders, naming both counts', async () => {
+  it('with strictParams, refuses more array parameters than placeholders, naming both counts', async () => {
     const t = await fixture();
-    await assert.rejects(runQuery(t, 'SELECT value FROM readings WHERE sensor_id = ?', ['s3', 1]), {
+    const strict = { strictParams: true };
+    await assert.rejects(runQuery(t, 'SELECT value FROM readings WHERE sensor_id = ?', ['s3', 1], strict), {
       code: 'HELIOS_SQL_PARAM',
       message: /has 1 placeholder \(\?, \?1, \$1\), but 2 parameters were given/,
     });
-    await assert.rejects(runQuery(t, 'SELECT 1 AS one', [5]), /has no placeholder/);
+    await assert.rejects(runQuery(t, 'SELECT 1 AS one', [5], strict), /has no placeholder/);
     // ?2 takes two values, and an object may hold more than the names used
-    assert.equal((await runQuery(t, 'SELECT ?2 AS v', [1, 2])).rows[0].v, 2);
-    assert.equal((await runQuery(t, 'SELECT $a AS v', { a: 1, b: 2 })).rows[0].v, 1);
+    assert.equal((await runQuery(t, 'SELECT ?2 AS v', [1, 2], strict)).rows[0].v, 2);
+    assert.equal((await runQuery(t, 'SELECT $a AS v', { a: 1, b: 2 }, strict)).rows[0].v, 1);
+    // without strictParams (the engine's default) extra values are left unused
+    assert.equal((await runQuery(t, 'SELECT 1 AS one', [5])).rows[0].one, 1);
   });
 
   it('takes Dates, booleans, null and integer vs float numbers with their SQL types', async () => {

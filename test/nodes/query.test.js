@@ -55,7 +55,11 @@ describe('helios-query node', () => {
     helper.getNode('n-query').receive({ topic: 'ignored', params: ['S-1'], keep: 1 });
     const msg = await got;
     assert.deepStrictEqual(calls, [
-      { sql: 'SELECT * FROM t WHERE sensor_id = ?', params: ['S-1'], options: { maxRows: 1000 } },
+      {
+        sql: 'SELECT * FROM t WHERE sensor_id = ?',
+        params: ['S-1'],
+        options: { maxRows: 1000, strictParams: true },
+      },
     ]);
     assert.strictEqual(msg.keep, 1);
     assert.deepStrictEqual(msg.payload[2], { time: 1764000000000, sensor_id: 'S-2', temp: 18.25 });
@@ -78,7 +82,7 @@ describe('helios-query node', () => {
     await got;
     assert.deepStrictEqual(calls[0].sql, 'SELECT * FROM t WHERE sensor_id = $s');
     assert.deepStrictEqual(calls[0].params, { s: 'S-2' });
-    assert.deepStrictEqual(calls[0].options, { maxRows: 50000 }, 'the default row limit');
+    assert.deepStrictEqual(calls[0].options, { maxRows: 50000, strictParams: true }, 'the default row limit');
   });
 
   it('parameters in msg.payload (as node-red-node-sqlite takes them) when msg.params is absent and the SQL has placeholders', async () => {
@@ -296,6 +300,13 @@ describe('helios-query node', () => {
       const errored = errorOf('n-query');
       helper.getNode('n-query').receive({ payload: 1 });
       assert.match(await errored, /10/);
+    });
+
+    it('refuses more values in msg.params than the SQL has placeholders, with a sentence', async () => {
+      await seeded({ sql: 'SELECT count(*) AS n FROM env WHERE sensor_id = ?' });
+      const errored = errorOf('n-query');
+      helper.getNode('n-query').receive({ params: ['S-1', 1] });
+      assert.match(await errored, /has 1 placeholder .*but 2 parameters were given/);
     });
 
     it('says what an INSERT stored: msg.changes and msg.lastInsertRowid; every row of a burst kept', async () => {
