@@ -333,8 +333,12 @@ class ReadRowidCommand {
   }
   async run(model, real) {
     assert.deepEqual(await real.db.read('n'), model.read());
-    const n = (await real.db.query('SELECT count(*) AS n FROM n').catch(() => ({ rows: [{ n: 0 }] }))).rows[0]
-      .n;
+    // a table never written does not exist yet: only then may SQL refuse to count it
+    if (real.db.schema('n') === undefined) {
+      assert.equal(model.ids.size, 0, 'rows were written, but table "n" is missing');
+      return;
+    }
+    const n = (await real.db.query('SELECT count(*) AS n FROM n')).rows[0].n;
     assert.equal(n, model.rows.size);
   }
   toString() {
