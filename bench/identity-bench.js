@@ -38,15 +38,20 @@ function reading(i) {
   };
 }
 
-async function heliosAppend(dir, n, batchSize) {
-  const { open } = require('../dist/engine');
-  const db = await open(dir);
-  const t0 = now();
+/** Writes readings 0..n-1 into Helios's table "append" in batches. */
+async function heliosFill(db, n, batchSize) {
   for (let at = 0; at < n; at += batchSize) {
     const batch = [];
     for (let i = at; i < Math.min(n, at + batchSize); i++) batch.push(reading(i));
     await db.write('append', batch);
   }
+}
+
+async function heliosAppend(dir, n, batchSize) {
+  const { open } = require('../dist/engine');
+  const db = await open(dir);
+  const t0 = now();
+  await heliosFill(db, n, batchSize);
   await db.flush();
   const ms = now() - t0;
   const count = (await db.query('SELECT count(*) AS n FROM append')).rows[0].n;
@@ -67,9 +72,8 @@ function sqliteOpen(file) {
   return db;
 }
 
-function sqliteAppend(dir, n, batchSize) {
-  const file = path.join(dir, 'append.sqlite');
-  const db = sqliteOpen(file);
+/** Writes readings 0..n-1 into SQLite's table "append", one transaction per batch. */
+function sqliteFill(db, n, batchSize) {
   const insert = db.prepare('INSERT INTO append (timestamp, sensor_id, value) VALUES (?, ?, ?)');
   const many = db.transaction((from, to) => {
     for (let i = from; i < to; i++) {
@@ -77,8 +81,14 @@ function sqliteAppend(dir, n, batchSize) {
       insert.run(r.time, r.fields.sensor_id, r.fields.value);
     }
   });
-  const t0 = now();
   for (let at = 0; at < n; at += batchSize) many(at, Math.min(n, at + batchSize));
+}
+
+function sqliteAppend(dir, n, batchSize) {
+  const file = path.join(dir, 'append.sqlite');
+  const db = sqliteOpen(file);
+  const t0 = now();
+  sqliteFill(db, n, batchSize);
   db.pragma('wal_checkpoint(TRUNCATE)');
   const ms = now() - t0;
   const count = db.prepare('SELECT count(*) AS n FROM append').get().n;
@@ -96,11 +106,7 @@ function updateRange(rows) {
 async function heliosUpdate(dir, rows, batchSize) {
   const { open } = require('../dist/engine');
   const db = await open(dir);
-  for (let at = 0; at < rows; at += batchSize) {
-    const batch = [];
-    for (let i = at; i < Math.min(rows, at + batchSize); i++) batch.push(reading(i));
-    await db.write('append', batch);
-  }
+  await heliosFill(db, rows, batchSize);
   await db.flush();
   await db.compact(true);
   const [from, to] = updateRange(rows);
@@ -127,14 +133,7 @@ async function heliosUpdate(dir, rows, batchSize) {
 function sqliteUpdate(dir, rows, batchSize) {
   const file = path.join(dir, 'update.sqlite');
   const db = sqliteOpen(file);
-  const insert = db.prepare('INSERT INTO append (timestamp, sensor_id, value) VALUES (?, ?, ?)');
-  const many = db.transaction((from, to) => {
-    for (let i = from; i < to; i++) {
-      const r = reading(i);
-      insert.run(r.time, r.fields.sensor_id, r.fields.value);
-    }
-  });
-  for (let at = 0; at < rows; at += batchSize) many(at, Math.min(rows, at + batchSize));
+  sqliteFill(db, rows, batchSize);
   db.pragma('wal_checkpoint(TRUNCATE)');
   const [from, to] = updateRange(rows);
   const io0 = readProcIo();
