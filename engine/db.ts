@@ -9,7 +9,7 @@ import {
   type Watermark,
 } from './downsample/downsample';
 import { edgeRows } from './edges';
-import { ClosedError, HeliosError, InvalidInputError } from './errors';
+import { ClosedError, HeliosError, InvalidInputError, TransactionConflictError } from './errors';
 import { Head, releaseHeads } from './head/head';
 import { isHiddenName, ROWID_FIELD } from './head/row-identity';
 import { SlabPool } from './head/slabs';
@@ -145,6 +145,8 @@ export class Database extends EventEmitter {
   /** per table: tags objects to series, kept across writes */
   private readonly resolvers = new Map<string, SeriesResolver>();
   private tombstonesChanged = false;
+  /** each table's last changing LSN since open, for transactions' conflict check (changeOf) */
+  private readonly changedAt = new Map<string, number>();
   /** recently read chunk bytes, shared by every segment of this database */
   private chunkCache: ChunkCache | undefined;
   private readonly consumerCursors = new Map<string, number>();
@@ -325,6 +327,7 @@ export class Database extends EventEmitter {
 
   private applyBatch(batch: WriteBatch, lsn: number): void {
     applySchema(this.catalog, batch);
+    this.changedAt.set(batch.table, lsn);
     this.active.apply(batch, lsn);
     const keys = this.keysOf(batch.table);
     const newest = this.newestOf(batch.table);
@@ -536,10 +539,30 @@ export class Database extends EventEmitter {
     return out;
   }
 
-  /** Appends prepared batches as one record (one batch: a plain write record) and applies them. */
-  async commitPrepared(prepared: readonly PreparedPart[]): Promise<WriteResult[]> {
+  /**
+   * The LSN of the last write or delete that changed `table` since open (0: none). A transaction
+   * notes it when it first reads a table and commits only if it is unchanged.
+   */
+  changeOf(table: string): number {
+    return this.changedAt.get(table) ?? 0;
+  }
+
+  /**
+   * Appends prepared batches as one record (one batch: a plain write record) and applies them.
+   * `reads`: the tables a transaction read, each with `changeOf` when it did; if any has changed
+   * since, nothing is stored (TransactionConflictError). Checked in the same synchronous step as
+   * the append, so no write lands in between.
+   */
+  async commitPrepared(
+    prepared: readonly PreparedPart[],
+    reads?: ReadonlyMap<string, number>,
+  ): Promise<WriteResult[]> {
     const batches = prepared.map((p) => p.batch).filter((b) => b.rows > 0);
     const wal = this.openWal();
+    if (reads) {
+      for (const [table, seen] of reads)
+        if (this.changeOf(table) !== seen) throw new TransactionConflictError(table);
+    }
     if (batches.length === 0) {
       return prepared.map(() => ({ count: 0, replaced: 0, lsn: wal.lastLsn, lastRowid: null }));
     }
@@ -712,20 +735,30 @@ export class Database extends EventEmitter {
   /**
    * Runs `fn` in a transaction: its writes (tx.write, tx.query's INSERT/UPDATE/DELETE) become
    * durable and visible together when `fn` resolves, or not at all when it throws (the error is
-   * passed on). Reads inside see the database as it is plus the transaction's own writes; other
-   * callers are never held up by an open transaction (see docs/storage.md, "Transactions").
+   * passed on). Transactions are serializable: if another write changed a table `fn` read before
+   * the commit, nothing is stored and TransactionConflictError is thrown, or, with `retries`, `fn`
+   * runs again (up to that many more times; it must then do nothing outside `tx` that cannot be
+   * done twice). Other callers are never held up by an open transaction (docs/storage.md,
+   * "Transactions").
    */
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const tx = this.begin();
-    let out: T;
-    try {
-      out = await fn(tx);
-    } catch (err) {
-      tx.rollback();
-      throw err;
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: { retries?: number } = {}): Promise<T> {
+    const retries = options.retries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      const tx = this.begin();
+      let out: T;
+      try {
+        out = await fn(tx);
+      } catch (err) {
+        tx.rollback();
+        throw err;
+      }
+      try {
+        await tx.commit();
+        return out;
+      } catch (err) {
+        if (!(err instanceof TransactionConflictError) || attempt >= retries) throw err;
+      }
     }
-    await tx.commit();
-    return out;
   }
 
   /** A transaction to end with `commit()` or `rollback()` (the SQL BEGIN ... COMMIT uses it). */
@@ -931,6 +964,7 @@ export class Database extends EventEmitter {
     // tombstone's LSN separates every source into before and after.
     this.freezeActive();
     const { lsn, durable } = this.append(wal, { kind: 'delete', spec });
+    this.changedAt.set(spec.table, lsn);
     this.tombstones.add({ ...spec, lsn });
     if (spec.dropTable) this.forgetTable(spec.table, lsn);
     await durable.catch((err) => {

@@ -70,3 +70,21 @@ export class ClosedError extends HeliosError {
     this.name = 'ClosedError';
   }
 }
+
+/**
+ * Another write changed a table after a transaction read it, so committing would store a result
+ * computed from data that is no longer there. Nothing of the transaction was stored; running it
+ * again (it reads the new data) is always safe.
+ */
+export class TransactionConflictError extends HeliosError {
+  readonly table: string;
+  constructor(table: string) {
+    super(
+      'HELIOS_TX_CONFLICT',
+      `Another write changed table "${table}" after this transaction read it, so COMMIT was refused ` +
+        'and nothing of the transaction was stored. Run the transaction again: it will read the new rows.',
+    );
+    this.name = 'TransactionConflictError';
+    this.table = table;
+  }
+}

@@ -14,6 +14,7 @@ export {
   HeliosError,
   InvalidInputError,
   LockedError,
+  TransactionConflictError,
   TypeConflictError,
 } from './errors';
 export type { Reading, StoredReading } from './ingest';

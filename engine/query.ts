@@ -4,6 +4,7 @@
  * See docs/sql.md for the dialect.
  */
 import { performance } from 'node:perf_hooks';
+import { TransactionConflictError } from './errors';
 import { evaluateConstant, type Row } from './exec/compile';
 import { objectMaker } from './exec/objects';
 import { execute } from './exec/operators';
@@ -353,6 +354,9 @@ function scriptError(message: string, code = 'HELIOS_SQL_TRANSACTION'): SqlError
   return new SqlError(message, code);
 }
 
+/** How often a script runs its transaction again after a COMMIT refused for a conflict. */
+const SCRIPT_CONFLICT_RETRIES = 10;
+
 /**
  * Runs a script (several statements, or one BEGIN / COMMIT / ROLLBACK) in order. BEGIN opens a
  * transaction on the target that the following statements run in, until COMMIT or ROLLBACK; a
@@ -375,6 +379,9 @@ async function runScript(
   const stats = { partitions: 0, chunks: 0, rowsScanned: 0 };
   const n = statements.length;
   let ran = false;
+  // where the open transaction began, and the totals then: a COMMIT refused for a conflict runs
+  // the transaction's statements again from there (they are all in this text, so it is safe)
+  let began = { at: -1, changes: 0, lastInsertRowid: null as number | null, retries: 0 };
   for (let i = 0; i < n; i++) {
     const stmt = statements[i]!;
     try {
@@ -382,11 +389,21 @@ async function runScript(
         if (tx || target.inTransaction) throw scriptError('cannot start a transaction within a transaction');
         if (!target.begin) throw scriptError('This storage has no transactions: BEGIN cannot run here.');
         tx = target.begin();
+        if (began.at !== i) began = { at: i, changes, lastInsertRowid, retries: 0 };
       } else if (stmt.kind === 'commit') {
         if (!tx) throw scriptError(noTransaction('commit', target));
         const done = tx;
         tx = null;
-        await done.commit();
+        try {
+          await done.commit();
+        } catch (err) {
+          if (!(err instanceof TransactionConflictError) || began.retries >= SCRIPT_CONFLICT_RETRIES)
+            throw err;
+          began.retries++;
+          ({ changes, lastInsertRowid } = began);
+          i = began.at - 1;
+          continue;
+        }
       } else if (stmt.kind === 'rollback') {
         if (!tx) throw scriptError(noTransaction('rollback', target));
         tx.rollback();

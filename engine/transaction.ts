@@ -54,7 +54,11 @@ export interface PreparedPart {
 export interface TransactionStore extends Pick<QueryTarget, 'tables' | 'schema'> {
   createTable: NonNullable<QueryTarget['createTable']>;
   prepareParts(parts: readonly GroupPart[], reserved: Map<string, number>): Promise<PreparedPart[]>;
-  commitPrepared(prepared: readonly PreparedPart[]): Promise<WriteResult[]>;
+  commitPrepared(
+    prepared: readonly PreparedPart[],
+    reads?: ReadonlyMap<string, number>,
+  ): Promise<WriteResult[]>;
+  changeOf(table: string): number;
   giveBack(reserved: ReadonlyMap<string, number>, taken: ReadonlyMap<string, number>): void;
   scan(
     table: string,
@@ -94,6 +98,8 @@ export class Transaction {
   /** each table's next rowid before this transaction numbered rows in it */
   private readonly reserved = new Map<string, number>();
   private state: 'open' | 'committed' | 'rolled back' = 'open';
+  /** each table this transaction read, with the database's change LSN of it when it first did */
+  private readonly reads = new Map<string, number>();
 
   constructor(private readonly db: TransactionStore) {}
 
@@ -135,7 +141,7 @@ export class Transaction {
     this.checkOpen();
     this.state = 'committed';
     try {
-      const results = await this.db.commitPrepared(this.pending);
+      const results = await this.db.commitPrepared(this.pending, this.reads);
       return results[0]?.lsn ?? 0;
     } catch (err) {
       this.giveBackRowids();
@@ -163,6 +169,11 @@ export class Transaction {
     this.db.giveBack(this.reserved, taken);
   }
 
+  /** Notes that the transaction reads `table` (before it does, so a write meanwhile is seen). */
+  private reading(table: string): void {
+    if (!this.reads.has(table)) this.reads.set(table, this.db.changeOf(table));
+  }
+
   private checkOpen(): void {
     if (this.state !== 'open') {
       throw new InvalidInputError(
@@ -179,9 +190,18 @@ export class Transaction {
     return {
       tables: () => [...new Set([...db.tables(), ...this.pending.map((p) => p.batch.table)])].sort(),
       schema: (table) => this.schema(table),
-      scan: (table, options, counters) => db.scan(table, options, counters, overlay),
-      scanParts: (table, options, counters) => db.scanParts(table, options, counters, overlay),
-      edgeRows: (table, options, newest, counters) => db.edgeRows(table, options, newest, counters, overlay),
+      scan: (table, options, counters) => {
+        this.reading(table);
+        return db.scan(table, options, counters, overlay);
+      },
+      scanParts: (table, options, counters) => {
+        this.reading(table);
+        return db.scanParts(table, options, counters, overlay);
+      },
+      edgeRows: (table, options, newest, counters) => {
+        this.reading(table);
+        return db.edgeRows(table, options, newest, counters, overlay);
+      },
       write: (table, readings) => this.write(table, readings),
       writeStored: (table, readings) => this.writeStored(table, readings),
       deleteRows: (table, options) => this.deleteRows(table, options),
@@ -199,6 +219,7 @@ export class Transaction {
   /** Deletes inside a transaction are markers for the rows it sees, stored at commit. */
   private async deleteRows(table: string, options: ReadOptions): Promise<{ lsn: number; count: number }> {
     const markers: StoredReading[] = [];
+    this.reading(table);
     for await (const rows of this.db.scan(table, options, undefined, this.overlay))
       markers.push(...markersFor(rows));
     if (markers.length > 0) await this.writeStored(table, markers);
