@@ -2,12 +2,12 @@
  * Helios storage engine: an embedded time-series database. `open(dir, options)` gives a
  * `Database`; see engine/README.md for the tour and docs/ for the decisions.
  */
-import { Database } from './db';
+import { Database } from './db/database';
 import type { EngineOptions } from './options';
 
-export type { DatabaseStats, GroupPart, TableSchemaInfo, TableStats, WriteResult } from './db';
-export { Database } from './db';
-export type { Aggregate, DownsampleReport, DownsampleRule } from './downsample/downsample';
+export type { DatabaseStats, GroupPart, TableSchemaInfo, TableStats, WriteResult } from './db/database';
+export { Database } from './db/database';
+export type { Aggregate, DownsampleReport, DownsampleRule } from './policy/downsample';
 export {
   ClosedError,
   CorruptionError,
@@ -17,16 +17,16 @@ export {
   TransactionConflictError,
   TypeConflictError,
 } from './errors';
-export type { Reading, StoredReading } from './ingest';
-export { shareTags } from './ingest';
+export type { Reading, StoredReading } from './ingest/prepare-batch';
+export { shareTags } from './ingest/prepare-batch';
 export type { EngineOptions, TableOptions } from './options';
-export type { QueryOptions, QueryParams, QueryResult } from './query';
-export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read';
-export { newScanCounters } from './read';
-export type { RetentionPolicy, RetentionReport } from './retention/retention';
+export type { QueryOptions, QueryParams, QueryResult } from './query/query';
+export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read/scan';
+export { newScanCounters } from './read/scan';
+export type { RetentionPolicy, RetentionReport } from './policy/retention';
 export { SqlError } from './sql/errors';
 export type { TableDefinition } from './storage/declarations';
-export { markersFor, Transaction } from './transaction';
+export { markersFor, Transaction } from './db/transaction';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';
 export { parseDuration } from './util/duration';
 

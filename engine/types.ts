@@ -22,7 +22,7 @@ export interface FieldColumn {
 
 /**
  * Rows of one series, sorted by (time, rowid) ascending with one row per identity (see
- * head/row-identity.ts): times repeat only in rows with different rowids. Arrays may be longer
+ * rows/identity.ts): times repeat only in rows with different rowids. Arrays may be longer
  * than `count`.
  */
 export interface SeriesRows {

@@ -1,4 +1,4 @@
-import type { Aggregate, DownsampleReport, DownsampleRule } from '../engine';
+import type { Aggregate, DownsampleReport, DownsampleRule } from '../engine/index';
 import { upgradeConfig } from './lib/migrate';
 import { intervalMinutes, wirePolicyNode } from './lib/policy-node';
 import type { Node, NodeAPI, NodeMessage } from './lib/red';

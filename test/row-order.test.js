@@ -3,7 +3,7 @@
 // with the plain definition: a stable sort, then the last row of each identity.
 const assert = require('node:assert/strict');
 const fc = require('fast-check');
-const { latestByIdentity, mergeRunsByIdentity, ROWID_FIELD } = require('../dist/engine/head/row-identity');
+const { latestByIdentity, mergeRunsByIdentity, ROWID_FIELD } = require('../dist/engine/rows/identity');
 
 function rowsOf(list) {
   const n = list.length;

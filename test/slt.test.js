@@ -3,7 +3,7 @@
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { runQuery } = require('../dist/engine/query');
+const { runQuery } = require('../dist/engine/query/query');
 const { parseInterval } = require('../dist/engine/exec/time');
 const { MemoryTarget } = require('./support/memory-target');
 const { parseSlt } = require('./slt/parse-slt');

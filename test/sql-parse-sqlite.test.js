@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { parse, parseScript } = require('../dist/engine/sql/parser');
 const { printStatement } = require('../dist/engine/sql/printer');
 const { parseCached, parseScriptCached } = require('../dist/engine/sql/cache');
-const { runQuery } = require('../dist/engine/query');
+const { runQuery } = require('../dist/engine/query/query');
 const { MemoryTarget } = require('./support/memory-target');
 
 /** The tree without positions and source text (not part of the meaning). */

@@ -4,7 +4,7 @@
 // compared as 1/0.
 const assert = require('node:assert');
 const Database = require('better-sqlite3');
-const { runQuery } = require('../dist/engine/query');
+const { runQuery } = require('../dist/engine/query/query');
 const { MemoryTarget } = require('./support/memory-target');
 const { tempDir } = require('./helpers');
 

@@ -4,7 +4,7 @@
 const assert = require('node:assert/strict');
 const fc = require('fast-check');
 const { open } = require('../dist/engine');
-const { runQuery } = require('../dist/engine/query');
+const { runQuery } = require('../dist/engine/query/query');
 const { tempDir } = require('./helpers');
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

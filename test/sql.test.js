@@ -2,11 +2,11 @@
 // event loop, pushdown into scan options, error format, and the printer/parser round trip.
 const assert = require('node:assert');
 const fc = require('fast-check');
-const { runQuery, iterateQuery } = require('../dist/engine/query');
+const { runQuery, iterateQuery } = require('../dist/engine/query/query');
 const { parse, parseExpression, parseScript } = require('../dist/engine/sql/parser');
 const { printStatement, printExpr } = require('../dist/engine/sql/printer');
 const A = require('../dist/engine/sql/ast');
-const { SCALAR_FUNCTIONS, AGGREGATE_FUNCTIONS } = require('../dist/engine/plan/catalog');
+const { SCALAR_FUNCTIONS, AGGREGATE_FUNCTIONS } = require('../dist/engine/plan/functions');
 const { SCALAR_IMPLS } = require('../dist/engine/exec/scalar');
 const { AGGREGATE_NAMES } = require('../dist/engine/exec/aggregates');
 const { editDistance } = require('../dist/engine/sql/errors');

@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { open } = require('../dist/engine');
-const { runQuery } = require('../dist/engine/query');
+const { runQuery } = require('../dist/engine/query/query');
 const { tempDir } = require('./helpers');
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS alerts (

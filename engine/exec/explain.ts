@@ -5,7 +5,7 @@
  * that statistics can answer it says how many parts they answer and which aggregates.
  */
 import { explainPlan, type Plan, planInputs } from '../plan/logical';
-import { newScanCounters } from '../read';
+import { newScanCounters } from '../read/scan';
 import type { Row } from './compile';
 import type { Runtime } from './runtime';
 import { storageScans } from './scan-fused';

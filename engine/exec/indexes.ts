@@ -5,7 +5,7 @@
  * says: the engine reads a table by time and series and keeps no other index.
  */
 import type { Plan, Value } from '../plan/logical';
-import type { SqliteTable } from '../schema';
+import type { SqliteTable } from '../catalog/catalog';
 import { SqlError } from '../sql/errors';
 import type { Row } from './compile';
 import { CONSTRAINT } from './constraints';

@@ -3,12 +3,12 @@
  * the statistics and the time slicer that gives the event loop back every few milliseconds.
  */
 import { performance } from 'node:perf_hooks';
-import type { QueryTarget } from '../query';
-import { newScanCounters, type ScanCounters } from '../read';
+import type { QueryTarget } from '../query/query';
+import { newScanCounters, type ScanCounters } from '../read/scan';
 import { SqlError } from '../sql/errors';
 import type { EvalContext } from './scalar';
 
-/** The storage calls the executor makes (a subset of QueryTarget in engine/query.ts). */
+/** The storage calls the executor makes (a subset of QueryTarget in engine/query/query.ts). */
 export type ExecTarget = Pick<
   QueryTarget,
   | 'scan'

@@ -12,7 +12,7 @@
 
 import { slotsOf } from '../plan/bind-expr';
 import type { AggregateCall, Column, Plan, Value } from '../plan/logical';
-import type { ScanPart } from '../read';
+import type { ScanPart } from '../read/scan';
 import type { SeriesRows } from '../types';
 import { type Accumulator, groupResults, newAccumulator, type PartSummary } from './aggregates';
 import { compile, type Row } from './compile';

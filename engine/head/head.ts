@@ -1,4 +1,4 @@
-import type { WriteBatch } from '../ingest';
+import type { WriteBatch } from '../ingest/prepare-batch';
 import { SeriesBuffer } from './series-buffer';
 import { HeadSpace, SlabPool } from './slabs';
 

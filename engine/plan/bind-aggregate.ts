@@ -5,7 +5,7 @@
 import type * as A from '../sql/ast';
 import { printExpr } from '../sql/printer';
 import type { AggregateBinder, ExprBinder, ExprEnv, Scope } from './bind-expr';
-import { AGGREGATE_FUNCTIONS } from './catalog';
+import { AGGREGATE_FUNCTIONS } from './functions';
 import { type AggregateCall, type BExpr, slot } from './logical';
 
 /** Aggregation: group keys bound over the input, aggregate calls collected as they are met. */

@@ -4,7 +4,7 @@
  * any WHERE a SELECT accepts, time ranges and tag equalities pushed into the scan), with every
  * column of the table and the hidden rowid, which the new versions and delete markers carry.
  */
-import { ROWID_FIELD } from '../head/row-identity';
+import { ROWID_FIELD } from '../rows/identity';
 import type * as A from '../sql/ast';
 import { didYouMean } from '../sql/errors';
 import { printExpr } from '../sql/printer';

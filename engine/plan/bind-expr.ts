@@ -6,7 +6,7 @@
 import type * as A from '../sql/ast';
 import { didYouMean, SqlError, sqlErrorAt } from '../sql/errors';
 import { printExpr } from '../sql/printer';
-import { AGGREGATE_FUNCTIONS, GAPFILL_FUNCTIONS, isAggregateCall, SCALAR_FUNCTIONS } from './catalog';
+import { AGGREGATE_FUNCTIONS, GAPFILL_FUNCTIONS, isAggregateCall, SCALAR_FUNCTIONS } from './functions';
 import {
   apply,
   type BExpr,

@@ -6,7 +6,7 @@
  * FOREIGN KEY and COLLATE are accepted and not enforced.
  */
 
-import type { SqliteAffinity, SqliteColumn, SqliteKey, SqliteTable } from '../schema';
+import type { SqliteAffinity, SqliteColumn, SqliteKey, SqliteTable } from '../catalog/catalog';
 import * as A from '../sql/ast';
 import { printExpr } from '../sql/printer';
 import type { ColumnType } from '../types';

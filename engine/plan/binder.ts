@@ -3,7 +3,7 @@
  * "did you mean"), types every expression, checks arity, places aggregates, and pushes time ranges
  * and tag equalities into table scans (pushdown.ts). Errors point at the offending text.
  */
-import type { SqliteTable } from '../schema';
+import type { SqliteTable } from '../catalog/catalog';
 import * as A from '../sql/ast';
 import { didYouMean, type SqlError } from '../sql/errors';
 import { printExpr } from '../sql/printer';

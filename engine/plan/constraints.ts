@@ -7,7 +7,7 @@
  * A row is in the layout of the table's scan (`tableColumns`): position 0 the engine's time, 1..n
  * the declared columns in order, n + 1 the rowid.
  */
-import type { SqliteColumn, SqliteTable } from '../schema';
+import type { SqliteColumn, SqliteTable } from '../catalog/catalog';
 import { parseExpression } from '../sql/parser';
 import { tableColumns, tableScope } from './bind-ddl';
 import { type ExprBinder, Scope } from './bind-expr';

@@ -2,7 +2,7 @@
  * The bound, typed form of a query: expressions with resolved slots and types (`BExpr`) and the
  * logical plan (`Plan`) the executor runs. Plain readonly data; `explainPlan` prints it for EXPLAIN.
  */
-import type { SqliteTable } from '../schema';
+import type { SqliteTable } from '../catalog/catalog';
 import { assertNever } from '../sql/ast';
 import type { TableRules } from './constraints';
 

@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { InvalidInputError } from '../errors';
-import { inIdentityOrder } from '../head/row-identity';
+import { inIdentityOrder } from '../rows/identity';
 import type { ColumnType, SeriesRows } from '../types';
 import { ByteWriter } from '../util/bytes';
 import { crc32c } from '../util/crc32c';

@@ -4,7 +4,7 @@
  * retired, and on open a segment whose LSN range lies inside another's is a leftover and removed.
  */
 import { dropMarkers } from '../head/series-buffer';
-import { mergeParts } from '../read';
+import { mergeParts } from '../read/scan';
 import type { ChunkCache } from '../segment/chunk-cache';
 import { SegmentReader } from '../segment/reader';
 import { type SegmentFieldDef, writeSegment } from '../segment/writer';

@@ -6,7 +6,7 @@
  *   CURSORS                                consumers' positions (LSNs), e.g. the sync node's
  *   TOMBSTONES                             deletes still hiding rows (storage/tombstones.ts)
  *   TABLES                                 declared tables (storage/declarations.ts)
- *   DOWNSAMPLE                             downsampling watermarks (downsample/downsample.ts)
+ *   DOWNSAMPLE                             downsampling watermarks (policy/downsample.ts)
  *   wal/<first lsn>.wal                    write-ahead log files
  *   data/<table>/<partition>/<lsn range>.seg  segment files
  *

@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { seriesKey } from '../schema';
+import { seriesKey } from '../catalog/catalog';
 import type { SegmentReader, SeriesEntry } from '../segment/reader';
 
 /**

@@ -12,7 +12,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { takeRows } from '../head/series-buffer';
-import { tagsMatch } from '../schema';
+import { tagsMatch } from '../catalog/catalog';
 import type { SeriesRows } from '../types';
 import { writeFileAtomic } from '../util/fsutil';
 

@@ -15,9 +15,9 @@ import {
   encodeStrings,
   encodeTimestamps,
 } from '../codec/index';
-import { maxRowidOf } from '../head/row-identity';
-import type { BatchSeries, WriteBatch } from '../ingest';
-import { seriesKey } from '../schema';
+import { maxRowidOf } from '../rows/identity';
+import type { BatchSeries, WriteBatch } from '../ingest/prepare-batch';
+import { seriesKey } from '../catalog/catalog';
 import type { DeleteSpec } from '../storage/tombstones';
 import type { ColumnType, FieldColumn } from '../types';
 import { ByteReader, ByteWriter } from '../util/bytes';

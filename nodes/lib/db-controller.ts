@@ -1,5 +1,5 @@
-import type { Database, EngineOptions } from '../../engine';
-import { open } from '../../engine';
+import type { Database, EngineOptions } from '../../engine/index';
+import { open } from '../../engine/index';
 import { RepeatLimiter } from './repeat-limit';
 
 /** What a helios-db config node resolved from its editor settings and TOML file. */

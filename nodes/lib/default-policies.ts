@@ -1,4 +1,4 @@
-import type { Database, DownsampleRule, RetentionPolicy } from '../../engine';
+import type { Database, DownsampleRule, RetentionPolicy } from '../../engine/index';
 import { formatDuration } from '../../engine/util/duration';
 import type { DatabaseController } from './db-controller';
 

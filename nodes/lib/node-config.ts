@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { EngineOptions } from '../../engine';
+import type { EngineOptions } from '../../engine/index';
 import type { DatabaseController, DbUser, OpenSettings } from './db-controller';
 import type { OutputMode, TimeFormat } from './query-output';
 import { type ReadingRules, TIME_UNITS, type TimeUnit } from './readings';

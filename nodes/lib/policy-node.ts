@@ -1,4 +1,4 @@
-import type { Database } from '../../engine';
+import type { Database } from '../../engine/index';
 import type { DbState, DbUser } from './db-controller';
 import type { HeliosDbNode } from './node-config';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from './red';

@@ -1,5 +1,5 @@
-import { type Reading, shareTags } from '../../engine';
-import { MAX_TIME } from '../../engine/ingest';
+import { type Reading, shareTags } from '../../engine/index';
+import { MAX_TIME } from '../../engine/ingest/prepare-batch';
 import type { NodeMessage } from './red';
 
 /** helios-store settings that shape how a message becomes readings. */

@@ -1,4 +1,4 @@
-import type { Database } from '../../engine';
+import type { Database } from '../../engine/index';
 import { byTable, type InvalidItem, type Normalised, type TableReading } from './readings';
 
 /** What helios-store puts in msg.stored. */

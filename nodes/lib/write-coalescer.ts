@@ -1,4 +1,4 @@
-import type { Database, Reading, WriteResult } from '../../engine';
+import type { Database, Reading, WriteResult } from '../../engine/index';
 import { type Normalised, normalisedOf } from './readings';
 import { type InvalidPolicy, type StoredInfo, storeReadings } from './store-writer';
 

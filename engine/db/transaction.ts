@@ -5,18 +5,18 @@
  * record is whole, not at all. Other writers are never held up: the overlay is private, and the
  * commit is one append.
  */
-import { InvalidInputError } from './errors';
-import { Head } from './head/head';
-import { isHiddenName, ROWID_FIELD } from './head/row-identity';
-import type { Reading, StoredReading, WriteBatch } from './ingest';
-import { type QueryOptions, type QueryParams, type QueryResult, type QueryTarget, runQuery } from './query';
-import type { ReadOptions, ScanCounters, SeriesParts } from './read';
-import type { ColumnType, SeriesRows } from './types';
+import { InvalidInputError } from '../errors';
+import { Head } from '../head/head';
+import { isHiddenName, ROWID_FIELD } from '../rows/identity';
+import type { Reading, StoredReading, WriteBatch } from '../ingest/prepare-batch';
+import { type QueryOptions, type QueryParams, type QueryResult, type QueryTarget, runQuery } from '../query/query';
+import type { ReadOptions, ScanCounters, SeriesParts } from '../read/scan';
+import type { ColumnType, SeriesRows } from '../types';
 
 /** The overlay's LSN: newer than any delete, so no tombstone hides a transaction's own rows. */
 const OVERLAY_LSN = Number.MAX_SAFE_INTEGER;
 
-/** What a write resolves to (db.ts re-exports it as WriteResult). */
+/** What a write resolves to (db/database.ts re-exports it as WriteResult). */
 export interface WriteResult {
   /** readings stored: every one of them is kept (those that replaced an earlier row included) */
   count: number;

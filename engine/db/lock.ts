@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LockedError } from './errors';
+import { LockedError } from '../errors';
 
 /** Directories held by engines of this process: a second open in the same process is refused too. */
 const heldInThisProcess = new Set<string>();

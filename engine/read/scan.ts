@@ -2,7 +2,7 @@
  * Reading a table: for each series that matches, the rows of every segment chunk and head that
  * overlap the time range, merged in LSN order so the last write of a (series, time) wins.
  */
-import type { Head } from './head/head';
+import type { Head } from '../head/head';
 import {
   DELETED_FIELD,
   inIdentityOrder,
@@ -10,13 +10,13 @@ import {
   mergeRunsByIdentity,
   ROWID_FIELD,
   statsHaveMarkers,
-} from './head/row-identity';
-import { dropMarkers, sortAndDedupe, takeRows } from './head/series-buffer';
+} from '../rows/identity';
+import { dropMarkers, sortAndDedupe, takeRows } from '../head/series-buffer';
 import { listSeries, type SeriesIndexes } from './series-index';
-import type { SegmentHandle } from './storage/segment-set';
-import { coversRange, hideDeleted, type Tombstones } from './storage/tombstones';
-import type { FieldColumn, FieldStats, SeriesRows } from './types';
-import { TimeSlicer } from './util/fsutil';
+import type { SegmentHandle } from '../storage/segment-set';
+import { coversRange, hideDeleted, type Tombstones } from '../storage/tombstones';
+import type { FieldColumn, FieldStats, SeriesRows } from '../types';
+import { TimeSlicer } from '../util/fsutil';
 
 /** What to read. Times are milliseconds since the epoch, both ends inclusive. */
 export interface ReadOptions {

@@ -1,5 +1,5 @@
-import { InvalidInputError, TypeConflictError } from './errors';
-import { DELETED_FIELD, ROWID_FIELD } from './head/row-identity';
+import { InvalidInputError, TypeConflictError } from '../errors';
+import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
 import {
   type Catalog,
   checkColumnName,
@@ -7,8 +7,8 @@ import {
   checkTagValue,
   roleConflict,
   seriesKey,
-} from './schema';
-import type { ColumnType, FieldColumn } from './types';
+} from '../catalog/catalog';
+import type { ColumnType, FieldColumn } from '../types';
 
 /** A reading as callers pass it to `write`. */
 export interface Reading {

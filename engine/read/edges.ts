@@ -12,15 +12,15 @@
  * - A series whose edge row a delete may hide, and every series of a scan limited in time, is
  *   read the general way: its parts from the edge inward.
  */
-import type { Head } from './head/head';
-import { DELETED_FIELD, ROWID_FIELD } from './head/row-identity';
-import { type SeriesBuffer, takeRows } from './head/series-buffer';
-import { type ReadOptions, type ScanCounters, type ScanSnapshot, seriesSources, toParts } from './read';
-import type { ChunkMeta } from './segment/reader';
+import type { Head } from '../head/head';
+import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
+import { type SeriesBuffer, takeRows } from '../head/series-buffer';
+import { type ReadOptions, type ScanCounters, type ScanSnapshot, seriesSources, toParts } from './scan';
+import type { ChunkMeta } from '../segment/reader';
 import { type ChunkEdge, listSeries, type SeriesIndexes } from './series-index';
-import type { SegmentHandle } from './storage/segment-set';
-import type { SeriesRows } from './types';
-import { TimeSlicer } from './util/fsutil';
+import type { SegmentHandle } from '../storage/segment-set';
+import type { SeriesRows } from '../types';
+import { TimeSlicer } from '../util/fsutil';
 
 type Tags = Readonly<Record<string, string>>;
 

@@ -1,5 +1,5 @@
-import { InvalidInputError, TypeConflictError } from './errors';
-import type { ColumnType } from './types';
+import { InvalidInputError, TypeConflictError } from '../errors';
+import type { ColumnType } from '../types';
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 // eslint-style note: control characters and double quotes would break paths, keys and SQL quoting.

@@ -7,9 +7,9 @@
  * on (series, bucket time), so re-running, or running again after a crash, is idempotent.
  */
 import { InvalidInputError } from '../errors';
-import { isHiddenName } from '../head/row-identity';
-import type { Reading } from '../ingest';
-import { globToRegExp } from '../retention/retention';
+import { isHiddenName } from '../rows/identity';
+import type { Reading } from '../ingest/prepare-batch';
+import { globToRegExp } from './retention';
 import type { ColumnType, FieldColumn, SeriesRows } from '../types';
 import { formatDuration, parseDuration } from '../util/duration';
 

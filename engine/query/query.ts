@@ -4,21 +4,21 @@
  * See docs/sql.md for the dialect.
  */
 import { performance } from 'node:perf_hooks';
-import { TransactionConflictError } from './errors';
-import { evaluateConstant, type Row } from './exec/compile';
-import { objectMaker } from './exec/objects';
-import { execute } from './exec/operators';
-import { Runtime, tooManyRows } from './exec/runtime';
-import type { StoredReading } from './ingest';
-import { bindStatement } from './plan/binder';
-import type { Plan, SqlType, TableDefinitionSpec, Value } from './plan/logical';
-import type { ScanCounters, SeriesParts } from './read';
-import type { InList, Statement } from './sql/ast';
-import { parseCached, parseStatementsCached } from './sql/cache';
-import { SqlError, sqlErrorAt } from './sql/errors';
-import { subqueriesOf } from './sql/parser';
-import { positionalParams } from './sql/placeholders';
-import type { ColumnType, SeriesRows } from './types';
+import { TransactionConflictError } from '../errors';
+import { evaluateConstant, type Row } from '../exec/compile';
+import { objectMaker } from '../exec/objects';
+import { execute } from '../exec/operators';
+import { Runtime, tooManyRows } from '../exec/runtime';
+import type { StoredReading } from '../ingest/prepare-batch';
+import { bindStatement } from '../plan/binder';
+import type { Plan, SqlType, TableDefinitionSpec, Value } from '../plan/logical';
+import type { ScanCounters, SeriesParts } from '../read/scan';
+import type { InList, Statement } from '../sql/ast';
+import { parseCached, parseStatementsCached } from '../sql/cache';
+import { SqlError, sqlErrorAt } from '../sql/errors';
+import { subqueriesOf } from '../sql/parser';
+import { positionalParams } from '../sql/placeholders';
+import type { ColumnType, SeriesRows } from '../types';
 
 export interface TableSchemaInfo {
   readonly name: string;
@@ -97,7 +97,7 @@ export interface QueryTarget {
   begin?(): ScriptTransaction;
 }
 
-/** What a script's BEGIN needs of a transaction (engine/transaction.ts implements it). */
+/** What a script's BEGIN needs of a transaction (engine/db/transaction.ts implements it). */
 export interface ScriptTransaction {
   /** the storage as the transaction sees it: its reads see its writes, kept until commit */
   target(): QueryTarget;

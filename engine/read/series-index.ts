@@ -3,13 +3,13 @@
  * instead of walking every segment's series and sorting on each query, and "latest row per series"
  * finds each series' edge chunk in it (edges.ts).
  */
-import type { Head } from './head/head';
-import { tagsMatch } from './schema';
-import type { ChunkMeta } from './segment/reader';
-import type { SegmentHandle } from './storage/segment-set';
-import { TimeSlicer } from './util/fsutil';
-import { sortAsync } from './util/sort-async';
-import { sortStrings } from './util/sort-strings';
+import type { Head } from '../head/head';
+import { tagsMatch } from '../catalog/catalog';
+import type { ChunkMeta } from '../segment/reader';
+import type { SegmentHandle } from '../storage/segment-set';
+import { TimeSlicer } from '../util/fsutil';
+import { sortAsync } from '../util/sort-async';
+import { sortStrings } from '../util/sort-strings';
 
 type Tags = Readonly<Record<string, string>>;
 

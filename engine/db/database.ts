@@ -7,12 +7,12 @@ import {
   type DownsampleTarget,
   runDownsample,
   type Watermark,
-} from './downsample/downsample';
-import { edgeRows } from './edges';
-import { ClosedError, HeliosError, InvalidInputError, TransactionConflictError } from './errors';
-import { Head, releaseHeads } from './head/head';
-import { isHiddenName, ROWID_FIELD } from './head/row-identity';
-import { SlabPool } from './head/slabs';
+} from '../policy/downsample';
+import { edgeRows } from '../read/edges';
+import { ClosedError, HeliosError, InvalidInputError, TransactionConflictError } from '../errors';
+import { Head, releaseHeads } from '../head/head';
+import { isHiddenName, ROWID_FIELD } from '../rows/identity';
+import { SlabPool } from '../head/slabs';
 import {
   applySchema,
   checkSchema,
@@ -22,10 +22,10 @@ import {
   type SeriesResolver,
   type StoredReading,
   type WriteBatch,
-} from './ingest';
+} from '../ingest/prepare-batch';
 import { DirectoryLock } from './lock';
-import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options';
-import { iterateQuery, type QueryOptions, type QueryParams, type QueryResult, runQuery } from './query';
+import { type EngineOptions, type ResolvedOptions, resolveOptions } from '../options';
+import { iterateQuery, type QueryOptions, type QueryParams, type QueryResult, runQuery } from '../query/query';
 import {
   newScanCounters,
   type ReadOptions,
@@ -35,25 +35,25 @@ import {
   scanParts,
   scanTable,
   toPlainRows,
-} from './read';
+} from '../read/scan';
 import {
   type PartitionInfo,
   type RetentionPolicy,
   type RetentionReport,
   type RetentionTarget,
   runRetention,
-} from './retention/retention';
-import { Catalog, type SqliteTable, seriesKey } from './schema';
-import { ChunkCache } from './segment/chunk-cache';
-import { SeriesIndexes } from './series-index';
-import { CompactionAborted, compactSegments, pickCompaction } from './storage/compaction';
-import { checkDefinition, Declarations, type TableDefinition } from './storage/declarations';
-import { flushHead } from './storage/flush';
-import { CHECKPOINT_FILE, CURSORS_FILE, DATA_DIR, DOWNSAMPLE_FILE, WAL_DIR } from './storage/layout';
-import { loadSegments } from './storage/load';
-import { partitionKey, releaseAll, SegmentHandle, type SegmentSet } from './storage/segment-set';
-import type { ColumnType, SeriesRows } from './types';
-import { mkdirDurable, TimeSlicer, writeFileAtomic } from './util/fsutil';
+} from '../policy/retention';
+import { Catalog, type SqliteTable, seriesKey } from '../catalog/catalog';
+import { ChunkCache } from '../segment/chunk-cache';
+import { SeriesIndexes } from '../read/series-index';
+import { CompactionAborted, compactSegments, pickCompaction } from '../storage/compaction';
+import { checkDefinition, Declarations, type TableDefinition } from '../storage/declarations';
+import { flushHead } from '../storage/flush';
+import { CHECKPOINT_FILE, CURSORS_FILE, DATA_DIR, DOWNSAMPLE_FILE, WAL_DIR } from '../storage/layout';
+import { loadSegments } from '../storage/load';
+import { partitionKey, releaseAll, SegmentHandle, type SegmentSet } from '../storage/segment-set';
+import type { ColumnType, SeriesRows } from '../types';
+import { mkdirDurable, TimeSlicer, writeFileAtomic } from '../util/fsutil';
 
 /** Writes wait for compaction once a partition has this many times `compactionTrigger` segments. */
 const COMPACTION_STALL_FACTOR = 4;
@@ -61,7 +61,7 @@ const COMPACTION_STALL_FACTOR = 4;
 /** Rows turned into objects between checks of the time slice. */
 const PLAIN_ROWS_PER_SLICE = 4096;
 
-import { type DeleteSpec, hideDeleted, Tombstones } from './storage/tombstones';
+import { type DeleteSpec, hideDeleted, Tombstones } from '../storage/tombstones';
 import { type GroupPart, type PreparedPart, Transaction, type WriteResult } from './transaction';
 
 export type { GroupPart, PreparedPart, WriteResult };
@@ -74,8 +74,8 @@ import {
   WalDictionary,
   WalDictionaryReader,
   type WalEntry,
-} from './wal/batch';
-import { Wal, type WalReplayStats } from './wal/wal';
+} from '../wal/batch';
+import { Wal, type WalReplayStats } from '../wal/wal';
 
 export interface TableSchemaInfo {
   readonly name: string;
