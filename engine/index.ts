@@ -7,7 +7,7 @@ import type { EngineOptions } from './options';
 
 export type { DatabaseStats, GroupPart, TableSchemaInfo, TableStats, WriteResult } from './db/database';
 export { Database } from './db/database';
-export type { Aggregate, DownsampleReport, DownsampleRule } from './policy/downsample';
+export { markersFor, Transaction } from './db/transaction';
 export {
   ClosedError,
   CorruptionError,
@@ -20,13 +20,13 @@ export {
 export type { Reading, StoredReading } from './ingest/prepare-batch';
 export { shareTags } from './ingest/prepare-batch';
 export type { EngineOptions, TableOptions } from './options';
+export type { Aggregate, DownsampleReport, DownsampleRule } from './policy/downsample';
+export type { RetentionPolicy, RetentionReport } from './policy/retention';
 export type { QueryOptions, QueryParams, QueryResult } from './query/query';
 export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read/scan';
 export { newScanCounters } from './read/scan';
-export type { RetentionPolicy, RetentionReport } from './policy/retention';
 export { SqlError } from './sql/errors';
 export type { TableDefinition } from './storage/declarations';
-export { markersFor, Transaction } from './db/transaction';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';
 export { parseDuration } from './util/duration';
 

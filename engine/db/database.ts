@@ -1,17 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import {
-  type DownsampleReport,
-  type DownsampleRule,
-  type DownsampleTarget,
-  runDownsample,
-  type Watermark,
-} from '../policy/downsample';
-import { edgeRows } from '../read/edges';
+import { Catalog, type SqliteTable, seriesKey } from '../catalog/catalog';
 import { ClosedError, HeliosError, InvalidInputError, TransactionConflictError } from '../errors';
 import { Head, releaseHeads } from '../head/head';
-import { isHiddenName, ROWID_FIELD } from '../rows/identity';
 import { SlabPool } from '../head/slabs';
 import {
   applySchema,
@@ -23,9 +15,29 @@ import {
   type StoredReading,
   type WriteBatch,
 } from '../ingest/prepare-batch';
-import { DirectoryLock } from './lock';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from '../options';
-import { iterateQuery, type QueryOptions, type QueryParams, type QueryResult, runQuery } from '../query/query';
+import {
+  type DownsampleReport,
+  type DownsampleRule,
+  type DownsampleTarget,
+  runDownsample,
+  type Watermark,
+} from '../policy/downsample';
+import {
+  type PartitionInfo,
+  type RetentionPolicy,
+  type RetentionReport,
+  type RetentionTarget,
+  runRetention,
+} from '../policy/retention';
+import {
+  iterateQuery,
+  type QueryOptions,
+  type QueryParams,
+  type QueryResult,
+  runQuery,
+} from '../query/query';
+import { edgeRows } from '../read/edges';
 import {
   newScanCounters,
   type ReadOptions,
@@ -36,16 +48,9 @@ import {
   scanTable,
   toPlainRows,
 } from '../read/scan';
-import {
-  type PartitionInfo,
-  type RetentionPolicy,
-  type RetentionReport,
-  type RetentionTarget,
-  runRetention,
-} from '../policy/retention';
-import { Catalog, type SqliteTable, seriesKey } from '../catalog/catalog';
-import { ChunkCache } from '../segment/chunk-cache';
 import { SeriesIndexes } from '../read/series-index';
+import { isHiddenName, ROWID_FIELD } from '../rows/identity';
+import { ChunkCache } from '../segment/chunk-cache';
 import { CompactionAborted, compactSegments, pickCompaction } from '../storage/compaction';
 import { checkDefinition, Declarations, type TableDefinition } from '../storage/declarations';
 import { flushHead } from '../storage/flush';
@@ -54,6 +59,7 @@ import { loadSegments } from '../storage/load';
 import { partitionKey, releaseAll, SegmentHandle, type SegmentSet } from '../storage/segment-set';
 import type { ColumnType, SeriesRows } from '../types';
 import { mkdirDurable, TimeSlicer, writeFileAtomic } from '../util/fsutil';
+import { DirectoryLock } from './lock';
 
 /** Writes wait for compaction once a partition has this many times `compactionTrigger` segments. */
 const COMPACTION_STALL_FACTOR = 4;

@@ -7,10 +7,16 @@
  */
 import { InvalidInputError } from '../errors';
 import { Head } from '../head/head';
-import { isHiddenName, ROWID_FIELD } from '../rows/identity';
 import type { Reading, StoredReading, WriteBatch } from '../ingest/prepare-batch';
-import { type QueryOptions, type QueryParams, type QueryResult, type QueryTarget, runQuery } from '../query/query';
+import {
+  type QueryOptions,
+  type QueryParams,
+  type QueryResult,
+  type QueryTarget,
+  runQuery,
+} from '../query/query';
 import type { ReadOptions, ScanCounters, SeriesParts } from '../read/scan';
+import { isHiddenName, ROWID_FIELD } from '../rows/identity';
 import type { ColumnType, SeriesRows } from '../types';
 
 /** The overlay's LSN: newer than any delete, so no tombstone hides a transaction's own rows. */

@@ -11,11 +11,11 @@
  * (an UPDATE and a DELETE of the same rows) cannot interleave between the read and the write.
  */
 import { TypeConflictError } from '../errors';
-import { ROWID_FIELD } from '../rows/identity';
 import type { StoredReading } from '../ingest/prepare-batch';
 import type { TableRules } from '../plan/constraints';
 import type { Plan, Value } from '../plan/logical';
 import type { ScriptTransaction } from '../query/query';
+import { ROWID_FIELD } from '../rows/identity';
 import { SqlError } from '../sql/errors';
 import { compile, type Row } from './compile';
 import { conformRow, keyString, storedKeys, uniqueFailed } from './constraints';

@@ -3,10 +3,11 @@
  * storage type, NOT NULL and CHECK (`conformRow`), and the UNIQUE keys (`findConflicts`), as
  * SQLite applies them and with its words (docs/sql.md, "Tables declared as SQLite declares them").
  */
-import { ROWID_FIELD } from '../rows/identity';
+
+import type { SqliteColumn } from '../catalog/catalog';
 import type { TableRules } from '../plan/constraints';
 import type { SqlType, Value } from '../plan/logical';
-import type { SqliteColumn } from '../catalog/catalog';
+import { ROWID_FIELD } from '../rows/identity';
 import { SqlError } from '../sql/errors';
 import type { FieldColumn, FieldStats, SeriesRows } from '../types';
 import { compile, type Row } from './compile';

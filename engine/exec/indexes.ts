@@ -4,8 +4,9 @@
  * A UNIQUE index is a UNIQUE key that INSERT honours; a plain one changes nothing, as the result
  * says: the engine reads a table by time and series and keeps no other index.
  */
-import type { Plan, Value } from '../plan/logical';
+
 import type { SqliteTable } from '../catalog/catalog';
+import type { Plan, Value } from '../plan/logical';
 import { SqlError } from '../sql/errors';
 import type { Row } from './compile';
 import { CONSTRAINT } from './constraints';

@@ -1,6 +1,6 @@
 import type { BatchSeries } from '../ingest/prepare-batch';
-import type { ColumnType, FieldColumn, SeriesRows } from '../types';
 import { DELETED_FIELD, latestByIdentity, liveRows, ROWID_FIELD } from '../rows/identity';
+import type { ColumnType, FieldColumn, SeriesRows } from '../types';
 import {
   elementBytes,
   type HeadSpace,

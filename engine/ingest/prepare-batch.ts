@@ -1,5 +1,3 @@
-import { InvalidInputError, TypeConflictError } from '../errors';
-import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
 import {
   type Catalog,
   checkColumnName,
@@ -8,6 +6,8 @@ import {
   roleConflict,
   seriesKey,
 } from '../catalog/catalog';
+import { InvalidInputError, TypeConflictError } from '../errors';
+import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
 import type { ColumnType, FieldColumn } from '../types';
 
 /** A reading as callers pass it to `write`. */

@@ -3,8 +3,9 @@
  * range and tag equalities only, the deletes the storage does as tombstones) and CREATE TABLE
  * (tags, field types, partition width and retention). DROP TABLE is in the binder itself.
  */
-import { ROWID_FIELD } from '../rows/identity';
+
 import type { SqliteTable } from '../catalog/catalog';
+import { ROWID_FIELD } from '../rows/identity';
 import * as A from '../sql/ast';
 import { didYouMean } from '../sql/errors';
 import { type ExprBinder, Scope, type ScopeColumn } from './bind-expr';

@@ -7,11 +7,11 @@
  * on (series, bucket time), so re-running, or running again after a crash, is idempotent.
  */
 import { InvalidInputError } from '../errors';
-import { isHiddenName } from '../rows/identity';
 import type { Reading } from '../ingest/prepare-batch';
-import { globToRegExp } from './retention';
+import { isHiddenName } from '../rows/identity';
 import type { ColumnType, FieldColumn, SeriesRows } from '../types';
 import { formatDuration, parseDuration } from '../util/duration';
+import { globToRegExp } from './retention';
 
 export type Aggregate = 'avg' | 'min' | 'max' | 'count' | 'sum' | 'first' | 'last';
 const AGGREGATES: readonly Aggregate[] = ['avg', 'min', 'max', 'count', 'sum', 'first', 'last'];

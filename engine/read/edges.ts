@@ -13,14 +13,14 @@
  *   read the general way: its parts from the edge inward.
  */
 import type { Head } from '../head/head';
-import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
 import { type SeriesBuffer, takeRows } from '../head/series-buffer';
-import { type ReadOptions, type ScanCounters, type ScanSnapshot, seriesSources, toParts } from './scan';
+import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
 import type { ChunkMeta } from '../segment/reader';
-import { type ChunkEdge, listSeries, type SeriesIndexes } from './series-index';
 import type { SegmentHandle } from '../storage/segment-set';
 import type { SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
+import { type ReadOptions, type ScanCounters, type ScanSnapshot, seriesSources, toParts } from './scan';
+import { type ChunkEdge, listSeries, type SeriesIndexes } from './series-index';
 
 type Tags = Readonly<Record<string, string>>;
 

@@ -3,6 +3,7 @@
  * overlap the time range, merged in LSN order so the last write of a (series, time) wins.
  */
 import type { Head } from '../head/head';
+import { dropMarkers, sortAndDedupe, takeRows } from '../head/series-buffer';
 import {
   DELETED_FIELD,
   inIdentityOrder,
@@ -11,12 +12,11 @@ import {
   ROWID_FIELD,
   statsHaveMarkers,
 } from '../rows/identity';
-import { dropMarkers, sortAndDedupe, takeRows } from '../head/series-buffer';
-import { listSeries, type SeriesIndexes } from './series-index';
 import type { SegmentHandle } from '../storage/segment-set';
 import { coversRange, hideDeleted, type Tombstones } from '../storage/tombstones';
 import type { FieldColumn, FieldStats, SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
+import { listSeries, type SeriesIndexes } from './series-index';
 
 /** What to read. Times are milliseconds since the epoch, both ends inclusive. */
 export interface ReadOptions {

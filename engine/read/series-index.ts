@@ -3,8 +3,9 @@
  * instead of walking every segment's series and sorting on each query, and "latest row per series"
  * finds each series' edge chunk in it (edges.ts).
  */
-import type { Head } from '../head/head';
+
 import { tagsMatch } from '../catalog/catalog';
+import type { Head } from '../head/head';
 import type { ChunkMeta } from '../segment/reader';
 import type { SegmentHandle } from '../storage/segment-set';
 import { TimeSlicer } from '../util/fsutil';

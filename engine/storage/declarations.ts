@@ -5,8 +5,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInputError } from '../errors';
 import { checkColumnName, checkTableName, type SqliteTable } from '../catalog/catalog';
+import { InvalidInputError } from '../errors';
 import type { ColumnType } from '../types';
 import { parseDuration } from '../util/duration';
 import { writeFileAtomic } from '../util/fsutil';

@@ -5,10 +5,10 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import type { Catalog } from '../catalog/catalog';
 import type { Head } from '../head/head';
 import { RowScratch, type SeriesBuffer } from '../head/series-buffer';
 import { lowerBound, sliceRows } from '../read/scan';
-import type { Catalog } from '../catalog/catalog';
 import type { ChunkCache } from '../segment/chunk-cache';
 import { SegmentReader } from '../segment/reader';
 import { type SegmentFieldDef, writeSegment } from '../segment/writer';

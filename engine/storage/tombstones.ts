@@ -11,8 +11,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { takeRows } from '../head/series-buffer';
 import { tagsMatch } from '../catalog/catalog';
+import { takeRows } from '../head/series-buffer';
 import type { SeriesRows } from '../types';
 import { writeFileAtomic } from '../util/fsutil';
 

@@ -3,6 +3,8 @@
  * with the same codecs as segment files (see FORMAT.md, "Payload"). Compressing here keeps the bytes
  * written per reading close to the bytes finally stored, which is what SD cards care about.
  */
+
+import { seriesKey } from '../catalog/catalog';
 import {
   decodeBooleans,
   decodeFloats,
@@ -15,9 +17,8 @@ import {
   encodeStrings,
   encodeTimestamps,
 } from '../codec/index';
-import { maxRowidOf } from '../rows/identity';
 import type { BatchSeries, WriteBatch } from '../ingest/prepare-batch';
-import { seriesKey } from '../catalog/catalog';
+import { maxRowidOf } from '../rows/identity';
 import type { DeleteSpec } from '../storage/tombstones';
 import type { ColumnType, FieldColumn } from '../types';
 import { ByteReader, ByteWriter } from '../util/bytes';
