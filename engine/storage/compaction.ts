@@ -6,8 +6,9 @@
 import { dropMarkers } from '../head/series-buffer';
 import { mergeParts } from '../read/scan';
 import type { ChunkCache } from '../segment/chunk-cache';
+import type { SegmentFieldDef } from '../segment/format';
 import { SegmentReader } from '../segment/reader';
-import { type SegmentFieldDef, writeSegment } from '../segment/writer';
+import { writeSegment } from '../segment/writer';
 import type { SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
 import { segmentPath } from './layout';
