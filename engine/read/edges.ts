@@ -13,8 +13,9 @@
  *   read the general way: its parts from the edge inward.
  */
 import type { Head } from '../head/head';
-import { type SeriesBuffer, takeRows } from '../head/series-buffer';
+import type { SeriesBuffer } from '../head/series-buffer';
 import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
+import { takeRows } from '../rows/take';
 import type { ChunkMeta } from '../segment/reader';
 import type { SegmentHandle } from '../storage/segment-set';
 import type { SeriesRows } from '../types';
