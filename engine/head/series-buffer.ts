@@ -1,5 +1,5 @@
 import type { BatchSeries } from '../ingest/prepare-batch';
-import { ROWID_FIELD } from '../rows/identity';
+import { ROWID_FIELD, rowidKey } from '../rows/identity';
 import { sortAndDedupe } from '../rows/merge';
 import type { ColumnType, FieldColumn, SeriesRows } from '../types';
 import {
@@ -275,8 +275,7 @@ export class SeriesBuffer {
     let lastId = this.maxRowid;
     for (let i = 0; i < n; i++) {
       const t = times[i]!;
-      const id =
-        ids && (!ids.present || ids.present[i]) ? (ids.values[i] as number) : Number.NEGATIVE_INFINITY;
+      const id = rowidKey(ids, i);
       if (t > last || (t === last && id > lastId)) {
         last = t;
         lastId = id;
