@@ -1,6 +1,12 @@
 import { InvalidInputError } from './errors';
 import { parseDuration } from './util/duration';
-import type { Durability } from './wal/wal';
+
+/**
+ * When a write is acknowledged, by how far its WAL record has got: 'always' after an fsync that
+ * covers it, 'batch' once the bytes are in the operating system (fsynced in the background), 'none'
+ * the same with no fsync but on rotation and close. See `EngineOptions.durability`.
+ */
+export type Durability = 'always' | 'batch' | 'none';
 
 /** Per-table settings that override the database defaults. */
 export interface TableOptions {

@@ -81,7 +81,8 @@ import {
   WalDictionaryReader,
   type WalEntry,
 } from '../wal/batch';
-import { Wal, type WalReplayStats } from '../wal/wal';
+import type { WalReplayStats } from '../wal/recover';
+import { Wal } from '../wal/wal';
 
 export interface TableSchemaInfo {
   readonly name: string;

@@ -8,7 +8,7 @@
 import { slotsOf } from '../plan/bind-expr';
 import type { AggregateCall, BExpr, Column, Plan, Value } from '../plan/logical';
 import { comparisonWithConstant, conjuncts } from '../plan/pushdown';
-import { mergeParts } from '../read/scan';
+import { mergeParts } from '../rows/merge';
 import type { FieldColumn, FieldStats, SeriesRows } from '../types';
 import { type Accumulator, groupResults, newAccumulator } from './aggregates';
 import { compile, type Row } from './compile';

@@ -1,5 +1,6 @@
 import type { BatchSeries } from '../ingest/prepare-batch';
-import { DELETED_FIELD, latestByIdentity, liveRows, ROWID_FIELD } from '../rows/identity';
+import { ROWID_FIELD, rowidKey } from '../rows/identity';
+import { sortAndDedupe } from '../rows/merge';
 import type { ColumnType, FieldColumn, SeriesRows } from '../types';
 import {
   elementBytes,
@@ -274,8 +275,7 @@ export class SeriesBuffer {
     let lastId = this.maxRowid;
     for (let i = 0; i < n; i++) {
       const t = times[i]!;
-      const id =
-        ids && (!ids.present || ids.present[i]) ? (ids.values[i] as number) : Number.NEGATIVE_INFINITY;
+      const id = rowidKey(ids, i);
       if (t > last || (t === last && id > lastId)) {
         last = t;
         lastId = id;
@@ -371,52 +371,4 @@ export class SeriesBuffer {
 
 function cut(values: FieldColumn['values'], n: number): FieldColumn['values'] {
   return Array.isArray(values) ? values : (values as Slab).subarray(0, n);
-}
-
-function allocate(type: ColumnType, capacity: number): Float64Array | Uint8Array | string[] {
-  if (type === 'string') return new Array<string>(capacity).fill('');
-  return type === 'bool' ? new Uint8Array(capacity) : new Float64Array(capacity);
-}
-
-/** Stable sort by (time, rowid) keeping the last row (by arrival) of each identity. */
-export function sortAndDedupe(rows: SeriesRows): SeriesRows {
-  return takeRows(rows, latestByIdentity(rows));
-}
-
-/** The rows without delete markers, and without the marker column: what readers see. */
-export function dropMarkers(rows: SeriesRows): SeriesRows {
-  const keep = liveRows(rows);
-  if (!keep) return rows;
-  const live = keep.length === rows.count ? rows : takeRows(rows, keep);
-  const fields = new Map(live.fields);
-  fields.delete(DELETED_FIELD);
-  return { ...live, fields };
-}
-
-/** A new SeriesRows of the rows at `indexes`, in that order. */
-export function takeRows(rows: SeriesRows, indexes: readonly number[]): SeriesRows {
-  const m = indexes.length;
-  const times = new Float64Array(m);
-  for (let i = 0; i < m; i++) times[i] = rows.times[indexes[i]!]!;
-  const fields = new Map<string, FieldColumn>();
-  for (const [name, column] of rows.fields) fields.set(name, takeColumn(column, indexes));
-  return { tags: rows.tags, count: m, times, fields };
-}
-
-function takeColumn(column: FieldColumn, indexes: readonly number[]): FieldColumn {
-  const m = indexes.length;
-  const values = allocate(column.type, m);
-  let present: Uint8Array | null = null;
-  if (Array.isArray(values)) {
-    const src = column.values as string[];
-    for (let i = 0; i < m; i++) values[i] = src[indexes[i]!]!;
-  } else {
-    const src = column.values as Float64Array | Uint8Array;
-    for (let i = 0; i < m; i++) values[i] = src[indexes[i]!]!;
-  }
-  if (column.present) {
-    present = new Uint8Array(m);
-    for (let i = 0; i < m; i++) present[i] = column.present[indexes[i]!]!;
-  }
-  return { type: column.type, values, present };
 }

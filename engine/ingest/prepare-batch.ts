@@ -1,34 +1,21 @@
-import {
-  type Catalog,
-  checkColumnName,
-  checkTableName,
-  checkTagValue,
-  roleConflict,
-  seriesKey,
-} from '../catalog/catalog';
+/**
+ * Batch preparation: a write's readings, validated against the catalog (without changing it) and
+ * grouped by series into the WriteBatch that one WAL record holds and the head applies. The
+ * reading types, the series resolver, the checks of one reading and the column builders live
+ * beside this file; what other rooms import from ingest/ is exported here.
+ */
+import { type Catalog, checkColumnName, checkTableName, roleConflict, seriesKey } from '../catalog/catalog';
 import { InvalidInputError, TypeConflictError } from '../errors';
 import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
 import type { ColumnType, FieldColumn } from '../types';
+import { markerColumn, numberColumn, otherColumn, rowidColumn } from './batch-columns';
+import type { Reading, StoredReading } from './readings';
+import { type KnownSeries, type SeriesGroup, SeriesResolver } from './series-resolver';
+import { badTime, checkSafeIntegers, describeValue, fieldType, readingTime, tagValue } from './validate';
 
-/** A reading as callers pass it to `write`. */
-export interface Reading {
-  /** Milliseconds since the epoch (integer), a Date, or an ISO-8601 string. */
-  time: number | Date | string;
-  tags?: Readonly<Record<string, string | number | boolean>>;
-  /** numbers, bigints (integers), booleans or text; null or undefined for no value (checked at run time) */
-  fields: Readonly<Record<string, unknown>>;
-}
-
-/**
- * A row written again with the identity it has (UPDATE's new version of a row, DELETE's marker):
- * the engine's own writes, not a caller's.
- */
-export interface StoredReading extends Reading {
-  /** the row's rowid; null for a row identified by its series and time */
-  readonly rowid: number | null;
-  /** a delete marker: the row of this identity is gone (it has no fields) */
-  readonly deleted?: boolean;
-}
+export type { Reading, StoredReading } from './readings';
+export { MAX_TIME } from './readings';
+export { SeriesResolver, shareTags } from './series-resolver';
 
 /** One series' rows of a batch, in arrival order (not sorted, may repeat times). */
 export interface BatchSeries {
@@ -72,159 +59,11 @@ export interface RowidPlan {
   readonly alias: string | null;
 }
 
-/** Timestamps are bounded so that codec arithmetic (deltas of deltas) stays exact in doubles. */
-export const MAX_TIME = 2 ** 50;
-
-/** A series as the resolver knows it: tags validated once, canonical key computed once. */
-interface KnownSeries {
-  readonly key: string;
-  readonly tags: Readonly<Record<string, string>>;
-  /** the batch that last used this series, and its group there */
-  batch: number;
-  group: Group | null;
-}
-
-interface TrieNode {
-  readonly next: Map<string, Map<unknown, TrieNode>>;
-  series: KnownSeries | null;
-}
-
-/** Most distinct (series, property order) paths one table's resolver remembers before starting over. */
-const RESOLVER_CAPACITY = 100_000;
+/** Numbers batches, so that a series can tell whether its cached group is this batch's. */
 let batchCounter = 0;
 
-/** Tags objects made by `shareTags`: frozen copies, so the same object always names the same series. */
-const sharedTags = new WeakSet<object>();
-
-/**
- * A frozen copy of `tags` for a caller that passes one object per series again and again
- * (helios-store keeps one per topic): the engine then knows its series by identity instead of
- * walking its properties for every reading.
- */
-export function shareTags<T extends Readonly<Record<string, string | number | boolean>>>(
-  tags: T,
-): Readonly<T> {
-  const copy = Object.freeze({ ...tags });
-  sharedTags.add(copy);
-  return copy;
-}
-
-/**
- * Finds a reading's series from its tags object through a trie of (key, value) steps in the
- * object's own property order: a few Map lookups and no string building per reading. Kept across
- * batches (one per table), so tags are validated and keyed once per series, not once per write.
- * Tags objects from `shareTags` are also remembered by identity.
- */
-export class SeriesResolver {
-  private root: TrieNode = { next: new Map(), series: null };
-  private byObject = new WeakMap<object, TrieNode>();
-  private size = 0;
-
-  /** The trie node of `tags`; its series is null when this path was never resolved. */
-  find(tags: Readonly<Record<string, unknown>>): TrieNode {
-    // A miss is cheap: an object never used as a key has no identity hash to look up.
-    let node = this.byObject.get(tags);
-    if (node) return node;
-    node = this.walk(tags);
-    if (sharedTags.has(tags)) this.byObject.set(tags, node);
-    return node;
-  }
-
-  private walk(tags: Readonly<Record<string, unknown>>): TrieNode {
-    let node = this.root;
-    for (const k in tags) {
-      let byValue = node.next.get(k);
-      if (!byValue) {
-        byValue = new Map();
-        node.next.set(k, byValue);
-      }
-      const v = tags[k];
-      let child = byValue.get(v);
-      if (!child) {
-        child = { next: new Map(), series: null };
-        byValue.set(v, child);
-      }
-      node = child;
-    }
-    return node;
-  }
-
-  remember(node: TrieNode, series: KnownSeries): void {
-    if (++this.size > RESOLVER_CAPACITY) {
-      // high cardinality: forget, stay bounded
-      this.root = { next: new Map(), series: null };
-      this.byObject = new WeakMap();
-      this.size = 0;
-    }
-    node.series = series;
-  }
-}
-
-interface Group {
-  key: string;
-  tags: Readonly<Record<string, string>>;
-  /** the batch indexes of this series' readings, and their times */
-  rows: number[];
-  times: number[];
-}
-
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(String(v))}`;
-}
-
-/** Milliseconds of a reading's time, or NaN when it is not a valid time. */
-function readingTime(raw: unknown): number {
-  let t: number;
-  if (typeof raw === 'number') t = raw;
-  else if (raw instanceof Date) t = raw.getTime();
-  else if (typeof raw === 'string') t = Date.parse(raw);
-  else return Number.NaN;
-  return Number.isInteger(t) && Math.abs(t) <= MAX_TIME ? t : Number.NaN;
-}
-
-function badTime(raw: unknown, where: string): InvalidInputError {
-  if (typeof raw !== 'number' && typeof raw !== 'string' && !(raw instanceof Date)) {
-    return new InvalidInputError(
-      `${where} has no valid time: give milliseconds since 1970, a Date or an ISO-8601 string.`,
-    );
-  }
-  return new InvalidInputError(
-    `${where} has time ${describeValue(raw)}, which is not a whole number of milliseconds ` +
-      'since 1970 (or a valid date). Round it, or convert seconds to milliseconds.',
-  );
-}
-
-function tagValue(table: string, key: string, raw: unknown, where: () => string): string {
-  if (typeof raw === 'string') {
-    checkTagValue(table, key, raw);
-    return raw;
-  }
-  if ((typeof raw === 'number' && Number.isFinite(raw)) || typeof raw === 'boolean') return String(raw);
-  throw new InvalidInputError(
-    `${where()} has tag "${key}" = ${describeValue(raw)}; tag values must be text.`,
-  );
-}
-
-/** The column type a field value asks for, given the type the column already has (if any). */
-function fieldType(value: unknown, known: ColumnType | undefined): ColumnType | null {
-  switch (typeof value) {
-    case 'number':
-      return known === 'int' && Number.isInteger(value) ? 'int' : 'float';
-    case 'bigint':
-      return 'int';
-    case 'boolean':
-      return 'bool';
-    case 'string':
-      return 'string';
-    default:
-      return null;
-  }
-}
-
 class BatchBuilder {
-  private readonly byCanonicalKey = new Map<string, Group>();
+  private readonly byCanonicalKey = new Map<string, SeriesGroup>();
   private readonly batch = ++batchCounter;
   readonly fieldTypes = new Map<string, ColumnType>();
   readonly tagKeys = new Set<string>();
@@ -259,7 +98,7 @@ class BatchBuilder {
     else this.checkFields(i, reading.fields);
   }
 
-  private groupOf(i: number, tags: Reading['tags']): Group {
+  private groupOf(i: number, tags: Reading['tags']): SeriesGroup {
     if (tags !== undefined && tags !== null && typeof tags !== 'object') {
       throw new InvalidInputError(`${this.where(i)()} has tags that are not an object.`);
     }
@@ -277,7 +116,7 @@ class BatchBuilder {
   }
 
   /** This batch's group of a series (two property orders of one series share it). */
-  private groupFor(series: KnownSeries): Group {
+  private groupFor(series: KnownSeries): SeriesGroup {
     let group = this.byCanonicalKey.get(series.key);
     if (!group) {
       for (const k in series.tags) {
@@ -431,7 +270,7 @@ class BatchBuilder {
 
   /** One series, its times and number columns at rows `at`.. of the batch-wide arrays. */
   private buildSeries(
-    group: Group,
+    group: SeriesGroup,
     at: number,
     allTimes: Float64Array,
     numbers: ReadonlyMap<string, Float64Array>,
@@ -459,85 +298,6 @@ class BatchBuilder {
     }
     return { key: group.key, tags: group.tags, count: n, times, fields, indexes: group.rows };
   }
-}
-
-/** The rowids of the readings at `rows` (NaN: none); null when none of them has one. */
-function rowidColumn(ids: Float64Array, rows: readonly number[]): FieldColumn | null {
-  const n = rows.length;
-  const values = new Float64Array(n);
-  let present: Uint8Array | null = null;
-  let seen = 0;
-  for (let j = 0; j < n; j++) {
-    const id = ids[rows[j]!]!;
-    if (Number.isNaN(id)) {
-      present ??= new Uint8Array(n).fill(1);
-      present[j] = 0;
-    } else {
-      values[j] = id;
-      seen++;
-    }
-  }
-  return seen === 0 ? null : { type: 'int', values, present };
-}
-
-/** The delete marks of the readings at `rows`: 1 for a marker, absent for a row. */
-function markerColumn(readings: readonly StoredReading[], rows: readonly number[]): FieldColumn {
-  const n = rows.length;
-  const values = new Uint8Array(n);
-  const present = new Uint8Array(n);
-  for (let j = 0; j < n; j++) {
-    if (readings[rows[j]!]!.deleted === true) values[j] = present[j] = 1;
-  }
-  return { type: 'bool', values, present };
-}
-
-/** The bool or string column of field `name` for the readings at `rows`; null when none has one. */
-function otherColumn(
-  type: ColumnType,
-  readings: readonly Reading[],
-  rows: readonly number[],
-  name: string,
-): FieldColumn | null {
-  const n = rows.length;
-  const values: Uint8Array | string[] = type === 'string' ? new Array<string>(n).fill('') : new Uint8Array(n);
-  let present: Uint8Array | null = null;
-  let seen = 0;
-  for (let j = 0; j < n; j++) {
-    const v = readings[rows[j]!]!.fields[name];
-    if (v === null || v === undefined) {
-      present ??= new Uint8Array(n).fill(1);
-      present[j] = 0;
-      continue;
-    }
-    seen++;
-    if (type === 'bool') (values as Uint8Array)[j] = v ? 1 : 0;
-    else (values as string[])[j] = v as string;
-  }
-  return seen === 0 ? null : { type, values, present };
-}
-
-/** The number column of field `name` for the readings at `rows`, into `values`; null when none has one. */
-function numberColumn(
-  type: ColumnType,
-  readings: readonly Reading[],
-  rows: readonly number[],
-  name: string,
-  values: Float64Array,
-): FieldColumn | null {
-  const n = rows.length;
-  let present: Uint8Array | null = null;
-  let seen = 0;
-  for (let j = 0; j < n; j++) {
-    const v = readings[rows[j]!]!.fields[name];
-    if (v === null || v === undefined) {
-      present ??= new Uint8Array(n).fill(1);
-      present[j] = 0;
-      continue;
-    }
-    seen++;
-    values[j] = Number(v);
-  }
-  return seen === 0 ? null : { type, values, present };
 }
 
 /**
@@ -569,21 +329,6 @@ export function prepareBatch(
     if (type === 'int') checkSafeIntegers(name, field, readings as Reading[]);
   }
   return builder.build();
-}
-
-function checkSafeIntegers(table: string, field: string, readings: readonly Reading[]): void {
-  for (let i = 0; i < readings.length; i++) {
-    const v = readings[i]!.fields[field];
-    if (
-      typeof v === 'bigint' &&
-      (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(-Number.MAX_SAFE_INTEGER))
-    ) {
-      throw new InvalidInputError(
-        `Reading ${i + 1} for table "${table}" has integer field "${field}" = ${v}, beyond ±2^53-1, ` +
-          'the range stored exactly. Store it as text or scale it down.',
-      );
-    }
-  }
 }
 
 /**

@@ -13,8 +13,9 @@
  *   read the general way: its parts from the edge inward.
  */
 import type { Head } from '../head/head';
-import { type SeriesBuffer, takeRows } from '../head/series-buffer';
-import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
+import type { SeriesBuffer } from '../head/series-buffer';
+import { DELETED_FIELD, marksDeleted, ROWID_FIELD } from '../rows/identity';
+import { takeRows } from '../rows/take';
 import type { ChunkMeta } from '../segment/reader';
 import type { SegmentHandle } from '../storage/segment-set';
 import type { SeriesRows } from '../types';
@@ -140,7 +141,7 @@ async function sourceEdgeRow(
 
 function isMarker(row: SeriesRows): boolean {
   const marks = row.fields.get(DELETED_FIELD);
-  return marks !== undefined && marks.values[0] === 1 && (!marks.present || marks.present[0] === 1);
+  return marks !== undefined && marksDeleted(marks, 0);
 }
 
 async function decodeEdges(

@@ -3,18 +3,13 @@
  * overlap the time range, merged in LSN order so the last write of a (series, time) wins.
  */
 import type { Head } from '../head/head';
-import { dropMarkers, sortAndDedupe, takeRows } from '../head/series-buffer';
-import {
-  DELETED_FIELD,
-  inIdentityOrder,
-  isHiddenName,
-  mergeRunsByIdentity,
-  ROWID_FIELD,
-  statsHaveMarkers,
-} from '../rows/identity';
+import { DELETED_FIELD, isHiddenName, ROWID_FIELD, statsHaveMarkers } from '../rows/identity';
+import { concatRows, dropMarkers, mergeParts } from '../rows/merge';
+import { lowerBound } from '../rows/search';
+import { sliceRows } from '../rows/take';
 import type { SegmentHandle } from '../storage/segment-set';
 import { coversRange, hideDeleted, type Tombstones } from '../storage/tombstones';
-import type { FieldColumn, FieldStats, SeriesRows } from '../types';
+import type { FieldStats, SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
 import { listSeries, type SeriesIndexes } from './series-index';
 
@@ -228,107 +223,12 @@ export async function* scanParts(
   }
 }
 
-/**
- * Concatenates parts (in priority order) and, when they overlap, sorts keeping the last write of
- * each identity (series, time, rowid). Delete markers are kept; readers drop them after merging.
- */
-export function mergeParts(tags: Readonly<Record<string, string>>, parts: readonly SeriesRows[]): SeriesRows {
-  if (parts.length === 1) return parts[0]!;
-  const joined = concatRows(tags, parts);
-  if (inIdentityOrder(joined)) return joined;
-  // each part is in identity order already (chunks, head rows): merge them rather than sort
-  const starts = [0];
-  for (const part of parts) starts.push(starts[starts.length - 1]! + part.count);
-  const merged = mergeRunsByIdentity(joined, starts);
-  return merged ? takeRows(joined, merged) : sortAndDedupe(joined);
-}
-
-function concatRows(tags: Readonly<Record<string, string>>, parts: readonly SeriesRows[]): SeriesRows {
-  let count = 0;
-  for (const part of parts) count += part.count;
-  const times = new Float64Array(count);
-  const fields = new Map<string, FieldColumn>();
-  const types = new Map<string, FieldColumn['type']>();
-  for (const part of parts) for (const [name, column] of part.fields) types.set(name, column.type);
-  for (const [name, type] of types) fields.set(name, concatColumn(type, parts, name, count));
-  let at = 0;
-  for (const part of parts) {
-    times.set(part.times.subarray(0, part.count), at);
-    at += part.count;
-  }
-  return { tags, count, times, fields };
-}
-
-function concatColumn(
-  type: FieldColumn['type'],
-  parts: readonly SeriesRows[],
-  name: string,
-  count: number,
-): FieldColumn {
-  const values =
-    type === 'string'
-      ? new Array<string>(count).fill('')
-      : type === 'bool'
-        ? new Uint8Array(count)
-        : new Float64Array(count);
-  let present: Uint8Array | null = null;
-  let at = 0;
-  for (const part of parts) {
-    const column = part.fields.get(name);
-    if (!column || column.present) {
-      present ??= new Uint8Array(count).fill(1, 0, at);
-      if (column?.present) present.set(column.present.subarray(0, part.count), at);
-      else present.fill(0, at, at + part.count);
-    } else if (present) {
-      present.fill(1, at, at + part.count);
-    }
-    if (column) {
-      if (Array.isArray(values)) {
-        const src = column.values as string[];
-        for (let i = 0; i < part.count; i++) values[at + i] = src[i]!;
-      } else {
-        values.set((column.values as Float64Array | Uint8Array).subarray(0, part.count), at);
-      }
-    }
-    at += part.count;
-  }
-  return { type, values, present };
-}
-
 /** The rows of `rows` with from <= time <= to (rows are sorted). */
 function clip(rows: SeriesRows, from: number, to: number): SeriesRows {
   if (rows.count === 0 || (rows.times[0]! >= from && rows.times[rows.count - 1]! <= to)) return rows;
-  const start = lowerBound(rows.times, rows.count, from);
-  const end = lowerBound(rows.times, rows.count, to + 1);
+  const start = lowerBound(rows.times, 0, rows.count, from);
+  const end = lowerBound(rows.times, 0, rows.count, to + 1);
   return sliceRows(rows, start, end);
-}
-
-/** First index in sorted `times[0, count)` with times[i] >= t. */
-export function lowerBound(times: Float64Array, count: number, t: number): number {
-  let lo = 0;
-  let hi = count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Rows [start, end) as views (no copy for typed arrays). */
-export function sliceRows(rows: SeriesRows, start: number, end: number): SeriesRows {
-  const fields = new Map<string, FieldColumn>();
-  for (const [name, column] of rows.fields) {
-    const values = Array.isArray(column.values)
-      ? column.values.slice(start, end)
-      : (column.values as Float64Array | Uint8Array).subarray(start, end);
-    fields.set(name, {
-      type: column.type,
-      values,
-      present: column.present ? column.present.subarray(start, end) : null,
-    });
-  }
-  return { tags: rows.tags, count: end - start, times: rows.times.subarray(start, end), fields };
 }
 
 /**

@@ -90,11 +90,13 @@ export function liveRows(rows: SeriesRows): number[] | null {
   const marks = rows.fields.get(DELETED_FIELD);
   if (!marks) return null;
   const keep: number[] = [];
-  const values = marks.values as Uint8Array;
-  for (let i = 0; i < rows.count; i++) {
-    if (!(values[i] && (!marks.present || marks.present[i]))) keep.push(i);
-  }
+  for (let i = 0; i < rows.count; i++) if (!marksDeleted(marks, i)) keep.push(i);
   return keep;
+}
+
+/** True when row `i` of `marks` (a DELETED_FIELD column) is a delete marker. */
+export function marksDeleted(marks: FieldColumn, i: number): boolean {
+  return marks.values[i] === 1 && (!marks.present || marks.present[i] === 1);
 }
 
 /** True when a chunk's statistics count delete markers: its rows must be read, not summed. */

@@ -6,7 +6,6 @@
 import { CorruptionError } from '../errors';
 import type { ColumnType, FieldStats } from '../types';
 import { ByteReader, ByteReaderError, type ByteWriter } from '../util/bytes';
-import type { SegmentFieldDef, SegmentMeta } from './writer';
 
 /** "HSEG" read as a little-endian u32: starts the header and ends the trailer. */
 export const SEGMENT_MAGIC = 0x47455348;
@@ -29,6 +28,26 @@ const STATS_PRESENT = 1;
 const MIN_VARINT = 2;
 const MAX_VARINT = 4;
 const SUM_VARINT = 8;
+
+/** What a segment holds, written at the start of its footer. */
+export interface SegmentMeta {
+  readonly table: string;
+  /** ms, inclusive */
+  readonly partitionStart: number;
+  /** ms, exclusive */
+  readonly partitionEnd: number;
+  /** LSN range (inclusive) of the flush or compaction that made the segment */
+  readonly minLsn: number;
+  readonly maxLsn: number;
+  /** 0 from a head flush, n+1 from compacting level-n segments */
+  readonly level: number;
+}
+
+/** One field of a segment: its name and type, indexed by position in the footer. */
+export interface SegmentFieldDef {
+  readonly name: string;
+  readonly type: ColumnType;
+}
 
 /** Where one field's bytes sit inside its chunk (offsets relative to the chunk start). */
 export interface ColumnLayout {

@@ -24,9 +24,10 @@ import {
   readFooterSeries,
   readHeader,
   readTrailer,
+  type SegmentFieldDef,
+  type SegmentMeta,
   TRAILER_SIZE,
 } from './format';
-import type { SegmentFieldDef, SegmentMeta } from './writer';
 
 /** One chunk of a series: its statistics, and where its bytes are. */
 export interface ChunkMeta {

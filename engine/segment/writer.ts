@@ -7,30 +7,20 @@ import type { FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { InvalidInputError } from '../errors';
 import { inIdentityOrder } from '../rows/identity';
-import type { ColumnType, SeriesRows } from '../types';
+import type { SeriesRows } from '../types';
 import { ByteWriter } from '../util/bytes';
 import { crc32c } from '../util/crc32c';
 import { fsyncDir, TimeSlicer } from '../util/fsutil';
 import { encodeChunk, type SeriesField } from './chunk';
-import { type FooterChunk, writeFooterHead, writeFooterSeries, writeHeader, writeTrailer } from './format';
-
-export interface SegmentMeta {
-  readonly table: string;
-  /** ms, inclusive */
-  readonly partitionStart: number;
-  /** ms, exclusive */
-  readonly partitionEnd: number;
-  /** LSN range (inclusive) of the flush or compaction that made the segment */
-  readonly minLsn: number;
-  readonly maxLsn: number;
-  /** 0 from a head flush, n+1 from compacting level-n segments */
-  readonly level: number;
-}
-
-export interface SegmentFieldDef {
-  readonly name: string;
-  readonly type: ColumnType;
-}
+import {
+  type FooterChunk,
+  type SegmentFieldDef,
+  type SegmentMeta,
+  writeFooterHead,
+  writeFooterSeries,
+  writeHeader,
+  writeTrailer,
+} from './format';
 
 export interface SegmentSummary {
   /** file size */
@@ -227,31 +217,38 @@ function isCount(n: number): boolean {
 
 /** Checks one series against the segment's schema; returns its fields in definition order. */
 function checkSeries(b: SegmentBuilder, series: SeriesRows): SeriesField[] {
-  const key = seriesKey(b, series.tags);
-  if (b.seenSeries.has(key)) throw new InvalidInputError(`Series ${key} is given twice to one segment.`);
-  b.seenSeries.add(key);
-  checkTimes(b.meta, series, key);
+  const label = checkedSeriesLabel(b, series.tags);
+  if (b.seenSeries.has(label)) throw new InvalidInputError(`Series ${label} is given twice to one segment.`);
+  b.seenSeries.add(label);
+  checkTimes(b.meta, series, label);
   const fields: SeriesField[] = [];
   for (const [name, column] of series.fields) {
     const index = b.fieldIndex.get(name);
     if (index === undefined) {
       throw new InvalidInputError(
-        `Series ${key} has field "${name}", which is not one of the segment's fields.`,
+        `Series ${label} has field "${name}", which is not one of the segment's fields.`,
       );
     }
     const type = b.fields[index]!.type;
     if (column.type !== type) {
-      throw new InvalidInputError(`Series ${key} has field "${name}" of type ${column.type}, not ${type}.`);
+      throw new InvalidInputError(`Series ${label} has field "${name}" of type ${column.type}, not ${type}.`);
     }
     if (column.values.length < series.count || (column.present && column.present.length < series.count)) {
-      throw new InvalidInputError(`Series ${key} has field "${name}" with fewer than ${series.count} rows.`);
+      throw new InvalidInputError(
+        `Series ${label} has field "${name}" with fewer than ${series.count} rows.`,
+      );
     }
     fields.push({ index, type, column });
   }
   return fields.sort((x, y) => x.index - y.index);
 }
 
-function seriesKey(b: SegmentBuilder, tags: Readonly<Record<string, string>>): string {
+/**
+ * Checks a series' tags against the segment's tag keys and returns its label: its tags sorted by
+ * key, as JSON. The label names the series in errors and tells a series given twice; it is not the
+ * catalog's `seriesKey` (which keys series in memory) and is never stored.
+ */
+function checkedSeriesLabel(b: SegmentBuilder, tags: Readonly<Record<string, string>>): string {
   const entries = Object.entries(tags);
   for (const [tagKey, value] of entries) {
     if (!b.tagIndex.has(tagKey)) {
@@ -263,27 +260,27 @@ function seriesKey(b: SegmentBuilder, tags: Readonly<Record<string, string>>): s
   return JSON.stringify(entries.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
 }
 
-function checkTimes(meta: SegmentMeta, series: SeriesRows, key: string): void {
+function checkTimes(meta: SegmentMeta, series: SeriesRows, label: string): void {
   const { times, count } = series;
-  if (times.length < count) throw new InvalidInputError(`Series ${key} has fewer than ${count} times.`);
+  if (times.length < count) throw new InvalidInputError(`Series ${label} has fewer than ${count} times.`);
   let previous = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < count; i++) {
     const t = times[i]!;
     if (!(t >= previous) || !Number.isInteger(t)) {
       throw new InvalidInputError(
-        `Series ${key} has time ${t} at row ${i} after ${previous}: times must be whole ms, ascending.`,
+        `Series ${label} has time ${t} at row ${i} after ${previous}: times must be whole ms, ascending.`,
       );
     }
     previous = t;
   }
   if (!inIdentityOrder(series)) {
     throw new InvalidInputError(
-      `Series ${key} repeats a time without rowids that tell its rows apart: one row per (time, rowid).`,
+      `Series ${label} repeats a time without rowids that tell its rows apart: one row per (time, rowid).`,
     );
   }
   if (count > 0 && (times[0]! < meta.partitionStart || times[count - 1]! >= meta.partitionEnd)) {
     throw new InvalidInputError(
-      `Series ${key} has rows from ${times[0]} to ${times[count - 1]}, outside the segment's partition ` +
+      `Series ${label} has rows from ${times[0]} to ${times[count - 1]}, outside the segment's partition ` +
         `[${meta.partitionStart}, ${meta.partitionEnd}).`,
     );
   }

@@ -3,11 +3,11 @@
  * Crash-safe by order: the new file is durable (fsync, rename, fsync dir) before the old ones are
  * retired, and on open a segment whose LSN range lies inside another's is a leftover and removed.
  */
-import { dropMarkers } from '../head/series-buffer';
-import { mergeParts } from '../read/scan';
+import { dropMarkers, mergeParts } from '../rows/merge';
 import type { ChunkCache } from '../segment/chunk-cache';
+import type { SegmentFieldDef } from '../segment/format';
 import { SegmentReader } from '../segment/reader';
-import { type SegmentFieldDef, writeSegment } from '../segment/writer';
+import { writeSegment } from '../segment/writer';
 import type { SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
 import { segmentPath } from './layout';

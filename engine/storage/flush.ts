@@ -8,10 +8,12 @@ import * as path from 'node:path';
 import type { Catalog } from '../catalog/catalog';
 import type { Head } from '../head/head';
 import { RowScratch, type SeriesBuffer } from '../head/series-buffer';
-import { lowerBound, sliceRows } from '../read/scan';
+import { lowerBound } from '../rows/search';
+import { sliceRows } from '../rows/take';
 import type { ChunkCache } from '../segment/chunk-cache';
+import type { SegmentFieldDef } from '../segment/format';
 import { SegmentReader } from '../segment/reader';
-import { type SegmentFieldDef, writeSegment } from '../segment/writer';
+import { writeSegment } from '../segment/writer';
 import type { SeriesRows } from '../types';
 import { mkdirDurable, TimeSlicer } from '../util/fsutil';
 import { partitionStartOf, segmentPath } from './layout';
@@ -39,7 +41,7 @@ function partitionsOf(buffer: SeriesBuffer, widthMs: number, scratch: RowScratch
   for (let start = 0; start < rows.count; ) {
     const partition = partitionStartOf(rows.times[start]!, widthMs);
     starts.push(partition);
-    start = lowerBound(rows.times, rows.count, partition + widthMs);
+    start = lowerBound(rows.times, 0, rows.count, partition + widthMs);
   }
   return starts;
 }
@@ -79,8 +81,8 @@ function* partitionRows(
 ): Generator<SeriesRows> {
   for (const buffer of buffers) {
     const rows = target.hide(table, buffer.flushRows(scratch));
-    const from = lowerBound(rows.times, rows.count, start);
-    const to = lowerBound(rows.times, rows.count, end);
+    const from = lowerBound(rows.times, 0, rows.count, start);
+    const to = lowerBound(rows.times, 0, rows.count, end);
     if (to > from) yield from === 0 && to === rows.count ? rows : sliceRows(rows, from, to);
   }
 }

@@ -12,7 +12,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { tagsMatch } from '../catalog/catalog';
-import { takeRows } from '../head/series-buffer';
+import { takeRows } from '../rows/take';
 import type { SeriesRows } from '../types';
 import { writeFileAtomic } from '../util/fsutil';
 

@@ -17,7 +17,16 @@ import {
   recordCrc,
 } from './format';
 import type { WalIo } from './io';
-import type { WalReplayStats } from './wal';
+
+/** What a replay handed on, and where it cut the log. */
+export interface WalReplayStats {
+  /** records handed to `onRecord` (those with lsn > afterLsn) */
+  records: number;
+  /** payload bytes of those records */
+  bytes: number;
+  /** where the log was cut, when a torn or corrupt record (or file header) ended it */
+  truncatedAt?: { file: string; offset: number; reason: string };
+}
 
 /** One WAL file on disk. `size` is kept current by the writer. */
 export interface WalFile {

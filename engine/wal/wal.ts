@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ClosedError, HeliosError, InvalidInputError } from '../errors';
+import type { Durability } from '../options';
 import {
   encodeFileHeader,
   encodeRecord,
@@ -17,9 +18,7 @@ import {
   walFileName,
 } from './format';
 import { nodeWalIo, type WalIo } from './io';
-import { recoverLog, type WalFile } from './recover';
-
-export type Durability = 'always' | 'batch' | 'none';
+import { recoverLog, type WalFile, type WalReplayStats } from './recover';
 
 export interface WalOptions {
   /** 'always': a record's `durable` resolves after an fsync that covers it (group commit: while one
@@ -32,15 +31,6 @@ export interface WalOptions {
   /** rotate to a new file when the current one passes this size, in bytes; default 64 MiB.
    *  0 starts a new file for every record. */
   segmentBytes: number;
-}
-
-export interface WalReplayStats {
-  /** records handed to `onRecord` (those with lsn > afterLsn) */
-  records: number;
-  /** payload bytes of those records */
-  bytes: number;
-  /** where the log was cut, when a torn or corrupt record (or file header) ended it */
-  truncatedAt?: { file: string; offset: number; reason: string };
 }
 
 export const DEFAULT_WAL_OPTIONS: Readonly<WalOptions> = {

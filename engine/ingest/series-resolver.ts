@@ -1,0 +1,99 @@
+/**
+ * Which series a reading belongs to, found from its tags object: tags are validated and keyed
+ * once per series and remembered across batches, so a write does not build a key per reading.
+ */
+
+/** One series' readings within one batch, gathered as the batch is built. */
+export interface SeriesGroup {
+  key: string;
+  tags: Readonly<Record<string, string>>;
+  /** the batch indexes of this series' readings, and their times */
+  rows: number[];
+  times: number[];
+}
+
+/** A series as the resolver knows it: tags validated once, canonical key computed once. */
+export interface KnownSeries {
+  readonly key: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** the batch that last used this series, and its group there */
+  batch: number;
+  group: SeriesGroup | null;
+}
+
+/** A step of the resolver's trie: the series its path of (key, value) steps names, once resolved. */
+export interface TrieNode {
+  readonly next: Map<string, Map<unknown, TrieNode>>;
+  series: KnownSeries | null;
+}
+
+/** Most distinct (series, property order) paths one table's resolver remembers before starting over. */
+const RESOLVER_CAPACITY = 100_000;
+
+/** Tags objects made by `shareTags`: frozen copies, so the same object always names the same series. */
+const sharedTags = new WeakSet<object>();
+
+/**
+ * A frozen copy of `tags` for a caller that passes one object per series again and again
+ * (helios-store keeps one per topic): the engine then knows its series by identity instead of
+ * walking its properties for every reading.
+ */
+export function shareTags<T extends Readonly<Record<string, string | number | boolean>>>(
+  tags: T,
+): Readonly<T> {
+  const copy = Object.freeze({ ...tags });
+  sharedTags.add(copy);
+  return copy;
+}
+
+/**
+ * Finds a reading's series from its tags object through a trie of (key, value) steps in the
+ * object's own property order: a few Map lookups and no string building per reading. Kept across
+ * batches (one per table), so tags are validated and keyed once per series, not once per write.
+ * Tags objects from `shareTags` are also remembered by identity.
+ */
+export class SeriesResolver {
+  private root: TrieNode = { next: new Map(), series: null };
+  private byObject = new WeakMap<object, TrieNode>();
+  private size = 0;
+
+  /** The trie node of `tags`; its series is null when this path was never resolved. */
+  find(tags: Readonly<Record<string, unknown>>): TrieNode {
+    // A miss is cheap: an object never used as a key has no identity hash to look up.
+    let node = this.byObject.get(tags);
+    if (node) return node;
+    node = this.walk(tags);
+    if (sharedTags.has(tags)) this.byObject.set(tags, node);
+    return node;
+  }
+
+  private walk(tags: Readonly<Record<string, unknown>>): TrieNode {
+    let node = this.root;
+    for (const k in tags) {
+      let byValue = node.next.get(k);
+      if (!byValue) {
+        byValue = new Map();
+        node.next.set(k, byValue);
+      }
+      const v = tags[k];
+      let child = byValue.get(v);
+      if (!child) {
+        child = { next: new Map(), series: null };
+        byValue.set(v, child);
+      }
+      node = child;
+    }
+    return node;
+  }
+
+  /** Records `series` at `node`; past RESOLVER_CAPACITY paths the trie starts over first. */
+  remember(node: TrieNode, series: KnownSeries): void {
+    if (++this.size > RESOLVER_CAPACITY) {
+      // high cardinality: forget, stay bounded
+      this.root = { next: new Map(), series: null };
+      this.byObject = new WeakMap();
+      this.size = 0;
+    }
+    node.series = series;
+  }
+}

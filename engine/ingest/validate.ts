@@ -1,0 +1,82 @@
+/**
+ * Checks of a reading's parts (its time, tag values, field values, integers in range) and the
+ * error sentences that name what is wrong, in the words of the caller who wrote the reading.
+ */
+import { checkTagValue } from '../catalog/catalog';
+import { InvalidInputError } from '../errors';
+import type { ColumnType } from '../types';
+import { MAX_TIME, type Reading } from './readings';
+
+/** A value as an error sentence names it: `null`, `an array`, `number "1.5"`. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(String(v))}`;
+}
+
+/** Milliseconds of a reading's time, or NaN when it is not a valid time. */
+export function readingTime(raw: unknown): number {
+  let t: number;
+  if (typeof raw === 'number') t = raw;
+  else if (raw instanceof Date) t = raw.getTime();
+  else if (typeof raw === 'string') t = Date.parse(raw);
+  else return Number.NaN;
+  return Number.isInteger(t) && Math.abs(t) <= MAX_TIME ? t : Number.NaN;
+}
+
+/** The error for a reading whose time `readingTime` refused; `where` names the reading. */
+export function badTime(raw: unknown, where: string): InvalidInputError {
+  if (typeof raw !== 'number' && typeof raw !== 'string' && !(raw instanceof Date)) {
+    return new InvalidInputError(
+      `${where} has no valid time: give milliseconds since 1970, a Date or an ISO-8601 string.`,
+    );
+  }
+  return new InvalidInputError(
+    `${where} has time ${describeValue(raw)}, which is not a whole number of milliseconds ` +
+      'since 1970 (or a valid date). Round it, or convert seconds to milliseconds.',
+  );
+}
+
+/** A tag's value as text (numbers and booleans are written as text); throws for other values. */
+export function tagValue(table: string, key: string, raw: unknown, where: () => string): string {
+  if (typeof raw === 'string') {
+    checkTagValue(table, key, raw);
+    return raw;
+  }
+  if ((typeof raw === 'number' && Number.isFinite(raw)) || typeof raw === 'boolean') return String(raw);
+  throw new InvalidInputError(
+    `${where()} has tag "${key}" = ${describeValue(raw)}; tag values must be text.`,
+  );
+}
+
+/** The column type a field value asks for, given the type the column already has (if any). */
+export function fieldType(value: unknown, known: ColumnType | undefined): ColumnType | null {
+  switch (typeof value) {
+    case 'number':
+      return known === 'int' && Number.isInteger(value) ? 'int' : 'float';
+    case 'bigint':
+      return 'int';
+    case 'boolean':
+      return 'bool';
+    case 'string':
+      return 'string';
+    default:
+      return null;
+  }
+}
+
+/** Throws when a reading gives int `field` a bigint beyond ±2^53-1, which a double cannot hold exactly. */
+export function checkSafeIntegers(table: string, field: string, readings: readonly Reading[]): void {
+  for (let i = 0; i < readings.length; i++) {
+    const v = readings[i]!.fields[field];
+    if (
+      typeof v === 'bigint' &&
+      (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(-Number.MAX_SAFE_INTEGER))
+    ) {
+      throw new InvalidInputError(
+        `Reading ${i + 1} for table "${table}" has integer field "${field}" = ${v}, beyond ±2^53-1, ` +
+          'the range stored exactly. Store it as text or scale it down.',
+      );
+    }
+  }
+}
