@@ -14,7 +14,6 @@ import * as path from 'node:path';
 import { tagsMatch } from '../catalog/catalog';
 import { takeRows } from '../rows/take';
 import type { SeriesRows } from '../types';
-import { writeFileAtomic } from '../util/fsutil';
 
 export const TOMBSTONES_FILE = 'TOMBSTONES';
 
@@ -62,8 +61,9 @@ export class Tombstones {
     return store;
   }
 
-  async save(dir: string): Promise<void> {
-    await writeFileAtomic(path.join(dir, TOMBSTONES_FILE), JSON.stringify(this.list.map(toJson)));
+  /** The list as the text of `TOMBSTONES` (which `load` reads back). */
+  serialize(): string {
+    return JSON.stringify(this.list.map(toJson));
   }
 
   get all(): readonly Tombstone[] {
@@ -103,6 +103,17 @@ export class Tombstones {
         t.from <= maxTime &&
         t.to >= minTime &&
         tagsMatch(tags, t.tags),
+    );
+  }
+
+  /**
+   * `rows` (one series of `table`, from a source written up to LSN `sourceMaxLsn`) without the
+   * rows a tombstone hides, at any time: what flush and compaction write to a new segment.
+   */
+  hide(table: string, rows: SeriesRows, sourceMaxLsn: number): SeriesRows {
+    return hideDeleted(
+      rows,
+      this.applying(table, rows.tags, sourceMaxLsn, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY),
     );
   }
 }

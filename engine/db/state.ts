@@ -1,0 +1,189 @@
+/**
+ * What one open database holds, in one object that every part of db/ receives: the files opened,
+ * the heads, the background work in flight, the counters writes keep, and the small files saved
+ * beside the data. Each part (writes, reads, background, deletes, ...) is a file of functions over
+ * it; the Database class in database.ts is the facade that hands it to them.
+ */
+
+import type { EventEmitter } from 'node:events';
+import * as path from 'node:path';
+import type { Catalog } from '../catalog/catalog';
+import { ClosedError } from '../errors';
+import { Head } from '../head/head';
+import { SlabPool } from '../head/slabs';
+import type { SeriesResolver } from '../ingest/prepare-batch';
+import type { ResolvedOptions } from '../options';
+import type { Watermark } from '../policy/downsample';
+import { SeriesIndexes } from '../read/series-index';
+import type { ChunkCache } from '../segment/chunk-cache';
+import type { Declarations } from '../storage/declarations';
+import { CHECKPOINT_FILE, CURSORS_FILE, DOWNSAMPLE_FILE } from '../storage/layout';
+import type { SegmentSet } from '../storage/segment-set';
+import { TOMBSTONES_FILE, type Tombstones } from '../storage/tombstones';
+import { WalDictionary } from '../wal/batch';
+import type { WalReplayStats } from '../wal/recover';
+import type { Wal } from '../wal/wal';
+import type { DirectoryLock } from './lock';
+import { SaveChain } from './save-chain';
+
+/** What open() reads from the directory before the WAL is replayed. */
+export interface OpenedFiles {
+  /** the database directory, resolved */
+  readonly dir: string;
+  readonly options: ResolvedOptions;
+  readonly lock: DirectoryLock;
+  readonly catalog: Catalog;
+  readonly segments: SegmentSet;
+  /** the last LSN whose rows are all in segments */
+  readonly checkpointLsn: number;
+  readonly tombstones: Tombstones;
+  readonly declarations: Declarations;
+  readonly chunkCache: ChunkCache;
+  /** segment files found corrupt, renamed *.corrupt and left out */
+  readonly quarantined: string[];
+}
+
+export class DbState {
+  readonly dir: string;
+  readonly options: ResolvedOptions;
+  readonly lock: DirectoryLock;
+  readonly catalog: Catalog;
+  readonly segments: SegmentSet;
+  readonly tombstones: Tombstones;
+  readonly declarations: Declarations;
+  /** recently read chunk bytes, shared by every segment of this database */
+  readonly chunkCache: ChunkCache;
+  /** segment files found corrupt at open, renamed *.corrupt and left out */
+  readonly quarantined: string[];
+  checkpointLsn: number;
+  /** null until the WAL is replayed */
+  wal: Wal | null = null;
+  replayStats: WalReplayStats | null = null;
+
+  // Heads (memory): the active one takes writes, frozen ones wait for the flush.
+  /** the memory of flushed heads, reused by the next ones */
+  readonly headSlabs = new SlabPool();
+  active = new Head(this.headSlabs);
+  /** heads being (or waiting to be) flushed, oldest first */
+  frozen: Head[] = [];
+
+  // Background work (background.ts).
+  flushing: Promise<void> | null = null;
+  compacting: Promise<void> | null = null;
+  compactAgain = false;
+  /** wall-clock ms when a flush last added a segment to a partition (`table|start`) */
+  readonly partitionTouchedAt = new Map<string, number>();
+  readonly openedAt = Date.now();
+  timer: NodeJS.Timeout | null = null;
+  lastBackgroundError: string | null = null;
+  closed = false;
+  closing = false;
+
+  // What writes keep (writes.ts).
+  readonly seriesKeys = new Map<string, Set<string>>();
+  /** Each table's series in key order per set of segments, with the chunks of their edge rows. */
+  readonly seriesIndexes = new SeriesIndexes();
+  /** names and series already spelled out in the WAL since the last freeze */
+  readonly walDictionary = new WalDictionary();
+  /** per table: tags objects to series, kept across writes */
+  readonly resolvers = new Map<string, SeriesResolver>();
+  /** each table's last changing LSN since open, for transactions' conflict check (changeOf) */
+  readonly changedAt = new Map<string, number>();
+  /** per table: the next unused rowid (never handed out again, see docs/storage.md) */
+  readonly nextRowids = new Map<string, number>();
+  /** per table and series: the newest time written, so a write knows fast that it replaces nothing */
+  readonly newestTimes = new Map<string, Map<string, number>>();
+  /** a write that is looking for the rows it replaces: other writes wait for it */
+  replaceCheck: Promise<unknown> | null = null;
+
+  // Declarations and tombstones changed by replay or a drop, not saved yet (ddl.ts, deletes.ts).
+  tombstonesChanged = false;
+  declarationsChanged = false;
+  /** declarations already put into the catalog while opening */
+  readonly declared = new Set<string>();
+
+  // The small files beside the data, each saved whole, one save after another.
+  readonly consumerCursors = new Map<string, number>();
+  readonly watermarks = new Map<string, Watermark>();
+  readonly checkpointSaves: SaveChain;
+  readonly tombstoneSaves: SaveChain;
+  readonly cursorSaves: SaveChain;
+  readonly watermarkSaves: SaveChain;
+
+  /** `events`: where 'background-error' is emitted (the Database). */
+  constructor(
+    readonly events: EventEmitter,
+    files: OpenedFiles,
+  ) {
+    this.dir = files.dir;
+    this.options = files.options;
+    this.lock = files.lock;
+    this.catalog = files.catalog;
+    this.segments = files.segments;
+    this.checkpointLsn = files.checkpointLsn;
+    this.tombstones = files.tombstones;
+    this.declarations = files.declarations;
+    this.chunkCache = files.chunkCache;
+    this.quarantined = files.quarantined;
+    this.checkpointSaves = new SaveChain(path.join(this.dir, CHECKPOINT_FILE));
+    this.tombstoneSaves = new SaveChain(path.join(this.dir, TOMBSTONES_FILE));
+    this.cursorSaves = new SaveChain(path.join(this.dir, CURSORS_FILE));
+    this.watermarkSaves = new SaveChain(path.join(this.dir, DOWNSAMPLE_FILE));
+  }
+
+  /** The WAL, or ClosedError once close() has begun: every public call starts here. */
+  openWal(): Wal {
+    if (this.closed || this.closing || !this.wal) throw new ClosedError();
+    return this.wal;
+  }
+
+  /** The heads a reader sees, oldest first (frozen ones, then the active one). */
+  heads(): Head[] {
+    return [...this.frozen, this.active];
+  }
+
+  headBytes(): number {
+    let bytes = this.active.bytes;
+    for (const head of this.frozen) bytes += head.bytes;
+    return bytes;
+  }
+
+  /** The active head is frozen and flushed once it holds this many bytes. */
+  flushThreshold(): number {
+    return this.options.memoryLimitBytes / 2;
+  }
+
+  /** Moves the active head to the frozen list (to be flushed); new writes go to a new head. */
+  freezeActive(): void {
+    if (this.active.isEmpty) return;
+    this.frozen.push(this.active);
+    this.active = new Head(this.headSlabs);
+    // Records after the checkpoint-to-be must not refer to names defined before it.
+    this.walDictionary.reset();
+  }
+
+  /** The series keys of `table` (made on first use). */
+  keysOf(table: string): Set<string> {
+    let keys = this.seriesKeys.get(table);
+    if (!keys) {
+      keys = new Set();
+      this.seriesKeys.set(table, keys);
+    }
+    return keys;
+  }
+
+  /** The newest time of each series of `table` (made on first use). */
+  newestOf(table: string): Map<string, number> {
+    let newest = this.newestTimes.get(table);
+    if (!newest) {
+      newest = new Map();
+      this.newestTimes.set(table, newest);
+    }
+    return newest;
+  }
+
+  /** Records that `id` is taken in `table`: the next rowid handed out is above it. */
+  useRowid(table: string, id: number): void {
+    if (id + 1 > (this.nextRowids.get(table) ?? 1)) this.nextRowids.set(table, id + 1);
+  }
+}
