@@ -6,12 +6,13 @@
  *   node bench/run.js [--quick] [--sizes 1M,10M] [--single 200k] [--single-seconds 60]
  *                     [--open-runs 5] [--replay 1M] [--replay-runs 3] [--batch 10000]
  *                     [--engines helios,sqlite] [--no-regular] [--no-nab] [--no-queries] [--no-policies]
- *                     [--no-identity]
+ *                     [--no-identity] [--no-plant] [--plant-sizes 500k,5M]
  *
  * Then runs the query benchmark (bench/query-bench.js) on the same sizes, unless --no-queries, and
  * the retention/downsampling benchmark (bench/policy-bench.js) at the largest size, unless --no-policies,
  * and the row identity benchmark (bench/identity-bench.js: append ingest without tags, UPDATE of
- * 10,000 rows in a table of the largest size), unless --no-identity.
+ * 10,000 rows in a table of the largest size), unless --no-identity, and last the plant benchmark
+ * (bench/plant-bench.js: issue #13's workload at --plant-sizes, default 500k and 5M), unless --no-plant.
  */
 
 const fs = require('node:fs');
@@ -41,6 +42,8 @@ function parseArgs(argv) {
     queries: true,
     policies: true,
     identity: true,
+    plant: true,
+    plantSizes: [5e5, 5e6],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -62,6 +65,8 @@ function parseArgs(argv) {
     else if (arg === '--no-queries') opts.queries = false;
     else if (arg === '--no-policies') opts.policies = false;
     else if (arg === '--no-identity') opts.identity = false;
+    else if (arg === '--no-plant') opts.plant = false;
+    else if (arg === '--plant-sizes') opts.plantSizes = value().split(',').map(parseCount);
     else throw new Error(`unknown option ${arg}`);
   }
   return opts;
@@ -293,6 +298,9 @@ async function main() {
   if (opts.identity) {
     const largest = Math.max(...opts.sizes);
     await runBenchScript('Row identity', 'identity-bench.js', ['--rows', String(largest)]);
+  }
+  if (opts.plant) {
+    await runBenchScript('Plant workload', 'plant-bench.js', ['--sizes', opts.plantSizes.join(',')]);
   }
 }
 
