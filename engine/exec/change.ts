@@ -12,8 +12,7 @@
  */
 import { TypeConflictError } from '../errors';
 import type { StoredReading } from '../ingest/prepare-batch';
-import type { TableRules } from '../plan/constraints';
-import type { Plan, Value } from '../plan/logical';
+import type { Plan, TableRules, Value } from '../plan/logical';
 import type { ScriptTransaction } from '../query/query';
 import { ROWID_FIELD } from '../rows/identity';
 import { SqlError } from '../sql/errors';

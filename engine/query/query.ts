@@ -182,7 +182,7 @@ function prepareStatement(
     sql,
     params,
     now,
-    catalog: target,
+    lookup: target,
     fold: (e) => evaluateConstant(e, ctx),
     subqueryValues,
   });

@@ -377,7 +377,10 @@ function parseTableConstraint(p: RuleParser): A.TableConstraint {
 }
 
 /** (indexed columns [AUTOINCREMENT]) after PRIMARY KEY or UNIQUE */
-function parseKeyColumns(p: RuleParser, what: string): { columns: A.IndexedColumn[]; autoincrement: boolean } {
+function parseKeyColumns(
+  p: RuleParser,
+  what: string,
+): { columns: A.IndexedColumn[]; autoincrement: boolean } {
   p.expect('(', `"(" and the columns of ${what}`);
   const columns = p.commaList(() => p.parseIndexedColumn());
   const autoincrement = what === 'PRIMARY KEY' && p.accept('AUTOINCREMENT');
