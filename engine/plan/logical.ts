@@ -463,8 +463,8 @@ function rowsRead(input: Plan): Plan {
   return input.kind === 'project' ? input.input : input;
 }
 
-/** A node's own lines, unindented. */
-function explainNode(p: Plan): string[] {
+/** A node's own lines, unindented (EXPLAIN prints them, then its notes, then its inputs). */
+export function explainNode(p: Plan): string[] {
   switch (p.kind) {
     case 'scan':
       return describeScan(p);
