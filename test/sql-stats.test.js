@@ -180,8 +180,8 @@ describe('sql: EXPLAIN shows pruning and statistics (golden)', () => {
           "SELECT sensor_id, count(*), avg(value) FROM readings WHERE time >= '2026-01-01T01:00:00Z' AND time < '2026-01-01T02:30:00Z' GROUP BY sensor_id",
         ),
         [
-          'Project: sensor_id, count(*), avg(value)',
-          '  HashAggregate: count(*), avg(value) by sensor_id',
+          'Project: sensor_id, count(*), avg(value) [project]',
+          '  HashAggregate: count(*), avg(value) by sensor_id [statsAggregate]',
           '    statistics: count(*), avg(value) from chunk statistics in 9 of 12 parts; the others decoded',
           '    Scan readings: time 2026-01-01T01:00:00.000Z .. 2026-01-01T02:29:59.999Z; all series',
           '      pushed down: time >= 1767229200000 AND time < 1767234600000',
@@ -191,8 +191,8 @@ describe('sql: EXPLAIN shows pruning and statistics (golden)', () => {
       assert.deepStrictEqual(
         await explain("SELECT max(value) FROM readings WHERE sensor_id = 's2' AND value > 5"),
         [
-          'Project: max(value)',
-          '  HashAggregate: max(value)',
+          'Project: max(value) [project]',
+          '  HashAggregate: max(value) [fusedScanAggregate]',
           '    statistics: not used, a WHERE condition is not pushed down to the scan (only time ranges and tag equalities are)',
           '    Filter: value > 5',
           "      Scan readings: time (unbounded) .. (unbounded); tags sensor_id='s2'",
@@ -206,8 +206,8 @@ describe('sql: EXPLAIN shows pruning and statistics (golden)', () => {
           "SELECT min(time), count(value) FROM readings WHERE sensor_id IN ('s1', 's2') AND time < 1767229200000",
         ),
         [
-          'Project: min(time), count(value)',
-          '  HashAggregate: min(time), count(value)',
+          'Project: min(time), count(value) [project]',
+          '  HashAggregate: min(time), count(value) [statsAggregate]',
           '    statistics: min(time), count(value) from chunk statistics in 8 of 8 parts; the others decoded',
           "    Scan readings: time (unbounded) .. 2026-01-01T00:59:59.999Z; tags sensor_id IN ('s1', 's2')",
           "      pushed down: sensor_id IN ('s1', 's2') AND time < 1767229200000",

@@ -151,12 +151,12 @@ describe('UPDATE and DELETE of chosen rows', () => {
     const plan = (
       await rows(db, "EXPLAIN UPDATE r SET value = value + 1 WHERE sensor_id = 's1' AND value > 1")
     ).map((r) => r.plan);
-    assert.equal(plan[0], 'Update r: value = value + 1');
-    assert.equal(plan[1], '  Filter: value > 1');
+    assert.equal(plan[0], 'Update r: value = value + 1 [update]');
+    assert.equal(plan[1], '  Filter: value > 1 [fusedScanProject]');
     assert.match(plan[2], /^ {4}Scan r: time \(unbounded\) \.\. \(unbounded\); tags sensor_id='s1'/);
     const del = (await rows(db, 'EXPLAIN DELETE FROM r WHERE value > 1')).map((r) => r.plan);
-    assert.equal(del[0], 'Delete from r: the rows below, by delete markers');
-    assert.equal(del[1], '  Filter: value > 1');
+    assert.equal(del[0], 'Delete from r: the rows below, by delete markers [deleteByMarkers]');
+    assert.equal(del[1], '  Filter: value > 1 [fusedScanProject]');
     assert.equal((await rows(db, 'SELECT sum(value) AS s FROM r'))[0].s, 306);
   });
 });

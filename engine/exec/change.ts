@@ -12,15 +12,13 @@
  */
 import { TypeConflictError } from '../errors';
 import type { StoredReading } from '../ingest/prepare-batch';
-import type { TableRules } from '../plan/constraints';
-import type { Plan, Value } from '../plan/logical';
-import type { ScriptTransaction } from '../query/query';
+import type { Plan, TableRules, Value } from '../plan/logical';
 import { ROWID_FIELD } from '../rows/identity';
 import { SqlError } from '../sql/errors';
 import { compile, type Row } from './compile';
 import { conformRow, keyString, storedKeys, uniqueFailed } from './constraints';
-import { execute } from './operators';
 import type { ExecTarget, Runtime } from './runtime';
+import type { ScriptTransaction } from './target';
 
 type UpdatePlan = Extract<Plan, { kind: 'update' }>;
 type DeletePlan = Extract<Plan, { kind: 'delete' }>;
@@ -147,7 +145,11 @@ function same(a: Value | undefined, b: Value | undefined): boolean {
  * evaluated against the old values, written together. Changes counts every matching row, as
  * SQLite counts them; a row the assignments leave as it was is counted and not written again.
  */
-export async function* update(plan: UpdatePlan, rt: Runtime): AsyncGenerator<Row[]> {
+export async function* update(
+  plan: UpdatePlan,
+  input: AsyncIterable<Row[]>,
+  rt: Runtime,
+): AsyncGenerator<Row[]> {
   if (!rt.target.writeStored) throw noStorage('UPDATE');
   const shape = shapeOf(plan.input);
   const assign = plan.assignments.map((a) => ({ index: a.index, value: compile(a.expr, rt.ctx) }));
@@ -161,7 +163,7 @@ export async function* update(plan: UpdatePlan, rt: Runtime): AsyncGenerator<Row
     const writer = new ChangeWriter(rt, plan.table);
     let matched = 0;
     try {
-      for await (const batch of execute(plan.input, rt)) {
+      for await (const batch of input) {
         for (const row of batch) {
           matched++;
           rt.checkRows(matched, 'rows an UPDATE changes');
@@ -271,33 +273,37 @@ class KeyCheck {
   }
 }
 
-/**
- * DELETE. A tombstone when the WHERE is time ranges and tag equalities only, outside a
- * transaction and without RETURNING (its rows are counted first, from chunk statistics where
- * whole chunks go); otherwise the matching rows are read and a delete marker written for each,
- * all in one write. Result: the LSN of the delete (0 when nothing was written), or RETURNING's rows.
- */
-export async function* deleteRows(plan: DeletePlan, rt: Runtime): AsyncGenerator<Row[]> {
-  const o = plan.options;
-  if (o.empty && !plan.returning) {
+// DELETE. A tombstone when the WHERE is time ranges and tag equalities only, outside a
+// transaction and without RETURNING (its rows are counted first, from chunk statistics where
+// whole chunks go); otherwise the matching rows are read and a delete marker written for each,
+// all in one write (physical.ts chooses). Result: the LSN of the delete (0 when nothing was
+// written), or RETURNING's rows.
+
+/** DELETE by a tombstone of the plan's time range and tag equalities (none when they contradict each other). */
+export async function* deleteByTombstone(plan: DeletePlan, rt: Runtime): AsyncGenerator<Row[]> {
+  if (plan.options.empty && !plan.returning) {
     yield [[null]];
     return;
   }
-  if (!plan.input || (plan.tombstone && !rt.target.inTransaction)) {
-    const { lsn, count } = await exclusive(rt.target, () => tombstone(plan, rt));
-    rt.changes += count;
-    yield [[lsn]];
-    return;
-  }
+  const { lsn, count } = await exclusive(rt.target, () => tombstone(plan, rt));
+  rt.changes += count;
+  yield [[lsn]];
+}
+
+/** DELETE of the rows `input` gives (the plan's input run), one delete marker each, in one write. */
+export async function* deleteByMarkers(
+  plan: DeletePlan & { readonly input: Plan },
+  rows: AsyncIterable<Row[]>,
+  rt: Runtime,
+): AsyncGenerator<Row[]> {
   if (!rt.target.writeStored) throw noStorage('DELETE of rows chosen by this WHERE');
-  const input = plan.input;
-  const shape = shapeOf(input);
+  const shape = shapeOf(plan.input);
   const returning = plan.returning?.map((e) => compile(e, rt.ctx));
   const out: Row[] = [];
   const { count, lsn } = await exclusive(rt.target, async () => {
     const writer = new ChangeWriter(rt, plan.table);
     try {
-      for await (const batch of execute(input, rt)) {
+      for await (const batch of rows) {
         for (const row of batch) {
           rt.checkRows(writer.rows + 1, 'rows a DELETE removes');
           if (returning) out.push(returning.map((r) => r(row)));

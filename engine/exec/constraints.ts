@@ -5,8 +5,7 @@
  */
 
 import type { SqliteColumn } from '../catalog/catalog';
-import type { TableRules } from '../plan/constraints';
-import type { SqlType, Value } from '../plan/logical';
+import type { SqlType, TableRules, Value } from '../plan/logical';
 import { ROWID_FIELD } from '../rows/identity';
 import { SqlError } from '../sql/errors';
 import type { FieldColumn, FieldStats, SeriesRows } from '../types';

@@ -10,7 +10,6 @@ import type { Plan, SqliteInsert, SqlType, Value } from '../plan/logical';
 import { SqlError } from '../sql/errors';
 import { compile, type Row } from './compile';
 import { conformRow, keyString, type StoredKeyRow, storedKeys, uniqueFailed } from './constraints';
-import { execute } from './operators';
 import type { Runtime } from './runtime';
 import { parseIso } from './time';
 import { numericAffinity, truth } from './values';
@@ -20,11 +19,12 @@ type Reading = { time: number; tags?: Record<string, string>; fields: Record<str
 
 const WRITE_BATCH = 5000;
 
-export function insert(plan: InsertPlan, rt: Runtime): AsyncGenerator<Row[]> {
-  return plan.sqlite ? insertSqlite(plan, plan.sqlite, rt) : insertReadings(plan, rt);
-}
-
-async function* insertReadings(plan: InsertPlan, rt: Runtime): AsyncGenerator<Row[]> {
+/** INSERT into a Helios table: each input row becomes a reading, written in batches. */
+export async function* insertReadings(
+  plan: InsertPlan,
+  input: AsyncIterable<Row[]>,
+  rt: Runtime,
+): AsyncGenerator<Row[]> {
   let count = 0;
   let lsn = 0;
   let pending: Reading[] = [];
@@ -37,7 +37,7 @@ async function* insertReadings(plan: InsertPlan, rt: Runtime): AsyncGenerator<Ro
     if (res.lastRowid !== undefined && res.lastRowid !== null) rt.lastInsertRowid = res.lastRowid;
     pending = [];
   };
-  for await (const batch of execute(plan.input, rt)) {
+  for await (const batch of input) {
     for (const row of batch) {
       pending.push(toReading(plan.targets, row, rt.ctx.now));
       if (pending.length >= WRITE_BATCH) await flush();
@@ -105,9 +105,15 @@ async function withTableLock<T>(rt: Runtime, table: string, fn: () => Promise<T>
   }
 }
 
-async function* insertSqlite(plan: InsertPlan, s: SqliteInsert, rt: Runtime): AsyncGenerator<Row[]> {
+/** INSERT into a table declared as SQLite declares them: rows in its layout, checked against its rules. */
+export async function* insertSqlite(
+  plan: InsertPlan,
+  s: SqliteInsert,
+  input: AsyncIterable<Row[]>,
+  rt: Runtime,
+): AsyncGenerator<Row[]> {
   const rules = s.rules;
-  const rows = await buildRows(plan, s, rt);
+  const rows = await buildRows(plan, s, input, rt);
   let lsn: number | null = null;
   const keep = await withTableLock(rt, rules.table, async () => {
     const resolved = await resolveConflicts(s, rows, rt);
@@ -189,7 +195,12 @@ async function writeInsert(
 }
 
 /** The statement's rows in the table's layout, defaults filled in and checked (conformRow). */
-async function buildRows(plan: InsertPlan, s: SqliteInsert, rt: Runtime): Promise<Row[]> {
+async function buildRows(
+  plan: InsertPlan,
+  s: SqliteInsert,
+  input: AsyncIterable<Row[]>,
+  rt: Runtime,
+): Promise<Row[]> {
   const rules = s.rules;
   const width = rules.rowid + 1;
   const given = new Set(s.slots);
@@ -205,15 +216,15 @@ async function buildRows(plan: InsertPlan, s: SqliteInsert, rt: Runtime): Promis
     });
   }
   const rows: Row[] = [];
-  for await (const batch of execute(plan.input, rt)) {
-    for (const input of batch) {
+  for await (const batch of input) {
+    for (const values of batch) {
       const row: Row = new Array(width).fill(null);
       row[0] = rt.ctx.now;
       defaults.forEach((d, i) => {
         if (d) row[i + 1] = d([]);
       });
       s.slots.forEach((p, i) => {
-        row[p] = input[i]!;
+        row[p] = values[i]!;
       });
       row[0] = timeOf(row[0]!);
       conformRow(rules, row, rt.ctx, types);

@@ -8,18 +8,19 @@ import type { Column, Plan, Value } from '../plan/logical';
 import { assertNever } from '../sql/ast';
 import type { FieldColumn, SeriesRows } from '../types';
 import { groupResults, newAccumulator } from './aggregates';
-import { deleteRows, update } from './change';
+import { deleteByMarkers, deleteByTombstone, update } from './change';
 import { compile, type Evaluator, type Row } from './compile';
 import { createTable, dropTable } from './ddl';
 import { explain } from './explain';
 import { createIndex, dropIndex } from './indexes';
-import { insert } from './insert';
+import { insertReadings, insertSqlite } from './insert';
+import type { Physical, PhysicalPlan } from './physical';
 import { type Runtime, tooManyRows } from './runtime';
-import { scanAggregate, scanDistinctOn, scanProject, scanSeries, scanUnder } from './scan-fused';
-import { scanMergeSort, timeMergeShape } from './scan-merge';
-import { statsAggregate, statsShape } from './scan-stats';
-import { scanTopN, TOP_N_MAX, topNScanShape } from './scan-topn';
-import { comparator, type Keyed, keyer, keyerInto, sameOrder, sortAsync, sortedBatches, TopN } from './sort';
+import { scanAggregate, scanDistinctOn, scanProject, scanSeries } from './scan-fused';
+import { scanMergeSort } from './scan-merge';
+import { statsAggregate } from './scan-stats';
+import { scanTopN } from './scan-topn';
+import { comparator, type Keyed, keyer, keyerInto, sortAsync, sortedBatches, TopN } from './sort';
 import { DEFAULT_BUCKET_ORIGIN, timeBucket } from './time';
 import { keyOf, truth } from './values';
 
@@ -28,62 +29,82 @@ export type Batch = Row[];
 /** Rows per batch handed between operators. */
 export const BATCH_ROWS = 1024;
 
-/** Runs a plan, yielding batches of rows (arrays of values in the plan's column order). */
-export function execute(plan: Plan, rt: Runtime): AsyncGenerator<Batch> {
-  switch (plan.kind) {
-    case 'scan':
-      return scan(plan, rt);
+/**
+ * Runs a physical plan (physical.ts chose every operator), yielding batches of rows (arrays of
+ * values in the plan's column order). Each node's operator is recorded in `rt.ran` as it is made.
+ */
+export function execute(node: PhysicalPlan, rt: Runtime): AsyncGenerator<Batch> {
+  rt.ran.push(node.kind);
+  switch (node.kind) {
+    case 'tableScan':
+      return scan(node.plan, rt);
     case 'values':
-      return valuesOp(plan.rows);
+      return valuesOp(node.plan.rows);
     case 'filter':
-      return filter(plan, rt);
-    case 'project': {
-      const under = scanUnder(plan.input);
-      return under ? scanProject(plan, under.scan, under.predicate, rt) : project(plan, rt);
-    }
-    case 'aggregate': {
-      const shape = rt.useStatistics ? statsShape(plan) : undefined;
-      if (shape && 'scan' in shape) return statsAggregate(plan, shape, rt);
-      const under = scanUnder(plan.input);
-      return under ? scanAggregate(plan, under.scan, under.predicate, rt) : aggregate(plan, rt);
-    }
+      return filter(node, rt);
+    case 'project':
+      return project(node, rt);
+    case 'fusedScanProject':
+      return scanProject(node.plan, node.scan, node.predicate, rt);
+    case 'hashAggregate':
+      return aggregate(node, rt);
+    case 'fusedScanAggregate':
+      return scanAggregate(node.plan, node.scan, node.predicate, rt);
+    case 'statsAggregate':
+      return statsAggregate(node.plan, node.shape, rt);
     case 'gapfill':
-      return gapfill(plan, rt);
+      return gapfill(node, rt);
+    case 'timeMergeScan':
+      return scanMergeSort(node.plan, node.shape, rt, node.keep);
+    case 'topNScan':
+      return scanTopN(node.plan, node.shape, rt);
+    case 'presorted':
+      return execute(input(node), rt);
+    case 'topN':
+      return topN(node, rt);
     case 'sort':
-      return sort(plan, rt);
+      return sort(node, rt);
     case 'limit':
-      return limit(plan, rt);
+      return limit(node, rt);
     case 'distinct':
-      return distinct(plan, rt);
-    case 'distinctOn': {
-      const under = plan.input.kind === 'project' ? scanUnder(plan.input.input) : undefined;
-      if (under && plan.input.kind === 'project')
-        return scanDistinctOn(plan, plan.input, under.scan, under.predicate, rt);
-      return distinctOn(plan, rt);
-    }
-    case 'join':
-      return join(plan, rt);
+      return distinct(node, rt);
+    case 'distinctOn':
+      return distinctOn(node, rt);
+    case 'fusedScanDistinctOn':
+      return scanDistinctOn(node.plan, node.project, node.scan, node.predicate, rt);
+    case 'hashJoin':
+    case 'nestedLoopJoin':
+      return join(node, rt);
     case 'union':
-      return union(plan, rt);
-    case 'insert':
-      return insert(plan, rt);
-    case 'delete':
-      return deleteRows(plan, rt);
+      return union(node, rt);
+    case 'insertReadings':
+      return insertReadings(node.plan, execute(input(node), rt), rt);
+    case 'insertSqlite':
+      return insertSqlite(node.plan, node.plan.sqlite!, execute(input(node), rt), rt);
+    case 'deleteByTombstone':
+      return deleteByTombstone(node.plan, rt);
+    case 'deleteByMarkers':
+      return deleteByMarkers(node.plan, execute(input(node), rt), rt);
     case 'update':
-      return update(plan, rt);
+      return update(node.plan, execute(input(node), rt), rt);
     case 'dropTable':
-      return dropTable(plan, rt);
+      return dropTable(node.plan, rt);
     case 'createTable':
-      return createTable(plan, rt);
+      return createTable(node.plan, rt);
     case 'createIndex':
-      return createIndex(plan, rt);
+      return createIndex(node.plan, rt);
     case 'dropIndex':
-      return dropIndex(plan, rt);
+      return dropIndex(node.plan, rt);
     case 'explain':
-      return explain(plan, rt);
+      return explain(input(node), rt);
     default:
-      return assertNever(plan);
+      return assertNever(node);
   }
+}
+
+/** The one input of a node that reads one. */
+function input(node: PhysicalPlan): PhysicalPlan {
+  return node.inputs[0]!;
 }
 
 // ---- scan ----
@@ -139,18 +160,19 @@ async function* valuesOp(rows: ReadonlyArray<readonly Value[]>): AsyncGenerator<
   for (let i = 0; i < rows.length; i += BATCH_ROWS) yield rows.slice(i, i + BATCH_ROWS).map((r) => [...r]);
 }
 
-async function* filter(plan: Extract<Plan, { kind: 'filter' }>, rt: Runtime): AsyncGenerator<Batch> {
+async function* filter(node: Physical<'filter'>, rt: Runtime): AsyncGenerator<Batch> {
+  const plan = node.plan;
   const test = compile(plan.predicate, rt.ctx);
-  for await (const batch of execute(plan.input, rt)) {
+  for await (const batch of execute(input(node), rt)) {
     const out = batch.filter((row) => truth(test(row)) === true);
     if (out.length) yield out;
   }
 }
 
-async function* project(plan: Extract<Plan, { kind: 'project' }>, rt: Runtime): AsyncGenerator<Batch> {
-  const evals = plan.exprs.map((e) => compile(e, rt.ctx));
+async function* project(node: Physical<'project'>, rt: Runtime): AsyncGenerator<Batch> {
+  const evals = node.plan.exprs.map((e) => compile(e, rt.ctx));
   const n = evals.length;
-  for await (const batch of execute(plan.input, rt)) {
+  for await (const batch of execute(input(node), rt)) {
     const out: Batch = new Array(batch.length);
     for (let r = 0; r < batch.length; r++) {
       const row = batch[r]!;
@@ -164,13 +186,14 @@ async function* project(plan: Extract<Plan, { kind: 'project' }>, rt: Runtime): 
 
 // ---- aggregate ----
 
-async function* aggregate(plan: Extract<Plan, { kind: 'aggregate' }>, rt: Runtime): AsyncGenerator<Batch> {
+async function* aggregate(node: Physical<'hashAggregate'>, rt: Runtime): AsyncGenerator<Batch> {
+  const plan = node.plan;
   const keyEvals = plan.groupBy.map((e) => compile(e, rt.ctx));
   const argEvals = plan.aggregates.map((a) => a.args.map((e) => compile(e, rt.ctx)));
   const groups = new Map<string, { keys: Value[]; accs: ReturnType<typeof newAccumulator>[] }>();
   const newGroup = (keys: Value[]) => ({ keys, accs: plan.aggregates.map((a) => newAccumulator(a)) });
   if (keyEvals.length === 0) groups.set('', newGroup([]));
-  for await (const batch of execute(plan.input, rt)) {
+  for await (const batch of execute(input(node), rt)) {
     for (const row of batch) {
       const keys = keyEvals.map((k) => k(row));
       const id = keyEvals.length ? keyOf(keys) : '';
@@ -191,17 +214,18 @@ async function* aggregate(plan: Extract<Plan, { kind: 'aggregate' }>, rt: Runtim
 
 // ---- gap filling ----
 
-async function collect(plan: Plan, rt: Runtime, what: string): Promise<Row[]> {
+async function collect(node: PhysicalPlan, rt: Runtime, what: string): Promise<Row[]> {
   const rows: Row[] = [];
-  for await (const batch of execute(plan, rt)) {
+  for await (const batch of execute(node, rt)) {
     for (const row of batch) rows.push(row);
     rt.checkRows(rows.length, what);
   }
   return rows;
 }
 
-async function* gapfill(plan: Extract<Plan, { kind: 'gapfill' }>, rt: Runtime): AsyncGenerator<Batch> {
-  const rows = await collect(plan.input, rt, 'rows to gap-fill');
+async function* gapfill(node: Physical<'gapfill'>, rt: Runtime): AsyncGenerator<Batch> {
+  const plan = node.plan;
+  const rows = await collect(input(node), rt, 'rows to gap-fill');
   const { bucket, step, partition, fill } = plan;
   const first = timeBucket(step, plan.from, DEFAULT_BUCKET_ORIGIN);
   const last = timeBucket(step, plan.to, DEFAULT_BUCKET_ORIGIN);
@@ -275,59 +299,47 @@ function fillInterpolate(rows: Row[], filled: boolean[], c: number, bucket: numb
 
 // ---- sort, limit, distinct ----
 
-async function* sort(plan: Extract<Plan, { kind: 'sort' }>, rt: Runtime): AsyncGenerator<Batch> {
-  // a small top-N keeps a heap; a big one sorts everything with yields (its final sort would block)
-  const topN = plan.limit !== undefined && plan.limit <= TOP_N_MAX ? plan.limit : undefined;
-  const merge = timeMergeShape(plan);
-  if (merge) {
-    yield* scanMergeSort(plan, merge, rt, topN);
-    return;
-  }
-  const fused = topNScanShape(plan);
-  if (fused) {
-    yield* scanTopN(plan, fused, rt);
-    return;
-  }
-  if (plan.input.kind === 'distinctOn' && sameOrder(plan.keys, plan.input.order)) {
-    // DISTINCT ON gives its rows in its ORDER BY already (as PostgreSQL's does)
-    yield* execute(plan.input, rt);
-    return;
-  }
-  const key = keyer(plan.keys, rt.ctx);
-  const keyInto = keyerInto(plan.keys, rt.ctx);
-  const cmp = comparator(plan.keys);
-  let sorted: Keyed[];
-  if (topN !== undefined) {
-    const top = new TopN(topN, cmp);
-    // Keys go into one reused probe; only a row the heap takes gets its own (most rows do not).
-    const probe = { key: [] as Value[], row: [] as Row };
-    for await (const batch of execute(plan.input, rt)) {
-      for (const row of batch) {
-        probe.row = row;
-        keyInto(probe.key, row);
-        if (top.admits(probe)) top.add({ key: [...probe.key], row });
-      }
+/** ORDER BY with a small LIMIT: a bounded heap of the first `keep` rows. */
+async function* topN(node: Physical<'topN'>, rt: Runtime): AsyncGenerator<Batch> {
+  const keys = node.plan.keys;
+  const keyInto = keyerInto(keys, rt.ctx);
+  const top = new TopN(node.keep, comparator(keys));
+  // Keys go into one reused probe; only a row the heap takes gets its own (most rows do not).
+  const probe = { key: [] as Value[], row: [] as Row };
+  for await (const batch of execute(input(node), rt)) {
+    for (const row of batch) {
+      probe.row = row;
+      keyInto(probe.key, row);
+      if (top.admits(probe)) top.add({ key: [...probe.key], row });
     }
-    sorted = top.result();
-  } else {
-    const items: Keyed[] = [];
-    for await (const batch of execute(plan.input, rt)) {
-      for (const row of batch) items.push(key(row));
-      rt.checkRows(items.length, 'rows to sort for ORDER BY');
-    }
-    sorted = await sortAsync(items, cmp, rt.slicer);
   }
+  yield* sortedOut(top.result(), rt);
+}
+
+/** ORDER BY: every row held (within maxRows), sorted with yields to the event loop. */
+async function* sort(node: Physical<'sort'>, rt: Runtime): AsyncGenerator<Batch> {
+  const key = keyer(node.plan.keys, rt.ctx);
+  const items: Keyed[] = [];
+  for await (const batch of execute(input(node), rt)) {
+    for (const row of batch) items.push(key(row));
+    rt.checkRows(items.length, 'rows to sort for ORDER BY');
+  }
+  yield* sortedOut(await sortAsync(items, comparator(node.plan.keys), rt.slicer), rt);
+}
+
+async function* sortedOut(sorted: readonly Keyed[], rt: Runtime): AsyncGenerator<Batch> {
   for (let i = 0; i < sorted.length; i += BATCH_ROWS) {
     yield sorted.slice(i, i + BATCH_ROWS).map((k) => k.row);
     await rt.slicer.tick();
   }
 }
 
-async function* limit(plan: Extract<Plan, { kind: 'limit' }>, rt: Runtime): AsyncGenerator<Batch> {
+async function* limit(node: Physical<'limit'>, rt: Runtime): AsyncGenerator<Batch> {
+  const plan = node.plan;
   let skip = plan.offset;
   let left = plan.limit;
   if (left <= 0) return;
-  for await (const batch of execute(plan.input, rt)) {
+  for await (const batch of execute(input(node), rt)) {
     let rows = batch;
     if (skip > 0) {
       const n = Math.min(skip, rows.length);
@@ -341,9 +353,9 @@ async function* limit(plan: Extract<Plan, { kind: 'limit' }>, rt: Runtime): Asyn
   }
 }
 
-async function* distinct(plan: Extract<Plan, { kind: 'distinct' }>, rt: Runtime): AsyncGenerator<Batch> {
+async function* distinct(node: Physical<'distinct'>, rt: Runtime): AsyncGenerator<Batch> {
   const seen = new Set<string>();
-  for await (const batch of execute(plan.input, rt)) {
+  for await (const batch of execute(input(node), rt)) {
     const out: Batch = [];
     for (const row of batch) {
       const k = keyOf(row);
@@ -357,12 +369,13 @@ async function* distinct(plan: Extract<Plan, { kind: 'distinct' }>, rt: Runtime)
 }
 
 /** Per key, the row that sorts first by the ORDER BY wins; streaming, one row per key held. */
-async function* distinctOn(plan: Extract<Plan, { kind: 'distinctOn' }>, rt: Runtime): AsyncGenerator<Batch> {
+async function* distinctOn(node: Physical<'distinctOn'>, rt: Runtime): AsyncGenerator<Batch> {
+  const plan = node.plan;
   const keyEvals = plan.keys.map((e) => compile(e, rt.ctx));
   const key = keyer(plan.order, rt.ctx);
   const cmp = comparator(plan.order);
   const best = new Map<string, Keyed>();
-  for await (const batch of execute(plan.input, rt)) {
+  for await (const batch of execute(input(node), rt)) {
     for (const row of batch) {
       const id = keyOf(keyEvals.map((k) => k(row)));
       const cand = key(row);
@@ -378,8 +391,10 @@ async function* distinctOn(plan: Extract<Plan, { kind: 'distinctOn' }>, rt: Runt
 
 // ---- join, union ----
 
-async function* join(plan: Extract<Plan, { kind: 'join' }>, rt: Runtime): AsyncGenerator<Batch> {
-  const right = await collect(plan.right, rt, 'rows of the right side of a JOIN');
+async function* join(node: Physical<'hashJoin' | 'nestedLoopJoin'>, rt: Runtime): AsyncGenerator<Batch> {
+  const plan = node.plan;
+  const [leftInput, rightInput] = node.inputs as [PhysicalPlan, PhysicalPlan];
+  const right = await collect(rightInput, rt, 'rows of the right side of a JOIN');
   const leftKeys = plan.leftKeys.map((e) => compile(e, rt.ctx));
   const rightKeys = plan.rightKeys.map((e) => compile(e, rt.ctx));
   const residual: Evaluator | undefined = plan.residual ? compile(plan.residual, rt.ctx) : undefined;
@@ -400,7 +415,7 @@ async function* join(plan: Extract<Plan, { kind: 'join' }>, rt: Runtime): AsyncG
     }
   }
   const nulls: Row = new Array(rightWidth).fill(null);
-  for await (const batch of execute(plan.left, rt)) {
+  for await (const batch of execute(leftInput, rt)) {
     let out: Batch = [];
     for (let b = 0; b < batch.length; b++) {
       const l = batch[b]!;
@@ -431,6 +446,6 @@ async function* join(plan: Extract<Plan, { kind: 'join' }>, rt: Runtime): AsyncG
   }
 }
 
-async function* union(plan: Extract<Plan, { kind: 'union' }>, rt: Runtime): AsyncGenerator<Batch> {
-  for (const input of plan.inputs) yield* execute(input, rt);
+async function* union(node: Physical<'union'>, rt: Runtime): AsyncGenerator<Batch> {
+  for (const each of node.inputs) yield* execute(each, rt);
 }

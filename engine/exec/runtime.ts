@@ -3,12 +3,12 @@
  * the statistics and the time slicer that gives the event loop back every few milliseconds.
  */
 import { performance } from 'node:perf_hooks';
-import type { QueryTarget } from '../query/query';
 import { newScanCounters, type ScanCounters } from '../read/scan';
 import { SqlError } from '../sql/errors';
 import type { EvalContext } from './scalar';
+import type { QueryTarget } from './target';
 
-/** The storage calls the executor makes (a subset of QueryTarget in engine/query/query.ts). */
+/** The storage calls the executor makes (a subset of QueryTarget, exec/target.ts). */
 export type ExecTarget = Pick<
   QueryTarget,
   | 'scan'
@@ -57,6 +57,8 @@ export class Runtime {
   changes = 0;
   /** the rowid of the last row an INSERT stored, if it got one */
   lastInsertRowid: number | null = null;
+  /** the operator of each physical node run (physical.ts's `kind`), in the order they started */
+  readonly ran: string[] = [];
   constructor(
     readonly target: ExecTarget,
     readonly ctx: EvalContext,

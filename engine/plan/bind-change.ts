@@ -8,11 +8,10 @@ import { ROWID_FIELD } from '../rows/identity';
 import type * as A from '../sql/ast';
 import { didYouMean } from '../sql/errors';
 import { printExpr } from '../sql/printer';
-import { tableScope } from './bind-ddl';
 import { type ExprBinder, Scope, type ScopeColumn } from './bind-expr';
-import type { TableInfo } from './binder';
 import { bindRules } from './constraints';
 import { type BExpr, type Column, type Plan, type ScanOptions, slot } from './logical';
+import { type TableInfo, tableScope } from './tables';
 
 const UNSUPPORTED = 'HELIOS_SQL_UNSUPPORTED';
 

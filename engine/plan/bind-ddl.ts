@@ -5,71 +5,12 @@
  */
 
 import type { SqliteTable } from '../catalog/catalog';
-import { ROWID_FIELD } from '../rows/identity';
 import * as A from '../sql/ast';
 import { didYouMean } from '../sql/errors';
-import { type ExprBinder, Scope, type ScopeColumn } from './bind-expr';
+import { type ExprBinder, Scope } from './bind-expr';
 import { bindSqliteTable, isSqliteShape } from './bind-sqlite-table';
-import type { Catalog, TableInfo } from './binder';
-import type { Column, Plan, SqlType, TableDefinitionSpec } from './logical';
-
-const FIELD_TYPES: Readonly<Record<string, SqlType>> = {
-  float: 'float',
-  int: 'int',
-  bool: 'bool',
-  string: 'string',
-};
-
-/**
- * The columns of a table as a scan gives them: time, tags, fields. A table declared as SQLite
- * declares them gives time, its declared columns in order, and its rowid (ROWID_FIELD).
- */
-export function tableColumns(info: TableInfo, table: string): Column[] {
-  if (info.sqlite) {
-    const known = new Map(info.fields.map((f) => [f.name, f.type]));
-    return [
-      { name: 'time', type: 'time', table, role: 'time' },
-      ...info.sqlite.columns.map(
-        (c): Column => ({
-          name: c.name,
-          type: FIELD_TYPES[known.get(c.name) ?? c.storage ?? ''] ?? 'any',
-          table,
-          role: 'field',
-          ...(info.sqlite?.time?.column === c.name ? { timeUnitMs: info.sqlite.time.unitMs } : {}),
-        }),
-      ),
-      { name: ROWID_FIELD, type: 'int', table, role: 'field' },
-    ];
-  }
-  return [
-    { name: 'time', type: 'time', table, role: 'time' },
-    ...info.tagKeys.map((t): Column => ({ name: t, type: 'string', table, role: 'tag' })),
-    ...info.fields.map(
-      (fl): Column => ({ name: fl.name, type: FIELD_TYPES[fl.type] ?? 'any', table, role: 'field' }),
-    ),
-  ];
-}
-
-/** SQLite's names of the rowid: a declared column of that name wins. */
-const ROWID_NAMES = ['rowid', 'oid', '_rowid_'];
-
-/**
- * The names expressions over `tableColumns(info, table)` may use. In a SQLite-shaped table, time
- * and the rowid (as rowid, oid, _rowid_) are found by name but left out of `*`.
- */
-export function tableScope(info: TableInfo, columns: readonly Column[], table: string): Scope {
-  const out: ScopeColumn[] = [];
-  columns.forEach((c, index) => {
-    const base = { table, type: c.type, index, role: c.role };
-    if (!info.sqlite) out.push({ ...base, name: c.name });
-    else if (c.name !== ROWID_FIELD) out.push({ ...base, name: c.name, hidden: c.role === 'time' });
-    else {
-      const declared = new Set(info.sqlite.columns.map((d) => d.name.toLowerCase()));
-      for (const name of ROWID_NAMES) if (!declared.has(name)) out.push({ ...base, name, hidden: true });
-    }
-  });
-  return new Scope(out);
-}
+import type { Plan, TableDefinitionSpec } from './logical';
+import type { TableLookup } from './tables';
 
 // ---- CREATE TABLE ----
 
@@ -123,10 +64,10 @@ const TYPE_HELP =
  * [WITH (partition = '1d', retention = '30d')]. The time column may be left out (every table has
  * one); durations are interval text ('1d', '30 days') or ms.
  */
-export function bindCreateTable(x: ExprBinder, s: A.CreateTable, catalog: Catalog): Plan {
+export function bindCreateTable(x: ExprBinder, s: A.CreateTable, lookup: TableLookup): Plan {
   const existing =
-    catalog.schema(s.name) ??
-    catalog.schema(catalog.tables().find((t) => t.toLowerCase() === s.name.toLowerCase()) ?? '');
+    lookup.schema(s.name) ??
+    lookup.schema(lookup.tables().find((t) => t.toLowerCase() === s.name.toLowerCase()) ?? '');
   if (existing && !s.ifNotExists) {
     throw x.error(
       s,

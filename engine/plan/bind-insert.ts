@@ -7,26 +7,26 @@
 
 import * as A from '../sql/ast';
 import { printExpr } from '../sql/printer';
-import { tableColumns, tableScope } from './bind-ddl';
 import { type ExprBinder, type ExprEnv, isConstant, Scope, type ScopeColumn } from './bind-expr';
-import type { Catalog, TableInfo } from './binder';
-import { bindRules, type TableRules } from './constraints';
+import { bindRules } from './constraints';
 import {
   type BExpr,
   type Column,
   type Plan,
   type SqliteInsert,
   type SqlType,
+  type TableRules,
   unifyTypes,
   type Value,
 } from './logical';
+import { type TableInfo, type TableLookup, tableColumns, tableScope } from './tables';
 
 const UNSUPPORTED = 'HELIOS_SQL_UNSUPPORTED';
 
-/** What INSERT needs of the binder: expressions, the catalog, and queries for INSERT ... SELECT. */
+/** What INSERT needs of the binder: expressions, the tables, and queries for INSERT ... SELECT. */
 export interface InsertContext {
   readonly x: ExprBinder;
-  readonly catalog: Catalog;
+  readonly lookup: TableLookup;
   query(q: A.Query): Plan;
   findTable(name: string): TableInfo | undefined;
 }

@@ -10,10 +10,9 @@ import type { SqliteAffinity, SqliteColumn, SqliteKey, SqliteTable } from '../ca
 import * as A from '../sql/ast';
 import { printExpr } from '../sql/printer';
 import type { ColumnType } from '../types';
-import { tableColumns, tableScope } from './bind-ddl';
 import { type ExprBinder, Scope } from './bind-expr';
-import type { Catalog, TableInfo } from './binder';
 import type { Plan, TableDefinitionSpec } from './logical';
+import { type TableInfo, type TableLookup, tableColumns, tableScope } from './tables';
 
 const UNSUPPORTED = 'HELIOS_SQL_UNSUPPORTED';
 
@@ -281,11 +280,11 @@ function checkExpressions(x: ExprBinder, s: A.CreateTable, shape: SqliteTable): 
 
 /** The table that has index `name`, and the index. */
 function findIndex(
-  catalog: Catalog,
+  lookup: TableLookup,
   name: string,
 ): { info: TableInfo; shape: SqliteTable; index: SqliteTable['indexes'][number] } | undefined {
-  for (const t of catalog.tables()) {
-    const info = catalog.schema(t);
+  for (const t of lookup.tables()) {
+    const info = lookup.schema(t);
     const shape = info?.sqlite;
     const index = shape?.indexes.find((i) => i.name.toLowerCase() === name.toLowerCase());
     if (info && shape && index) return { info, shape, index };
@@ -293,7 +292,7 @@ function findIndex(
   return undefined;
 }
 
-export function bindCreateIndex(x: ExprBinder, s: A.CreateIndex, info: TableInfo, catalog: Catalog): Plan {
+export function bindCreateIndex(x: ExprBinder, s: A.CreateIndex, info: TableInfo, lookup: TableLookup): Plan {
   const shape = info.sqlite;
   if (!shape) {
     throw x.error(
@@ -303,7 +302,7 @@ export function bindCreateIndex(x: ExprBinder, s: A.CreateIndex, info: TableInfo
       UNSUPPORTED,
     );
   }
-  const found = findIndex(catalog, s.name);
+  const found = findIndex(lookup, s.name);
   const plan = {
     kind: 'createIndex' as const,
     table: info.name,
@@ -336,8 +335,8 @@ export function bindCreateIndex(x: ExprBinder, s: A.CreateIndex, info: TableInfo
   return { ...plan, keyColumns, exists: false, shape: next };
 }
 
-export function bindDropIndex(x: ExprBinder, s: A.DropIndex, catalog: Catalog): Plan {
-  const found = findIndex(catalog, s.name);
+export function bindDropIndex(x: ExprBinder, s: A.DropIndex, lookup: TableLookup): Plan {
+  const found = findIndex(lookup, s.name);
   const columns = [{ name: 'note', type: 'string' as const }];
   if (!found) {
     if (s.ifExists) return { kind: 'dropIndex', index: s.name, table: null, shape: null, columns };

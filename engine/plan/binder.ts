@@ -3,13 +3,12 @@
  * "did you mean"), types every expression, checks arity, places aggregates, and pushes time ranges
  * and tag equalities into table scans (pushdown.ts). Errors point at the offending text.
  */
-import type { SqliteTable } from '../catalog/catalog';
 import * as A from '../sql/ast';
 import { didYouMean, type SqlError } from '../sql/errors';
 import { printExpr } from '../sql/printer';
 import { AggState, hasAggregate } from './bind-aggregate';
 import { bindDeleteRows, bindUpdate, type MatchingRows, rowsScope, withRowid } from './bind-change';
-import { bindCreateTable, tableColumns, tableScope } from './bind-ddl';
+import { bindCreateTable } from './bind-ddl';
 import { type BindContext, ExprBinder, type ExprEnv, mapSlots, Scope, slotsOf } from './bind-expr';
 import { bindInsert } from './bind-insert';
 import { bindCreateIndex, bindDropIndex } from './bind-sqlite-table';
@@ -27,24 +26,13 @@ import {
   type Value,
 } from './logical';
 import { andAll, conjuncts, describeTerm, pushTerm } from './pushdown';
+import { type TableInfo, type TableLookup, tableColumns, tableScope } from './tables';
 
 const UNSUPPORTED = 'HELIOS_SQL_UNSUPPORTED';
 
-/** The catalog the binder reads (the storage's tables and their schemas). */
-export interface TableInfo {
-  readonly name: string;
-  readonly tagKeys: readonly string[];
-  readonly fields: ReadonlyArray<{ name: string; type: string }>;
-  /** a table declared as SQLite declares them (its columns in order, constraints, indexes) */
-  readonly sqlite?: SqliteTable | undefined;
-}
-export interface Catalog {
-  tables(): string[];
-  schema(table: string): TableInfo | undefined;
-}
-
 export interface BinderOptions extends BindContext {
-  readonly catalog: Catalog;
+  /** the tables statements name */
+  readonly lookup: TableLookup;
 }
 
 /** Binds one statement into a plan. Throws SqlError with a sentence that points at the mistake. */
@@ -96,7 +84,7 @@ class Binder {
         };
       case 'showTables':
         return values(
-          [...this.o.catalog.tables()].sort().map((t) => [t]),
+          [...this.o.lookup.tables()].sort().map((t) => [t]),
           [{ name: 'name', type: 'string' }],
         );
       case 'describe':
@@ -104,15 +92,15 @@ class Binder {
       case 'delete':
         return bindDeleteRows(this.x, s, this.matchingRows(s.table, s.where, s));
       case 'createTable':
-        return bindCreateTable(this.x, s, this.o.catalog);
+        return bindCreateTable(this.x, s, this.o.lookup);
       case 'dropTable':
         return this.dropTable(s);
       case 'update':
         return bindUpdate(this.x, s, this.matchingRows(s.table, s.where, s));
       case 'createIndex':
-        return bindCreateIndex(this.x, s, this.table(s.table, s), this.o.catalog);
+        return bindCreateIndex(this.x, s, this.table(s.table, s), this.o.lookup);
       case 'dropIndex':
-        return bindDropIndex(this.x, s, this.o.catalog);
+        return bindDropIndex(this.x, s, this.o.lookup);
       case 'begin':
       case 'commit':
       case 'rollback':
@@ -152,15 +140,15 @@ class Binder {
   /** A table by name, exactly or else ignoring case. */
   private findTable(name: string): TableInfo | undefined {
     return (
-      this.o.catalog.schema(name) ??
-      this.o.catalog.schema(this.o.catalog.tables().find((t) => t.toLowerCase() === name.toLowerCase()) ?? '')
+      this.o.lookup.schema(name) ??
+      this.o.lookup.schema(this.o.lookup.tables().find((t) => t.toLowerCase() === name.toLowerCase()) ?? '')
     );
   }
 
   private table(name: string, node: { pos?: number | undefined }): TableInfo {
     const info = this.findTable(name);
     if (info) return info;
-    const tables = this.o.catalog.tables();
+    const tables = this.o.lookup.tables();
     const hint =
       didYouMean(name, tables).trim() ||
       (tables.length
@@ -684,7 +672,7 @@ class Binder {
     return bindInsert(
       {
         x: this.x,
-        catalog: this.o.catalog,
+        lookup: this.o.lookup,
         query: (q) => this.query(q),
         findTable: (name) => this.findTable(name),
       },

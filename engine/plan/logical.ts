@@ -2,9 +2,8 @@
  * The bound, typed form of a query: expressions with resolved slots and types (`BExpr`) and the
  * logical plan (`Plan`) the executor runs. Plain readonly data; `explainPlan` prints it for EXPLAIN.
  */
-import type { SqliteTable } from '../catalog/catalog';
+import type { SqliteColumn, SqliteTable } from '../catalog/catalog';
 import { assertNever } from '../sql/ast';
-import type { TableRules } from './constraints';
 
 /** A SQL value at run time. Integers and floats are both JS numbers; the static type says which. */
 export type Value = null | number | string | boolean;
@@ -300,6 +299,35 @@ export type Plan =
     };
 
 /**
+ * The rules of a table declared as SQLite declares them, bound for a statement (plan/constraints.ts
+ * binds them, exec/constraints.ts applies them to a row): DEFAULTs, CHECKs, NOT NULL, UNIQUE keys
+ * and affinity, over a row in the layout of the table's scan (time, the declared columns, the rowid).
+ */
+export interface TableRules {
+  readonly table: string;
+  /** the declared columns, in order (column i is at layout position i + 1) */
+  readonly columns: readonly SqliteColumn[];
+  /** per declared column, the field type stored values have: declared, or given by the first write */
+  readonly storage: ReadonlyArray<'float' | 'int' | 'bool' | 'string' | null>;
+  /** per declared column, its DEFAULT (a constant expression), or null for NULL */
+  readonly defaults: ReadonlyArray<BExpr | null>;
+  /** CHECK constraints over the row layout; `name` is the CONSTRAINT name, `text` the expression */
+  readonly checks: ReadonlyArray<{
+    readonly name: string | null;
+    readonly text: string;
+    readonly expr: BExpr;
+  }>;
+  /** UNIQUE keys (UNIQUE, a PRIMARY KEY that is not the rowid, UNIQUE INDEX): layout positions */
+  readonly keys: ReadonlyArray<{ readonly positions: readonly number[] }>;
+  /** layout position of the INTEGER PRIMARY KEY column, or -1 */
+  readonly alias: number;
+  /** layout position of the rowid */
+  readonly rowid: number;
+  /** the time column (WITH time_column): its layout position and unit, or null */
+  readonly time: { readonly position: number; readonly unitMs: number } | null;
+}
+
+/**
  * INSERT into a table declared as SQLite declares them. Rows are built in the layout of the
  * table's scan (`tableColumns`: time, the declared columns, the rowid), checked against `rules`,
  * then stored.
@@ -435,8 +463,8 @@ function rowsRead(input: Plan): Plan {
   return input.kind === 'project' ? input.input : input;
 }
 
-/** A node's own lines, unindented. */
-function explainNode(p: Plan): string[] {
+/** A node's own lines, unindented (EXPLAIN prints them, then its notes, then its inputs). */
+export function explainNode(p: Plan): string[] {
   switch (p.kind) {
     case 'scan':
       return describeScan(p);

@@ -8,112 +8,20 @@ import { TransactionConflictError } from '../errors';
 import { evaluateConstant, type Row } from '../exec/compile';
 import { objectMaker } from '../exec/objects';
 import { execute } from '../exec/operators';
+import { type PhysicalPlan, planPhysical } from '../exec/physical';
 import { Runtime, tooManyRows } from '../exec/runtime';
-import type { StoredReading } from '../ingest/prepare-batch';
+import type { QueryResult, QueryTarget, ScriptTransaction } from '../exec/target';
 import { bindStatement } from '../plan/binder';
-import type { Plan, SqlType, TableDefinitionSpec, Value } from '../plan/logical';
-import type { ScanCounters, SeriesParts } from '../read/scan';
+import type { Plan, SqlType, Value } from '../plan/logical';
 import type { InList, Statement } from '../sql/ast';
 import { parseCached, parseStatementsCached } from '../sql/cache';
 import { SqlError, sqlErrorAt } from '../sql/errors';
 import { subqueriesOf } from '../sql/parser';
 import { positionalParams } from '../sql/placeholders';
-import type { ColumnType, SeriesRows } from '../types';
 
-export interface TableSchemaInfo {
-  readonly name: string;
-  readonly tagKeys: readonly string[]; // tags: always string columns
-  readonly fields: ReadonlyArray<{ name: string; type: ColumnType }>;
-}
-export interface QueryTarget {
-  tables(): string[];
-  schema(table: string): TableSchemaInfo | undefined;
-  /** Each matching series' rows, columnar, sorted by time, one row per time (last write wins),
-   *  series in canonical key order. from/to inclusive ms; tags: equality on all given tags. */
-  scan(
-    table: string,
-    options: { from?: number; to?: number; tags?: Record<string, string> },
-    counters?: ScanCounters,
-  ): AsyncGenerator<SeriesRows>;
-  write(
-    table: string,
-    readings: Array<{ time: number; tags?: Record<string, string>; fields: Record<string, unknown> }>,
-  ): Promise<{
-    count: number;
-    lsn: number;
-    replaced?: number;
-    lastRowid?: number | null;
-    /** each reading's rowid in the order given (NaN: none) */
-    rowids?: Float64Array;
-  }>;
-  /**
-   * Optional: writes rows again with the identity they carry (UPDATE's new versions, DELETE's
-   * markers), atomically; UPDATE and DELETE of chosen rows are refused without it.
-   */
-  writeStored?(table: string, readings: StoredReading[]): Promise<{ count: number; lsn: number }>;
-  /** true for a transaction's view (BEGIN inside it is refused) */
-  readonly inTransaction?: boolean;
-  /**
-   * Each matching series as time-disjoint parts, last write wins resolved; a part's `stats` (when
-   * given) answer count/sum/avg/min/max without loading it. Parts may be loaded until the iteration
-   * ends. Aggregates over a scan and EXPLAIN use it.
-   */
-  scanParts(
-    table: string,
-    options: { from?: number; to?: number; tags?: Record<string, string> },
-    counters: ScanCounters,
-  ): AsyncGenerator<SeriesParts>;
-  /**
-   * Optional: one row per matching series, its newest (`newest`) or oldest, series in key order,
-   * without reading the rest of the series. "Latest row per series" uses it when given.
-   */
-  edgeRows?(
-    table: string,
-    options: { from?: number; to?: number; tags?: Record<string, string> },
-    newest: boolean,
-    counters: ScanCounters,
-  ): Promise<SeriesRows[]>;
-  /** Deletes rows: from/to inclusive ms, tags equal to all given; an unknown table is left alone. */
-  deleteRows(
-    table: string,
-    options: { from?: number; to?: number; tags?: Record<string, string> },
-  ): Promise<{ lsn: number }>;
-  /** Removes a table: its rows, files and schema. */
-  dropTable(table: string): Promise<{ lsn: number }>;
-  /**
-   * Declares a table; throws InvalidInputError (HELIOS_TABLE_EXISTS) if it exists and !ifNotExists.
-   * Optional while the storage gains it: CREATE TABLE is refused without it.
-   */
-  createTable?(
-    name: string,
-    def: TableDefinitionSpec,
-    /** redeclare: replace the declaration of an existing table (CREATE/DROP INDEX record indexes) */
-    options?: { ifNotExists?: boolean; redeclare?: boolean },
-  ): Promise<void>;
-  /**
-   * Optional: a transaction over this storage, for BEGIN in a script (Database.begin). Scripts
-   * with BEGIN are refused without it.
-   */
-  begin?(): ScriptTransaction;
-}
-
-/** What a script's BEGIN needs of a transaction (engine/db/transaction.ts implements it). */
-export interface ScriptTransaction {
-  /** the storage as the transaction sees it: its reads see its writes, kept until commit */
-  target(): QueryTarget;
-  /** resolves to the commit's LSN (0: nothing was written) */
-  commit(): Promise<number>;
-  rollback(): void;
-}
-export interface QueryResult {
-  columns: Array<{ name: string; type: string }>;
-  rows: Array<Record<string, unknown>>;
-  /** rows an INSERT, UPDATE or DELETE stored, changed or removed; 0 for other statements */
-  changes: number;
-  /** the rowid of the last row an INSERT stored (better-sqlite3's name); null when none got one */
-  lastInsertRowid: number | null;
-  stats: { ms: number; partitions: number; chunks: number; rowsScanned: number };
-}
+// The port and the result, declared in exec/target.ts (the executor below uses them), named here
+// too for the storage (engine/db/) and the door (engine/index.ts) that import them from this file.
+export type { QueryResult, QueryTarget, ScriptTransaction, TableSchemaInfo } from '../exec/target';
 
 export type QueryParams = unknown[] | Record<string, unknown>;
 
@@ -139,6 +47,8 @@ export const DEFAULT_MAX_ROWS = 100_000;
 
 interface Prepared {
   readonly plan: Plan;
+  /** the operators that run it, chosen once (exec/physical.ts) */
+  readonly physical: PhysicalPlan;
   readonly runtime: Runtime;
   readonly names: string[];
   readonly columns: Array<{ name: string; type: string }>;
@@ -182,15 +92,17 @@ function prepareStatement(
     sql,
     params,
     now,
-    catalog: target,
+    lookup: target,
     fold: (e) => evaluateConstant(e, ctx),
     subqueryValues,
   });
   const names = uniqueNames(plan.columns.map((c) => c.name));
   const columns = plan.columns.map((c, i) => ({ name: names[i]!, type: typeName(c.type) }));
+  const useStatistics = options.statistics ?? true;
   return {
     plan,
-    runtime: new Runtime(target, ctx, maxRows, options.statistics ?? true),
+    physical: planPhysical(plan, { useStatistics, inTransaction: target.inTransaction === true }),
+    runtime: new Runtime(target, ctx, maxRows, useStatistics),
     names,
     columns,
     started,
@@ -226,7 +138,7 @@ async function prepareWithSubqueries(
       );
     }
     const out: Value[] = [];
-    for await (const batch of execute(p.plan, p.runtime)) {
+    for await (const batch of execute(p.physical, p.runtime)) {
       if (out.length + batch.length > p.runtime.maxRows)
         throw tooManyRows(p.runtime.maxRows, 'values of IN (SELECT ...)');
       for (const row of batch) out.push(row[0] as Value);
@@ -309,10 +221,25 @@ function isScript(parsed: Statement | readonly Statement[]): parsed is readonly 
   return kind === 'begin' || kind === 'commit' || kind === 'rollback';
 }
 
+/**
+ * Runs one statement (not a script) as runQuery does, and says which operators ran, in the order
+ * they started (physical.ts's kinds): for tests that check EXPLAIN names what runs.
+ */
+export async function runQueryTraced(
+  target: QueryTarget,
+  sql: string,
+  params?: QueryParams,
+  options: QueryOptions = {},
+): Promise<{ result: QueryResult; ran: readonly string[] }> {
+  checkText(sql);
+  const p = await prepareWithSubqueries(target, sql, parseCached(sql), params, options, performance.now());
+  return { result: await runPrepared(p), ran: p.runtime.ran };
+}
+
 async function runPrepared(p: Prepared): Promise<QueryResult> {
   const rows: Array<Record<string, unknown>> = [];
   const make = objectMaker(p.names);
-  for await (const batch of execute(p.plan, p.runtime)) {
+  for await (const batch of execute(p.physical, p.runtime)) {
     if (rows.length + batch.length > p.runtime.maxRows) throw tooManyRows(p.runtime.maxRows, 'result rows');
     for (let i = 0; i < batch.length; i++) rows.push(make(batch[i]!));
   }
@@ -465,7 +392,7 @@ export async function* iterateQuery(
   const stmt = parseCached(sql);
   if (options.strictParams) checkParamCount(stmt, params);
   const p = await prepareWithSubqueries(target, sql, stmt, params, options, started);
-  for await (const batch of execute(p.plan, p.runtime)) yield toObjects(batch, p.names);
+  for await (const batch of execute(p.physical, p.runtime)) yield toObjects(batch, p.names);
 }
 
 /** The result columns a statement would produce, without running it (for editors and nodes). */

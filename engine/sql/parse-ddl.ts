@@ -5,7 +5,31 @@
  */
 import * as A from './ast';
 import { sqlErrorAt } from './errors';
-import type { Parser } from './parser';
+import type { Token } from './lexer';
+
+/**
+ * What the CREATE and DROP rules use of the parser (parser.ts's `Parser` is one): its token
+ * helpers, the shared rules, and the text for errors that point. Declared here so that the rules
+ * do not import the parser that calls them.
+ */
+export interface RuleParser {
+  readonly sql: string;
+  readonly tok: Token;
+  peek(k?: number): Token;
+  next(): Token;
+  isKw(kw: string, t?: Token): boolean;
+  isOp(op: string, t?: Token): boolean;
+  isIdent(t?: Token): boolean;
+  accept(x: string): boolean;
+  expect(x: string, what?: string): Token;
+  error(expected: string, keywords?: readonly string[], hint?: string): Error;
+  commaList<T>(item: () => T): T[];
+  parseIdent(what?: string): string;
+  parseExpr(minBp?: number): A.Expr;
+  parseIfExists(not: boolean): boolean;
+  parseIndexedColumn(): A.IndexedColumn;
+  parseConflictAlgo(after: string): A.ConflictAlgo;
+}
 
 /** Words that end a column's type: the start of a column constraint. */
 const CONSTRAINT_WORDS = new Set([
@@ -38,7 +62,7 @@ const TABLE_CONSTRAINT_KEYWORDS = ['CONSTRAINT', 'PRIMARY', 'UNIQUE', 'CHECK', '
 const FK_ACTIONS = ['SET NULL', 'SET DEFAULT', 'CASCADE', 'RESTRICT', 'NO ACTION'];
 
 /** CREATE TABLE ... | CREATE [UNIQUE] INDEX ... */
-export function parseCreate(p: Parser): A.CreateTable | A.CreateIndex {
+export function parseCreate(p: RuleParser): A.CreateTable | A.CreateIndex {
   const pos = p.expect('CREATE').pos;
   if (p.accept('UNIQUE')) {
     p.expect('INDEX', 'INDEX after CREATE UNIQUE');
@@ -50,7 +74,7 @@ export function parseCreate(p: Parser): A.CreateTable | A.CreateIndex {
 }
 
 /** DROP TABLE [IF EXISTS] t | DROP INDEX [IF EXISTS] i */
-export function parseDrop(p: Parser): A.DropTable | A.DropIndex {
+export function parseDrop(p: RuleParser): A.DropTable | A.DropIndex {
   const pos = p.expect('DROP').pos;
   if (p.accept('INDEX')) {
     const ifExists = p.parseIfExists(false);
@@ -62,7 +86,7 @@ export function parseDrop(p: Parser): A.DropTable | A.DropIndex {
 }
 
 /** [IF NOT EXISTS] name ON table (indexed columns) [WHERE expr], after CREATE [UNIQUE] INDEX */
-function parseCreateIndex(p: Parser, unique: boolean, pos: number): A.CreateIndex {
+function parseCreateIndex(p: RuleParser, unique: boolean, pos: number): A.CreateIndex {
   const ifNotExists = p.parseIfExists(true);
   const name = p.parseIdent('an index name');
   p.expect('ON', 'ON and the table to index');
@@ -77,7 +101,7 @@ function parseCreateIndex(p: Parser, unique: boolean, pos: number): A.CreateInde
 // ---- CREATE TABLE ----
 
 /** [IF NOT EXISTS] t (columns [, table constraints]) [table options], after CREATE TABLE */
-function parseCreateTable(p: Parser, pos: number): A.CreateTable {
+function parseCreateTable(p: RuleParser, pos: number): A.CreateTable {
   const ifNotExists = p.parseIfExists(true);
   const name = p.parseIdent('a table name');
   p.expect('(', '"(" and the column list');
@@ -105,7 +129,7 @@ function parseCreateTable(p: Parser, pos: number): A.CreateTable {
 }
 
 /** PRIMARY KEY (, UNIQUE (, CHECK (, FOREIGN KEY, each perhaps after CONSTRAINT name. */
-function startsTableConstraint(p: Parser): boolean {
+function startsTableConstraint(p: RuleParser): boolean {
   const k = p.isKw('CONSTRAINT') && p.isIdent(p.peek()) ? 2 : 0;
   const t = p.peek(k);
   const after = p.peek(k + 1);
@@ -114,7 +138,7 @@ function startsTableConstraint(p: Parser): boolean {
 }
 
 /** name [type words [(size)]] [column constraints] */
-function parseColumnDef(p: Parser): A.ColumnDef {
+function parseColumnDef(p: RuleParser): A.ColumnDef {
   const pos = p.tok.pos;
   const name = p.parseIdent('a column name');
   const { type, size } = parseType(p);
@@ -127,7 +151,7 @@ function parseColumnDef(p: Parser): A.ColumnDef {
  * The type: words up to a constraint keyword, ",", ")" or "(" (TAG, TEXT TAG, DOUBLE PRECISION,
  * UNSIGNED BIG INT, TIMESTAMP WITH TIME ZONE), then an optional size: VARCHAR(20), DECIMAL(10, 2).
  */
-function parseType(p: Parser): { type: string; size: string[] | undefined } {
+function parseType(p: RuleParser): { type: string; size: string[] | undefined } {
   const words: string[] = [];
   for (;;) {
     const t = p.tok;
@@ -149,14 +173,14 @@ function parseType(p: Parser): { type: string; size: string[] | undefined } {
 }
 
 /** [+|-] number, as its text */
-function parseSignedNumber(p: Parser, where: string): string {
+function parseSignedNumber(p: RuleParser, where: string): string {
   const sign = p.isOp('-') || p.isOp('+') ? p.next().text : '';
   if (p.tok.type !== 'number') throw p.error(`Expected a number ${where}`);
   return sign + p.next().text;
 }
 
 /** One column constraint with its optional CONSTRAINT name, or undefined when none is next. */
-function parseColumnConstraint(p: Parser): A.ColumnConstraint | undefined {
+function parseColumnConstraint(p: RuleParser): A.ColumnConstraint | undefined {
   const pos = p.tok.pos;
   const name = p.accept('CONSTRAINT') ? p.parseIdent('a constraint name') : undefined;
   const c = parseColumnConstraintBody(p, name, pos);
@@ -170,7 +194,7 @@ function parseColumnConstraint(p: Parser): A.ColumnConstraint | undefined {
 }
 
 function parseColumnConstraintBody(
-  p: Parser,
+  p: RuleParser,
   name: string | undefined,
   pos: number,
 ): A.ColumnConstraint | undefined {
@@ -212,7 +236,7 @@ function parseColumnConstraintBody(
 }
 
 /** ( expr ) after `what` */
-function parseParenthesized(p: Parser, what: string): A.Expr {
+function parseParenthesized(p: RuleParser, what: string): A.Expr {
   p.expect('(', `"(" and a condition after ${what}`);
   const e = p.parseExpr();
   p.expect(')', `")" to close ${what} (...)`);
@@ -220,7 +244,7 @@ function parseParenthesized(p: Parser, what: string): A.Expr {
 }
 
 /** [ON CONFLICT algo] after NOT NULL, PRIMARY KEY or UNIQUE */
-function parseOnConflict(p: Parser): A.ConflictAlgo | undefined {
+function parseOnConflict(p: RuleParser): A.ConflictAlgo | undefined {
   if (!(p.isKw('ON') && p.isKw('CONFLICT', p.peek()))) return undefined;
   p.next();
   p.next();
@@ -231,7 +255,7 @@ function parseOnConflict(p: Parser): A.ConflictAlgo | undefined {
  * After DEFAULT: a number (signed), a string, NULL, TRUE, FALSE, a name such as CURRENT_TIMESTAMP
  * (a ColumnRef by that name, as SQLite takes a bare word here), or any expression in parentheses.
  */
-function parseDefaultValue(p: Parser): A.Expr {
+function parseDefaultValue(p: RuleParser): A.Expr {
   const t = p.tok;
   if (p.isOp('(')) {
     p.next();
@@ -271,7 +295,7 @@ function parseDefaultValue(p: Parser): A.Expr {
 }
 
 /** t [(columns)] [ON DELETE action] [ON UPDATE action] [MATCH name] [[NOT] DEFERRABLE [INITIALLY ...]] */
-function parseForeignKeyClause(p: Parser): A.ForeignKeyClause {
+function parseForeignKeyClause(p: RuleParser): A.ForeignKeyClause {
   const table = p.parseIdent('the referenced table');
   let columns: string[] = [];
   if (p.accept('(')) {
@@ -300,7 +324,7 @@ function parseForeignKeyClause(p: Parser): A.ForeignKeyClause {
 }
 
 /** SET NULL | SET DEFAULT | CASCADE | RESTRICT | NO ACTION */
-function parseForeignKeyAction(p: Parser): A.ForeignKeyAction {
+function parseForeignKeyAction(p: RuleParser): A.ForeignKeyAction {
   const t = p.tok;
   const two = `${t.upper} ${p.peek().type === 'word' ? p.peek().upper : ''}`;
   const action = FK_ACTIONS.find((a) => a === two || a === t.upper);
@@ -312,7 +336,7 @@ function parseForeignKeyAction(p: Parser): A.ForeignKeyAction {
 }
 
 /** [NOT] DEFERRABLE [INITIALLY DEFERRED | INITIALLY IMMEDIATE], or undefined when absent */
-function parseDeferrable(p: Parser): A.ForeignKeyClause['deferrable'] {
+function parseDeferrable(p: RuleParser): A.ForeignKeyClause['deferrable'] {
   const not = p.isKw('NOT') && p.isKw('DEFERRABLE', p.peek());
   if (!not && !p.isKw('DEFERRABLE')) return undefined;
   if (not) p.next();
@@ -324,7 +348,7 @@ function parseDeferrable(p: Parser): A.ForeignKeyClause['deferrable'] {
 }
 
 /** [CONSTRAINT name] PRIMARY KEY (...) | UNIQUE (...) | CHECK (...) | FOREIGN KEY (...) REFERENCES ... */
-function parseTableConstraint(p: Parser): A.TableConstraint {
+function parseTableConstraint(p: RuleParser): A.TableConstraint {
   const pos = p.tok.pos;
   const name = p.accept('CONSTRAINT') ? p.parseIdent('a constraint name') : undefined;
   if (p.accept('PRIMARY')) {
@@ -353,7 +377,10 @@ function parseTableConstraint(p: Parser): A.TableConstraint {
 }
 
 /** (indexed columns [AUTOINCREMENT]) after PRIMARY KEY or UNIQUE */
-function parseKeyColumns(p: Parser, what: string): { columns: A.IndexedColumn[]; autoincrement: boolean } {
+function parseKeyColumns(
+  p: RuleParser,
+  what: string,
+): { columns: A.IndexedColumn[]; autoincrement: boolean } {
   p.expect('(', `"(" and the columns of ${what}`);
   const columns = p.commaList(() => p.parseIndexedColumn());
   const autoincrement = what === 'PRIMARY KEY' && p.accept('AUTOINCREMENT');
@@ -364,7 +391,7 @@ function parseKeyColumns(p: Parser, what: string): { columns: A.IndexedColumn[];
 type TableOptions = Pick<A.CreateTable, 'options' | 'withoutRowid' | 'strict'>;
 
 /** After ")": WITH (key = value, ...) and SQLite's WITHOUT ROWID, STRICT, in any order. */
-function parseTableOptions(p: Parser): TableOptions {
+function parseTableOptions(p: RuleParser): TableOptions {
   let options: Array<{ key: string; value: A.Expr }> = [];
   let withoutRowid = false;
   let strict = false;
@@ -382,7 +409,7 @@ function parseTableOptions(p: Parser): TableOptions {
 }
 
 /** (key = value, ...) after WITH */
-function parseWithOptions(p: Parser): Array<{ key: string; value: A.Expr }> {
+function parseWithOptions(p: RuleParser): Array<{ key: string; value: A.Expr }> {
   p.expect('(', '"(" and options such as partition = \'1d\'');
   const options = p.commaList(() => {
     const key = p.parseIdent('an option name').toLowerCase();

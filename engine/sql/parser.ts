@@ -6,7 +6,7 @@
 import * as A from './ast';
 import { closest, sqlErrorAt } from './errors';
 import { type Token, tokenize } from './lexer';
-import { parseCreate, parseDrop } from './parse-ddl';
+import { parseCreate, parseDrop, type RuleParser } from './parse-ddl';
 
 /** Words that cannot be bare identifiers (quote them to use one as a name). */
 export const RESERVED = new Set([
@@ -218,10 +218,10 @@ export function parseExpression(sql: string): A.Expr {
 }
 
 /**
- * The parser's state and its rules. Exported for the rules in parse-ddl.ts only (CREATE and DROP),
- * which use the token helpers and `parseExpr`; everyone else calls `parse` or `parseScript`.
+ * The parser's state and its rules. The rules in parse-ddl.ts (CREATE and DROP) see it as their
+ * `RuleParser`; everyone else calls `parse` or `parseScript`.
  */
-export class Parser {
+class Parser implements RuleParser {
   private readonly tokens: Token[];
   private i = 0;
   private positional = 0;
