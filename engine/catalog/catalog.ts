@@ -159,7 +159,7 @@ export class TableSchema {
 }
 
 /** The tables the engine knows, built from segment footers and the WAL on open, grown by writes. */
-export class Catalog {
+export class TableCatalog {
   readonly tables = new Map<string, TableSchema>();
 
   constructor(

@@ -7,19 +7,14 @@
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import { TransactionConflictError } from '../errors';
+import type { QueryResult } from '../exec/target';
 import type { Head } from '../head/head';
 import type { SlabPool } from '../head/slabs';
-import type { Reading, StoredReading } from '../ingest/prepare-batch';
+import type { Reading, StoredReading } from '../ingest/readings';
 import { type EngineOptions, resolveOptions } from '../options';
 import { type DownsampleReport, type DownsampleRule, runDownsample } from '../policy/downsample';
 import { type RetentionPolicy, type RetentionReport, runRetention } from '../policy/retention';
-import {
-  iterateQuery,
-  type QueryOptions,
-  type QueryParams,
-  type QueryResult,
-  runQuery,
-} from '../query/query';
+import { iterateQuery, type QueryOptions, type QueryParams, runQuery } from '../query/query';
 import { newScanCounters, type ReadOptions, type SeriesParts } from '../read/scan';
 import type { TableDefinition } from '../storage/declarations';
 import type { SeriesRows } from '../types';

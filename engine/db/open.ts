@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { Catalog } from '../catalog/catalog';
+import { TableCatalog } from '../catalog/catalog';
 import type { ResolvedOptions } from '../options';
 import type { Watermark } from '../policy/downsample';
 import { ROWID_FIELD } from '../rows/identity';
@@ -39,7 +39,7 @@ export async function openState(
   const lock = DirectoryLock.acquire(root);
   try {
     const { lsn: checkpointLsn, rowids } = await readCheckpoint(root);
-    const catalog = new Catalog(options.partitionDurationMs, options.tablePartitionMs);
+    const catalog = new TableCatalog(options.partitionDurationMs, options.tablePartitionMs);
     const chunkCache = new ChunkCache(options.cacheBytes);
     const { set: segments, quarantined } = await loadSegments(root, checkpointLsn, chunkCache);
     const tombstones = await Tombstones.load(root);

@@ -7,7 +7,7 @@
 
 import type { EventEmitter } from 'node:events';
 import * as path from 'node:path';
-import type { Catalog } from '../catalog/catalog';
+import type { TableCatalog } from '../catalog/catalog';
 import { ClosedError } from '../errors';
 import { Head } from '../head/head';
 import { SlabPool } from '../head/slabs';
@@ -20,11 +20,11 @@ import type { Declarations } from '../storage/declarations';
 import { CHECKPOINT_FILE, CURSORS_FILE, DOWNSAMPLE_FILE } from '../storage/layout';
 import type { SegmentSet } from '../storage/segment-set';
 import { TOMBSTONES_FILE, type Tombstones } from '../storage/tombstones';
+import { SaveChain } from '../util/save-chain';
 import { WalDictionary } from '../wal/batch';
 import type { WalReplayStats } from '../wal/recover';
 import type { Wal } from '../wal/wal';
 import type { DirectoryLock } from './lock';
-import { SaveChain } from './save-chain';
 
 /** What open() reads from the directory before the WAL is replayed. */
 export interface OpenedFiles {
@@ -32,7 +32,7 @@ export interface OpenedFiles {
   readonly dir: string;
   readonly options: ResolvedOptions;
   readonly lock: DirectoryLock;
-  readonly catalog: Catalog;
+  readonly catalog: TableCatalog;
   readonly segments: SegmentSet;
   /** the last LSN whose rows are all in segments */
   readonly checkpointLsn: number;
@@ -47,7 +47,7 @@ export class DbState {
   readonly dir: string;
   readonly options: ResolvedOptions;
   readonly lock: DirectoryLock;
-  readonly catalog: Catalog;
+  readonly catalog: TableCatalog;
   readonly segments: SegmentSet;
   readonly tombstones: Tombstones;
   readonly declarations: Declarations;

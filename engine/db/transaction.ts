@@ -6,15 +6,10 @@
  * commit is one append.
  */
 import { InvalidInputError } from '../errors';
+import type { QueryResult, QueryTarget } from '../exec/target';
 import { Head } from '../head/head';
 import type { Reading, StoredReading, WriteBatch } from '../ingest/prepare-batch';
-import {
-  type QueryOptions,
-  type QueryParams,
-  type QueryResult,
-  type QueryTarget,
-  runQuery,
-} from '../query/query';
+import { type QueryOptions, type QueryParams, runQuery } from '../query/query';
 import type { ReadOptions, ScanCounters, SeriesParts } from '../read/scan';
 import { isHiddenName, ROWID_FIELD } from '../rows/identity';
 import type { ColumnType, SeriesRows } from '../types';

@@ -6,7 +6,7 @@
  */
 
 import type { AggregateCall, SqlType, Value } from '../plan/logical';
-import type { Slicer } from './runtime';
+import type { TimeSlicer } from '../util/fsutil';
 import { compareValues, keyPart, toNumber } from './values';
 
 export interface Accumulator {
@@ -16,7 +16,7 @@ export interface Accumulator {
   /** true when result() is work over every value held (an exact quantile's selection) */
   readonly selects?: boolean;
   /** result() in steps that give the event loop a turn when `slicer` says the slice is used */
-  resultSliced?(slicer: Slicer): Promise<Value>;
+  resultSliced?(slicer: TimeSlicer): Promise<Value>;
   /**
    * Optional fast path: rows `start..end-1` of a numeric column of one series at once
    * (`values[i]` where `present` is null or `present[i]`; a null column is all NULL), in
@@ -273,7 +273,7 @@ class Quantile implements Accumulator {
     // By selection, O(n), not a sort: sorting a 200,000-value group took ~20 ms in one step.
     return quantileOf(this.values.slice(0, n), p, this.discrete);
   }
-  async resultSliced(slicer: Slicer): Promise<Value> {
+  async resultSliced(slicer: TimeSlicer): Promise<Value> {
     const n = this.count;
     const p = this.fraction;
     if (n === 0 || p === null || !(p >= 0 && p <= 1)) return null;
@@ -293,13 +293,13 @@ export function quantileOf(
   values: Float64Array,
   p: number,
   discrete: boolean,
-  slicer: Slicer,
+  slicer: TimeSlicer,
 ): Promise<number>;
 export function quantileOf(
   values: Float64Array,
   p: number,
   discrete: boolean,
-  slicer?: Slicer,
+  slicer?: TimeSlicer,
 ): number | Promise<number> {
   const n = values.length;
   const numbers = values.subarray(0, withoutNaN(values));
@@ -342,9 +342,9 @@ function select(values: Float64Array, k: number): number {
 }
 
 /** select() with a turn of the event loop between partition passes when the slice is used. */
-async function selectSliced(values: Float64Array, k: number, slicer: Slicer): Promise<number> {
+async function selectSliced(values: Float64Array, k: number, slicer: TimeSlicer): Promise<number> {
   const range = { left: 0, right: values.length - 1 };
-  while (partitionPass(values, k, range)) if (slicer.due()) await slicer.tick();
+  while (partitionPass(values, k, range)) if (slicer.due()) await slicer.maybeYield();
   const v = values[k]!;
   return v === 0 ? signedZeroAt(values, k) : v;
 }
@@ -432,7 +432,7 @@ class Distinct implements Accumulator {
   result(): Value {
     return this.inner.result();
   }
-  resultSliced(slicer: Slicer): Promise<Value> {
+  resultSliced(slicer: TimeSlicer): Promise<Value> {
     return this.inner.resultSliced ? this.inner.resultSliced(slicer) : Promise.resolve(this.inner.result());
   }
   get selects(): boolean {
@@ -485,14 +485,14 @@ export function newAccumulator(call: AggregateCall): Accumulator {
  */
 export async function* groupResults(
   groups: Iterable<{ keys: Value[]; accs: Accumulator[] }>,
-  slicer: Slicer,
+  slicer: TimeSlicer,
   batchRows = 1024,
 ): AsyncGenerator<Value[][]> {
   let out: Value[][] = [];
   for (const g of groups) {
     const row: Value[] = [...g.keys];
     for (const acc of g.accs) {
-      if (acc.selects && slicer.due()) await slicer.tick();
+      if (acc.selects && slicer.due()) await slicer.maybeYield();
       row.push(acc.selects && acc.resultSliced ? await acc.resultSliced(slicer) : acc.result());
     }
     out.push(row);
@@ -500,7 +500,7 @@ export async function* groupResults(
       yield out;
       out = [];
     }
-    if (slicer.due()) await slicer.tick();
+    if (slicer.due()) await slicer.maybeYield();
   }
   if (out.length) yield out;
 }

@@ -72,7 +72,7 @@ class ChangeWriter {
     this.tx ??= t.begin();
     await this.tx.target().writeStored!(this.table, this.pending);
     this.pending = [];
-    await this.rt.slicer.tick();
+    await this.rt.slicer.maybeYield();
   }
 
   /** Stores what was added; the write's LSN (0: nothing written). */
@@ -340,7 +340,7 @@ async function tombstone(plan: DeletePlan, rt: Runtime): Promise<{ lsn: number; 
   let count = 0;
   for await (const series of rt.target.scanParts(plan.table, options, rt.scanCounters)) {
     for (const part of series.parts) count += part.stats ? part.rows : (await part.load([])).count;
-    await rt.slicer.tick();
+    await rt.slicer.maybeYield();
   }
   const { lsn } = await rt.target.deleteRows(plan.table, options);
   return { lsn, count };

@@ -218,7 +218,7 @@ export async function storedKeys(
     for (const part of series.parts) {
       if (bounds && part.stats && partExcluded(part.stats, keys, wanted, bounds, name)) continue;
       collectKeys(rules, await part.load(), keys, wanted, found, name, full);
-      await rt.slicer.tick();
+      await rt.slicer.maybeYield();
     }
   }
   return found;

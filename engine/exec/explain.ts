@@ -119,7 +119,7 @@ async function storagePass(
     for await (const series of rt.target.scanParts(scan.table, options, counters)) {
       parts += series.parts.length;
       if (shape) for (const part of series.parts) if (answersFromStats(shape, part)) fromStats++;
-      await rt.slicer.tick();
+      await rt.slicer.maybeYield();
     }
     if (i > 0) Object.assign(counters, { partitions, partitionsSkipped });
   }

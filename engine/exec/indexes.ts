@@ -44,7 +44,7 @@ async function checkUnique(rt: Runtime, table: string, columns: readonly string[
       }
       seen.add(key);
     }
-    await rt.slicer.tick();
+    await rt.slicer.maybeYield();
   }
 }
 

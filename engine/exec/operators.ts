@@ -151,7 +151,7 @@ async function* scan(plan: Extract<Plan, { kind: 'scan' }>, rt: Runtime): AsyncG
         batch[i - start] = row;
       }
       yield batch;
-      await rt.slicer.tick();
+      await rt.slicer.maybeYield();
     }
   }
 }
@@ -265,7 +265,7 @@ async function* gapfill(node: Physical<'gapfill'>, rt: Runtime): AsyncGenerator<
     });
     for (let i = 0; i < out.length; i += BATCH_ROWS) {
       yield out.slice(i, i + BATCH_ROWS);
-      await rt.slicer.tick();
+      await rt.slicer.maybeYield();
     }
   }
 }
@@ -330,7 +330,7 @@ async function* sort(node: Physical<'sort'>, rt: Runtime): AsyncGenerator<Batch>
 async function* sortedOut(sorted: readonly Keyed[], rt: Runtime): AsyncGenerator<Batch> {
   for (let i = 0; i < sorted.length; i += BATCH_ROWS) {
     yield sorted.slice(i, i + BATCH_ROWS).map((k) => k.row);
-    await rt.slicer.tick();
+    await rt.slicer.maybeYield();
   }
 }
 
@@ -411,7 +411,7 @@ async function* join(node: Physical<'hashJoin' | 'nestedLoopJoin'>, rt: Runtime)
         if (list) list.push(row);
         else table.set(id, [row]);
       }
-      if ((i & 255) === 255 && rt.slicer.due()) await rt.slicer.tick();
+      if ((i & 255) === 255 && rt.slicer.due()) await rt.slicer.maybeYield();
     }
   }
   const nulls: Row = new Array(rightWidth).fill(null);
@@ -419,7 +419,7 @@ async function* join(node: Physical<'hashJoin' | 'nestedLoopJoin'>, rt: Runtime)
     let out: Batch = [];
     for (let b = 0; b < batch.length; b++) {
       const l = batch[b]!;
-      if ((b & 255) === 255 && rt.slicer.due()) await rt.slicer.tick();
+      if ((b & 255) === 255 && rt.slicer.due()) await rt.slicer.maybeYield();
       let candidates: Row[] = right;
       if (table) {
         const ks = leftKeys.map((k) => k(l));
@@ -437,12 +437,12 @@ async function* join(node: Physical<'hashJoin' | 'nestedLoopJoin'>, rt: Runtime)
             out = [];
           }
         }
-        if ((i & 1023) === 1023) await rt.slicer.tick();
+        if ((i & 1023) === 1023) await rt.slicer.maybeYield();
       }
       if (!matched && plan.type === 'left') out.push([...l, ...nulls]);
     }
     if (out.length) yield out;
-    await rt.slicer.tick();
+    await rt.slicer.maybeYield();
   }
 }
 

@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { newScanCounters, type ScanCounters } from '../read/scan';
 import { SqlError } from '../sql/errors';
+import { TimeSlicer } from '../util/fsutil';
 import type { EvalContext } from './scalar';
 import type { QueryTarget } from './target';
 
@@ -30,29 +31,12 @@ export interface ExecStats {
   rowsScanned: number;
 }
 
-/** Gives the event loop a turn when more than `sliceMs` passed since the last one. */
-export class Slicer {
-  private last = performance.now();
-  constructor(private readonly sliceMs = 3) {}
-
-  /** True when the current slice is used up (call `yield` then). */
-  due(): boolean {
-    return performance.now() - this.last >= this.sliceMs;
-  }
-
-  async tick(): Promise<void> {
-    if (this.due()) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.last = performance.now();
-    }
-  }
-}
-
 export class Runtime {
   readonly stats: ExecStats = { partitions: 0, chunks: 0, rowsScanned: 0 };
   /** what the storage scans touched and skipped (partitions, chunks), filled by the target */
   readonly scanCounters: ScanCounters = newScanCounters();
-  readonly slicer = new Slicer();
+  /** 3 ms slices: a query shares the thread with the flows that wait for its answer */
+  readonly slicer = new TimeSlicer(3);
   /** rows an INSERT, UPDATE or DELETE stored, changed or removed (better-sqlite3's `changes`) */
   changes = 0;
   /** the rowid of the last row an INSERT stored, if it got one */

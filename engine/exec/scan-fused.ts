@@ -263,7 +263,7 @@ export async function* scanAggregate(
           }
         }
         if (rowAggs.length === 0) {
-          await rt.slicer.tick();
+          await rt.slicer.maybeYield();
           continue;
         }
       }
@@ -279,9 +279,9 @@ export async function* scanAggregate(
           const e1 = arg1[a];
           g.accs[a]!.add(e0 ? e0(row) : null, e1 ? e1(row) : null);
         }
-        if ((i & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+        if ((i & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.maybeYield();
       }
-      await rt.slicer.tick();
+      await rt.slicer.maybeYield();
     }
   }
   yield* groupResults(groups.values(), rt.slicer);
@@ -358,9 +358,9 @@ export async function* scanDistinctOn(
         for (const f of fillers) f(row, i);
         if (test && truth(test(row)) !== true) continue;
         consider();
-        if ((k & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+        if ((k & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.maybeYield();
       }
-      await rt.slicer.tick();
+      await rt.slicer.maybeYield();
     }
   }
   yield* sortedBatches(best.values(), cmp, rt.slicer, 1024);
@@ -375,7 +375,7 @@ async function* edgeSeries(scan: ScanPlan, rt: Runtime, newest: boolean): AsyncG
   for (const options of storageScans(scan)) {
     if (rt.target.edgeRows) {
       yield await rt.target.edgeRows(scan.table, options, newest, rt.scanCounters);
-      await rt.slicer.tick();
+      await rt.slicer.maybeYield();
       continue;
     }
     for await (const series of rt.target.scanParts(scan.table, options, rt.scanCounters)) {
@@ -388,7 +388,7 @@ async function* edgeSeries(scan: ScanPlan, rt: Runtime, newest: boolean): AsyncG
           break;
         }
       }
-      await rt.slicer.tick();
+      await rt.slicer.maybeYield();
     }
   }
 }
@@ -511,10 +511,10 @@ export async function* scanProject(
       if (out.length >= 1024) {
         yield out;
         out = [];
-        await rt.slicer.tick();
-      } else if ((k & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+        await rt.slicer.maybeYield();
+      } else if ((k & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.maybeYield();
     }
     if (out.length) yield out;
-    await rt.slicer.tick();
+    await rt.slicer.maybeYield();
   }
 }

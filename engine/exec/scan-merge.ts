@@ -113,7 +113,7 @@ export async function* scanMergeSort(
     if (batch.length === 0) return;
     left -= batch.length;
     yield batch;
-    await rt.slicer.tick();
+    await rt.slicer.maybeYield();
   }
 }
 
@@ -161,7 +161,7 @@ async function collectRuns(
         if (truth(test(row)) !== true) continue;
       }
       index[taken++] = i;
-      if ((n & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+      if ((n & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.maybeYield();
     }
     if (taken > 0) {
       const run = new LazyRun(index.subarray(0, taken), series, row, fillers, evals);
@@ -170,7 +170,7 @@ async function collectRuns(
     }
     held += taken;
     if (keep === undefined) rt.checkRows(held, 'rows to sort for ORDER BY');
-    await rt.slicer.tick();
+    await rt.slicer.maybeYield();
   }
   return runs;
 }
@@ -180,7 +180,7 @@ async function hold(run: LazyRun, length: number, rt: Runtime): Promise<HeldRun>
   const rows: Row[] = new Array(length);
   for (let p = 0; p < length; p++) {
     rows[p] = run.row(p);
-    if ((p & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+    if ((p & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.maybeYield();
   }
   return new HeldRun(run.times, rows);
 }

@@ -13,6 +13,7 @@
 import { slotsOf } from '../plan/bind-expr';
 import type { AggregateCall, Column, Plan, Value } from '../plan/logical';
 import type { ScanPart } from '../read/scan';
+import { lowerBound } from '../rows/search';
 import type { SeriesRows } from '../types';
 import { type Accumulator, groupResults, newAccumulator, type PartSummary } from './aggregates';
 import { compile, type Row } from './compile';
@@ -169,7 +170,7 @@ export async function* statsAggregate(
           rt.stats.rowsScanned += rows.count;
           await feedRows(shape, rows, groupAt, rt);
         }
-        await rt.slicer.tick();
+        await rt.slicer.maybeYield();
       }
     }
   }
@@ -220,7 +221,7 @@ async function feedRows(
     let g: Group;
     if (b) {
       const start = timeBucket(b.width, times[i]!, b.origin);
-      j = firstAtOrAfter(times, i + 1, rows.count, start + b.width);
+      j = lowerBound(times, i + 1, rows.count, start + b.width);
       g = groupAt(start);
     } else {
       j = Math.min(rows.count, i + FEED_SLICE);
@@ -231,20 +232,8 @@ async function feedRows(
       g.accs[a]!.addColumn!(s.values, s.present, i, j, times);
     }
     i = j;
-    if (rt.slicer.due()) await rt.slicer.tick();
+    if (rt.slicer.due()) await rt.slicer.maybeYield();
   }
-}
-
-/** The first index in [lo, hi) of ascending `times` with times[i] >= t (hi if none). */
-export function firstAtOrAfter(times: Float64Array, lo: number, hi: number, t: number): number {
-  let a = lo;
-  let b = hi;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    if (times[mid]! < t) a = mid + 1;
-    else b = mid;
-  }
-  return a;
 }
 
 /**

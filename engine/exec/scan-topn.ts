@@ -200,12 +200,12 @@ export async function* scanTopN(plan: SortPlan, shape: TopNScanShape, rt: Runtim
   };
   for await (const series of candidateSeries(cx, rt)) {
     await offerSeries(cx, series, rt);
-    await rt.slicer.tick();
+    await rt.slicer.maybeYield();
   }
   const rows = cx.heap.rows();
   for (let i = 0; i < rows.length; i += BATCH_ROWS) {
     yield rows.slice(i, i + BATCH_ROWS);
-    await rt.slicer.tick();
+    await rt.slicer.maybeYield();
   }
 }
 
@@ -220,7 +220,7 @@ async function offerSeries(cx: ScanContext, series: SeriesRows, rt: Runtime): Pr
   const candidates = selected ? selected.length : series.count;
   const { values, present } = keyColumn(series, cx.shape.field);
   for (let k = 0; k < candidates; k++) {
-    if ((k & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.tick();
+    if ((k & (CHECK_EVERY - 1)) === CHECK_EVERY - 1 && rt.slicer.due()) await rt.slicer.maybeYield();
     const i = selected ? selected[k]! : k;
     let cls = nullClass;
     let num = 0;

@@ -3,10 +3,10 @@
  * merged with a yield every few thousand rows. Top-N keeps a bounded heap instead of all rows.
  */
 import type { SortKey, Value } from '../plan/logical';
+import type { TimeSlicer } from '../util/fsutil';
 import { sortAsync as mergeSortAsync } from '../util/sort-async';
 import { WorstFirstHeap } from '../util/worst-first-heap';
 import { compile, type Row } from './compile';
-import type { Slicer } from './runtime';
 import type { EvalContext } from './scalar';
 import { compareValues } from './values';
 
@@ -62,9 +62,9 @@ export function keyerInto(keys: readonly SortKey[], ctx: EvalContext): (out: Val
 }
 
 /** A stable merge sort that yields to the event loop between pieces of work. */
-export async function sortAsync(items: Keyed[], cmp: Comparator, slicer: Slicer): Promise<Keyed[]> {
+export async function sortAsync(items: Keyed[], cmp: Comparator, slicer: TimeSlicer): Promise<Keyed[]> {
   if (inOrder(items, cmp)) return items; // rows often come sorted already (by series, by time)
-  return mergeSortAsync(items, cmp, () => slicer.tick());
+  return mergeSortAsync(items, cmp, () => slicer.maybeYield());
 }
 
 /**
@@ -74,7 +74,7 @@ export async function sortAsync(items: Keyed[], cmp: Comparator, slicer: Slicer)
 export async function* sortedBatches(
   items: Iterable<Keyed>,
   cmp: Comparator,
-  slicer: Slicer,
+  slicer: TimeSlicer,
   batchRows: number,
 ): AsyncGenerator<Row[]> {
   const sorted = await sortAsync([...items], cmp, slicer);
@@ -83,7 +83,7 @@ export async function* sortedBatches(
     const batch: Row[] = new Array(end - i);
     for (let k = i; k < end; k++) batch[k - i] = sorted[k]!.row;
     yield batch;
-    await slicer.tick();
+    await slicer.maybeYield();
   }
 }
 

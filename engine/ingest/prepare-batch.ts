@@ -4,7 +4,13 @@
  * reading types, the series resolver, the checks of one reading and the column builders live
  * beside this file; what other rooms import from ingest/ is exported here.
  */
-import { type Catalog, checkColumnName, checkTableName, roleConflict, seriesKey } from '../catalog/catalog';
+import {
+  checkColumnName,
+  checkTableName,
+  roleConflict,
+  seriesKey,
+  type TableCatalog,
+} from '../catalog/catalog';
 import { InvalidInputError, TypeConflictError } from '../errors';
 import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
 import type { ColumnType, FieldColumn } from '../types';
@@ -73,7 +79,7 @@ class BatchBuilder {
 
   constructor(
     private readonly table: string,
-    private readonly catalog: Catalog,
+    private readonly catalog: TableCatalog,
     private readonly resolver: SeriesResolver,
     private readonly readings: readonly Reading[],
     private readonly rowids: RowidPlan | null,
@@ -306,7 +312,7 @@ class BatchBuilder {
  * nothing of the batch is stored.
  */
 export function prepareBatch(
-  catalog: Catalog,
+  catalog: TableCatalog,
   resolvers: Map<string, SeriesResolver>,
   table: unknown,
   readings: unknown,
@@ -335,7 +341,7 @@ export function prepareBatch(
  * Checks a batch prepared earlier (in a transaction) against the catalog as it is now: a column
  * another write has since given another type or role refuses the commit, naming it.
  */
-export function checkSchema(catalog: Catalog, batch: WriteBatch): void {
+export function checkSchema(catalog: TableCatalog, batch: WriteBatch): void {
   const table = catalog.get(batch.table);
   if (!table) return;
   for (const key of batch.tagKeys) {
@@ -349,7 +355,7 @@ export function checkSchema(catalog: Catalog, batch: WriteBatch): void {
 }
 
 /** Adds the batch's tag keys and fields to the catalog (after its WAL record is written). */
-export function applySchema(catalog: Catalog, batch: WriteBatch): void {
+export function applySchema(catalog: TableCatalog, batch: WriteBatch): void {
   const table = catalog.ensure(batch.table);
   for (const key of batch.tagKeys) table.addTag(key);
   for (const [name, type] of batch.fieldTypes) table.addField(name, type);

@@ -17,7 +17,7 @@ export interface TableInfo {
 }
 /**
  * The binder's view of the storage's tables (a QueryTarget is one). Not the table-schema
- * `Catalog` of engine/catalog/catalog.ts: this is only how names are looked up while binding.
+ * `TableCatalog` of engine/catalog/catalog.ts: this is only how names are looked up while binding.
  */
 export interface TableLookup {
   tables(): string[];

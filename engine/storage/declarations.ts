@@ -9,7 +9,7 @@ import { checkColumnName, checkTableName, type SqliteTable } from '../catalog/ca
 import { InvalidInputError } from '../errors';
 import type { ColumnType } from '../types';
 import { parseDuration } from '../util/duration';
-import { writeFileAtomic } from '../util/fsutil';
+import { SaveChain } from '../util/save-chain';
 
 export const TABLES_FILE = 'TABLES';
 
@@ -99,7 +99,7 @@ function checkSqliteShape(name: string, shape: SqliteTable): void {
 
 export class Declarations {
   private readonly tables = new Map<string, TableDeclaration>();
-  private saving: Promise<void> = Promise.resolve();
+  private saves: SaveChain | null = null;
 
   static async load(dir: string): Promise<Declarations> {
     const store = new Declarations();
@@ -133,9 +133,7 @@ export class Declarations {
 
   /** Saves the list; saves are chained so two never write the file at once. */
   save(dir: string): Promise<void> {
-    const body = JSON.stringify(Object.fromEntries(this.tables));
-    const next = this.saving.then(() => writeFileAtomic(path.join(dir, TABLES_FILE), body));
-    this.saving = next.catch(() => undefined);
-    return next;
+    this.saves ??= new SaveChain(path.join(dir, TABLES_FILE));
+    return this.saves.save(JSON.stringify(Object.fromEntries(this.tables)));
   }
 }

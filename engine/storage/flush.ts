@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { Catalog } from '../catalog/catalog';
+import type { TableCatalog } from '../catalog/catalog';
 import type { Head } from '../head/head';
 import { RowScratch, type SeriesBuffer } from '../head/series-buffer';
 import { lowerBound } from '../rows/search';
@@ -20,7 +20,7 @@ import { partitionStartOf, segmentPath } from './layout';
 
 export interface FlushTarget {
   readonly dir: string;
-  readonly catalog: Catalog;
+  readonly catalog: TableCatalog;
   readonly minLsn: number;
   readonly maxLsn: number;
   readonly chunkRows: number;

@@ -65,11 +65,17 @@ export function yieldToEventLoop(): Promise<void> {
 
 /**
  * Cooperative time slicing: call `maybeYield()` inside a long loop; it yields to the event loop
- * once `sliceMs` of synchronous work has passed since the last yield.
+ * once `sliceMs` of synchronous work has passed since the last yield. `due()` says whether it
+ * would, for loops that want to finish a unit of work first. The one slicer of the engine.
  */
 export class TimeSlicer {
   private started = performance.now();
   constructor(private readonly sliceMs = 5) {}
+
+  /** True when the current slice is used up (`maybeYield` would yield now). */
+  due(): boolean {
+    return performance.now() - this.started >= this.sliceMs;
+  }
 
   async maybeYield(): Promise<void> {
     if (performance.now() - this.started < this.sliceMs) return;

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../util/fsutil';
+import { writeFileAtomic } from './fsutil';
 
 /**
  * The saves of one small file that is replaced whole (tombstones, cursors, downsample watermarks,
