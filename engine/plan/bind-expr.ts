@@ -26,7 +26,7 @@ export interface BindContext {
   readonly now: number;
   /** evaluates an expression without slots (provided by the executor layer) */
   readonly fold: (e: BExpr) => Value;
-  /** the values of each `IN (SELECT ...)`, run before the statement is bound (query.ts) */
+  /** the values of each `IN (SELECT ...)`, run before the statement is bound (query/query.ts) */
   readonly subqueryValues?: ReadonlyMap<A.InList, readonly Value[]> | undefined;
 }
 

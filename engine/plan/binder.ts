@@ -104,7 +104,7 @@ class Binder {
       case 'begin':
       case 'commit':
       case 'rollback':
-        // runQuery runs them in scripts (query.ts); this is only reached by db.iterate and the like
+        // runQuery runs them in scripts (query/query.ts); this is only reached by db.iterate and the like
         throw this.error(
           s,
           'BEGIN, COMMIT and ROLLBACK run only in a script given to db.query',
