@@ -36,6 +36,11 @@ export interface HeliosDbNode extends Node {
   toml: TomlSettings | null;
 }
 
+/** An editor field's positive number, or `fallback` (test/packaging.test.js reads the defaults here). */
+function numberOr(value: unknown, fallback: number): number {
+  return positiveNumber(value) ?? fallback;
+}
+
 /** Editor settings and the TOML file (whose values win) into what `open()` takes. */
 export async function resolveOpenSettings(
   config: HeliosDbConfig,
@@ -44,8 +49,8 @@ export async function resolveOpenSettings(
 ): Promise<OpenSettings> {
   const options: EngineOptions = {
     durability: config.durability ?? 'batch',
-    batchIntervalMs: positiveNumber(config.batchIntervalMs) ?? 100,
-    memoryLimitMB: positiveNumber(config.memoryLimitMB) ?? 32,
+    batchIntervalMs: numberOr(config.batchIntervalMs, 100),
+    memoryLimitMB: numberOr(config.memoryLimitMB, 32),
   };
   if (config.partitionDuration) options.partitionDuration = config.partitionDuration;
   let dir = config.dir ? path.resolve(userDir, config.dir) : path.join(userDir, 'helios', config.id);
