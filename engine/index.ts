@@ -18,7 +18,7 @@ export {
   TypeConflictError,
 } from './errors';
 export type { Reading, StoredReading } from './ingest/prepare-batch';
-export { shareTags } from './ingest/prepare-batch';
+export { MAX_TIME, shareTags } from './ingest/prepare-batch';
 export type { EngineOptions, TableOptions } from './options';
 export type { Aggregate, DownsampleReport, DownsampleRule } from './policy/downsample';
 export type { RetentionPolicy, RetentionReport } from './policy/retention';
@@ -28,7 +28,7 @@ export { newScanCounters } from './read/scan';
 export { SqlError } from './sql/errors';
 export type { TableDefinition } from './storage/declarations';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';
-export { parseDuration } from './util/duration';
+export { formatDuration, parseDuration } from './util/duration';
 
 /** Opens (creating if needed) the database stored in directory `dir`. */
 export function open(dir: string, options: EngineOptions = {}): Promise<Database> {

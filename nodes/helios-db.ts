@@ -32,19 +32,10 @@ export = function register(RED: NodeAPI): void {
     this.deregister = (user) => this.controller.deregister(user);
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      let finished = false;
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        done();
-      };
-      const timer = setTimeout(() => {
-        this.warn(`Still closing after ${CLOSE_BUDGET_MS / 1000} s; the close finishes in the background.`);
-        finish();
-      }, CLOSE_BUDGET_MS);
       stopPolicies();
-      this.controller.close().then(finish);
+      const late = () =>
+        this.warn(`Still closing after ${CLOSE_BUDGET_MS / 1000} s; the close finishes in the background.`);
+      this.controller.closeWithin(CLOSE_BUDGET_MS, late).then(() => done());
     });
   }
   RED.nodes.registerType('helios-db', HeliosDb as unknown as (this: Node, config: never) => void);

@@ -1,18 +1,15 @@
+import { configNodeOf } from './lib/config-node';
 import type { DbState, DbUser } from './lib/db-controller';
+import { asError } from './lib/errors';
 import { upgradeConfig } from './lib/migrate';
-import { type HeliosDbNode, type HeliosStoreConfig, storeRules, timeWarnMs } from './lib/node-config';
+import { type HeliosStoreConfig, storeRules, timeWarnMs } from './lib/node-config';
 import { MessageReader, TimeWarner } from './lib/readings';
-import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus } from './lib/red';
+import type { DoneFunction, Node, NodeAPI, NodeMessage } from './lib/red';
 import { RepeatLimiter, reportable } from './lib/repeat-limit';
-import { brief, compact, dbStatus, rate, status } from './lib/status';
+import { StoreStatus } from './lib/store-status';
 import { type InvalidPolicy, type StoredInfo, StoreMeter } from './lib/store-writer';
 import { WriteCoalescer } from './lib/write-coalescer';
 
-/** Messages in flight past which the status turns yellow (the disk is not keeping up). */
-const BACKLOG = 1000;
-/** A write durable later than this (ms) after its first message came marks the disk as slow for a while. */
-const SLOW_MS = 1000;
-const SLOW_SHOWN_MS = 10_000;
 const STATUS_EVERY_MS = 1000;
 
 export = function register(RED: NodeAPI): void {
@@ -23,38 +20,14 @@ export = function register(RED: NodeAPI): void {
     const reader = new MessageReader(rules);
     const times = new TimeWarner(timeWarnMs(config.timeWarnYears), rules.timeUnit);
     const policy: InvalidPolicy = config.invalid === 'skip' ? 'skip' : 'reject';
-    const dbNode = config.db ? (RED.nodes.getNode(config.db) as HeliosDbNode | null) : null;
+    const dbNode = configNodeOf(RED, this, config.db, 'helios-store');
+    if (!dbNode) return;
+
     const meter = new StoreMeter();
+    const line = new StoreStatus(meter, (s) => this.status(s));
     let dbState: DbState = { kind: 'closed' };
-    let lastError: string | null = null;
-    let shown = '';
-    let slowUntil = 0;
     const dbErrors = new RepeatLimiter();
-
-    const setStatus = (s: NodeStatus) => {
-      const key = `${s.fill}|${s.text}`;
-      if (key === shown) return; // unchanged: spare the editor a message
-      shown = key;
-      this.status(s);
-    };
-    const showStatus = () => {
-      const notOpen = dbStatus(dbState);
-      if (notOpen) return setStatus(notOpen);
-      if (lastError) return setStatus(status.failed(brief(lastError)));
-      const replaced = meter.replaced > 0 ? ` (${compact(meter.replaced)} replaced)` : '';
-      const text = `${rate(meter.sampleRate())}/s · ${compact(meter.total)} stored${replaced}`;
-      if (meter.pending > BACKLOG) return setStatus(status.busy(`${text} · backlog ${meter.pending}`));
-      if (Date.now() < slowUntil) return setStatus(status.busy(`${text} · slow disk`));
-      setStatus(status.ok(text));
-    };
-
-    if (!dbNode) {
-      this.status(status.failed('no database'));
-      this.on('input', (_msg, _send, done) => {
-        done(new Error('helios-store has no helios-db database configured: pick one in the node.'));
-      });
-      return;
-    }
+    const showStatus = () => line.refresh(dbState);
 
     const user: DbUser = {
       id: this.id,
@@ -78,7 +51,7 @@ export = function register(RED: NodeAPI): void {
       settled();
       if (err || !stored) {
         const error = err ?? new Error('Nothing was stored.');
-        lastError = error.message;
+        line.lastError = error.message;
         showStatus();
         // The database failing to open fails every message alike: report it once a minute.
         const report = reportable(dbErrors, dbState, error);
@@ -87,7 +60,7 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       meter.stored(stored.count, stored.replaced);
-      lastError = null;
+      line.lastError = null;
       dbErrors.reset();
       if (stored.invalid) {
         this.warn(`${stored.invalid.length} invalid reading(s) not stored: ${stored.invalid[0]?.message}`);
@@ -96,9 +69,7 @@ export = function register(RED: NodeAPI): void {
       this.send(msg);
       done();
     };
-    const coalescer = new WriteCoalescer(dbNode.controller, policy, answer, (ms) => {
-      if (ms > SLOW_MS) slowUntil = Date.now() + SLOW_SHOWN_MS;
-    });
+    const coalescer = new WriteCoalescer(dbNode.controller, policy, answer, (ms) => line.observeLatency(ms));
 
     this.on('input', (msg, _send, done) => {
       meter.pending++;
@@ -110,7 +81,7 @@ export = function register(RED: NodeAPI): void {
         if (reading) coalescer.storeReading(reader.table(msg), reading, msg, done);
         else coalescer.store(input!, msg, done);
       } catch (err) {
-        answer(msg, done, err instanceof Error ? err : new Error(String(err)));
+        answer(msg, done, asError(err));
       }
     });
 

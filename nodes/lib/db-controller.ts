@@ -1,5 +1,6 @@
 import type { Database, EngineOptions } from '../../engine/index';
 import { open } from '../../engine/index';
+import { asError } from './errors';
 import { RepeatLimiter } from './repeat-limit';
 
 /** What a helios-db config node resolved from its editor settings and TOML file. */
@@ -143,7 +144,7 @@ export class DatabaseController {
       (err: unknown) => {
         this.opening = null;
         this.failedAt = Date.now();
-        const error = err instanceof Error ? err : new Error(String(err));
+        const error = asError(err);
         const line = this.openErrors.admit(error.message);
         if (line !== null) this.log.error(line);
         this.setState({ kind: 'error', error });
@@ -184,6 +185,23 @@ export class DatabaseController {
     return this.closing;
   }
 
+  /**
+   * `close`, but resolves after `budgetMs` at the latest (telling `onLate`): the close goes on in
+   * the background and keeps the directory lock until it is done (the next open waits for it).
+   */
+  closeWithin(budgetMs: number, onLate: () => void): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        onLate();
+        resolve();
+      }, budgetMs);
+      this.close().then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   private async closeNow(): Promise<void> {
     await Promise.allSettled([...this.inflight]);
     const db = this.db ?? (await this.opening?.catch(() => null)) ?? null;
@@ -191,7 +209,7 @@ export class DatabaseController {
     try {
       await db?.close();
     } catch (err) {
-      this.log.error(`Closing the database failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.log.error(`Closing the database failed: ${asError(err).message}`);
     }
     this.setState({ kind: 'closed' });
   }

@@ -1,6 +1,6 @@
-import type { Database, DownsampleRule, RetentionPolicy } from '../../engine/index';
-import { formatDuration } from '../../engine/util/duration';
+import { type Database, type DownsampleRule, formatDuration, type RetentionPolicy } from '../../engine/index';
 import type { DatabaseController } from './db-controller';
+import { positiveNumber } from './positive-number';
 
 /**
  * The TOML file's `[time_series]` and `[storage]` policy keys as default policies of a helios-db
@@ -18,22 +18,17 @@ export interface DefaultPolicies {
 export const RETENTION_EVERY_MS = 3_600_000;
 export const DOWNSAMPLE_EVERY_MS = 300_000;
 
-function positive(value: unknown): number | null {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : null;
-}
-
 /** Reads the policies out of the TOML keys kept under `"[section] key"`. */
 export function defaultPolicies(keys: Readonly<Record<string, unknown>>): DefaultPolicies {
-  const days = positive(keys['[time_series] default_retention_days']);
-  const maxMB = positive(keys['[storage] max_db_size_mb']);
+  const days = positiveNumber(keys['[time_series] default_retention_days']);
+  const maxMB = positiveNumber(keys['[storage] max_db_size_mb']);
   const enabled = keys['[time_series] downsample_enabled'];
   const downsample: DownsampleRule | null =
     enabled === true || enabled === 'true'
       ? {
           source: '*',
-          bucket: (positive(keys['[time_series] downsample_interval_secs']) ?? 300) * 1000,
-          after: (positive(keys['[time_series] downsample_after_hours']) ?? 48) * 3_600_000,
+          bucket: (positiveNumber(keys['[time_series] downsample_interval_secs']) ?? 300) * 1000,
+          after: (positiveNumber(keys['[time_series] downsample_after_hours']) ?? 48) * 3_600_000,
         }
       : null;
   const retention: RetentionPolicy | null =

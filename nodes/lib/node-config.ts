@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import type { EngineOptions } from '../../engine/index';
 import type { DatabaseController, DbUser, OpenSettings } from './db-controller';
-import type { OutputMode, TimeFormat } from './query-output';
+import { positiveNumber } from './positive-number';
+import { OUTPUT_MODES, type OutputMode, type OutputOptions, type TimeFormat } from './query-output';
 import { type ReadingRules, TIME_UNITS, type TimeUnit } from './readings';
 import type { Node } from './red';
 import type { InvalidPolicy } from './store-writer';
@@ -35,9 +36,9 @@ export interface HeliosDbNode extends Node {
   toml: TomlSettings | null;
 }
 
+/** An editor field's positive number, or `fallback` (test/packaging.test.js reads the defaults here). */
 function numberOr(value: unknown, fallback: number): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : fallback;
+  return positiveNumber(value) ?? fallback;
 }
 
 /** Editor settings and the TOML file (whose values win) into what `open()` takes. */
@@ -131,4 +132,38 @@ export const DEFAULT_MAX_ROWS = 50_000;
 export function maxRowsOf(value: unknown): number {
   const n = Number(value === '' || value === undefined ? DEFAULT_MAX_ROWS : value);
   return Number.isInteger(n) && n >= 0 ? n : DEFAULT_MAX_ROWS;
+}
+
+/** How helios-query shapes its output: an unknown mode is 'rows', an unknown time format 'ms'. */
+export function queryOutputOptions(config: HeliosQueryConfig): OutputOptions {
+  return {
+    mode: OUTPUT_MODES.includes(config.output as OutputMode) ? (config.output as OutputMode) : 'rows',
+    timeFormat: config.timeFormat === 'iso' ? 'iso' : 'ms',
+    chartClear: config.chartClear !== false,
+  };
+}
+
+/** The helios-retention node's saved configuration. */
+export interface HeliosRetentionConfig {
+  name?: string;
+  db?: string;
+  table?: string;
+  maxAge?: string;
+  maxSizeMB?: string | number;
+  keepUnsynced?: boolean;
+  everyMinutes?: string | number;
+  version?: number;
+}
+
+/** The helios-downsample node's saved configuration. */
+export interface HeliosDownsampleConfig {
+  name?: string;
+  db?: string;
+  source?: string;
+  bucket?: string;
+  after?: string;
+  aggregates?: string;
+  target?: string;
+  everyMinutes?: string | number;
+  version?: number;
 }

@@ -1,6 +1,7 @@
 import type { Database } from '../../engine/index';
+import { configNodeOf } from './config-node';
 import type { DbState, DbUser } from './db-controller';
-import type { HeliosDbNode } from './node-config';
+import { positiveNumber } from './positive-number';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from './red';
 import { brief, dbStatus, status } from './status';
 
@@ -19,8 +20,7 @@ function clock(): string {
 
 /** Minutes between runs from the editor (0 or empty: only on input). */
 export function intervalMinutes(value: unknown): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0;
+  return positiveNumber(value) ?? 0;
 }
 
 /**
@@ -35,14 +35,8 @@ export function wirePolicyNode<R>(
   everyMinutes: number,
   task: PolicyTask<R>,
 ): void {
-  const dbNode = dbId ? (RED.nodes.getNode(dbId) as HeliosDbNode | null) : null;
-  if (!dbNode) {
-    node.status(status.failed('no database'));
-    node.on('input', (_msg, _send, done) => {
-      done(new Error(`${task.type} has no helios-db database configured: pick one in the node.`));
-    });
-    return;
-  }
+  const dbNode = configNodeOf(RED, node, dbId, task.type);
+  if (!dbNode) return;
   let dbState: DbState = { kind: 'closed' };
   let last: NodeStatus = status.idle(everyMinutes > 0 ? `every ${everyMinutes} min` : 'on input');
   const user: DbUser = {

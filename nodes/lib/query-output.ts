@@ -1,23 +1,11 @@
+import type { QueryResult } from '../../engine/index';
 import type { NodeMessage } from './red';
 
 /** A column of a query result, as db.query returns it. */
-export interface ResultColumn {
-  name: string;
-  type: string;
-}
-
-/** db.query's result: rows are arrays (in column order) or objects keyed by column name. */
-export interface QueryResult {
-  columns: ResultColumn[];
-  rows: ReadonlyArray<readonly unknown[] | Record<string, unknown>>;
-  stats: Record<string, unknown>;
-  /** rows an INSERT, UPDATE or DELETE stored, changed or removed */
-  changes?: number;
-  /** the rowid of the last row an INSERT stored */
-  lastInsertRowid?: number | null;
-}
+export type ResultColumn = QueryResult['columns'][number];
 
 export type OutputMode = 'rows' | 'each' | 'first' | 'value' | 'chart';
+export const OUTPUT_MODES: readonly OutputMode[] = ['rows', 'each', 'first', 'value', 'chart'];
 export type TimeFormat = 'ms' | 'iso';
 
 export interface OutputOptions {
@@ -60,6 +48,7 @@ function objectsOf(result: QueryResult, format: TimeFormat, start: number, end: 
     const obj: Row = {};
     for (let i = 0; i < columns.length; i++) {
       const name = columns[i]!.name;
+      // rows in column order (arrays, as a caller outside the engine may hand them) are read by index
       const raw = Array.isArray(row) ? row[i] : (row as Row)[name];
       obj[name] = isTime[i] ? timeValue(raw, format) : plainValue(raw);
     }

@@ -1,15 +1,9 @@
+import { isPlainObject } from './plain-object';
 import type { NodeMessage } from './red';
 
 /** Placeholders outside string literals, quoted names and comments: ?, ?1, $name, :name, @name. */
 const PLACEHOLDER = /\?|\$[\w]|(?<![:\w]):[A-Za-z_]|@[A-Za-z_]/;
 const NOT_CODE = /'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|--[^\n]*|\/\*[\s\S]*?\*\//g;
-
-/** An object literal of any realm (a function node's objects come from its sandbox). */
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === null || Object.getPrototypeOf(proto) === null;
-}
 
 /** Does the SQL have parameters to bind? */
 export function hasPlaceholders(sql: string): boolean {

@@ -1,5 +1,5 @@
-import { type Reading, shareTags } from '../../engine/index';
-import { MAX_TIME } from '../../engine/ingest/prepare-batch';
+import { MAX_TIME, type Reading, shareTags } from '../../engine/index';
+import { isPlainObject } from './plain-object';
 import type { NodeMessage } from './red';
 
 /** helios-store settings that shape how a message becomes readings. */
@@ -134,17 +134,6 @@ export const DEFAULT_TABLE = 'readings';
 const TIME_KEYS = ['time', 'timestamp'] as const;
 
 type Plain = Record<string, unknown>;
-
-/**
- * An object literal (or JSON): not an array, Date, Buffer, Map, Set or instance of a class. Its
- * prototype is an Object.prototype of any realm: a function node's objects come from its own
- * sandbox, whose Object.prototype is not this one.
- */
-function isPlainObject(v: unknown): v is Plain {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === null || Object.getPrototypeOf(proto) === null;
-}
 
 /** A Date of any realm (a function node's `new Date()` is not `instanceof Date` here). */
 function isDate(v: unknown): v is Date {

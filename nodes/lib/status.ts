@@ -10,6 +10,8 @@ export const status = {
   busy: (text: string): NodeStatus => ({ fill: 'yellow', shape: 'ring', text }),
   failed: (text: string): NodeStatus => ({ fill: 'red', shape: 'ring', text }),
   idle: (text: string): NodeStatus => ({ fill: 'grey', shape: 'ring', text }),
+  /** no status under the node (a user node whose database is open and idle) */
+  clear: (): NodeStatus => ({}),
 };
 
 /** Shortens a message for the status line (the full text is in the log and the Catch node). */

@@ -1,4 +1,5 @@
 import type { Database } from '../../engine/index';
+import { isInputError } from './errors';
 import { byTable, type InvalidItem, type Normalised, type TableReading } from './readings';
 
 /** What helios-store puts in msg.stored. */
@@ -38,11 +39,6 @@ export class InvalidReadingError extends Error {
     this.name = 'InvalidReadingError';
     this.invalid = invalid;
   }
-}
-
-function isInputError(err: unknown): err is Error {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'HELIOS_INVALID_INPUT' || code === 'HELIOS_TYPE_CONFLICT';
 }
 
 /**

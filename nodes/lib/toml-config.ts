@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import { positiveNumber } from './positive-number';
 
 /**
  * The optional TOML file of a helios-db config node, in the shape of the seed configuration
@@ -67,8 +68,8 @@ function expandAll(value: unknown, env: NodeJS.ProcessEnv, where: string): unkno
 }
 
 function asNumber(value: unknown, where: string): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+  const n = positiveNumber(value);
+  if (n === null) {
     throw new TomlConfigError(`${where} must be a positive number; got ${JSON.stringify(value)}.`);
   }
   return n;

@@ -1,4 +1,5 @@
 import type { Database, Reading, WriteResult } from '../../engine/index';
+import { asError, isInputError } from './errors';
 import { type Normalised, normalisedOf } from './readings';
 import { type InvalidPolicy, type StoredInfo, storeReadings } from './store-writer';
 
@@ -24,15 +25,6 @@ export interface WriteRunner {
  * Node-RED's thread.
  */
 const MAX_READINGS_PER_WRITE = 5_000;
-
-function isInputError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'HELIOS_INVALID_INPUT' || code === 'HELIOS_TYPE_CONFLICT';
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
 
 /**
  * The messages of one engine write, kept column by column (an array per property, not an object per
