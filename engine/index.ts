@@ -17,12 +17,14 @@ export {
   TransactionConflictError,
   TypeConflictError,
 } from './errors';
-export type { Reading, StoredReading } from './ingest/prepare-batch';
-export { MAX_TIME, shareTags } from './ingest/prepare-batch';
+export type { QueryResult } from './exec/target';
+export type { Reading, StoredReading } from './ingest/readings';
+export { MAX_TIME } from './ingest/readings';
+export { shareTags } from './ingest/series-resolver';
 export type { EngineOptions, TableOptions } from './options';
 export type { Aggregate, DownsampleReport, DownsampleRule } from './policy/downsample';
 export type { RetentionPolicy, RetentionReport } from './policy/retention';
-export type { QueryOptions, QueryParams, QueryResult } from './query/query';
+export type { QueryOptions, QueryParams } from './query/query';
 export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read/scan';
 export { newScanCounters } from './read/scan';
 export { SqlError } from './sql/errors';

@@ -11,7 +11,7 @@ import type { TableCatalog } from '../catalog/catalog';
 import { ClosedError } from '../errors';
 import { Head } from '../head/head';
 import { SlabPool } from '../head/slabs';
-import type { SeriesResolver } from '../ingest/prepare-batch';
+import type { SeriesResolver } from '../ingest/series-resolver';
 import type { ResolvedOptions } from '../options';
 import type { Watermark } from '../policy/downsample';
 import { SeriesIndexes } from '../read/series-index';

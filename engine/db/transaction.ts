@@ -8,7 +8,8 @@
 import { InvalidInputError } from '../errors';
 import type { QueryResult, QueryTarget } from '../exec/target';
 import { Head } from '../head/head';
-import type { Reading, StoredReading, WriteBatch } from '../ingest/prepare-batch';
+import type { WriteBatch } from '../ingest/prepare-batch';
+import type { Reading, StoredReading } from '../ingest/readings';
 import { type QueryOptions, type QueryParams, runQuery } from '../query/query';
 import type { ReadOptions, ScanCounters, SeriesParts } from '../read/scan';
 import { isHiddenName, ROWID_FIELD } from '../rows/identity';

@@ -10,10 +10,10 @@ import {
   applySchema,
   checkSchema,
   prepareBatch,
-  type Reading,
   type RowidPlan,
   type WriteBatch,
 } from '../ingest/prepare-batch';
+import type { Reading } from '../ingest/readings';
 import { ROWID_FIELD } from '../rows/identity';
 import type { WalEntry } from '../wal/batch';
 import { appendRecord, whenDurable } from './append';

@@ -11,7 +11,7 @@
  * (an UPDATE and a DELETE of the same rows) cannot interleave between the read and the write.
  */
 import { TypeConflictError } from '../errors';
-import type { StoredReading } from '../ingest/prepare-batch';
+import type { StoredReading } from '../ingest/readings';
 import type { Plan, TableRules, Value } from '../plan/logical';
 import { ROWID_FIELD } from '../rows/identity';
 import { SqlError } from '../sql/errors';

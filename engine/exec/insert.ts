@@ -5,7 +5,7 @@
  * already stored and earlier in the statement, then written in one write; OR IGNORE / ON CONFLICT
  * DO NOTHING skip a conflicting row, OR REPLACE deletes the row it conflicts with.
  */
-import type { StoredReading } from '../ingest/prepare-batch';
+import type { StoredReading } from '../ingest/readings';
 import type { Plan, SqliteInsert, SqlType, Value } from '../plan/logical';
 import { SqlError } from '../sql/errors';
 import { compile, type Row } from './compile';

@@ -2,7 +2,6 @@
  * What every operator shares while a query runs: the storage, the evaluation context, the row cap,
  * the statistics and the time slicer that gives the event loop back every few milliseconds.
  */
-import { performance } from 'node:perf_hooks';
 import { newScanCounters, type ScanCounters } from '../read/scan';
 import { SqlError } from '../sql/errors';
 import { TimeSlicer } from '../util/fsutil';

@@ -4,7 +4,7 @@
  * transaction a script's BEGIN opens, and a statement's result. Declared here, the lowest file
  * that needs them, so the executor does not import the query facade above it.
  */
-import type { StoredReading } from '../ingest/prepare-batch';
+import type { StoredReading } from '../ingest/readings';
 import type { TableDefinitionSpec } from '../plan/logical';
 import type { ScanCounters, SeriesParts } from '../read/scan';
 import type { ColumnType, SeriesRows } from '../types';

@@ -19,10 +19,6 @@ import type { Reading, StoredReading } from './readings';
 import { type KnownSeries, type SeriesGroup, SeriesResolver } from './series-resolver';
 import { badTime, checkSafeIntegers, describeValue, fieldType, readingTime, tagValue } from './validate';
 
-export type { Reading, StoredReading } from './readings';
-export { MAX_TIME } from './readings';
-export { SeriesResolver, shareTags } from './series-resolver';
-
 /** One series' rows of a batch, in arrival order (not sorted, may repeat times). */
 export interface BatchSeries {
   readonly key: string;

@@ -7,7 +7,7 @@
  * on (series, bucket time), so re-running, or running again after a crash, is idempotent.
  */
 import { InvalidInputError } from '../errors';
-import type { Reading } from '../ingest/prepare-batch';
+import type { Reading } from '../ingest/readings';
 import { isHiddenName } from '../rows/identity';
 import type { ColumnType, FieldColumn, SeriesRows } from '../types';
 import { formatDuration, parseDuration } from '../util/duration';

@@ -21,7 +21,6 @@ import { positionalParams } from '../sql/placeholders';
 
 // The port and the result, declared in exec/target.ts (the executor below uses them), named here
 // too for the storage (engine/db/) and the door (engine/index.ts) that import them from this file.
-export type { QueryResult, QueryTarget, ScriptTransaction, TableSchemaInfo } from '../exec/target';
 
 export type QueryParams = unknown[] | Record<string, unknown>;
 

@@ -3,7 +3,7 @@
 // series lookup by identity for the shared tags objects the reader hands it.
 const assert = require('node:assert');
 const { open } = require('../../dist/engine');
-const { shareTags } = require('../../dist/engine/ingest/prepare-batch');
+const { shareTags } = require('../../dist/engine/ingest/series-resolver');
 const { MessageReader } = require('../../dist/nodes/lib/readings');
 const { storeRules } = require('../../dist/nodes/lib/node-config');
 const { WriteCoalescer } = require('../../dist/nodes/lib/write-coalescer');
