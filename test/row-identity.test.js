@@ -68,6 +68,31 @@ describe('row identity', () => {
     ]);
   });
 
+  it('counts the replaced rows of a batch whose series are partly late, partly new, in head and segments', async () => {
+    const r = (s, t, v) => ({ time: T0 + t, tags: { s }, fields: { v } });
+    await db.write('m', [r('a', 0, 1), r('a', 10, 2), r('b', 0, 3), r('b', 10, 4), r('c', 5, 5)]);
+    await db.flush();
+    await db.write('m', [r('b', 20, 6)]); // b's newest now in the head
+    // a: new times only (past its newest); b: one at its newest (20) and one new; c: late (5) and new
+    const batch = [r('a', 11, 7), r('b', 20, 8), r('b', 21, 9), r('c', 5, 10), r('c', 6, 11), r('d', 0, 12)];
+    const result = await db.write('m', batch);
+    assert.equal(result.count, 6);
+    assert.equal(result.replaced, 2);
+    assert.deepEqual(result.replacedAt, [1, 3]);
+    const rows = await db.query("SELECT s, time, v FROM m WHERE s IN ('b', 'c') ORDER BY s, time");
+    assert.deepEqual(
+      rows.rows.map((x) => [x.s, x.time - T0, x.v]),
+      [
+        ['b', 0, 3],
+        ['b', 10, 4],
+        ['b', 20, 8],
+        ['b', 21, 9],
+        ['c', 5, 10],
+        ['c', 6, 11],
+      ],
+    );
+  });
+
   it('does not count a row of another series, or a row with a rowid, as replaced', async () => {
     await db.write('t', [{ time: T0, tags: { s: 'a', m: '1' }, fields: { v: 1 } }]);
     await db.write('t', [{ time: T0, fields: { v: 1 } }]);
