@@ -17,7 +17,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { fork } = require('node:child_process');
+const { runChild, killActiveChild, attempt } = require('./child-runner');
 const { parseCount, describeMachine, heliosAvailability, tryCommand } = require('./common');
 const { duckdbAvailability } = require('./query-engines');
 const { sameWithinTolerance } = require('./query-checksum');
@@ -26,7 +26,6 @@ const { DEFAULTS } = require('./plant-workload');
 
 const DATA_ROOT = path.join(__dirname, '.data');
 const CHILD = path.join(__dirname, 'plant-child.js');
-const CHILD_TIMEOUT_MS = 60 * 60 * 1000;
 const MIB = 1024 * 1024;
 const PEERS = ['sqlite', 'duckdb'];
 
@@ -62,44 +61,6 @@ function parseArgs(argv) {
   return opts;
 }
 
-let activeChild = null;
-
-function runChild(task) {
-  return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [JSON.stringify(task)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    activeChild = child;
-    let outcome = null;
-    const timer = setTimeout(() => {
-      outcome ??= { error: `timed out after ${CHILD_TIMEOUT_MS / 60000} min` };
-      child.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
-    child.on('message', (message) => {
-      if (message.type === 'error') outcome = { error: message.message };
-      else if (message.type === 'result') outcome = { value: message.result };
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      activeChild = null;
-      if (outcome && 'value' in outcome) resolve(outcome.value);
-      else
-        reject(new Error(`${task.engine}.${task.op}: ${outcome?.error ?? `exited with ${code ?? signal}`}`));
-    });
-  });
-}
-
-async function attempt(label, fn) {
-  const t0 = Date.now();
-  process.stderr.write(`  ${label} ... `);
-  try {
-    const value = await fn();
-    process.stderr.write(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    return value;
-  } catch (err) {
-    process.stderr.write(`FAILED\n${err.message}\n`);
-    return { error: err.message };
-  }
-}
-
 function freshDir(dir) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -114,7 +75,7 @@ async function measureSize(opts, runDir, engines, readings) {
   for (const engine of engines) {
     const dir = freshDir(path.join(runDir, `${engine}-${readings}`));
     const task = { engine, op: 'ingest', dir, readings, batchSize: opts.batch, workload };
-    const ingest = await attempt(`${engine} ingest ${n}`, () => runChild(task));
+    const ingest = await attempt(`${engine} ingest ${n}`, () => runChild(CHILD, task));
     size.ingest[engine] = ingest;
     if (opts.queries && !ingest.error) {
       const queryTask = {
@@ -127,12 +88,12 @@ async function measureSize(opts, runDir, engines, readings) {
         minRuns: opts.minRuns,
         budgetMs: opts.budgetSeconds * 1000,
       };
-      size.queries[engine] = await attempt(`${engine} queries ${n}`, () => runChild(queryTask));
+      size.queries[engine] = await attempt(`${engine} queries ${n}`, () => runChild(CHILD, queryTask));
     }
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const harness = { engine: 'harness', op: 'ingest', readings, batchSize: opts.batch, workload };
-  size.ingest.harness = await attempt(`harness alone ${n}`, () => runChild(harness));
+  size.ingest.harness = await attempt(`harness alone ${n}`, () => runChild(CHILD, harness));
   size.comparison = compareAnswers(size.queries);
   for (const result of Object.values(size.queries)) for (const q of result.queries ?? []) delete q.full;
   return size;
@@ -419,7 +380,7 @@ async function main() {
   const runDir = fs.mkdtempSync(path.join(DATA_ROOT, 'plant-run-'));
   const cleanup = () => fs.rmSync(runDir, { recursive: true, force: true });
   process.on('SIGINT', () => {
-    activeChild?.kill('SIGKILL');
+    killActiveChild();
     cleanup();
     process.exit(130);
   });

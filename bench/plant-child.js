@@ -10,8 +10,8 @@
 
 const { PlantWorkload } = require('./plant-workload');
 const { PLANT_QUERIES } = require('./plant-queries');
-const { IngestMeter, now: clock } = require('./measure');
-const { checksumRows, sameWithinTolerance } = require('./query-checksum');
+const { IngestMeter } = require('./measure');
+const { measureQuery } = require('./query-measure');
 
 const ENGINES = {
   helios: () => require('./plant-tasks-helios'),
@@ -31,54 +31,6 @@ async function harnessIngest({ readings, batchSize, workload }) {
     () => {},
   );
   return meter.result({ readings, requireMs: 0, openMs: 0, writeMs, closeMs: 0, disk: null, stats: null });
-}
-
-/** The p-th percentile by nearest rank (p99 of 100 runs is the second slowest). */
-function percentile(sortedMs, p) {
-  const rank = Math.ceil((p / 100) * sortedMs.length);
-  return sortedMs[Math.min(sortedMs.length, Math.max(1, rank)) - 1];
-}
-
-async function timeOnce(run) {
-  const t0 = clock();
-  const rows = await run();
-  return { ms: clock() - t0, rows };
-}
-
-/**
- * As bench/query-child.js: the first run checksummed, warm-ups (up to `warmups`, within a tenth of
- * the budget), then up to `runs` timed runs, stopping once `budgetMs` is spent (never before
- * `minRuns`); the last result must agree with the first.
- */
-async function measureQuery(run, { warmups, runs, minRuns, budgetMs }) {
-  const first = await timeOnce(run);
-  const result = checksumRows(first.rows);
-  let warmupsDone = 1;
-  let warmupMs = first.ms;
-  while (warmupsDone < warmups && warmupMs < budgetMs / 10) {
-    warmupMs += (await timeOnce(run)).ms;
-    warmupsDone++;
-  }
-  const samples = [];
-  let spent = 0;
-  let last = null;
-  while (samples.length < runs && (samples.length < minRuns || spent < budgetMs)) {
-    const { ms, rows } = await timeOnce(run);
-    samples.push(ms);
-    spent += ms;
-    last = rows;
-  }
-  const lastResult = checksumRows(last);
-  const sorted = [...samples].sort((a, b) => a - b);
-  return {
-    ...result,
-    stable: lastResult.checksum === result.checksum || sameWithinTolerance(lastResult.full, result.full),
-    firstMs: first.ms,
-    warmups: warmupsDone,
-    samplesMs: samples,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-  };
 }
 
 async function queries(task) {

@@ -44,6 +44,8 @@
  * coalescing store node hands the engine: 1,000 readings in arrival order, mixed across sensors.
  */
 
+const { createRandom } = require('./workload');
+
 /** Epoch ms where the workload starts: 2025-11-24T16:00:00Z (as bench/workload.js). */
 const START_TIME = 1764000000000;
 const SECOND = 1000;
@@ -202,31 +204,6 @@ const SQLITE_COLUMNS = [
   'state',
   'status',
 ];
-
-/** sfc32 seeded through splitmix32 (the generator of bench/workload.js, written again here). */
-function createRandom(seed) {
-  let s = seed >>> 0;
-  const splitmix = () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = splitmix();
-  let b = splitmix();
-  let c = splitmix();
-  let d = splitmix();
-  return () => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal deviates (Box-Muller) from a uniform source. */
 function createGaussian(random) {

@@ -13,14 +13,13 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { fork } = require('node:child_process');
+const { runChild, killActiveChild } = require('./child-runner');
 const { duckdbAvailability, freshDir } = require('./query-engines');
 const { parseCount, describeMachine: machineOf, heliosAvailability } = require('./common');
 const { formatQueryReport, compareResults, evaluateQueryTargets } = require('./query-report');
 
 const DATA_ROOT = path.join(__dirname, '.data');
 const CHILD = path.join(__dirname, 'query-child.js');
-const CHILD_TIMEOUT_MS = 60 * 60 * 1000;
 const ALL_ENGINES = ['helios', 'helios-head', 'sqlite', 'sqlite-compact', 'duckdb'];
 
 function parseArgs(argv) {
@@ -62,30 +61,6 @@ function describeMachine(duckdb) {
   return { ...machineOf(), duckdbNodeApi: duckdb.available ? duckdb.version : null };
 }
 
-let activeChild = null;
-
-function runChild(task) {
-  return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [JSON.stringify(task)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    activeChild = child;
-    let outcome = null;
-    const timer = setTimeout(() => {
-      outcome ??= { error: `timed out after ${CHILD_TIMEOUT_MS / 60000} min` };
-      child.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
-    child.on('message', (message) => {
-      if (message.type === 'error') outcome = { error: message.message };
-      else if (message.type === 'result') outcome = { value: message.result };
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      activeChild = null;
-      if (outcome && 'value' in outcome) resolve(outcome.value);
-      else reject(new Error(`${task.engine}: ${outcome?.error ?? `exited with ${code ?? signal}`}`));
-    });
-  });
-}
-
 /** Engines that can run here; prints one line for each that cannot, and why. */
 function availableEngines(opts, helios, duckdb) {
   return opts.engines.filter((engine) => {
@@ -122,7 +97,7 @@ async function measureSize(opts, runDir, engines, readings) {
     const t0 = Date.now();
     process.stderr.write(`  ${engine} ${readings.toLocaleString('en-US')} readings: load + queries ... `);
     try {
-      results[engine] = await runChild(task);
+      results[engine] = await runChild(CHILD, task);
       process.stderr.write(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     } catch (err) {
       process.stderr.write(`FAILED\n${err.message}\n`);
@@ -147,7 +122,7 @@ async function main() {
   const runDir = fs.mkdtempSync(path.join(DATA_ROOT, 'query-run-'));
   const cleanup = () => fs.rmSync(runDir, { recursive: true, force: true });
   process.on('SIGINT', () => {
-    activeChild?.kill('SIGKILL');
+    killActiveChild();
     cleanup();
     process.exit(130);
   });

@@ -18,14 +18,14 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { fork, spawn } = require('node:child_process');
+const { spawn } = require('node:child_process');
+const { runChild, killActiveChild, attempt } = require('./child-runner');
 const { median } = require('./measure');
 const { parseCount, tryCommand, describeMachine: machineOf, heliosAvailability } = require('./common');
 const { formatReport, evaluateTargets } = require('./report');
 
 const DATA_ROOT = path.join(__dirname, '.data');
 const CHILD = path.join(__dirname, 'child.js');
-const CHILD_TIMEOUT_MS = 60 * 60 * 1000;
 
 function parseArgs(argv) {
   const opts = {
@@ -84,53 +84,6 @@ function engineRevision() {
   return { commit, engineDirty: changes === null ? null : changes.length > 0 };
 }
 
-/** The measurement child running now, killed if the run is interrupted. */
-let activeChild = null;
-
-/**
- * Runs one task in a fresh child. `killOn` ('ready' or 'result'): SIGKILL the child as soon as it
- * sends that message (a simulated crash), and resolve with the message's payload.
- */
-function runChild(task, killOn = null) {
-  return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [JSON.stringify(task)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    activeChild = child;
-    let outcome = null;
-    const timer = setTimeout(() => {
-      outcome ??= { error: `timed out after ${CHILD_TIMEOUT_MS / 60000} min` };
-      child.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
-    child.on('message', (message) => {
-      if (message.type === 'error') outcome = { error: message.message };
-      else if (message.type === killOn) {
-        outcome = { value: message.info ?? message.result };
-        child.kill('SIGKILL');
-      } else if (message.type === 'result') outcome = { value: message.result };
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      activeChild = null;
-      if (outcome && 'value' in outcome) resolve(outcome.value);
-      else
-        reject(new Error(`${task.engine}.${task.op}: ${outcome?.error ?? `exited with ${code ?? signal}`}`));
-    });
-  });
-}
-
-/** Runs `fn`, turning a failure into `{ error }` so that one broken measurement spares the rest. */
-async function attempt(label, fn) {
-  const t0 = Date.now();
-  process.stderr.write(`  ${label} ... `);
-  try {
-    const value = await fn();
-    process.stderr.write(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    return value;
-  } catch (err) {
-    process.stderr.write(`FAILED\n${err.message}\n`);
-    return { error: err.message };
-  }
-}
-
 function freshDir(runDir, name) {
   const dir = path.join(runDir, name);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -140,7 +93,7 @@ function freshDir(runDir, name) {
 
 async function coldOpens(engine, dir, runs) {
   const samples = [];
-  for (let i = 0; i < runs; i++) samples.push(await runChild({ engine, op: 'coldOpen', dir }));
+  for (let i = 0; i < runs; i++) samples.push(await runChild(CHILD, { engine, op: 'coldOpen', dir }));
   return {
     runsMs: samples.map((s) => s.openMs),
     medianMs: median(samples.map((s) => s.openMs)),
@@ -164,7 +117,7 @@ async function measureIngest(opts, runDir, engines) {
           batchSize: opts.batch,
           regular: variant === 'regular',
         };
-        const row = { engine, readings, variant, ...(await attempt(label, () => runChild(task))) };
+        const row = { engine, readings, variant, ...(await attempt(label, () => runChild(CHILD, task))) };
         if (variant === 'jittered' && !row.error && opts.openRuns > 0) {
           row.coldOpen = await attempt(`${engine} cold open x${opts.openRuns}`, () =>
             coldOpens(engine, dir, opts.openRuns),
@@ -180,7 +133,7 @@ async function measureIngest(opts, runDir, engines) {
       engine: 'harness',
       readings,
       variant: 'jittered',
-      ...(await attempt(label, () => runChild(task))),
+      ...(await attempt(label, () => runChild(CHILD, task))),
     });
   }
   return rows;
@@ -191,7 +144,7 @@ async function measureOnePerCall(opts, runDir, engines) {
   for (const engine of engines) {
     const dir = freshDir(runDir, `${engine}-single`);
     const task = { engine, op: 'onePerCall', dir, readings: opts.single, maxSeconds: opts.singleSeconds };
-    out[engine] = await attempt(`${engine} one write per reading`, () => runChild(task));
+    out[engine] = await attempt(`${engine} one write per reading`, () => runChild(CHILD, task));
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return out;
@@ -208,13 +161,13 @@ async function measureWalReplay(opts, runDir) {
     batchSize: opts.batch,
   };
   const fill = await attempt(`helios fill ${opts.replay.toLocaleString('en-US')} unflushed, SIGKILL`, () =>
-    runChild(fillTask, 'ready'),
+    runChild(CHILD, fillTask, 'ready'),
   );
   if (fill.error) return { readings: opts.replay, fill };
   const runs = [];
   for (let i = 0; i < opts.replayRuns; i++) {
     const task = { engine: 'helios', op: 'coldOpen', dir, unflushed: true, holdOpen: true };
-    runs.push(await attempt(`helios replay open #${i + 1}, SIGKILL`, () => runChild(task, 'result')));
+    runs.push(await attempt(`helios replay open #${i + 1}, SIGKILL`, () => runChild(CHILD, task, 'result')));
   }
   fs.rmSync(dir, { recursive: true, force: true });
   const ok = runs.filter((r) => !r.error);
@@ -230,7 +183,9 @@ async function measureNab(runDir, engines) {
   const out = {};
   for (const engine of engines) {
     const dir = freshDir(runDir, `${engine}-nab`);
-    out[engine] = await attempt(`${engine} NAB fixtures`, () => runChild({ engine, op: 'nabSize', dir }));
+    out[engine] = await attempt(`${engine} NAB fixtures`, () =>
+      runChild(CHILD, { engine, op: 'nabSize', dir }),
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return out;
@@ -256,7 +211,7 @@ async function main() {
   const runDir = fs.mkdtempSync(path.join(DATA_ROOT, 'run-'));
   const cleanup = () => fs.rmSync(runDir, { recursive: true, force: true });
   process.on('SIGINT', () => {
-    activeChild?.kill('SIGKILL');
+    killActiveChild();
     cleanup();
     process.exit(130);
   });
