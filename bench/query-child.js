@@ -45,4 +45,3 @@ if (require.main === module) {
       process.exit(1);
     });
 }
-
