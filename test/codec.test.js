@@ -96,6 +96,21 @@ function jitteredClock(rnd, n, step = 1000, jitter = 5) {
   return Array.from({ length: n }, (_, i) => T0 + i * step + Math.round((rnd() * 2 - 1) * jitter));
 }
 
+/** A jittered clock that skips grid points now and then (missing samples) and pauses (a machine idle). */
+function gappedClock(
+  rnd,
+  n,
+  { step = 1000, jitter = 10, missing = 0.02, pauseEvery = 900, pauseSteps = 600 } = {},
+) {
+  const out = [];
+  for (let k = 0; out.length < n; k++) {
+    if (k % pauseEvery === pauseEvery - 1) k += pauseSteps;
+    if (rnd() < missing) continue;
+    out.push(T0 + k * step + Math.round((rnd() * 2 - 1) * jitter));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Arbitraries
 
@@ -169,6 +184,23 @@ const gridClock = fc
   })
   .map(({ start, step, jitter }) => jitter.map((j, i) => start + i * step + j));
 
+/** Grid clocks with skipped points: each sample `skip` grid points after the one before. */
+const gappedGridClock = fc
+  .record({
+    start: fc.integer({ min: -(2 ** 45), max: 2 ** 45 }),
+    step: fc.integer({ min: 1, max: 60000 }),
+    samples: fc.array(
+      fc.record({ skip: fc.oneof(fc.constant(1), fc.nat(5000)), jitter: fc.integer({ min: -40, max: 40 }) }),
+      {
+        maxLength: 700,
+      },
+    ),
+  })
+  .map(({ start, step, samples }) => {
+    let k = 0;
+    return samples.map(({ skip, jitter }) => start + (k += skip) * step + jitter);
+  });
+
 // ---------------------------------------------------------------------------------------------------
 
 describe('codec', () => {
@@ -228,6 +260,15 @@ describe('codec', () => {
         fc.property(gridClock, (values) => {
           roundTripNumbers('Timestamps', values);
         }),
+      );
+    });
+
+    it('timestamps: grids with skipped points and pauses', () => {
+      fc.assert(
+        fc.property(gappedGridClock, (values) => {
+          roundTripNumbers('Timestamps', values);
+        }),
+        { numRuns: 300 },
       );
     });
 
@@ -402,6 +443,15 @@ describe('codec', () => {
       assert.match(codec.codecName(ts), /^ts-(grid|delta|dod)$/);
     });
 
+    it('a jittered clock with missing samples and pauses keeps its jitter price (ts-grid-gaps)', () => {
+      // ±10 ms is 21 offsets, 5 bits; 2% missing samples and pauses cost a few bytes each. Without
+      // gaps in the grid the offsets shift at every missing sample and ts-delta won at ~1.3 bytes.
+      const block = bytesOf('Timestamps', gappedClock(prng(12), ROWS));
+      assert.equal(codec.codecName(block), 'ts-grid-gaps');
+      const perRow = block.length / ROWS;
+      assert.ok(perRow < 0.8, `${perRow} bytes per row`);
+    });
+
     it('regular clock with a 0.01 walk stays under 0.5 bytes per row', () => {
       const rnd = prng(3);
       const ts = bytesOf(
@@ -485,6 +535,14 @@ describe('codec', () => {
         'ts-grid',
         [T, T + 1003, T + 1998, T + 3001, T + 4000, T + 4996, T + 6002, T + 7000, T + 8001, T + 8999],
         '0680a0abfef962a80f8304bc4a981d',
+      ],
+      [
+        'Timestamps',
+        'ts-grid-gaps',
+        [
+          0, 1003, 1998, 4001, 4997, 6002, 7000, 7999, 60002, 60998, 62001, 63003, 64999, 66000, 67002, 67997,
+        ].map((t) => T + t),
+        '0780a0abfef962a80f03030205340402830373884e0dad150000',
       ],
       [
         'Timestamps',
@@ -584,6 +642,7 @@ describe('codec', () => {
     const SAMPLES = [
       ['Timestamps', Array.from({ length: 300 }, (_, i) => T0 + i * 1000)],
       ['Timestamps', jitteredClock(rnd, 300)],
+      ['Timestamps', gappedClock(rnd, 300, { pauseEvery: 100, pauseSteps: 40 })],
       ['Timestamps', Array.from({ length: 300 }, (_, i) => T0 + i * i)],
       ['Timestamps', [0, MAX, -MAX]],
       ['Floats', randomWalk(rnd, 300, 21.5, 0.01).map((v, i) => (i % 50 === 0 ? Number.NaN : v))],
@@ -687,6 +746,8 @@ describe('codec', () => {
         codec.decodeTimestamps(unhex(hexBlock), count, new Float64Array(count));
       assert.throws(t('02ffffffffffffffffff00', 1), /Varint/);
       assert.throws(t('024000', 1), /Negative zero/);
+      assert.throws(t('070001020102', 2), /2 gaps in 2 rows/); // ts-grid-gaps: more gaps than rows
+      assert.throws(t('0700010201000000', 3), /rows out of order/); // the same gap row twice
       assert.throws(t('02c000', 1), /Non-canonical/);
       assert.throws(t('0001', 0), /trailing/);
       assert.throws(t('00', 1), /Empty block/);

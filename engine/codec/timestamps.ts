@@ -3,6 +3,8 @@
  * - `ts-regular`: a perfectly regular clock, first value and step only, nothing per row;
  * - `ts-grid`: a regular grid plus per-row jitter (t[i] - (t[0] + i * step)) in packed frames,
  *   best when each sample jitters independently around its scheduled time;
+ * - `ts-grid-gaps`: the same grid with skipped grid points (missing samples, a machine idle), each
+ *   sample's offset taken from its own grid point, so one gap does not shift every later offset;
  * - `ts-for`, `ts-delta`, `ts-dod`: an integer sequence of order 0, 1 or 2, best when the
  *   intervals themselves drift;
  * - `ts-raw`: values or steps that leave safe-integer arithmetic (or are not integers at all).
@@ -10,7 +12,16 @@
  */
 import { checkDecodeArgs, checkEmpty, checkEncodeArgs, emptyBlock, wrongCodec } from './args';
 import { packedSize, readPacked, writePacked } from './bitpack';
-import { BlockReader, BlockWriter, MAX_SAFE, readRawF64, svarintSize, writeRawF64 } from './block-io';
+import {
+  BlockReader,
+  BlockWriter,
+  corrupt,
+  MAX_SAFE,
+  readRawF64,
+  svarintSize,
+  uvarintSize,
+  writeRawF64,
+} from './block-io';
 import { CodecId } from './ids';
 import { allSafeIntegers, planSequence, readSequence, type SequenceOrder, writeSequence } from './sequence';
 
@@ -32,6 +43,8 @@ export function encodeTimestamps(values: Float64Array, count: number): Uint8Arra
   const grid = planGrid(values, count);
   const sequenceSize = plan === null ? Number.POSITIVE_INFINITY : plan.size;
   const gridSize = grid === null ? Number.POSITIVE_INFINITY : grid.size;
+  const gapped = planGappedGrid(values, count, Math.min(sequenceSize, gridSize));
+  if (gapped !== null) return encodeGappedGrid(values, gapped, count);
   if (Math.min(sequenceSize, gridSize) >= count * 8) return encodeRaw(values, count);
   if (grid !== null && gridSize < sequenceSize) return encodeGrid(values[0]!, grid, count);
   const w = new BlockWriter(1 + sequenceSize);
@@ -91,6 +104,126 @@ function encodeGrid(first: number, grid: GridPlan, count: number): Uint8Array {
   return w.finish();
 }
 
+interface GappedPlan {
+  readonly step: number;
+  /** rows whose grid point is not one step past the previous row's (their index and steps) */
+  readonly gaps: number;
+  /** bytes after the codec id */
+  readonly size: number;
+}
+
+let gapRows = new Float64Array(64);
+let gapSteps = new Float64Array(64);
+
+/** Deltas sampled to estimate the schedule's step: enough for a median, cheap at every flush. */
+const STEP_SAMPLES = 63;
+
+/**
+ * Plans `ts-grid-gaps` when it beats `bestOther` bytes (the other candidates' best), else null.
+ * The step is first the median of sampled intervals (gaps are outliers), then, twice at most, the
+ * mean of the intervals that span one step, so an exact integer schedule leaves no drift. The
+ * plan left filled in `jitter` and the gap arrays is the returned one.
+ */
+function planGappedGrid(values: Float64Array, count: number, bestOther: number): GappedPlan | null {
+  if (count < 8) return null;
+  let step = medianInterval(values, count);
+  let best: GappedPlan | null = null;
+  let filled: number | null = null;
+  for (let round = 0; round < 3 && step !== null && step !== filled; round++) {
+    const fill = fillGappedGrid(values, count, step);
+    filled = step;
+    if (fill === null) break;
+    if (best === null || fill.plan.size < best.size) best = fill.plan;
+    step = fill.meanStep;
+  }
+  if (best === null || !(best.size < bestOther && best.size < count * 8)) return null;
+  if (filled !== best.step && fillGappedGrid(values, count, best.step) === null) return null;
+  return best;
+}
+
+/** The median of up to STEP_SAMPLES intervals spread over the block, or null if not a positive safe step. */
+function medianInterval(values: Float64Array, count: number): number | null {
+  const n = Math.min(STEP_SAMPLES, count - 1);
+  const sample = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = 1 + Math.floor((k * (count - 1)) / n);
+    sample[k] = values[i]! - values[i - 1]!;
+  }
+  sample.sort();
+  const step = sample[n >> 1]!;
+  return step >= 1 && step <= MAX_SAFE ? step : null;
+}
+
+/**
+ * Fills `jitter` with each value's offset from its own grid point and gapRows/gapSteps with the
+ * rows whose grid point is not the previous one plus `step`. The grid point of row i is the
+ * previous grid point plus round((t[i] - previous point) / step) steps.
+ */
+function fillGappedGrid(
+  values: Float64Array,
+  count: number,
+  step: number,
+): { plan: GappedPlan; meanStep: number | null } | null {
+  if (jitter.length < count) jitter = new Float64Array(Math.max(count, jitter.length * 2));
+  let point = values[0]!;
+  let oneStepSum = 0;
+  let oneSteps = 0;
+  let gaps = 0;
+  let gapBytes = 0;
+  let lastGap = 0;
+  jitter[0] = 0;
+  for (let i = 1; i < count; i++) {
+    const steps = Math.round((values[i]! - point) / step) + 0; // + 0: no -0 steps
+    const move = steps * step;
+    point += move;
+    const offset = values[i]! - point;
+    if (!(Math.abs(move) <= MAX_SAFE && Math.abs(point) <= MAX_SAFE && Math.abs(offset) <= MAX_SAFE))
+      return null;
+    jitter[i] = offset;
+    if (steps === 1) {
+      oneStepSum += values[i]! - values[i - 1]!;
+      oneSteps++;
+    } else {
+      if (gaps === gapRows.length) growGaps();
+      gapRows[gaps] = i;
+      gapSteps[gaps] = steps;
+      gapBytes += uvarintSize(i - lastGap) + svarintSize(steps);
+      lastGap = i;
+      gaps++;
+    }
+  }
+  const packed = packedSize(jitter, 0, count);
+  const size = svarintSize(values[0]!) + svarintSize(step) + uvarintSize(gaps) + gapBytes + packed;
+  const mean = oneSteps === 0 ? 0 : Math.round(oneStepSum / oneSteps);
+  return { plan: { step, gaps, size }, meanStep: mean >= 1 && mean <= MAX_SAFE ? mean : null };
+}
+
+function growGaps(): void {
+  const rows = new Float64Array(gapRows.length * 2);
+  const steps = new Float64Array(gapSteps.length * 2);
+  rows.set(gapRows);
+  steps.set(gapSteps);
+  gapRows = rows;
+  gapSteps = steps;
+}
+
+/** Writes the `ts-grid-gaps` block fillGappedGrid just filled (offsets in `jitter`, gaps in gapRows). */
+function encodeGappedGrid(values: Float64Array, plan: GappedPlan, count: number): Uint8Array {
+  const w = new BlockWriter(1 + plan.size);
+  w.u8(CodecId.TS_GRID_GAPS);
+  w.svarint(values[0]!);
+  w.svarint(plan.step);
+  w.uvarint(plan.gaps);
+  let lastGap = 0;
+  for (let g = 0; g < plan.gaps; g++) {
+    w.uvarint(gapRows[g]! - lastGap);
+    w.svarint(gapSteps[g]!);
+    lastGap = gapRows[g]!;
+  }
+  writePacked(w, jitter, 0, count);
+  return w.finish();
+}
+
 function encodeRaw(values: Float64Array, count: number): Uint8Array {
   const w = new BlockWriter(1 + count * 8);
   w.u8(CodecId.TS_RAW);
@@ -116,6 +249,9 @@ export function decodeTimestamps(bytes: Uint8Array, count: number, out: Float64A
     case CodecId.TS_GRID:
       decodeGrid(r, count, out);
       break;
+    case CodecId.TS_GRID_GAPS:
+      decodeGappedGrid(r, count, out);
+      break;
     case CodecId.TS_FOR:
     case CodecId.TS_DELTA:
     case CodecId.TS_DOD:
@@ -138,4 +274,32 @@ function decodeGrid(r: BlockReader, count: number, out: Float64Array): void {
   const step = r.svarint();
   readPacked(r, count, out, 0);
   for (let i = 0; i < count; i++, grid += step) out[i] = grid + out[i]!;
+}
+
+function decodeGappedGrid(r: BlockReader, count: number, out: Float64Array): void {
+  let point = r.svarint();
+  const step = r.svarint();
+  const gaps = r.uvarint();
+  if (gaps >= count) throw corrupt(r.pos, `ts-grid-gaps lists ${gaps} gaps in ${count} rows`);
+  if (gapRows.length < gaps) {
+    gapRows = new Float64Array(gaps);
+    gapSteps = new Float64Array(gaps);
+  }
+  let row = 0;
+  for (let g = 0; g < gaps; g++) {
+    row += r.uvarint();
+    if (row <= (g === 0 ? 0 : gapRows[g - 1]!) || row >= count)
+      throw corrupt(r.pos, 'ts-grid-gaps rows out of order');
+    gapRows[g] = row;
+    gapSteps[g] = r.svarint();
+  }
+  readPacked(r, count, out, 0);
+  out[0] = point + out[0]!;
+  let next = 0;
+  for (let i = 1; i < count; i++) {
+    let steps = 1;
+    if (next < gaps && gapRows[next] === i) steps = gapSteps[next++]!;
+    point += steps * step;
+    out[i] = point + out[i]!;
+  }
 }
