@@ -272,6 +272,15 @@ describe('codec', () => {
       );
     });
 
+    it('timestamps: ts-grid still writes its own offsets after ts-grid-gaps was priced (regression)', () => {
+      // Both plans once shared one scratch array: ts-grid won here and wrote the gapped offsets.
+      const block = roundTripNumbers(
+        'Timestamps',
+        [0, 1, 10, 11, 12, 13, 14, 15, 16, 18].map((t) => T0 + t),
+      );
+      assert.equal(codec.codecName(block), 'ts-grid');
+    });
+
     it('timestamps and integers: any double still comes back exactly (raw fallback)', () => {
       fc.assert(
         fc.property(fc.array(fc.oneof(fc.double(), safeInt), { maxLength: 200 }), (values) => {

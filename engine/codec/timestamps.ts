@@ -112,6 +112,8 @@ interface GappedPlan {
   readonly size: number;
 }
 
+/** ts-grid-gaps' offsets: apart from `jitter`, which holds ts-grid's plan while this one is priced */
+let gapOffsets = new Float64Array(1024);
 let gapRows = new Float64Array(64);
 let gapSteps = new Float64Array(64);
 
@@ -122,7 +124,7 @@ const STEP_SAMPLES = 63;
  * Plans `ts-grid-gaps` when it beats `bestOther` bytes (the other candidates' best), else null.
  * The step is first the median of sampled intervals (gaps are outliers), then, twice at most, the
  * mean of the intervals that span one step, so an exact integer schedule leaves no drift. The
- * plan left filled in `jitter` and the gap arrays is the returned one.
+ * plan left filled in gapOffsets and the gap arrays is the returned one.
  */
 function planGappedGrid(values: Float64Array, count: number, bestOther: number): GappedPlan | null {
   if (count < 8) return null;
@@ -155,7 +157,7 @@ function medianInterval(values: Float64Array, count: number): number | null {
 }
 
 /**
- * Fills `jitter` with each value's offset from its own grid point and gapRows/gapSteps with the
+ * Fills gapOffsets with each value's offset from its own grid point and gapRows/gapSteps with the
  * rows whose grid point is not the previous one plus `step`. The grid point of row i is the
  * previous grid point plus round((t[i] - previous point) / step) steps.
  */
@@ -164,14 +166,14 @@ function fillGappedGrid(
   count: number,
   step: number,
 ): { plan: GappedPlan; meanStep: number | null } | null {
-  if (jitter.length < count) jitter = new Float64Array(Math.max(count, jitter.length * 2));
+  if (gapOffsets.length < count) gapOffsets = new Float64Array(Math.max(count, gapOffsets.length * 2));
   let point = values[0]!;
   let oneStepSum = 0;
   let oneSteps = 0;
   let gaps = 0;
   let gapBytes = 0;
   let lastGap = 0;
-  jitter[0] = 0;
+  gapOffsets[0] = 0;
   for (let i = 1; i < count; i++) {
     const steps = Math.round((values[i]! - point) / step) + 0; // + 0: no -0 steps
     const move = steps * step;
@@ -179,7 +181,7 @@ function fillGappedGrid(
     const offset = values[i]! - point;
     if (!(Math.abs(move) <= MAX_SAFE && Math.abs(point) <= MAX_SAFE && Math.abs(offset) <= MAX_SAFE))
       return null;
-    jitter[i] = offset;
+    gapOffsets[i] = offset;
     if (steps === 1) {
       oneStepSum += values[i]! - values[i - 1]!;
       oneSteps++;
@@ -192,7 +194,7 @@ function fillGappedGrid(
       gaps++;
     }
   }
-  const packed = packedSize(jitter, 0, count);
+  const packed = packedSize(gapOffsets, 0, count);
   const size = svarintSize(values[0]!) + svarintSize(step) + uvarintSize(gaps) + gapBytes + packed;
   const mean = oneSteps === 0 ? 0 : Math.round(oneStepSum / oneSteps);
   return { plan: { step, gaps, size }, meanStep: mean >= 1 && mean <= MAX_SAFE ? mean : null };
@@ -207,7 +209,7 @@ function growGaps(): void {
   gapSteps = steps;
 }
 
-/** Writes the `ts-grid-gaps` block fillGappedGrid just filled (offsets in `jitter`, gaps in gapRows). */
+/** Writes the `ts-grid-gaps` block fillGappedGrid just filled (offsets in gapOffsets, gaps in gapRows). */
 function encodeGappedGrid(values: Float64Array, plan: GappedPlan, count: number): Uint8Array {
   const w = new BlockWriter(1 + plan.size);
   w.u8(CodecId.TS_GRID_GAPS);
@@ -220,7 +222,7 @@ function encodeGappedGrid(values: Float64Array, plan: GappedPlan, count: number)
     w.svarint(gapSteps[g]!);
     lastGap = gapRows[g]!;
   }
-  writePacked(w, jitter, 0, count);
+  writePacked(w, gapOffsets, 0, count);
   return w.finish();
 }
 
