@@ -93,6 +93,73 @@ describe('row identity', () => {
     );
   });
 
+  it('counts replaced rows as a model does, over late writes, flushes, deletes and reopening', async () => {
+    // The active head answers late writes alone when nothing older can hold their times; the
+    // model checks that answer and the slow one against the rows actually there.
+    const fc = require('fast-check');
+    const reading = fc.record({
+      s: fc.constantFrom('a', 'b', 'c'),
+      t: fc.nat(40),
+      v: fc.integer({ min: 0, max: 9 }),
+    });
+    const step = fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.array(reading, { minLength: 1, maxLength: 8 }).map((rows) => ({ kind: 'write', rows })),
+      },
+      { weight: 1, arbitrary: fc.constant({ kind: 'flush' }) },
+      { weight: 2, arbitrary: fc.integer({ min: 0, max: 3 }).map((v) => ({ kind: 'deleteValue', v })) },
+      { weight: 1, arbitrary: fc.nat(12).map((t) => ({ kind: 'deleteTime', t })) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'reopen' }) },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 14 }), async (steps) => {
+        const d = tempDir();
+        let m = await open(d, { chunkRows: 16 });
+        const model = new Map();
+        try {
+          for (const op of steps) {
+            if (op.kind === 'write') {
+              let replaced = 0;
+              const seen = new Set();
+              for (const { s, t } of op.rows) {
+                const key = `${s}|${t}`;
+                if (model.has(key) || seen.has(key)) replaced++;
+                seen.add(key);
+              }
+              const result = await m.write(
+                'm',
+                op.rows.map(({ s, t, v }) => ({ time: T0 + t, tags: { s }, fields: { v } })),
+              );
+              for (const { s, t, v } of op.rows) model.set(`${s}|${t}`, v);
+              assert.equal(result.replaced, replaced, JSON.stringify(op.rows));
+            } else if (op.kind === 'flush') await m.flush();
+            else if (op.kind === 'reopen') {
+              await m.close();
+              m = await open(d, { chunkRows: 16 });
+            } else if (model.size > 0) {
+              // by a value (markers for chosen rows) or by a time (a tombstone)
+              const byValue = op.kind === 'deleteValue';
+              await m.query(byValue ? 'DELETE FROM m WHERE v = ?' : 'DELETE FROM m WHERE time = ?', [
+                byValue ? op.v : T0 + op.t,
+              ]);
+              for (const [key, v] of model) {
+                if (byValue ? v === op.v : Number(key.split('|')[1]) === op.t) model.delete(key);
+              }
+            }
+          }
+          const rows = model.size > 0 ? await m.read('m') : [];
+          const got = rows.map((r) => `${r.s}|${r.time - T0}=${r.v}`).sort();
+          const want = [...model].map(([k, v]) => `${k}=${v}`).sort();
+          assert.deepEqual(got, want);
+        } finally {
+          await m.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('does not count a row of another series, or a row with a rowid, as replaced', async () => {
     await db.write('t', [{ time: T0, tags: { s: 'a', m: '1' }, fields: { v: 1 } }]);
     await db.write('t', [{ time: T0, fields: { v: 1 } }]);

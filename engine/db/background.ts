@@ -72,7 +72,9 @@ async function flushFrozen(s: DbState): Promise<void> {
     };
     const readers = await flushHead(head, target);
     for (const reader of readers) {
-      s.segments.add(new SegmentHandle(reader));
+      const handle = new SegmentHandle(reader);
+      s.segments.add(handle);
+      s.learnSegmentTimes(reader.meta.table, handle.seriesByKey);
       s.partitionTouchedAt.set(`${reader.meta.table}|${partitionKey(reader.meta)}`, Date.now());
     }
     await s.checkpointSaves.save(

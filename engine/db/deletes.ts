@@ -74,6 +74,7 @@ function forgetTable(s: DbState, table: string, lsn: number): void {
   // a table made again under this name numbers its rows from 1, as SQLite's does
   s.nextRowids.delete(table);
   s.newestTimes.delete(table);
+  s.segmentNewestTimes.delete(table);
   if (declared && declaredSince)
     s.catalog.declare(table, declared.tags, declared.fields, declared.partitionMs, declared.sqlite ?? null);
 }

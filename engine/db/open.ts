@@ -89,6 +89,7 @@ function learnSegment(s: DbState, handle: SegmentHandle): void {
   for (const f of reader.fields) table.addField(f.name, f.type);
   const keys = s.keysOf(reader.meta.table);
   const newest = s.newestOf(reader.meta.table);
+  s.learnSegmentTimes(reader.meta.table, handle.seriesByKey);
   for (const [key, entry] of handle.seriesByKey) {
     keys.add(key);
     if (!(entry.maxTime <= (newest.get(key) ?? Number.NEGATIVE_INFINITY))) newest.set(key, entry.maxTime);

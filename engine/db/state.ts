@@ -93,6 +93,8 @@ export class DbState {
   readonly nextRowids = new Map<string, number>();
   /** per table and series: the newest time written, so a write knows fast that it replaces nothing */
   readonly newestTimes = new Map<string, Map<string, number>>();
+  /** per table and series: the newest time in the segments (at least), for writes' replace checks */
+  readonly segmentNewestTimes = new Map<string, Map<string, number>>();
   /** a write that is looking for the rows it replaces: other writes wait for it */
   replaceCheck: Promise<unknown> | null = null;
 
@@ -180,6 +182,31 @@ export class DbState {
       this.newestTimes.set(table, newest);
     }
     return newest;
+  }
+
+  /** Records the newest time of each series a segment of `table` holds (see segmentNewestTimes). */
+  learnSegmentTimes(table: string, series: ReadonlyMap<string, { readonly maxTime: number }>): void {
+    let newest = this.segmentNewestTimes.get(table);
+    if (!newest) {
+      newest = new Map();
+      this.segmentNewestTimes.set(table, newest);
+    }
+    for (const [key, entry] of series) {
+      if (!(entry.maxTime <= (newest.get(key) ?? Number.NEGATIVE_INFINITY))) newest.set(key, entry.maxTime);
+    }
+  }
+
+  /**
+   * True when no source but the active head can hold a row of series `key` of `table` at `from`
+   * or later: the segments' and the frozen heads' newest times of it are all before `from`.
+   */
+  onlyActiveHolds(table: string, key: string, from: number): boolean {
+    if (from <= (this.segmentNewestTimes.get(table)?.get(key) ?? Number.NEGATIVE_INFINITY)) return false;
+    for (const head of this.frozen) {
+      const buffer = head.tables.get(table)?.get(key);
+      if (buffer && from <= buffer.maxTime) return false;
+    }
+    return true;
   }
 
   /** Records that `id` is taken in `table`: the next rowid handed out is above it. */

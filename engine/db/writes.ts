@@ -256,6 +256,16 @@ async function findReplaced(s: DbState, batch: WriteBatch): Promise<number[]> {
     // all past the series' newest stored time (the rule the fast path trusts): nothing stored to
     // replace, so no scan; in a batch of plant data most series are so, and a few carry late rows
     if (from > (newest.get(series.key) ?? Number.NEGATIVE_INFINITY)) continue;
+    // late rows newer than anything flushed or flushing: the active head alone can hold them, and
+    // it comes after every delete, so its last write of a time decides (no scan, no sort)
+    if (s.onlyActiveHolds(batch.table, series.key, from)) {
+      const buffer = s.active.tables.get(batch.table)?.get(series.key);
+      if (!buffer) continue;
+      for (const [t, live] of buffer.lastWritesAt(new Set(first.keys()), from, to)) {
+        if (live) replacing.push(first.get(t)!);
+      }
+      continue;
+    }
     for await (const rows of scan(s, batch.table, { from, to, tags: series.tags })) {
       if (seriesKey(rows.tags) !== series.key) continue;
       const ids = rows.fields.get(ROWID_FIELD);

@@ -1,5 +1,5 @@
 import type { BatchSeries } from '../ingest/prepare-batch';
-import { ROWID_FIELD, rowidKey } from '../rows/identity';
+import { DELETED_FIELD, ROWID_FIELD, rowidKey } from '../rows/identity';
 import { sortAndDedupe } from '../rows/merge';
 import type { ColumnType, FieldColumn, SeriesRows } from '../types';
 import {
@@ -119,6 +119,13 @@ class TypedColumn {
     return newArray(this.kind, capacity);
   }
 
+  /** The value at `row` (< count), wherever it lives. */
+  get(row: number): number {
+    if (this.array) return this.array[row]!;
+    const start = this.regions[row >>> REGION_SHIFT]! + (row & REGION_MASK);
+    return this.space.slab(this.kind, start)[start & SLAB_MASK]!;
+  }
+
   /** Rows [0, count) as a view; only once owned. */
   view(count: number): Slab {
     return this.array!.subarray(0, count);
@@ -194,6 +201,17 @@ class FieldBuffer {
   extend(capacity: number, count: number): void {
     this.values.extend(capacity, count);
     this.present?.extend(capacity, count);
+  }
+
+  /** True when row `row` has a value (a typed column's). */
+  hasTrue(row: number): boolean {
+    if (this.present && this.present.get(row) !== 1) return false;
+    return this.values instanceof TypedColumn && this.values.get(row) !== 0;
+  }
+
+  /** True when row `row` has a value. */
+  has(row: number): boolean {
+    return this.present === null || this.present.get(row) === 1;
   }
 
   own(capacity: number, count: number): void {
@@ -288,6 +306,24 @@ export class SeriesBuffer {
       this.maxTime = last;
       this.maxRowid = lastId;
     }
+  }
+
+  /**
+   * For each of `times` in [from, to] that rows without a rowid were written at: true when the
+   * last of them is a row, false when it is a delete marker. Reads the rows where they are, in
+   * arrival order (the later write wins), so a writer asking costs neither a sort nor a copy.
+   */
+  lastWritesAt(times: ReadonlySet<number>, from: number, to: number): Map<number, boolean> {
+    const out = new Map<number, boolean>();
+    if (this.count === 0 || to < this.minTime || from > this.maxTime) return out;
+    const ids = this.fields.get(ROWID_FIELD);
+    const deleted = this.fields.get(DELETED_FIELD);
+    for (let i = 0; i < this.count; i++) {
+      const t = this.times.get(i);
+      if (t < from || t > to || !times.has(t) || ids?.has(i)) continue;
+      out.set(t, !deleted?.hasTrue(i));
+    }
+    return out;
   }
 
   /** Makes room for `rows`: whole regions, or doubling once the columns are owned. */
