@@ -18,7 +18,6 @@ const SCHEMA = `CREATE TABLE sensor_readings (
 /** As SQLite's SAME_ROWS_AS_HELIOS (bench/plant-tasks-sqlite.js); rowid follows the append order. */
 const SAME_ROWS_AS_HELIOS = [
   'DELETE FROM sensor_readings WHERE rowid NOT IN (SELECT max(rowid) FROM sensor_readings GROUP BY sensor_id, time)',
-  'DELETE FROM sensor_readings WHERE value IS NULL AND counter IS NULL AND state IS NULL AND status IS NULL',
 ];
 
 function appendReading(appender, r) {

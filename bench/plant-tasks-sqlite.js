@@ -34,11 +34,10 @@ const INSERT = `INSERT INTO sensor_readings (${SQLITE_COLUMNS.join(', ')}) VALUE
 /**
  * What the query phase removes first, so that SQLite holds the rows Helios holds: a re-sent
  * reading (same sensor and time) replaces the one before in Helios (row identity by series and
- * time), and Helios refuses a reading with no field value; the classic table keeps both.
+ * time); the classic table keeps both.
  */
 const SAME_ROWS_AS_HELIOS = [
   'DELETE FROM sensor_readings WHERE id NOT IN (SELECT max(id) FROM sensor_readings GROUP BY sensor_id, time)',
-  'DELETE FROM sensor_readings WHERE value IS NULL AND counter IS NULL AND state IS NULL AND status IS NULL',
 ];
 
 /** Batched ingest: rows collected from the 1,000-reading deliveries, one transaction per 10,000, then close. */

@@ -508,12 +508,6 @@ function toSqliteRow(reading) {
   ];
 }
 
-/** Whether a reading has at least one non-null field (the engine refuses one that has none). */
-function hasFieldValue(reading) {
-  for (const key in reading.fields) if (reading.fields[key] !== null) return true;
-  return false;
-}
-
 module.exports = {
   PlantWorkload,
   PLANT_TABLE,
@@ -527,6 +521,5 @@ module.exports = {
   MAX_LATE_MS,
   jitterBound,
   toSqliteRow,
-  hasFieldValue,
   createRandom,
 };

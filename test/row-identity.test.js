@@ -160,6 +160,37 @@ describe('row identity', () => {
     );
   });
 
+  it('keeps a reading whose values are explicit nulls, as SQLite keeps a row of NULLs', async () => {
+    const s = { sensor_id: 'A' };
+    await db.write('n', [{ time: T0, tags: s, fields: { value: 1.5, status: 'ok' } }]);
+    const r = await db.write('n', [
+      { time: T0 + 1000, tags: s, fields: { value: null } },
+      { time: T0 + 2000, tags: s, fields: { value: null, status: 'warn' } },
+      { time: T0 + 3000, tags: { sensor_id: 'B' }, fields: { spare: null } },
+    ]);
+    assert.deepEqual([r.count, r.replaced], [3, 0]);
+    const expected = [
+      { time: T0, sensor_id: 'A', value: 1.5, status: 'ok' },
+      { time: T0 + 1000, sensor_id: 'A', value: null, status: null },
+      { time: T0 + 2000, sensor_id: 'A', value: null, status: 'warn' },
+      { time: T0 + 3000, sensor_id: 'B', value: null, status: null },
+    ];
+    const sql = 'SELECT time, sensor_id, value, status FROM n ORDER BY time';
+    assert.deepEqual((await db.query(sql)).rows, expected);
+    // a null re-sent for a stored reading replaces it, through flush and reopen
+    await db.flush();
+    const again = await db.write('n', [{ time: T0, tags: s, fields: { value: null } }]);
+    assert.deepEqual([again.count, again.replaced], [1, 1]);
+    await db.close();
+    db = await open(dir, { chunkRows: 16 });
+    const rows = (await db.query(sql)).rows;
+    assert.deepEqual(rows[0], { time: T0, sensor_id: 'A', value: null, status: null });
+    assert.deepEqual(rows.slice(1), expected.slice(1));
+    assert.deepEqual((await db.query('SELECT count(*) AS n, count(value) AS v FROM n')).rows, [
+      { n: 4, v: 0 },
+    ]);
+  });
+
   it('does not count a row of another series, or a row with a rowid, as replaced', async () => {
     await db.write('t', [{ time: T0, tags: { s: 'a', m: '1' }, fields: { v: 1 } }]);
     await db.write('t', [{ time: T0, fields: { v: 1 } }]);

@@ -162,9 +162,13 @@ class BatchBuilder {
       throw new InvalidInputError(`${this.where(i)()} has no fields object: give at least one field value.`);
     }
     let any = false;
+    let given = false;
     for (const name in fields) {
       const value = fields[name];
-      if (value === null || value === undefined) continue;
+      if (value === undefined) continue;
+      // an explicit null is a value given: the row is kept, with NULL there (as SQLite keeps it)
+      given = true;
+      if (value === null) continue;
       const inBatch = this.fieldTypes.get(name);
       const known = inBatch ?? this.catalog.get(this.table)?.fields.get(name);
       const type = fieldType(value, known);
@@ -185,8 +189,10 @@ class BatchBuilder {
       any = true;
     }
     // a row of a table that numbers every row is a row by its rowid, even without values
-    if (!any && this.rowids?.rows !== 'all') {
-      throw new InvalidInputError(`${this.where(i)()} has no field values; give at least one.`);
+    if (!any && !given && this.rowids?.rows !== 'all') {
+      throw new InvalidInputError(
+        `${this.where(i)()} has no field values; give at least one (null for a value that is missing).`,
+      );
     }
   }
 
