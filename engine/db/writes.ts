@@ -8,6 +8,7 @@ import { seriesKey } from '../catalog/catalog';
 import { TransactionConflictError } from '../errors';
 import {
   applySchema,
+  type BatchSeries,
   checkSchema,
   prepareBatch,
   type RowidPlan,
@@ -241,6 +242,8 @@ async function findReplaced(s: DbState, batch: WriteBatch): Promise<number[]> {
   const newest = s.newestOf(batch.table);
   for (const series of batch.series) {
     if (series.fields.has(ROWID_FIELD)) continue;
+    // most series of a batch of plant data rise past their newest stored time: nothing to look for
+    if (risesPast(series, newest.get(series.key) ?? Number.NEGATIVE_INFINITY)) continue;
     // the first reading of each time replaces a stored row there; a later one, the reading before it
     const first = new Map<number, number>();
     let from = Number.POSITIVE_INFINITY;
@@ -286,12 +289,18 @@ async function findReplaced(s: DbState, batch: WriteBatch): Promise<number[]> {
 function replacedInBatch(batch: WriteBatch, newest: ReadonlyMap<string, number>): 0 | null {
   for (const series of batch.series) {
     if (series.fields.has(ROWID_FIELD)) continue;
-    let last = newest.get(series.key) ?? Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < series.count; i++) {
-      const t = series.times[i]!;
-      if (t <= last) return null;
-      last = t;
-    }
+    if (!risesPast(series, newest.get(series.key) ?? Number.NEGATIVE_INFINITY)) return null;
   }
   return 0;
+}
+
+/** True when the series' times rise strictly, from past `newest` on: none can replace a row. */
+function risesPast(series: BatchSeries, newest: number): boolean {
+  let last = newest;
+  for (let i = 0; i < series.count; i++) {
+    const t = series.times[i]!;
+    if (t <= last) return false;
+    last = t;
+  }
+  return true;
 }
