@@ -58,6 +58,7 @@ async function flushFrozen(s: DbState): Promise<void> {
   // Not openWal(): the flush that close() makes runs while closing.
   const wal = s.wal;
   if (!wal || s.closed) throw new ClosedError();
+  s.checkLock();
   await wal.rotate();
   while (s.frozen.length > 0) {
     const head = s.frozen[0]!;

@@ -11,10 +11,11 @@ import type { ResolvedOptions } from '../options';
 import type { Watermark } from '../policy/downsample';
 import { ROWID_FIELD } from '../rows/identity';
 import { ChunkCache } from '../segment/chunk-cache';
+import type { SegmentReader } from '../segment/reader';
 import { Declarations } from '../storage/declarations';
 import { CHECKPOINT_FILE, CURSORS_FILE, DATA_DIR, DOWNSAMPLE_FILE, WAL_DIR } from '../storage/layout';
-import { loadSegments } from '../storage/load';
-import type { SegmentHandle } from '../storage/segment-set';
+import { loadSegments, quarantine } from '../storage/load';
+import { SegmentHandle } from '../storage/segment-set';
 import { Tombstones } from '../storage/tombstones';
 import { mkdirDurable } from '../util/fsutil';
 import { decodeRecord, WalDictionaryReader, type WalEntry } from '../wal/batch';
@@ -38,10 +39,13 @@ export async function openState(
   await mkdirDurable(path.join(root, DATA_DIR));
   const lock = DirectoryLock.acquire(root);
   try {
-    const { lsn: checkpointLsn, rowids } = await readCheckpoint(root);
+    const quarantined: string[] = [];
+    const { lsn: checkpointLsn, rowids } = await readCheckpoint(root, quarantined);
     const catalog = new TableCatalog(options.partitionDurationMs, options.tablePartitionMs);
     const chunkCache = new ChunkCache(options.cacheBytes);
-    const { set: segments, quarantined } = await loadSegments(root, checkpointLsn, chunkCache);
+    const loaded = await loadSegments(root, checkpointLsn, chunkCache);
+    const segments = loaded.set;
+    quarantined.push(...loaded.quarantined);
     const tombstones = await Tombstones.load(root);
     const declarations = await Declarations.load(root);
     const s = new DbState(events, {
@@ -69,7 +73,8 @@ export async function openState(
     }
     await dropHiddenSegments(s);
     for (const handle of segments.all()) learnSegment(s, handle);
-    await replayWal(s);
+    const replayed = await replayWal(s, maxSegmentLsn(segments.all(), loaded.pending));
+    await settlePending(s, loaded.pending, replayed);
     declareUpTo(s, Number.POSITIVE_INFINITY);
     if (s.tombstonesChanged) await saveTombstones(s);
     if (s.declarationsChanged) await saveDeclarations(s);
@@ -100,7 +105,50 @@ function learnSegment(s: DbState, handle: SegmentHandle): void {
   }
 }
 
-async function replayWal(s: DbState): Promise<void> {
+/** The largest LSN any segment holds: new WAL records must come after it. */
+function maxSegmentLsn(handles: readonly SegmentHandle[], pending: readonly SegmentReader[]): number {
+  let max = 0;
+  for (const h of handles) max = Math.max(max, h.meta.maxLsn);
+  for (const r of pending) max = Math.max(max, r.meta.maxLsn);
+  return max;
+}
+
+/**
+ * The segments past the checkpoint, once the WAL is replayed: one whose whole LSN range was
+ * replayed is redundant (the head holds its rows again) and goes; any other is kept, its rows
+ * read beside the head's copies (row identity makes them one). The checkpoint then names what
+ * the replay proved: new segments claim only the records the head really holds.
+ */
+async function settlePending(
+  s: DbState,
+  pending: readonly SegmentReader[],
+  replayed: LsnRange | null,
+): Promise<void> {
+  for (const reader of pending) {
+    const { minLsn, maxLsn } = reader.meta;
+    if (replayed && replayed.first <= minLsn && maxLsn <= replayed.last) {
+      await reader.close();
+      await fsp.rm(reader.path, { force: true });
+      continue;
+    }
+    const handle = new SegmentHandle(reader);
+    s.segments.add(handle);
+    learnSegment(s, handle);
+  }
+  // a lost checkpoint read as 0: what the log no longer holds was flushed before it was removed
+  const proven = Math.max(s.checkpointLsn, replayed ? replayed.first - 1 : (s.wal?.lastLsn ?? 0));
+  if (proven === s.checkpointLsn) return;
+  s.checkpointLsn = proven;
+  await s.checkpointSaves.save(JSON.stringify({ lsn: proven, rowids: Object.fromEntries(s.nextRowids) }));
+}
+
+interface LsnRange {
+  first: number;
+  last: number;
+}
+
+/** Replays the WAL after the checkpoint into the head; the range of LSNs replayed, or null. */
+async function replayWal(s: DbState, floorLsn: number): Promise<LsnRange | null> {
   const walOptions = {
     durability: s.options.durability,
     batchIntervalMs: s.options.batchIntervalMs,
@@ -108,15 +156,22 @@ async function replayWal(s: DbState): Promise<void> {
   };
   const names = new WalDictionaryReader();
   declareUpTo(s, s.checkpointLsn + 1);
+  let range: LsnRange | null = null;
   const { wal, replay } = await Wal.open(
     path.join(s.dir, WAL_DIR),
     walOptions,
     s.checkpointLsn,
-    (lsn, payload) => replayRecord(s, decodeRecord(payload, names), lsn),
+    (lsn, payload) => {
+      replayRecord(s, decodeRecord(payload, names), lsn);
+      if (range) range.last = lsn;
+      else range = { first: lsn, last: lsn };
+    },
+    floorLsn,
   );
   s.wal = wal;
   s.replayStats = replay;
   if (s.active.bytes >= s.flushThreshold()) startFlush(s);
+  return range;
 }
 
 function replayRecord(s: DbState, entry: WalEntry, lsn: number): void {
@@ -145,15 +200,26 @@ async function readJson<T>(file: string, fallback: T): Promise<T> {
  * The checkpoint: the last LSN whose rows are all in segments, and each table's next rowid when it
  * was written (a floor: ids of rows deleted since are not handed out again).
  */
-async function readCheckpoint(dir: string): Promise<{ lsn: number; rowids: Record<string, number> }> {
-  const { lsn, rowids } = await readJson<{ lsn?: unknown; rowids?: unknown }>(
-    path.join(dir, CHECKPOINT_FILE),
-    {},
-  );
+async function readCheckpoint(
+  dir: string,
+  quarantined: string[],
+): Promise<{ lsn: number; rowids: Record<string, number> }> {
+  const file = path.join(dir, CHECKPOINT_FILE);
+  let saved: { lsn?: unknown; rowids?: unknown };
+  try {
+    saved = await readJson<{ lsn?: unknown; rowids?: unknown }>(file, {});
+    if (saved === null || typeof saved !== 'object') throw new Error('it holds no checkpoint object');
+  } catch (err) {
+    // only a hint: without it the WAL is replayed whole and no segment is taken for unflushed
+    const reason = err instanceof Error ? err.message : String(err);
+    await quarantine(file, `unreadable checkpoint (${reason}); the WAL was replayed whole`, quarantined);
+    saved = {};
+  }
+  const { lsn, rowids } = saved;
   const next: Record<string, number> = {};
   if (rowids && typeof rowids === 'object') {
     for (const [table, id] of Object.entries(rowids))
       if (Number.isSafeInteger(id)) next[table] = id as number;
   }
-  return { lsn: typeof lsn === 'number' ? lsn : 0, rowids: next };
+  return { lsn: Number.isSafeInteger(lsn) && (lsn as number) >= 0 ? (lsn as number) : 0, rowids: next };
 }

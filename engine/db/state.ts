@@ -95,6 +95,8 @@ export class DbState {
   readonly newestTimes = new Map<string, Map<string, number>>();
   /** per table and series: the newest time in the segments (at least), for writes' replace checks */
   readonly segmentNewestTimes = new Map<string, Map<string, number>>();
+  /** set when the lock file stopped naming this engine: writes and flushes are refused */
+  lockLost: Error | null = null;
   /** a write that is looking for the rows it replaces: other writes wait for it */
   replaceCheck: Promise<unknown> | null = null;
 
@@ -136,7 +138,19 @@ export class DbState {
   /** The WAL, or ClosedError once close() has begun: every public call starts here. */
   openWal(): Wal {
     if (this.closed || this.closing || !this.wal) throw new ClosedError();
+    if (this.lockLost) throw this.lockLost;
     return this.wal;
+  }
+
+  /** Checks the directory lock still names this engine; once it does not, every write fails. */
+  checkLock(): void {
+    if (this.lockLost) throw this.lockLost;
+    try {
+      this.lock.verify();
+    } catch (err) {
+      this.lockLost = err as Error;
+      throw err;
+    }
   }
 
   /** The heads a reader sees, oldest first (frozen ones, then the active one). */

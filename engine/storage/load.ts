@@ -1,10 +1,14 @@
 /**
  * Opening the segment files of a database directory, and cleaning up what a crash left behind:
  * - `*.tmp` files: a segment or checkpoint write that never finished;
- * - segments with an LSN range past the checkpoint: an unfinished flush (the WAL still holds it);
  * - segments whose LSN range lies inside another's in the same partition: the inputs of a
- *   compaction whose output is already durable.
- * A segment that fails its checks is renamed `*.corrupt` and left out, so the database opens.
+ *   compaction whose output is already durable (the container is the proof they are redundant).
+ * Segments with an LSN range past the checkpoint (an unfinished flush, or a checkpoint that is
+ * missing or stale) are handed back as `pending`: the opener removes one only when the WAL it
+ * replayed held its whole range, else keeps it. A small file is never the authority to delete.
+ * A segment that fails its checks, a second copy of one (the same LSN range and level: what a
+ * restore or an rsync can leave) and a `*.seg` that is not a regular file are renamed `*.corrupt`
+ * and left out, each named in `quarantined` with the reason, so the database opens.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -24,26 +28,38 @@ async function listDirs(dir: string): Promise<string[]> {
   }
 }
 
+/** Renames `file` to `*.corrupt` and records why; the rest of the database stays readable. */
+export async function quarantine(file: string, reason: string, quarantined: string[]): Promise<void> {
+  await fsp.rename(file, `${file}.corrupt`);
+  quarantined.push(`${file}: ${reason}`);
+}
+
 async function openSegment(
   file: string,
   quarantined: string[],
   cache?: ChunkCache,
 ): Promise<SegmentReader | null> {
+  // lstat first: a FIFO or a device named *.seg would hang or mislead the reader
+  const stat = await fsp.lstat(file);
+  if (!stat.isFile()) {
+    await quarantine(file, 'not a regular file (a segment is always one)', quarantined);
+    return null;
+  }
   try {
     return await SegmentReader.open(file, cache);
   } catch (err) {
     if (!(err instanceof CorruptionError)) throw err;
-    await fsp.rename(file, `${file}.corrupt`);
-    quarantined.push(`${file}: ${err.message}`);
+    await quarantine(file, err.message, quarantined);
     return null;
   }
 }
 
-/** Readers of one partition directory, with leftovers removed. */
+/** Readers of one partition directory, leftovers removed; those past the checkpoint apart. */
 async function loadPartition(
   dir: string,
   checkpointLsn: number,
   quarantined: string[],
+  pending: SegmentReader[],
   cache?: ChunkCache,
 ): Promise<SegmentReader[]> {
   const readers: SegmentReader[] = [];
@@ -53,16 +69,37 @@ async function loadPartition(
     if (!name.endsWith('.seg')) continue;
     const reader = await openSegment(file, quarantined, cache);
     if (!reader) continue;
-    if (reader.meta.maxLsn > checkpointLsn) {
-      await reader.close();
-      await fsp.rm(file, { force: true });
-      continue;
-    }
     readers.push(reader);
   }
-  return dropContained(readers);
+  const live = await dropContained(await setAsideCopies(readers, quarantined));
+  const kept: SegmentReader[] = [];
+  for (const reader of live) (reader.meta.maxLsn > checkpointLsn ? pending : kept).push(reader);
+  return kept;
 }
 
+/**
+ * Quarantines every second copy of a segment: the same LSN range and level as one before it in
+ * name order. Each would count as the other's container, and both would go.
+ */
+async function setAsideCopies(readers: SegmentReader[], quarantined: string[]): Promise<SegmentReader[]> {
+  const out: SegmentReader[] = [];
+  for (const r of readers) {
+    const original = out.find(
+      (o) =>
+        o.meta.minLsn === r.meta.minLsn && o.meta.maxLsn === r.meta.maxLsn && o.meta.level === r.meta.level,
+    );
+    if (!original) {
+      out.push(r);
+      continue;
+    }
+    await r.close();
+    const reason = `the same LSN range (${r.meta.minLsn}-${r.meta.maxLsn}) as ${path.basename(original.path)}: a second copy, set aside`;
+    await quarantine(r.path, reason, quarantined);
+  }
+  return out;
+}
+
+/** Removes the segments whose LSN range lies strictly inside another's of at least their level. */
 async function dropContained(readers: SegmentReader[]): Promise<SegmentReader[]> {
   const live: SegmentReader[] = [];
   for (const r of readers) {
@@ -86,6 +123,8 @@ async function dropContained(readers: SegmentReader[]): Promise<SegmentReader[]>
 export interface LoadedSegments {
   set: SegmentSet;
   quarantined: string[];
+  /** segments past the checkpoint, not in `set`: the opener decides after replaying the WAL */
+  pending: SegmentReader[];
 }
 
 /** Opens every segment under `<dir>/data`, cleaning up crash leftovers. */
@@ -96,11 +135,12 @@ export async function loadSegments(
 ): Promise<LoadedSegments> {
   const set = new SegmentSet();
   const quarantined: string[] = [];
+  const pending: SegmentReader[] = [];
   for (const tableDir of await listDirs(path.join(dir, DATA_DIR))) {
     for (const partitionDir of await listDirs(tableDir)) {
-      for (const reader of await loadPartition(partitionDir, checkpointLsn, quarantined, cache))
+      for (const reader of await loadPartition(partitionDir, checkpointLsn, quarantined, pending, cache))
         set.add(new SegmentHandle(reader));
     }
   }
-  return { set, quarantined };
+  return { set, quarantined, pending };
 }

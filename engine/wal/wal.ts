@@ -238,12 +238,14 @@ export class Wal {
    *  `payload` is a view into a read buffer that is never reused: it stays valid after the callback,
    *  but copy it if you keep it long, or it pins its whole chunk (512 KiB) in memory. An exception
    *  thrown by `onRecord` rejects `open`. A file of a newer format version rejects `open` with
-   *  code 'HELIOS_WAL_VERSION' and is left untouched. */
+   *  code 'HELIOS_WAL_VERSION' and is left untouched. With no file to continue, the log starts
+   *  after max(afterLsn, floorLsn). */
   static async open(
     dir: string,
     options: WalOptions,
     afterLsn: number,
     onRecord: (lsn: number, payload: Uint8Array) => void,
+    floorLsn = 0,
   ): Promise<{ wal: Wal; replay: WalReplayStats }> {
     validateOptions(options);
     if (!Number.isSafeInteger(afterLsn) || afterLsn < 0) {
@@ -252,7 +254,8 @@ export class Wal {
     await ensureDirectory(dir, nodeWalIo);
     const recovered = await recoverLog(dir, afterLsn, onRecord, nodeWalIo);
     const tail = recovered.tail;
-    const lastLsn = Math.max(tail?.lastLsn ?? 0, afterLsn);
+    // an empty log continues past floorLsn (the newest LSN in segments), so no LSN is given twice
+    const lastLsn = Math.max(tail?.lastLsn ?? floorLsn, afterLsn);
     const files = recovered.files;
     let fd: number;
     let records = 0;
