@@ -127,6 +127,29 @@ describe('storage faults (#19)', () => {
     assert.match(got.quarantined.join('\n'), /900\.seg: not a regular file/);
   });
 
+  it('C1: a reading at the edge of the time range (±2^50 ms) is flushed, and later flushes go on', async () => {
+    const dir = tempDir();
+    let db = await open(dir);
+    const edge = [2 ** 50, -(2 ** 50), 2 ** 50 - 1, -62135596800000, 253402300800000];
+    await db.write(
+      't',
+      edge.map((time) => ({ time, tags: { s: 'edge' }, fields: { v: 1 } })),
+    );
+    await db.flush();
+    await db.write('t', readings(0, 10));
+    await db.flush();
+    await db.close();
+    db = await open(dir);
+    const { rows } = await db.query("SELECT time FROM t WHERE s = 'edge' ORDER BY time");
+    assert.deepEqual(
+      rows.map((r) => r.time),
+      [...edge].sort((a, b) => a - b),
+    );
+    assert.equal((await db.query('SELECT count(*) AS n FROM t')).rows[0].n, 15);
+    assert.equal(db.stats().lastBackgroundError, null);
+    await db.close();
+  });
+
   // A stress test more than a regression test: the old lock's window (created empty, filled after)
   // was microseconds wide, and 50 races here did not hit it; the symlink and removed-LOCK tests
   // below fail on the old lock.

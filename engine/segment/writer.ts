@@ -39,8 +39,12 @@ export const DEFAULT_CHUNK_ROWS = 4096;
 const SLICE_MS = 5;
 /** Encoded chunks are gathered up to about this many bytes per write call. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
-/** Times are whole ms within this bound (as at ingest), so footer deltas stay exact. */
-const MAX_ABS_TIME = 2 ** 50;
+/**
+ * Partition bounds. Times are whole ms within ±2^50 (as at ingest); a time near that edge lies in a
+ * partition that ends past it (by less than one partition width), so the bounds get room to 2^51,
+ * and footer deltas from them stay exact below 2^53.
+ */
+const MAX_ABS_PARTITION_BOUND = 2 ** 51;
 
 /**
  * Writes `${path}.tmp` sequentially, fsyncs it, renames it to `path`, fsyncs the directory.
@@ -189,7 +193,7 @@ function checkArguments(
     throw new InvalidInputError(`chunkRows must be a whole number of rows >= 1, not ${chunkRows}.`);
   }
   const { partitionStart, partitionEnd, minLsn, maxLsn, level } = meta;
-  if (!isTime(partitionStart) || !isTime(partitionEnd) || partitionStart >= partitionEnd) {
+  if (!isBound(partitionStart) || !isBound(partitionEnd) || partitionStart >= partitionEnd) {
     throw new InvalidInputError(
       `Segment partition [${partitionStart}, ${partitionEnd}) is not a valid range.`,
     );
@@ -207,8 +211,8 @@ function checkArguments(
   }
 }
 
-function isTime(t: number): boolean {
-  return Number.isInteger(t) && Math.abs(t) <= MAX_ABS_TIME;
+function isBound(t: number): boolean {
+  return Number.isInteger(t) && Math.abs(t) <= MAX_ABS_PARTITION_BOUND;
 }
 
 function isCount(n: number): boolean {
