@@ -165,6 +165,7 @@ async function compactPartition(
       (handle, rows) => s.tombstones.hide(handle.meta.table, rows, handle.meta.maxLsn),
       oldest,
       s.chunkCache,
+      (handle, chunk, tags, err) => s.reportDamage(handle, chunk, tags, err),
     );
     s.segments.remove(inputs);
     s.segments.add(new SegmentHandle(reader));

@@ -38,7 +38,13 @@ function takeSnapshot(
   counters.partitionsSkipped += s.segments.partitionsOf(table).size - kept.size;
   const heads = overlay ? [...s.frozen, s.active, overlay] : [...s.frozen, s.active];
   for (const head of heads) head.retain();
-  return { segments, heads, tombstones: s.tombstones, indexes: s.seriesIndexes };
+  return {
+    segments,
+    heads,
+    tombstones: s.tombstones,
+    indexes: s.seriesIndexes,
+    onDamage: (handle, chunk, tags, err) => s.reportDamage(handle, chunk, tags, err),
+  };
 }
 
 async function releaseSnapshot(snapshot: ScanSnapshot): Promise<void> {

@@ -8,7 +8,7 @@
 import type { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import type { TableCatalog } from '../catalog/catalog';
-import { ClosedError } from '../errors';
+import { ClosedError, type CorruptionError } from '../errors';
 import { Head } from '../head/head';
 import { SlabPool } from '../head/slabs';
 import type { SeriesResolver } from '../ingest/series-resolver';
@@ -16,9 +16,10 @@ import type { ResolvedOptions } from '../options';
 import type { Watermark } from '../policy/downsample';
 import { SeriesIndexes } from '../read/series-index';
 import type { ChunkCache } from '../segment/chunk-cache';
+import type { ChunkMeta } from '../segment/reader';
 import type { Declarations } from '../storage/declarations';
 import { CHECKPOINT_FILE, CURSORS_FILE, DOWNSAMPLE_FILE } from '../storage/layout';
-import type { SegmentSet } from '../storage/segment-set';
+import type { SegmentHandle, SegmentSet } from '../storage/segment-set';
 import { TOMBSTONES_FILE, type Tombstones } from '../storage/tombstones';
 import { SaveChain } from '../util/save-chain';
 import { WalDictionary } from '../wal/batch';
@@ -95,6 +96,8 @@ export class DbState {
   readonly newestTimes = new Map<string, Map<string, number>>();
   /** per table and series: the newest time in the segments (at least), for writes' replace checks */
   readonly segmentNewestTimes = new Map<string, Map<string, number>>();
+  /** damaged chunks already reported (file@offset) */
+  private readonly damageReported = new Set<string>();
   /** set when the lock file stopped naming this engine: writes and flushes are refused */
   lockLost: Error | null = null;
   /** a write that is looking for the rows it replaces: other writes wait for it */
@@ -140,6 +143,36 @@ export class DbState {
     if (this.closed || this.closing || !this.wal) throw new ClosedError();
     if (this.lockLost) throw this.lockLost;
     return this.wal;
+  }
+
+  /**
+   * A chunk found damaged by a read or a compaction: named once in `quarantined` (file, byte,
+   * series, time range, reason) and raised once as a 'corruption' event; its rows are left out.
+   */
+  reportDamage(
+    handle: SegmentHandle,
+    chunk: ChunkMeta,
+    tags: Readonly<Record<string, string>>,
+    err: CorruptionError,
+  ): void {
+    const key = `${handle.reader.path}@${chunk.offset}`;
+    if (this.damageReported.has(key)) return;
+    this.damageReported.add(key);
+    const named = Object.entries(tags).map(([k, v]) => `${k}=${v}`);
+    const series = named.length > 0 ? named.join(', ') : '(no tags)';
+    const span = `${new Date(chunk.minTime).toISOString()} to ${new Date(chunk.maxTime).toISOString()}`;
+    const entry = `${handle.reader.path}: chunk at byte ${chunk.offset} (series ${series}, ${chunk.rows} rows, ${span}) left out: ${err.message}`;
+    this.quarantined.push(entry);
+    this.events.emit('corruption', {
+      file: handle.reader.path,
+      offset: chunk.offset,
+      table: handle.meta.table,
+      tags,
+      rows: chunk.rows,
+      from: chunk.minTime,
+      to: chunk.maxTime,
+      message: entry,
+    });
   }
 
   /** Checks the directory lock still names this engine; once it does not, every write fails. */

@@ -17,7 +17,7 @@ import type { SeriesBuffer } from '../head/series-buffer';
 import { DELETED_FIELD, marksDeleted, ROWID_FIELD } from '../rows/identity';
 import { takeRows } from '../rows/take';
 import type { ChunkMeta } from '../segment/reader';
-import type { SegmentHandle } from '../storage/segment-set';
+import { readChunkOrSkip, type SegmentHandle } from '../storage/segment-set';
 import type { SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
 import { type ReadOptions, type ScanCounters, type ScanSnapshot, seriesSources, toParts } from './scan';
@@ -117,9 +117,9 @@ async function edgeRow(
   ) {
     return edgeOfParts(table, key, tags, snap, options, newest, counters);
   }
-  const row = await sourceEdgeRow(source, tags, newest, counters);
-  // A delete marker at the edge: the live edge row is further in.
-  if (isMarker(row)) return edgeOfParts(table, key, tags, snap, options, newest, counters);
+  const row = await sourceEdgeRow(source, tags, newest, counters, snap);
+  // A delete marker at the edge, or a damaged chunk there: the live edge row is further in.
+  if (!row || isMarker(row)) return edgeOfParts(table, key, tags, snap, options, newest, counters);
   counters.series++;
   return row;
 }
@@ -129,13 +129,16 @@ async function sourceEdgeRow(
   tags: Tags,
   newest: boolean,
   counters: ScanCounters,
-): Promise<SeriesRows> {
+  snap: ScanSnapshot,
+): Promise<SeriesRows | null> {
   if (source.kind === 'head') {
     const rows = source.buffer.rows(); // views while appends came in time order, else sorted once
     return takeRows(rows, [newest ? rows.count - 1 : 0]);
   }
   const { handle, chunk } = source.edge;
-  const edges = chunkEdges.get(chunk) ?? (await decodeEdges(handle, chunk, counters));
+  if (handle.reader.damageOf(chunk) !== undefined) return null;
+  const edges = chunkEdges.get(chunk) ?? (await decodeEdges(handle, chunk, tags, counters, snap));
+  if (!edges) return null;
   return { ...(newest ? edges.last : edges.first), tags };
 }
 
@@ -147,11 +150,14 @@ function isMarker(row: SeriesRows): boolean {
 async function decodeEdges(
   handle: SegmentHandle,
   chunk: ChunkMeta,
+  tags: Tags,
   counters: ScanCounters,
-): Promise<EdgeRows> {
+  snap: ScanSnapshot,
+): Promise<EdgeRows | null> {
   counters.chunks++;
   counters.rowsLoaded += chunk.rows;
-  const decoded = await handle.reader.readChunk(chunk);
+  const decoded = await readChunkOrSkip(handle, chunk, tags, undefined, snap.onDamage);
+  if (!decoded) return null;
   const rows: SeriesRows = { tags: {}, count: decoded.count, times: decoded.times, fields: decoded.fields };
   // Copies, so that the decoded chunk is not kept alive by its edge rows.
   const edges = { first: takeRows(rows, [0]), last: takeRows(rows, [rows.count - 1]) };

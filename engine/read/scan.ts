@@ -7,7 +7,7 @@ import { DELETED_FIELD, isHiddenName, ROWID_FIELD, statsHaveMarkers } from '../r
 import { concatRows, dropMarkers, mergeParts } from '../rows/merge';
 import { lowerBound } from '../rows/search';
 import { sliceRows } from '../rows/take';
-import type { SegmentHandle } from '../storage/segment-set';
+import { type DamageReport, readChunkOrSkip, type SegmentHandle } from '../storage/segment-set';
 import { coversRange, hideDeleted, type Tombstones } from '../storage/tombstones';
 import type { FieldStats, SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
@@ -28,6 +28,8 @@ export interface ScanSnapshot {
   readonly tombstones: Tombstones;
   /** the database's sorted series lists per set of segments */
   readonly indexes: SeriesIndexes;
+  /** told of a chunk found damaged on read; the read goes on without it */
+  readonly onDamage?: DamageReport;
 }
 
 /**
@@ -122,6 +124,8 @@ export function seriesSources(
         counters.chunksSkipped++;
         continue;
       }
+      // a chunk found damaged is left out, its statistics too: no count says more than can be read
+      if (handle.reader.damageOf(chunk) !== undefined) continue;
       sources.push({
         minTime: chunk.minTime,
         maxTime: chunk.maxTime,
@@ -130,7 +134,14 @@ export function seriesSources(
         load: async (fields) => {
           counters.chunks++;
           counters.rowsLoaded += chunk.rows;
-          const decoded = await handle.reader.readChunk(chunk, fields && withIdentity(fields));
+          const decoded = await readChunkOrSkip(
+            handle,
+            chunk,
+            tags,
+            fields && withIdentity(fields),
+            snap.onDamage,
+          );
+          if (!decoded) return { tags, count: 0, times: new Float64Array(0), fields: new Map() };
           return hideDeleted(
             { tags, count: decoded.count, times: decoded.times, fields: decoded.fields },
             hiding,

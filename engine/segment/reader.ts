@@ -89,6 +89,8 @@ export class SegmentReader {
   readonly fields: readonly SegmentFieldDef[];
   readonly series: readonly SeriesEntry[];
   private readonly handle: FileHandle;
+  /** chunks found damaged (by offset): what was wrong; later reads leave them out */
+  private readonly damage = new Map<number, string>();
 
   private constructor(
     path: string,
@@ -191,7 +193,27 @@ export class SegmentReader {
     return bytes;
   }
 
+  /** The reason chunk `chunk` was found damaged, or undefined while it reads well. */
+  damageOf(chunk: ChunkMeta): string | undefined {
+    return this.damage.get(chunk.offset);
+  }
+
+  /** True once a chunk of this file was found damaged. */
+  get isDamaged(): boolean {
+    return this.damage.size > 0;
+  }
+
+  /** Reads and decodes a chunk; a CorruptionError is also remembered (damageOf). */
   async readChunk(chunk: ChunkMeta, fields?: readonly string[]): Promise<DecodedChunk> {
+    try {
+      return await this.decodeChunk(chunk, fields);
+    } catch (err) {
+      if (err instanceof CorruptionError) this.damage.set(chunk.offset, err.message);
+      throw err;
+    }
+  }
+
+  private async decodeChunk(chunk: ChunkMeta, fields?: readonly string[]): Promise<DecodedChunk> {
     const bytes = await this.chunkBytes(chunk);
     const source: ChunkSource = { file: this.path, offset: chunk.offset };
     const times = decodeTimes(source, bytes, chunk.rows, chunk.timeLength);

@@ -11,7 +11,7 @@ import { writeSegment } from '../segment/writer';
 import type { SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
 import { segmentPath } from './layout';
-import type { SegmentHandle } from './segment-set';
+import { type DamageReport, readChunkOrSkip, type SegmentHandle } from './segment-set';
 
 export class CompactionAborted extends Error {
   constructor() {
@@ -38,6 +38,7 @@ async function* mergedSeries(
   shouldStop: () => boolean,
   hide: HideDeleted,
   oldest: boolean,
+  onDamage: DamageReport | undefined,
 ): AsyncGenerator<SeriesRows> {
   const keys = new Map<string, Readonly<Record<string, string>>>();
   for (const handle of inputs) for (const [key, entry] of handle.seriesByKey) keys.set(key, entry.tags);
@@ -49,7 +50,10 @@ async function* mergedSeries(
       const entry = handle.seriesByKey.get(key);
       if (!entry) continue;
       for (const chunk of entry.chunks) {
-        const decoded = await handle.reader.readChunk(chunk);
+        // a damaged chunk is left out; its file is kept as *.corrupt (compactPartition)
+        if (handle.reader.damageOf(chunk) !== undefined) continue;
+        const decoded = await readChunkOrSkip(handle, chunk, tags, undefined, onDamage);
+        if (!decoded) continue;
         parts.push(
           hide(handle, { tags, count: decoded.count, times: decoded.times, fields: decoded.fields }),
         );
@@ -107,6 +111,7 @@ export function pickCompaction(
 /**
  * Writes the merge of `inputs` (one partition, in LSN order) and opens it. `oldest`: the inputs
  * begin with the partition's oldest segment, so delete markers have nothing older left to hide.
+ * A damaged chunk of an input is reported to `onDamage` and left out: the good rest is written.
  */
 export async function compactSegments(
   dir: string,
@@ -116,6 +121,7 @@ export async function compactSegments(
   hide: HideDeleted,
   oldest: boolean,
   cache?: ChunkCache,
+  onDamage?: DamageReport,
 ): Promise<SegmentReader> {
   const first = inputs[0]!.meta;
   const minLsn = Math.min(...inputs.map((h) => h.meta.minLsn));
@@ -132,7 +138,7 @@ export async function compactSegments(
     level,
   };
   const { tagKeys, fields } = unionSchema(inputs);
-  await writeSegment(file, meta, tagKeys, fields, mergedSeries(inputs, shouldStop, hide, oldest), {
+  await writeSegment(file, meta, tagKeys, fields, mergedSeries(inputs, shouldStop, hide, oldest, onDamage), {
     chunkRows,
   });
   return SegmentReader.open(file, cache);

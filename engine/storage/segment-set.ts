@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { seriesKey } from '../catalog/catalog';
-import type { SegmentReader, SeriesEntry } from '../segment/reader';
+import { CorruptionError } from '../errors';
+import type { ChunkMeta, DecodedChunk, SegmentReader, SeriesEntry } from '../segment/reader';
 
 /**
  * A segment file in use. Queries hold references; compaction and retention mark a handle obsolete
@@ -44,7 +45,9 @@ export class SegmentHandle {
 
   private async destroy(): Promise<void> {
     await this.reader.close();
-    await fsp.rm(this.reader.path, { force: true });
+    // a file with a damaged chunk is kept for `helios verify` and a human, never deleted
+    if (this.reader.isDamaged) await fsp.rename(this.reader.path, `${this.reader.path}.corrupt`);
+    else await fsp.rm(this.reader.path, { force: true });
   }
 }
 
@@ -117,4 +120,32 @@ export class SegmentSet {
 
 export async function releaseAll(handles: readonly SegmentHandle[]): Promise<void> {
   for (const handle of handles) await handle.release();
+}
+
+/** A damaged chunk met by a read or a compaction: the file's reader remembers it too. */
+export type DamageReport = (
+  handle: SegmentHandle,
+  chunk: ChunkMeta,
+  tags: Readonly<Record<string, string>>,
+  err: CorruptionError,
+) => void;
+
+/**
+ * Reads a chunk of `handle`; null when it is damaged (reported once through `onDamage`), so one
+ * bad chunk costs its own rows and not the answer.
+ */
+export async function readChunkOrSkip(
+  handle: SegmentHandle,
+  chunk: ChunkMeta,
+  tags: Readonly<Record<string, string>>,
+  fields: readonly string[] | undefined,
+  onDamage: DamageReport | undefined,
+): Promise<DecodedChunk | null> {
+  try {
+    return await handle.reader.readChunk(chunk, fields);
+  } catch (err) {
+    if (!(err instanceof CorruptionError)) throw err;
+    onDamage?.(handle, chunk, tags, err);
+    return null;
+  }
 }
