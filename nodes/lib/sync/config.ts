@@ -196,10 +196,12 @@ function flag(value: unknown, where: string, fallback: boolean): boolean {
   throw new SyncConfigError(`${where} must be true or false; got ${JSON.stringify(value)}.`);
 }
 
-/** "[sync] key" for a TOML value, the editor field's label otherwise */
-function namer(fromToml: Set<string>): (field: string) => string {
-  const tomlName = new Map(Object.entries(TOML_KEYS).map(([k, f]) => [f, k]));
-  return (field) => (fromToml.has(field) ? `[sync] ${tomlName.get(field)}` : `The field ${field}`);
+/** "[sync] key" for a TOML value, the editor field's name otherwise */
+function namer(fromToml: Map<string, string>): (field: string) => string {
+  return (field) => {
+    const key = fromToml.get(field);
+    return key ? `[sync] ${key}` : `The field ${field}`;
+  };
 }
 
 /** Merges the node's fields, its credentials and the TOML [sync] table (which wins) into one record. */
@@ -208,9 +210,9 @@ function merge(
   credentials: SyncCredentials,
   toml: Raw,
   warn: (m: string) => void,
-): { raw: Raw; fromToml: Set<string> } {
+): { raw: Raw; fromToml: Map<string, string> } {
   const raw: Raw = { ...node, ...credentials };
-  const fromToml = new Set<string>();
+  const fromToml = new Map<string, string>();
   for (const [key, value] of Object.entries(toml)) {
     const field = TOML_KEYS[key];
     if (!field) {
@@ -218,7 +220,7 @@ function merge(
       continue;
     }
     raw[field] = value;
-    fromToml.add(field);
+    fromToml.set(field, key);
   }
   return { raw, fromToml };
 }
@@ -241,7 +243,7 @@ function parseEndpoint(endpoint: string, where: string): SyncProtocol | null {
   if (url.password) {
     throw new SyncConfigError(
       `${where} has a password in it, which would be saved in the flow file. Remove it from the URL ` +
-        'and put it in the node\'s credentials (or [sync] password from an environment variable).',
+        "and put it in the node's credentials (or [sync] password from an environment variable).",
     );
   }
   return protocol;
@@ -327,7 +329,12 @@ export function resolveSyncSettings(
     retryMaxAttempts: Math.floor(count(raw.retryMaxAttempts, name('retryMaxAttempts'), 10)),
     retryBackoffSecs: count(raw.retryBackoffSecs, name('retryBackoffSecs'), 60, false),
     maxBytesPerSec: count(raw.maxBytesPerSec, name('maxBytesPerSec'), 0),
-    window: Math.max(1, Math.floor(count(raw.window, name('window'), 4, false))),
+    // HTTP requests on parallel sockets arrive in any order, and a batch ahead of its turn is answered
+    // with a gap; so HTTP sends one at a time unless told otherwise. MQTT keeps order on one connection.
+    window: Math.max(
+      1,
+      Math.floor(count(raw.window, name('window'), protocol.startsWith('http') ? 1 : 4, false)),
+    ),
     ackTimeoutSecs: count(raw.ackTimeoutSecs, name('ackTimeoutSecs'), 30, false),
     format: oneOf<HttpFormat>(raw.format, name('format'), ['helios', 'jsonl', 'influx'], 'helios'),
     mqttVersion: mqttVersion === 5 ? 5 : 4,

@@ -155,7 +155,8 @@ export class EdgeSync {
   private async answered(batch: SyncBatch, ack: SyncAck): Promise<void> {
     await this.edge.acknowledge(ack);
     if (ack.status === 'applied' || ack.status === 'duplicate') {
-      this.meter.add(batch.meta.rows, batch.bytes.length);
+      // a duplicate was counted when it was applied (the rate says what reached the hub, once)
+      if (ack.status === 'applied') this.meter.add(batch.meta.rows, batch.bytes.length);
       this.backoff.succeed();
       this.reportedFailure = false;
       this.lastError = null;

@@ -27,7 +27,16 @@ export class HubSync implements HubHandler {
     private readonly hooks: HubHooks,
   ) {}
 
-  async batch(device: string, bytes: Uint8Array): Promise<Uint8Array> {
+  /** one batch applied at a time, in arrival order, whatever the link */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  batch(device: string, bytes: Uint8Array): Promise<Uint8Array> {
+    const run = this.chain.then(() => this.applyOne(device, bytes));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyOne(device: string, bytes: Uint8Array): Promise<Uint8Array> {
     try {
       const meta = this.codec.readSyncBatchMeta(bytes);
       if (device && meta.device !== device) {
