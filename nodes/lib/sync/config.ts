@@ -339,7 +339,10 @@ export function resolveSyncSettings(
     format: oneOf<HttpFormat>(raw.format, name('format'), ['helios', 'jsonl', 'influx'], 'helios'),
     mqttVersion: mqttVersion === 5 ? 5 : 4,
     shareGroup: text(raw.shareGroup),
-    clientId: text(raw.clientId) || `helios-${role}-${deviceId}`,
+    // one session per edge device; per hub node (several hub instances share a fleet, each its own session)
+    clientId:
+      text(raw.clientId) ||
+      (role === 'edge' ? `helios-edge-${deviceId}` : `helios-hub-${deviceId}-${node.id}`),
     topicPrefix: text(raw.topicPrefix) || 'helios',
     username: text(raw.username),
     password: text(raw.password),

@@ -13,6 +13,8 @@ export interface EdgeHooks {
   error(err: Error): void;
   /** something the status line shows changed */
   changed(): void;
+  /** the link is down or refused (a warning: the data waits, nothing failed yet) */
+  linkError?(err: Error): void;
 }
 
 /** What the status line shows of an edge. */
@@ -70,7 +72,10 @@ export class EdgeSync {
     this.link.start({
       state: (connected, error) => {
         this.linkUp = connected;
-        if (error) this.lastError = error.message;
+        if (error) {
+          this.lastError = error.message;
+          this.hooks.linkError?.(error);
+        }
         this.hooks.changed();
         if (connected) this.kick();
       },
