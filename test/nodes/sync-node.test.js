@@ -220,7 +220,6 @@ describe('helios-sync node (fake engine, real broker)', function () {
 
   it('a bad setting: a red ring and one sentence for Catch', async () => {
     await helper.load(nodes, flow(broker.url, { schedule: '0 2 * *' }));
-    const edge = helper.getNode('n-edge');
     await until('the error', () => callsOf('n-edge', 'error').length === 1);
     assert.match(
       String(callsOf('n-edge', 'error')[0].args[0]),
