@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import type { FieldColumn } from '../../../engine/index';
 import type { SyncSettings } from './config';
 import { request, statusProblem } from './http-edge';
 import { type EdgeLink, LinkError, type LinkEvents } from './link';
@@ -16,21 +17,37 @@ const gzipAsync = promisify(gzip);
  * InfluxDB replaces the same series and time, so line protocol stays idempotent there).
  */
 
-type Row = { table: string; time: number; tags: Record<string, string>; fields: Record<string, unknown> };
+type Row = {
+  table: string;
+  time: number;
+  tags: Record<string, string>;
+  fields: Record<string, unknown>;
+  /** each field's column type (line protocol writes integers as 12i) */
+  types?: Record<string, string>;
+};
+
+function fieldAt(column: FieldColumn, i: number): unknown {
+  if (column.present && column.present[i] === 0) return undefined;
+  const v = column.values[i];
+  return column.type === 'bool' ? v === 1 : v;
+}
 
 function* rowsOf(decoded: DecodedSyncBatch, device: string, deviceTag: string | null): Generator<Row> {
   for (const t of decoded.tables) {
     for (const s of t.series) {
       const tags: Record<string, string> = { ...s.tags };
       if (deviceTag) tags[deviceTag] ??= device;
-      const names = Object.keys(s.fields);
-      for (let i = 0; i < s.times.length; i++) {
+      for (let i = 0; i < s.count; i++) {
+        // a delete marker has no row to send to a store that is not Helios
+        if (s.deleted && s.deleted[i] === 1) continue;
         const fields: Record<string, unknown> = {};
-        for (const n of names) {
-          const v = s.fields[n]![i];
-          if (v !== null && v !== undefined) fields[n] = v;
+        const types: Record<string, string> = {};
+        for (const [name, column] of s.fields) {
+          const v = fieldAt(column, i);
+          if (v !== undefined && v !== null) fields[name] = v;
+          types[name] = column.type;
         }
-        yield { table: t.table, time: Number(s.times[i]), tags, fields };
+        yield { table: t.table, time: s.times[i]!, tags, fields, types };
       }
     }
   }
@@ -43,15 +60,16 @@ export function toJsonLines(decoded: DecodedSyncBatch, deviceTag: string | null)
     return `${JSON.stringify({ gap: { device: meta.device, epoch: meta.epoch, fromLsn: meta.fromLsn, toLsn: meta.toLsn, rows: meta.rows } })}\n`;
   }
   let out = '';
-  for (const row of rowsOf(decoded, meta.device, deviceTag)) out += `${JSON.stringify(row)}\n`;
+  for (const { types: _types, ...row } of rowsOf(decoded, meta.device, deviceTag))
+    out += `${JSON.stringify(row)}\n`;
   return out;
 }
 
 const escapeKey = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
 const escapeMeasurement = (s: string) => s.replace(/[, \\]/g, (c) => `\\${c}`);
 
-function fieldValue(v: unknown): string | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
+function fieldValue(v: unknown, type: string): string | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? (type === 'int' ? `${v}i` : String(v)) : null;
   if (typeof v === 'bigint') return `${v}i`;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'string') return `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
@@ -68,7 +86,7 @@ export function toLineProtocol(decoded: DecodedSyncBatch, deviceTag: string | nu
   for (const row of rowsOf(decoded, meta.device, deviceTag)) {
     const fields: string[] = [];
     for (const [k, v] of Object.entries(row.fields)) {
-      const text = fieldValue(v);
+      const text = fieldValue(v, row.types?.[k] ?? 'float');
       if (text !== null) fields.push(`${escapeKey(k)}=${text}`);
     }
     if (fields.length === 0) continue; // line protocol has no row without a field
