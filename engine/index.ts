@@ -29,6 +29,20 @@ export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read/sc
 export { newScanCounters } from './read/scan';
 export { SqlError } from './sql/errors';
 export type { TableDefinition } from './storage/declarations';
+export type {
+  DecodedSyncBatch,
+  SyncBatchMeta,
+  SyncLane,
+  SyncSeries,
+  SyncTable,
+} from './sync/batch-format';
+export { decodeSyncBatch, readSyncBatchMeta, SyncFormatError } from './sync/batch-format';
+export type { SyncCompression } from './sync/compress';
+export { syncCompressions } from './sync/compress';
+export type { QuarantinedBatch, SyncBatch, SyncEdge, SyncEdgeOptions, SyncEdgeStatus } from './sync/edge';
+export type { AppliedTable, HubDeviceState, SyncHub, SyncHubOptions } from './sync/hub';
+export type { DownMessage, SyncAck } from './sync/messages';
+export { decodeSyncAck, encodeSyncAck } from './sync/messages';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';
 export { formatDuration, parseDuration } from './util/duration';
 

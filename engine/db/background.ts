@@ -10,6 +10,7 @@ import { CompactionAborted, compactSegments, pickCompaction } from '../storage/c
 import { flushHead } from '../storage/flush';
 import { partitionKey, releaseAll, SegmentHandle } from '../storage/segment-set';
 import type { SeriesRows } from '../types';
+import { walRemovableUpTo } from './cursors';
 import { retireTombstones } from './deletes';
 import type { DbState } from './state';
 
@@ -84,7 +85,8 @@ async function flushFrozen(s: DbState): Promise<void> {
     s.checkpointLsn = head.maxLsn;
     s.frozen.shift();
     head.retire();
-    await wal.removeUpTo(s.checkpointLsn);
+    // a sync edge's cursor keeps the log it still has to send (docs/sync.md)
+    await wal.removeUpTo(walRemovableUpTo(s));
   }
   await retireTombstones(s);
   scheduleCompaction(s);

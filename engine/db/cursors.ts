@@ -35,3 +35,14 @@ export function lowestCursor(s: DbState): number | null {
 function saveCursors(s: DbState): Promise<void> {
   return s.cursorSaves.save(JSON.stringify(Object.fromEntries(s.consumerCursors)));
 }
+
+/** Cursors whose name starts with this keep the WAL after them (one per sync edge, docs/sync.md). */
+export const SYNC_CURSOR_PREFIX = 'sync:';
+
+/** The LSN up to which WAL files may be deleted: the checkpoint, or a sync cursor below it. */
+export function walRemovableUpTo(s: DbState): number {
+  let upTo = s.checkpointLsn;
+  for (const [name, lsn] of s.consumerCursors)
+    if (name.startsWith(SYNC_CURSOR_PREFIX) && lsn < upTo) upTo = lsn;
+  return upTo;
+}

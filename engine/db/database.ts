@@ -17,6 +17,8 @@ import { type RetentionPolicy, type RetentionReport, runRetention } from '../pol
 import { iterateQuery, type QueryOptions, type QueryParams, runQuery } from '../query/query';
 import { newScanCounters, type ReadOptions, type SeriesParts } from '../read/scan';
 import type { TableDefinition } from '../storage/declarations';
+import { SyncEdge, type SyncEdgeOptions } from '../sync/edge';
+import { SyncHub, type SyncHubOptions } from '../sync/hub';
 import type { SeriesRows } from '../types';
 import * as background from './background';
 import { closeState } from './close';
@@ -28,6 +30,7 @@ import { downsamplePort, retentionPort } from './ports';
 import * as reads from './reads';
 import type { DbState } from './state';
 import * as stats from './stats';
+import { syncPort } from './sync-port';
 import { type GroupPart, type PreparedPart, Transaction, type WriteResult } from './transaction';
 import * as writes from './writes';
 
@@ -314,6 +317,22 @@ export class Database extends EventEmitter {
   runDownsample(rule: DownsampleRule): Promise<DownsampleReport> {
     this.state.openWal();
     return runDownsample(downsamplePort(this.state), rule);
+  }
+
+  /**
+   * Opens the sync edge of `options.deviceId` over this database: the batches of what was written
+   * after the hub's last acknowledgement (docs/sync.md). Its cursor keeps the WAL it still has to
+   * send, and retention keeps the unsynced rows.
+   */
+  openSyncEdge(options: SyncEdgeOptions): Promise<SyncEdge> {
+    this.state.openWal();
+    return SyncEdge.open(syncPort(this.state), options);
+  }
+
+  /** Opens a sync hub over this database: it applies devices' batches exactly once (docs/sync.md). */
+  openSyncHub(options: SyncHubOptions = {}): Promise<SyncHub> {
+    this.state.openWal();
+    return SyncHub.open(syncPort(this.state), options);
   }
 
   /** Bytes of the segment files and the WAL. */

@@ -1,0 +1,625 @@
+/**
+ * The edge side of sync: hands out batches of what the database wrote after the hub's last
+ * acknowledgement, in three lanes (the alarm journal, new readings, the backfill), and advances its
+ * durable cursors only on the hub's answer. See docs/sync.md for the rules and why they hold.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { InvalidInputError } from '../errors';
+import { mkdirDurable, writeFileAtomic } from '../util/fsutil';
+import {
+  decodeSyncBatch,
+  encodeSyncBatch,
+  type SyncBatchHeader,
+  type SyncBatchMeta,
+  type SyncLane,
+  type SyncTable,
+} from './batch-format';
+import { BatchCollector, INTERNAL_TABLE, JOURNAL_TABLE, type TableFilter, tableFilter } from './collect';
+import { defaultCompression, type SyncCompression, syncCompressions } from './compress';
+import {
+  type BatchDef,
+  type EdgeState,
+  EdgeStateFile,
+  newEpoch,
+  type QuarantineEntry,
+  syncDir,
+} from './edge-state';
+import { type DownMessage, decodeDownDelivery, encodeDownAck, type SyncAck } from './messages';
+import { type SyncTarget, syncCursorName } from './port';
+import { type FeedRecord, listFeedFiles, startFileFor, WalFeedReader } from './wal-feed';
+
+/** How an edge sends (units in the names; see the defaults). */
+export interface SyncEdgeOptions {
+  /** this device's name, [A-Za-z0-9._-]{1,64}; the hub keeps its rows and marks by it */
+  deviceId: string;
+  /** table globs (`*`, `?`) to send; default ['*']. helios_sync* tables are never sent */
+  tables?: readonly string[];
+  /** rows per batch at most (a single write bigger than this is one batch); default 5000 */
+  maxBatchRows?: number;
+  /** bytes of (column-encoded) rows per batch at most; default 256 KiB */
+  maxBatchBytes?: number;
+  /** the general compressor; default zstd if node:zlib has it, else brotli */
+  compression?: SyncCompression;
+  /** the compressor's level (zstd 1-22, brotli 0-11, gzip 1-9); default a gateway-friendly one */
+  compressionLevel?: number;
+  /** a batch with a row older than now - this (ms) is 'historical'; an old backlog gets its own lane. Default 60000 */
+  liveWindowMs?: number;
+  /** the clock (ms since 1970); default Date.now */
+  now?: () => number;
+}
+
+/** One batch to send: its bytes (FORMAT.md v1) and what its header says. */
+export interface SyncBatch {
+  readonly bytes: Uint8Array;
+  readonly meta: SyncBatchMeta;
+}
+
+/** What an edge reports. Counts are lower bounds: never more than is there. */
+export interface SyncEdgeStatus {
+  readonly deviceId: string;
+  readonly epoch: string;
+  /** rows waiting: those in batches handed out and not yet acknowledged, plus those counted ahead */
+  readonly backlogRows: number;
+  /** bytes of the batches handed out and not yet acknowledged, plus the log bytes counted ahead */
+  readonly backlogBytes: number;
+  /** batches handed out and not yet acknowledged */
+  readonly inFlight: number;
+  readonly lastAckSeq: number;
+  readonly lastAckAt: number | null;
+  /** rows dropped before they were sent (a gap batch told the hub) */
+  readonly lostRows: number;
+  readonly quarantined: number;
+  /** the LSN every lane has been acknowledged up to */
+  readonly ackedLsn: number;
+  /** the edge's last LSN written */
+  readonly lastLsn: number;
+}
+
+/** A batch set aside because the hub rejected it for good. */
+export interface QuarantinedBatch {
+  readonly seq: number;
+  readonly reason: string;
+  readonly rows: number;
+  readonly at: number;
+}
+
+const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** How often a lane's progress over records it does not send is saved (ms). */
+const EMPTY_SAVE_MS = 10_000;
+const LANE_ORDER: readonly SyncLane[] = ['journal', 'live', 'backfill'];
+
+/** Checks and fills in the options; throws InvalidInputError with a sentence. */
+function resolveEdgeOptions(o: SyncEdgeOptions): Required<Omit<SyncEdgeOptions, 'compressionLevel'>> & {
+  compressionLevel: number | undefined;
+} {
+  if (!o || typeof o.deviceId !== 'string' || !DEVICE_ID.test(o.deviceId)) {
+    throw new InvalidInputError(
+      `A sync edge needs deviceId: 1-64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(o?.deviceId)}).`,
+    );
+  }
+  const compression = o.compression ?? defaultCompression();
+  if (!syncCompressions().includes(compression)) {
+    throw new InvalidInputError(
+      `Compression "${compression}" is not available here; choose one of ${syncCompressions().join(', ')}.`,
+    );
+  }
+  const positive = (name: string, v: number | undefined, d: number): number => {
+    if (v === undefined) return d;
+    if (!Number.isFinite(v) || v <= 0)
+      throw new InvalidInputError(`${name} must be a positive number; got ${v}.`);
+    return v;
+  };
+  const tables = o.tables ?? ['*'];
+  if (!Array.isArray(tables) || tables.some((t) => typeof t !== 'string' || t === '')) {
+    throw new InvalidInputError('tables must be a list of table names or globs such as "sensor_*".');
+  }
+  return {
+    deviceId: o.deviceId,
+    tables,
+    maxBatchRows: positive('maxBatchRows', o.maxBatchRows, 5000),
+    maxBatchBytes: positive('maxBatchBytes', o.maxBatchBytes, 256 * 1024),
+    compression,
+    compressionLevel: o.compressionLevel,
+    liveWindowMs: positive('liveWindowMs', o.liveWindowMs, 60_000),
+    now: o.now ?? Date.now,
+  };
+}
+
+/** A lane's reader of the feed and how far it has read. */
+interface LaneReader {
+  readonly reader: WalFeedReader;
+  /** the LSN read up to (-1: not positioned) */
+  at: number;
+  /** a record read but left for the next batch */
+  pushed: FeedRecord | null;
+}
+
+/** The edge of one device over one database. Open with `Database.openSyncEdge`. */
+export class SyncEdge {
+  private readonly readers = new Map<SyncLane, LaneReader>();
+  /** how many of state.issued have been handed out since the last rewind or open */
+  private handedOut = 0;
+  private readonly batchBytes = new Map<number, number>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private lastEmptySave = 0;
+  private readonly userTables: TableFilter;
+
+  private constructor(
+    private readonly target: SyncTarget,
+    private readonly options: ReturnType<typeof resolveEdgeOptions>,
+    private readonly file: EdgeStateFile,
+    private state: EdgeState,
+  ) {
+    this.userTables = tableFilter(options.tables);
+  }
+
+  /** Opens (creating on first use, with a new epoch) the edge state of `options.deviceId`. */
+  static async open(target: SyncTarget, options: SyncEdgeOptions): Promise<SyncEdge> {
+    const resolved = resolveEdgeOptions(options);
+    const dir = syncDir(target.dir);
+    await mkdirDurable(path.join(dir, 'quarantine'));
+    const file = new EdgeStateFile(path.join(dir, `edge-${resolved.deviceId}.json`));
+    let state = await file.load();
+    if (!state) {
+      // A new edge sends what the log still holds: rows written since the last checkpoint.
+      const files = await listFeedFiles(target.walDir);
+      const start = files.length > 0 ? files[await startFileFor(files, 0)]!.firstLsn - 1 : target.lastLsn();
+      state = freshState(resolved.deviceId, Math.min(start, target.lastLsn()));
+      await file.save(state);
+    }
+    const edge = new SyncEdge(target, resolved, file, state);
+    await edge.keepLog();
+    return edge;
+  }
+
+  /**
+   * The next batch to send (journal lane first, then live, then backfill), or null when nothing is
+   * waiting. Batches handed out and not acknowledged come again, the same, after rewind() or reopen.
+   */
+  next(): Promise<SyncBatch | null> {
+    return this.serial(async () => {
+      if (this.handedOut < this.state.issued.length) return this.build(this.state.issued[this.handedOut++]!);
+      for (const lane of LANE_ORDER) {
+        const batch = await this.newBatch(lane);
+        if (batch) return batch;
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Applies the hub's answer. 'applied'/'duplicate' advance the durable cursors (fsynced before
+   * this resolves); 'gap' acknowledges what the hub has and rewinds to ack.expectSeq; 'rejected'
+   * quarantines the batch (its rows are kept aside, the batches after it go on).
+   */
+  acknowledge(ack: SyncAck): Promise<void> {
+    return this.serial(async () => {
+      if (!ack || ack.device !== this.state.device) {
+        throw new InvalidInputError(
+          `This ack is for device ${JSON.stringify(ack?.device)}, but this edge is "${this.state.device}".`,
+        );
+      }
+      if (ack.epoch !== this.state.epoch) return; // an answer to a database that no longer exists
+      switch (ack.status) {
+        case 'applied':
+        case 'duplicate':
+          await this.ackUpTo(ack.seq);
+          break;
+        case 'gap':
+          await this.ackUpTo((ack.expectSeq ?? 1) - 1);
+          this.handedOut = 0;
+          break;
+        case 'rejected':
+          await this.ackUpTo(ack.seq - 1);
+          await this.quarantine(ack.seq, ack.reason ?? 'rejected by the hub');
+          break;
+        default:
+          throw new InvalidInputError(`Unknown ack status ${JSON.stringify((ack as SyncAck).status)}.`);
+      }
+      await this.save();
+      await this.keepLog();
+    });
+  }
+
+  /** Forgets what is in flight: the next next() starts again after the last acknowledged batch. */
+  rewind(): void {
+    this.handedOut = 0;
+  }
+
+  /** Where the edge stands. */
+  status(): SyncEdgeStatus {
+    const inFlight = this.state.issued.slice(0, this.handedOut);
+    return {
+      deviceId: this.state.device,
+      epoch: this.state.epoch,
+      backlogRows: this.state.issued.reduce((n, d) => n + (d.kind === 'rows' ? d.rows : 0), 0),
+      backlogBytes: this.state.issued.reduce((n, d) => n + (this.batchBytes.get(d.seq) ?? 0), 0),
+      inFlight: inFlight.length,
+      lastAckSeq: this.state.lastAckSeq,
+      lastAckAt: this.state.lastAckAt,
+      lostRows: this.state.lostRows,
+      quarantined: this.state.quarantine.length,
+      ackedLsn: this.ackedFloor(),
+      lastLsn: this.target.lastLsn(),
+    };
+  }
+
+  /** The batches set aside, oldest first. */
+  quarantined(): readonly QuarantinedBatch[] {
+    return this.state.quarantine.map(({ seq, reason, rows, at }) => ({ seq, reason, rows, at }));
+  }
+
+  /** Sends a quarantined batch again (as a new seq, after the batches already handed out). */
+  retryQuarantined(seq: number): Promise<void> {
+    return this.serial(async () => {
+      const entry = this.quarantineEntry(seq);
+      this.state.quarantine = this.state.quarantine.filter((q) => q !== entry);
+      this.state.issued.push({
+        seq: this.state.nextSeq++,
+        lane: entry.lane,
+        from: 0,
+        to: 0,
+        rows: entry.rows,
+        historical: true,
+        kind: 'rows',
+        tables: entry.tables,
+        retryOf: entry.seq,
+      });
+      await this.save();
+    });
+  }
+
+  /** Drops a quarantined batch for good (its rows never reach the hub). */
+  dropQuarantined(seq: number): Promise<void> {
+    return this.serial(async () => {
+      const entry = this.quarantineEntry(seq);
+      this.state.quarantine = this.state.quarantine.filter((q) => q !== entry);
+      await this.save();
+      await fsp.rm(this.quarantinePath(entry.file), { force: true });
+    });
+  }
+
+  /** The bytes of a quarantined batch, as it was sent. */
+  exportQuarantined(seq: number): Promise<Uint8Array> {
+    return this.serial(async () => fsp.readFile(this.quarantinePath(this.quarantineEntry(seq).file)));
+  }
+
+  /**
+   * Takes a downlink delivery from the hub: returns, in order, the messages not applied before,
+   * after recording durably that they are.
+   */
+  receiveDown(bytes: Uint8Array): Promise<readonly DownMessage[]> {
+    return this.serial(async () => {
+      const delivery = decodeDownDelivery(bytes);
+      if (delivery.device !== this.state.device) {
+        throw new InvalidInputError(
+          `This downlink delivery is for device "${delivery.device}", but this edge is "${this.state.device}".`,
+        );
+      }
+      const fresh = delivery.messages
+        .filter((m) => m.id > this.state.downApplied)
+        .sort((a, b) => a.id - b.id);
+      if (fresh.length === 0) return [];
+      this.state.downApplied = fresh[fresh.length - 1]!.id;
+      await this.save();
+      return fresh;
+    });
+  }
+
+  /** The answer to send the hub after receiveDown: every message up to the newest applied. */
+  downAck(): Uint8Array {
+    return encodeDownAck({ device: this.state.device, upTo: this.state.downApplied });
+  }
+
+  /** Waits for the call in progress and releases the log files it reads. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.chain.catch(() => undefined);
+    for (const lane of this.readers.values()) await lane.reader.close();
+  }
+
+  // -- lanes and batches ------------------------------------------------------------------------
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new InvalidInputError('This sync edge is closed.'));
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private filterOf(lane: SyncLane): TableFilter {
+    if (lane === 'journal') return (t) => JOURNAL_TABLE.test(t) && !INTERNAL_TABLE.test(t);
+    return (t) => this.userTables(t) && !JOURNAL_TABLE.test(t);
+  }
+
+  private ackedOf(lane: SyncLane): number {
+    if (lane === 'journal') return this.state.journal;
+    if (lane === 'live') return this.state.live;
+    return this.state.backfill?.acked ?? this.state.live;
+  }
+
+  private setAcked(lane: SyncLane, lsn: number): void {
+    if (lane === 'journal') this.state.journal = Math.max(this.state.journal, lsn);
+    else if (lane === 'live') this.state.live = Math.max(this.state.live, lsn);
+    else if (this.state.backfill) {
+      this.state.backfill.acked = Math.max(this.state.backfill.acked, lsn);
+      if (this.state.backfill.acked >= this.state.backfill.end) this.state.backfill = null;
+    }
+  }
+
+  /** The lowest LSN acknowledged over every lane: the log after it must be kept. */
+  private ackedFloor(): number {
+    return Math.min(
+      this.state.journal,
+      this.state.backfill ? this.state.backfill.acked : this.state.live,
+      this.state.live,
+    );
+  }
+
+  private issuedTo(lane: SyncLane): number {
+    let to = this.ackedOf(lane);
+    for (const d of this.state.issued)
+      if (d.lane === lane && d.retryOf === undefined) to = Math.max(to, d.to);
+    return to;
+  }
+
+  private inFlightOn(lane: SyncLane): boolean {
+    return this.state.issued.some((d) => d.lane === lane && d.retryOf === undefined);
+  }
+
+  private readerOf(lane: SyncLane): LaneReader {
+    let r = this.readers.get(lane);
+    if (!r) {
+      r = { reader: new WalFeedReader(this.target.walDir), at: -1, pushed: null };
+      this.readers.set(lane, r);
+    }
+    return r;
+  }
+
+  /** Positions a lane's reader after `lsn` unless it has read past it already; the first LSN there. */
+  private async position(r: LaneReader, lsn: number, exact: boolean): Promise<number> {
+    if (r.at >= 0 && (exact ? r.at === lsn : r.at >= lsn)) return lsn + 1;
+    r.pushed = null;
+    const first = await r.reader.seek(lsn);
+    r.at = lsn;
+    return first;
+  }
+
+  /** A new batch of `lane`, or null when it has nothing to send now. */
+  private async newBatch(lane: SyncLane): Promise<SyncBatch | null> {
+    if (lane === 'backfill' && !this.state.backfill) return null;
+    const end = lane === 'backfill' ? this.state.backfill!.end : this.target.lastLsn();
+    const from = this.issuedTo(lane);
+    if (from >= end) return null;
+    const r = this.readerOf(lane);
+    const first = await this.position(r, from, false);
+    if (first > from + 1) return this.issue(this.gapDef(lane, from + 1, Math.min(first - 1, end)), []);
+    const collector = new BatchCollector();
+    const filter = this.filterOf(lane);
+    let last = r.at;
+    for (;;) {
+      const record = r.pushed ?? (await r.reader.next(end));
+      r.pushed = null;
+      if (!record) break;
+      if (!collector.add(record, filter)) {
+        r.pushed = record;
+        break;
+      }
+      last = record.lsn;
+      if (collector.rows >= this.options.maxBatchRows || collector.bytes >= this.options.maxBatchBytes) break;
+    }
+    r.at = last;
+    if (collector.rows === 0) {
+      // Nothing to send up to `last`: with nothing in flight on the lane, that range is done.
+      if (last > from && !this.inFlightOn(lane)) {
+        this.setAcked(lane, last);
+        // Saved now and then only: losing it costs a rescan, never a row.
+        if (this.options.now() - this.lastEmptySave >= EMPTY_SAVE_MS) {
+          this.lastEmptySave = this.options.now();
+          await this.save();
+          await this.keepLog();
+        }
+      }
+      return null;
+    }
+    const historical = collector.oldest < this.options.now() - this.options.liveWindowMs;
+    let defLane = lane;
+    if (lane === 'live' && !this.state.backfill && historical && last < end)
+      defLane = this.splitBackfill(end);
+    const def: BatchDef = {
+      seq: this.state.nextSeq,
+      lane: defLane,
+      from: from + 1,
+      to: last,
+      rows: collector.rows,
+      historical,
+      kind: 'rows',
+      tables: collector.tableNames(),
+    };
+    return this.issue(def, collector.finish());
+  }
+
+  /**
+   * An old backlog behind the live lane: everything up to `end` (the log's end now) becomes the
+   * backfill lane, and the live lane starts after it, so new readings go first from now on.
+   */
+  private splitBackfill(end: number): SyncLane {
+    this.state.backfill = { acked: this.state.live, end };
+    for (const d of this.state.issued) if (d.lane === 'live' && d.retryOf === undefined) d.lane = 'backfill';
+    this.state.live = end;
+    const live = this.readers.get('live');
+    if (live) {
+      this.readers.set('backfill', live);
+      this.readers.delete('live');
+    }
+    return 'backfill';
+  }
+
+  private gapDef(lane: SyncLane, from: number, to: number): BatchDef {
+    let rows = 0;
+    for (const loss of this.state.losses) if (loss.from >= from && loss.to <= to) rows += loss.rows;
+    return { seq: this.state.nextSeq, lane, from, to, rows, historical: true, kind: 'gap', tables: [] };
+  }
+
+  /** Records a new batch durably, then hands it out. */
+  private async issue(def: BatchDef, tables: readonly SyncTable[]): Promise<SyncBatch> {
+    this.state.nextSeq = def.seq + 1;
+    this.state.issued.push(def);
+    this.handedOut = this.state.issued.length;
+    if (def.kind === 'gap') {
+      this.readerOf(def.lane).at = def.to;
+      this.state.lostRows += def.rows;
+    }
+    await this.save();
+    return this.encode(def, tables);
+  }
+
+  /** Builds a batch handed out before again: the same range, so the same rows. */
+  private async build(def: BatchDef): Promise<SyncBatch> {
+    if (def.retryOf !== undefined) {
+      const entry = path.join('quarantine', `${this.state.epoch}-${def.retryOf}.hsyb`);
+      const old = decodeSyncBatch(await fsp.readFile(this.quarantinePath(entry)));
+      return this.encode(def, old.tables);
+    }
+    if (def.kind === 'gap') return this.encode(def, []);
+    const r = this.readerOf(def.lane);
+    await this.position(r, def.from - 1, true);
+    const collector = new BatchCollector();
+    const filter = this.filterOf(def.lane);
+    for (;;) {
+      const record = await r.reader.next(def.to);
+      if (!record) break;
+      collector.add(record, filter);
+    }
+    r.at = def.to;
+    r.pushed = null;
+    return this.encode(def, collector.finish());
+  }
+
+  private async encode(def: BatchDef, tables: readonly SyncTable[]): Promise<SyncBatch> {
+    const header: SyncBatchHeader = {
+      device: this.state.device,
+      epoch: this.state.epoch,
+      seq: def.seq,
+      lane: def.lane,
+      historical: def.historical,
+      fromLsn: def.from,
+      toLsn: def.to,
+      rows: def.rows,
+      tables: def.tables,
+      kind: def.kind,
+    };
+    const bytes = await encodeSyncBatch(
+      header,
+      tables,
+      this.options.compression,
+      this.options.compressionLevel,
+    );
+    this.batchBytes.set(def.seq, bytes.length);
+    return { bytes, meta: { ...header, compression: this.options.compression } };
+  }
+
+  // -- acknowledgements -------------------------------------------------------------------------
+
+  /** Everything issued up to `seq` reached the hub: advance the lanes, drop retried files. */
+  private async ackUpTo(seq: number): Promise<void> {
+    const done = this.state.issued.filter((d) => d.seq <= seq);
+    if (done.length === 0) return;
+    for (const def of done) {
+      if (def.retryOf !== undefined) {
+        await fsp.rm(
+          this.quarantinePath(path.join('quarantine', `${this.state.epoch}-${def.retryOf}.hsyb`)),
+          {
+            force: true,
+          },
+        );
+      } else this.setAcked(def.lane, def.to);
+      this.batchBytes.delete(def.seq);
+    }
+    this.state.issued = this.state.issued.filter((d) => d.seq > seq);
+    this.handedOut = Math.max(0, this.handedOut - done.length);
+    this.state.lastAckSeq = Math.max(this.state.lastAckSeq, done[done.length - 1]!.seq);
+    this.state.lastAckAt = this.options.now();
+  }
+
+  /** Sets a rejected batch aside (its bytes in a file) and goes on past it. */
+  private async quarantine(seq: number, reason: string): Promise<void> {
+    const def = this.state.issued.find((d) => d.seq === seq);
+    if (!def) return;
+    const original = def.retryOf ?? def.seq;
+    const file = path.join('quarantine', `${this.state.epoch}-${original}.hsyb`);
+    if (def.retryOf === undefined) {
+      const batch = await this.build(def);
+      await writeFileAtomic(this.quarantinePath(file), batch.bytes);
+      this.setAcked(def.lane, def.to);
+    }
+    this.state.quarantine.push({
+      seq: original,
+      reason,
+      rows: def.rows,
+      at: this.options.now(),
+      lane: def.lane,
+      tables: def.tables,
+      file,
+    });
+    this.state.issued = this.state.issued.filter((d) => d !== def);
+    this.handedOut = Math.max(0, this.handedOut - 1);
+    this.state.lastAckSeq = Math.max(this.state.lastAckSeq, seq);
+    this.state.lastAckAt = this.options.now();
+  }
+
+  private quarantineEntry(seq: number): QuarantineEntry {
+    const entry = this.state.quarantine.find((q) => q.seq === seq);
+    if (!entry) {
+      const known = this.state.quarantine.map((q) => q.seq).join(', ') || 'none';
+      throw new InvalidInputError(`No quarantined batch has seq ${seq} (quarantined: ${known}).`);
+    }
+    return entry;
+  }
+
+  private quarantinePath(file: string): string {
+    return path.join(syncDir(this.target.dir), file);
+  }
+
+  private save(): Promise<void> {
+    return this.file.save(this.state);
+  }
+
+  /**
+   * Moves this edge's cursor to where the log must still be kept (the start of the file a reader
+   * of the lowest acknowledged lane begins at) and lets the database delete older log files.
+   */
+  private async keepLog(): Promise<void> {
+    const floor = this.ackedFloor();
+    const files = await listFeedFiles(this.target.walDir);
+    const keep =
+      files.length > 0 ? Math.min(floor, files[await startFileFor(files, floor)]!.firstLsn - 1) : floor;
+    const lsn = Math.max(0, Math.min(keep, this.target.lastLsn()));
+    if (this.target.cursor(syncCursorName(this.state.device)) !== lsn) {
+      await this.target.setCursor(syncCursorName(this.state.device), lsn);
+    }
+    await this.target.releaseLog();
+  }
+}
+
+function freshState(device: string, start: number): EdgeState {
+  return {
+    version: 1,
+    device,
+    epoch: newEpoch(),
+    nextSeq: 1,
+    lastAckSeq: 0,
+    lastAckAt: null,
+    journal: start,
+    live: start,
+    backfill: null,
+    issued: [],
+    quarantine: [],
+    lostRows: 0,
+    losses: [],
+    downApplied: 0,
+  };
+}

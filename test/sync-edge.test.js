@@ -1,0 +1,272 @@
+// SyncEdge and SyncHub behaviour: batches handed out again byte for byte after rewind and reopen,
+// lanes (journal first, new readings before an old backlog), gaps, quarantine, new epochs, the WAL
+// kept for sync until acknowledged, what stays local, and the downlink across restarts.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { open, decodeSyncBatch, InvalidInputError } = require('../dist/engine/index.js');
+const { tempDir } = require('./helpers');
+
+const NOW = Date.now();
+
+async function pair(edgeOptions = {}) {
+  const edgeDir = tempDir('helios-sync-edge-');
+  const hubDir = tempDir('helios-sync-hub-');
+  const db = await open(edgeDir);
+  const hubDb = await open(hubDir);
+  const edge = await db.openSyncEdge({ deviceId: 'gw-1', ...edgeOptions });
+  const hub = await hubDb.openSyncHub();
+  return { edgeDir, hubDir, db, hubDb, edge, hub };
+}
+
+async function closeAll(p) {
+  await p.edge.close();
+  await p.db.close();
+  await p.hub.close();
+  await p.hubDb.close();
+}
+
+/** Sends everything waiting; returns the metas in the order sent. */
+async function drain(edge, hub) {
+  const sent = [];
+  for (let batch = await edge.next(); batch; batch = await edge.next()) {
+    sent.push(batch.meta);
+    await edge.acknowledge((await hub.apply(batch.bytes)).ack);
+  }
+  return sent;
+}
+
+const readings = (n, start, step = 1000, s = 'a') =>
+  Array.from({ length: n }, (_, i) => ({ time: start + i * step, tags: { s }, fields: { v: i } }));
+
+describe('sync edge and hub', function () {
+  this.timeout(60_000);
+
+  it('hands out the same batches, byte for byte, after rewind and after reopen', async () => {
+    const p = await pair({ maxBatchRows: 3 });
+    for (let i = 0; i < 4; i++) await p.db.write('t', readings(3, NOW + i * 10_000));
+    const first = [await p.edge.next(), await p.edge.next()];
+    p.edge.rewind();
+    const again = [await p.edge.next(), await p.edge.next()];
+    assert.deepEqual(
+      again.map((b) => Buffer.from(b.bytes)),
+      first.map((b) => Buffer.from(b.bytes)),
+    );
+    assert.equal(p.edge.status().inFlight, 2);
+    await p.edge.close();
+    await p.db.close();
+    p.db = await open(p.edgeDir);
+    p.edge = await p.db.openSyncEdge({ deviceId: 'gw-1', maxBatchRows: 3 });
+    const reopened = [await p.edge.next(), await p.edge.next()];
+    assert.deepEqual(
+      reopened.map((b) => Buffer.from(b.bytes)),
+      first.map((b) => Buffer.from(b.bytes)),
+    );
+    p.edge.rewind();
+    assert.deepEqual(
+      (await drain(p.edge, p.hub)).map((m) => m.seq),
+      [1, 2, 3, 4],
+    );
+    assert.equal((await p.hubDb.read('t')).length, 12);
+    await closeAll(p);
+  });
+
+  it('sends the alarm journal first, and new readings before an old backlog', async () => {
+    const p = await pair({ maxBatchRows: 10 });
+    const dayAgo = NOW - 86_400_000;
+    for (let i = 0; i < 5; i++) await p.db.write('t', readings(10, dayAgo + i * 10_000));
+    await p.db.write('helios_alarm_events', [
+      { time: NOW, tags: { alarm: 'hi' }, fields: { state: 'active' } },
+    ]);
+    const journal = await p.edge.next();
+    assert.equal(journal.meta.lane, 'journal');
+    assert.deepEqual(journal.meta.tables, ['helios_alarm_events']);
+    const old = await p.edge.next();
+    assert.equal(old.meta.lane, 'backfill');
+    assert.equal(old.meta.historical, true);
+    await p.db.write('t', readings(2, NOW, 1000, 'b'));
+    const live = await p.edge.next();
+    assert.equal(live.meta.lane, 'live');
+    assert.equal(live.meta.historical, false);
+    assert.equal(live.meta.rows, 2);
+    const rest = [];
+    for (let b = await p.edge.next(); b; b = await p.edge.next()) rest.push(b.meta.lane);
+    assert.deepEqual(rest, ['backfill', 'backfill', 'backfill', 'backfill']);
+    p.edge.rewind();
+    await drain(p.edge, p.hub);
+    assert.equal((await p.hubDb.read('t')).length, 52);
+    assert.equal((await p.hubDb.read('helios_alarm_events')).length, 1);
+    await closeAll(p);
+  });
+
+  it('answers a missing batch with a gap, and the edge sends again from there', async () => {
+    const p = await pair({ maxBatchRows: 2 });
+    await p.db.write('t', readings(6, NOW));
+    await p.db.write('t', readings(6, NOW + 100_000));
+    const lost = await p.edge.next(); // never reaches the hub
+    const second = await p.edge.next();
+    const answer = await p.hub.apply(second.bytes);
+    assert.deepEqual(
+      { status: answer.ack.status, expectSeq: answer.ack.expectSeq },
+      { status: 'gap', expectSeq: lost.meta.seq },
+    );
+    await p.edge.acknowledge(answer.ack);
+    const sent = await drain(p.edge, p.hub);
+    assert.equal(sent[0].seq, lost.meta.seq);
+    assert.equal((await p.hubDb.read('t')).length, 12);
+    await closeAll(p);
+  });
+
+  it('quarantines a batch the hub rejects for good, goes on past it, and can export, retry and drop it', async () => {
+    const p = await pair();
+    await p.hubDb.write('x', [{ time: NOW, fields: { v: 1.5 } }]);
+    await p.db.write('x', [{ time: NOW + 1, fields: { v: 'text' } }]);
+    const bad = await p.edge.next();
+    const answer = await p.hub.apply(bad.bytes);
+    assert.equal(answer.ack.status, 'rejected');
+    assert.match(answer.ack.reason, /"v".*"x"/);
+    await p.edge.acknowledge(answer.ack);
+    assert.equal(p.edge.status().quarantined, 1);
+    assert.deepEqual(
+      p.edge.quarantined().map((q) => [q.seq, q.rows]),
+      [[bad.meta.seq, 1]],
+    );
+    await p.db.write('y', [{ time: NOW, tags: { s: 'a' }, fields: { v: 2 } }]);
+    assert.equal((await drain(p.edge, p.hub)).length, 1, 'the batch after it goes');
+    assert.equal((await p.hubDb.read('y')).length, 1);
+    const exported = decodeSyncBatch(await p.edge.exportQuarantined(bad.meta.seq));
+    assert.equal(exported.tables[0].series[0].fields.get('v').values[0], 'text');
+    await p.edge.retryQuarantined(bad.meta.seq);
+    assert.equal(p.edge.status().quarantined, 0);
+    const retried = await p.edge.next();
+    assert.equal(retried.meta.rows, 1);
+    const again = await p.hub.apply(retried.bytes);
+    assert.equal(again.ack.status, 'rejected');
+    await p.edge.acknowledge(again.ack);
+    assert.equal(p.edge.status().quarantined, 1);
+    await p.edge.dropQuarantined(bad.meta.seq);
+    assert.equal(p.edge.status().quarantined, 0);
+    await assert.rejects(p.edge.exportQuarantined(bad.meta.seq), /No quarantined batch has seq/);
+    assert.deepEqual(await p.hubDb.read('x'), [{ time: NOW, v: 1.5 }]);
+    await closeAll(p);
+  });
+
+  it('starts a new epoch when the database is created anew; late batches of the old one are duplicates', async () => {
+    const p = await pair();
+    await p.db.write('t', readings(3, NOW));
+    const late = await p.edge.next();
+    await p.edge.acknowledge((await p.hub.apply(late.bytes)).ack);
+    const oldEpoch = p.edge.status().epoch;
+    await p.edge.close();
+    await p.db.close();
+    fs.rmSync(p.edgeDir, { recursive: true, force: true });
+    p.db = await open(p.edgeDir);
+    p.edge = await p.db.openSyncEdge({ deviceId: 'gw-1' });
+    assert.notEqual(p.edge.status().epoch, oldEpoch);
+    await p.db.write('t', readings(3, NOW + 60_000));
+    const sent = await drain(p.edge, p.hub);
+    assert.deepEqual(
+      sent.map((m) => m.seq),
+      [1],
+    );
+    assert.equal((await p.hub.apply(late.bytes)).ack.status, 'duplicate');
+    assert.equal(p.hub.devices()[0].epoch, p.edge.status().epoch);
+    assert.equal((await p.hubDb.read('t')).length, 6);
+    await closeAll(p);
+  });
+
+  it('keeps the WAL past flushes until the hub has the rows, then lets it go', async () => {
+    const p = await pair({ maxBatchRows: 100 });
+    for (let i = 0; i < 5; i++) {
+      await p.db.write('t', readings(20, NOW + i * 100_000));
+      await p.db.flush();
+    }
+    const walFiles = () =>
+      fs.readdirSync(path.join(p.edgeDir, 'wal')).filter((f) => f.endsWith('.wal')).length;
+    assert.ok(walFiles() >= 5, `kept ${walFiles()} WAL files for sync`);
+    await drain(p.edge, p.hub);
+    await p.db.flush();
+    assert.ok(walFiles() <= 2, `${walFiles()} WAL files after the hub acknowledged everything`);
+    assert.equal((await p.hubDb.read('t')).length, 100);
+    await closeAll(p);
+  });
+
+  it('keeps unsynced rows from age retention (the edge cursor guards them)', async () => {
+    const p = await pair();
+    await p.db.write('t', readings(10, NOW - 10 * 86_400_000, 3_600_000));
+    await p.db.flush();
+    const report = await p.db.runRetention({ table: 't', maxAge: '1d' });
+    assert.equal(report.rowsDropped, 0);
+    assert.equal(report.keptUnsynced.length, 1);
+    await drain(p.edge, p.hub);
+    assert.equal((await p.db.runRetention({ table: 't', maxAge: '1d' })).rowsDropped, 10);
+    assert.equal((await p.hubDb.read('t')).length, 10, 'the hub keeps what the edge pruned');
+    await closeAll(p);
+  });
+
+  it('sends updates and deletes of chosen rows, keeps range deletes local', async () => {
+    const p = await pair();
+    await p.db.write('t', readings(5, NOW));
+    await p.db.query('UPDATE t SET v = 100 WHERE v = 1');
+    await p.db.query('DELETE FROM t WHERE v = 2');
+    await drain(p.edge, p.hub);
+    const values = (rows) => rows.map((r) => r.v).sort((a, b) => a - b);
+    assert.deepEqual(values(await p.hubDb.read('t')), [0, 3, 4, 100]);
+    await p.db.deleteRows('t', { to: NOW + 10_000 });
+    assert.deepEqual(await drain(p.edge, p.hub), []);
+    assert.deepEqual(values(await p.hubDb.read('t')), [0, 3, 4, 100]);
+    await closeAll(p);
+  });
+
+  it('delivers downlink messages in order, at least once, applied once, across restarts of both', async () => {
+    const p = await pair();
+    await p.db.write('t', readings(1, NOW));
+    await drain(p.edge, p.hub);
+    assert.equal(await p.hub.sendDown('gw-1', { set: 1 }), 1);
+    assert.equal(await p.hub.sendDown('*', { set: 2 }), 1);
+    await p.hub.close();
+    await p.hubDb.close();
+    p.hubDb = await open(p.hubDir);
+    p.hub = await p.hubDb.openSyncHub();
+    const delivery = p.hub.pendingDown('gw-1');
+    assert.deepEqual(await p.edge.receiveDown(delivery), [
+      { id: 1, payload: { set: 1 } },
+      { id: 2, payload: { set: 2 } },
+    ]);
+    await p.edge.close();
+    await p.db.close();
+    p.db = await open(p.edgeDir);
+    p.edge = await p.db.openSyncEdge({ deviceId: 'gw-1' });
+    assert.deepEqual(await p.edge.receiveDown(delivery), [], 'delivered again: applied once');
+    await p.hub.sendDown('gw-1', { set: 3 });
+    assert.deepEqual(await p.edge.receiveDown(p.hub.pendingDown('gw-1')), [{ id: 3, payload: { set: 3 } }]);
+    await p.hub.receiveDownAck(p.edge.downAck());
+    assert.equal(p.hub.pendingDown('gw-1'), null);
+    await p.hub.close();
+    await p.hubDb.close();
+    p.hubDb = await open(p.hubDir);
+    p.hub = await p.hubDb.openSyncHub();
+    assert.equal(p.hub.pendingDown('gw-1'), null, 'acknowledged messages stay acknowledged');
+    await assert.rejects(
+      p.edge.receiveDown(Buffer.from('not a delivery at all')),
+      /not a Helios downlink delivery/,
+    );
+    await closeAll(p);
+  });
+
+  it('refuses bad options and foreign acks with a sentence', async () => {
+    const db = await open(tempDir());
+    await assert.rejects(
+      db.openSyncEdge({ deviceId: 'has space' }),
+      (err) => err instanceof InvalidInputError && /deviceId/.test(err.message),
+    );
+    await assert.rejects(db.openSyncEdge({ deviceId: 'gw', compression: 'lz4' }), /not available here/);
+    const edge = await db.openSyncEdge({ deviceId: 'gw' });
+    await assert.rejects(
+      edge.acknowledge({ device: 'other', epoch: 'e', seq: 1, status: 'applied' }),
+      /this edge is "gw"/,
+    );
+    await edge.close();
+    await db.close();
+  });
+});
