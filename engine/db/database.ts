@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
+import type { AlarmJournalTarget } from '../alarm/journal';
 import { TransactionConflictError } from '../errors';
 import type { QueryResult } from '../exec/target';
 import type { Head } from '../head/head';
@@ -24,7 +25,7 @@ import * as cursors from './cursors';
 import * as ddl from './ddl';
 import * as deletes from './deletes';
 import { openState } from './open';
-import { downsamplePort, retentionPort } from './ports';
+import { alarmPort, downsamplePort, retentionPort } from './ports';
 import * as reads from './reads';
 import type { DbState } from './state';
 import * as stats from './stats';
@@ -314,6 +315,12 @@ export class Database extends EventEmitter {
   runDownsample(rule: DownsampleRule): Promise<DownsampleReport> {
     this.state.openWal();
     return runDownsample(downsamplePort(this.state), rule);
+  }
+
+  /** The port the alarm journal (alarm/journal.ts) writes its helios_alarms tables through. */
+  alarmJournal(): AlarmJournalTarget {
+    this.state.openWal();
+    return alarmPort(this.state);
   }
 
   /** Bytes of the segment files and the WAL. */
