@@ -190,7 +190,7 @@ export function checkRule(raw: unknown, index: number, problems: string[]): Alar
   if (stale) kinds.push('stale');
   if (quality) kinds.push('quality');
   if (discrete) kinds.push('discrete');
-  if (kinds.length === 0) {
+  if (kinds.length === 0 && problems.length === before) {
     say(
       'raises nothing; give it limits (hh, h, l, ll), rateOfChange, deviation, stale, quality or discrete.',
     );
@@ -234,9 +234,14 @@ function checkLimits(raw: unknown, defaultDeadband: unknown, say: Say): { highs:
       say(`has an unknown limit "${key}"; the limits are hh, h, l and ll.`);
     }
   }
-  for (const level of LEVELS) {
+  // most severe first on each side: the first limit a value is beyond is its level
+  for (const level of HIGH_LEVELS) {
     const limit = checkLimit(level, limits[level], defaultDeadband, say);
-    if (limit) (HIGH_LEVELS.includes(level) ? highs : lows).push(limit);
+    if (limit) highs.push(limit);
+  }
+  for (const level of LOW_LEVELS) {
+    const limit = checkLimit(level, limits[level], defaultDeadband, say);
+    if (limit) lows.push(limit);
   }
   checkOrder(highs, lows, say);
   return { highs, lows };
