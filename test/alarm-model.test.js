@@ -118,17 +118,29 @@ const ACTIONS = {
 };
 
 const stepArb = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('read'), value: fc.integer({ min: 60, max: 100 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ kind: fc.constant('read'), value: fc.integer({ min: 60, max: 100 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('ack') }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('shelve'), oneShot: fc.boolean(), ms: fc.integer({ min: 1, max: 3000 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('shelve'),
+      oneShot: fc.boolean(),
+      ms: fc.integer({ min: 1, max: 3000 }),
+    }),
   },
-  ...['unshelve', 'suppress', 'unsuppress', 'oos', 'ins'].map((kind) => ({ weight: 1, arbitrary: fc.record({ kind: fc.constant(kind) }) })),
+  ...['unshelve', 'suppress', 'unsuppress', 'oos', 'ins'].map((kind) => ({
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant(kind) }),
+  })),
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('wait'), ms: fc.integer({ min: 1, max: 2000 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart') }) },
 );
-const historyArb = fc.array(fc.record({ source: fc.constantFrom(...SOURCES), step: stepArb }), { maxLength: 60 });
+const historyArb = fc.array(fc.record({ source: fc.constantFrom(...SOURCES), step: stepArb }), {
+  maxLength: 60,
+});
 
 /** A new engine holding the conditions of `engine` as a restart rebuilds them: from state rows. */
 function restart(engine, now) {
