@@ -3,6 +3,29 @@
  * `Database`; see engine/README.md for the tour and docs/ for the decisions.
  */
 import { Database } from './db/database';
+
+export type {
+  ActionResult,
+  AlarmCounts,
+  AlarmEngineOptions,
+  AlarmReading,
+  AlarmTarget,
+  ReadingResult,
+} from './alarm/alarms';
+export { AlarmEngine, band, conditionKey } from './alarm/alarms';
+export type {
+  AlarmEvent,
+  AlarmEventName,
+  AlarmState,
+  Condition,
+  OperatorAction,
+  Who,
+} from './alarm/condition';
+export type { AlarmJournalTarget } from './alarm/journal';
+export { AlarmJournal, JOURNAL_TABLE, STATE_TABLE, STATE_TIME } from './alarm/journal';
+export type { AlarmRule, AlarmRuleInput, ConditionKind } from './alarm/rules';
+export { AlarmRuleError, checkRule, checkRules } from './alarm/rules';
+
 import type { EngineOptions } from './options';
 
 export type { DatabaseStats, GroupPart, TableSchemaInfo, TableStats, WriteResult } from './db/database';

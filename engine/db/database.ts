@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
+import type { AlarmJournalTarget } from '../alarm/journal';
 import { TransactionConflictError } from '../errors';
 import type { QueryResult } from '../exec/target';
 import type { Head } from '../head/head';
@@ -26,7 +27,7 @@ import * as cursors from './cursors';
 import * as ddl from './ddl';
 import * as deletes from './deletes';
 import { openState } from './open';
-import { downsamplePort, retentionPort } from './ports';
+import { alarmPort, downsamplePort, retentionPort } from './ports';
 import * as reads from './reads';
 import type { DbState } from './state';
 import * as stats from './stats';
@@ -333,6 +334,12 @@ export class Database extends EventEmitter {
   openSyncHub(options: SyncHubOptions = {}): Promise<SyncHub> {
     this.state.openWal();
     return SyncHub.open(syncPort(this.state), options);
+  }
+
+  /** The port the alarm journal (alarm/journal.ts) writes its helios_alarms tables through. */
+  alarmJournal(): AlarmJournalTarget {
+    this.state.openWal();
+    return alarmPort(this.state);
   }
 
   /** Bytes of the segment files and the WAL. */

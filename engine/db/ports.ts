@@ -5,15 +5,16 @@
  * the database's state. sync/ and alarm/ get theirs here the same way: declare `SyncTarget` there,
  * add `syncPort(s): SyncTarget` here.
  */
+import { type AlarmJournalTarget, JOURNAL_TABLE, STATE_TABLE } from '../alarm/journal';
 import type { DownsampleTarget } from '../policy/downsample';
 import type { PartitionInfo, RetentionTarget } from '../policy/retention';
 import { lowestCursor } from './cursors';
 import { tableNames, visibleFields } from './ddl';
 import { deleteRows } from './deletes';
-import { scan, scanParts } from './reads';
+import { readPlain, scan, scanParts } from './reads';
 import type { DbState } from './state';
 import { diskBytes } from './stats';
-import { writeRows } from './writes';
+import { writeGroup, writeRows } from './writes';
 
 /** What retention reads and deletes: partitions, cursors, where unsynced rows start. */
 export function retentionPort(s: DbState): RetentionTarget {
@@ -43,6 +44,19 @@ export function downsamplePort(s: DbState): DownsampleTarget {
       s.watermarks.set(key, mark);
       await s.watermarkSaves.save(JSON.stringify(Object.fromEntries(s.watermarks)));
     },
+  };
+}
+
+/** What the alarm journal writes and reads back on start: its two helios_ tables. */
+export function alarmPort(s: DbState): AlarmJournalTarget {
+  return {
+    write: async (journal, states) => {
+      await writeGroup(s, [
+        { table: JOURNAL_TABLE, readings: journal, rows: 'auto' },
+        { table: STATE_TABLE, readings: states, rows: 'none' },
+      ]);
+    },
+    readStates: () => (s.catalog.get(STATE_TABLE) ? readPlain(s, STATE_TABLE) : Promise.resolve([])),
   };
 }
 

@@ -1,0 +1,192 @@
+/**
+ * The alarm journal: every transition a row of `helios_alarms`, and the current state of every
+ * condition one row of `helios_alarm_state`, written together as one WAL record through the
+ * database's port (db/ports.ts `alarmPort`), so they are durable under the database's durability
+ * mode and never disagree. Both are ordinary tables: SQL, retention and sync see them as any other.
+ *
+ * `helios_alarms` has no tags, so every row gets a rowid and two transitions in one millisecond
+ * are both kept. `helios_alarm_state` is tagged by rule, source and kind and every row is written
+ * at one fixed time (STATE_TIME), so a condition's new state replaces its old one and the table
+ * holds one row per condition. A restart rebuilds the conditions from it (`restore`).
+ */
+import type { Reading } from '../ingest/readings';
+import type { AlarmEngine } from './alarms';
+import { conditionKey } from './alarms';
+import type { AlarmEvent, AlarmState, Condition } from './condition';
+import { newCondition } from './condition';
+import type { RawLevel } from './evaluate';
+import type { ConditionKind } from './rules';
+
+export const JOURNAL_TABLE = 'helios_alarms';
+export const STATE_TABLE = 'helios_alarm_state';
+/** 9999-12-31T23:59:59Z: the time of every state row; far ahead, so no age limit drops it */
+export const STATE_TIME = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+/** What the journal needs of a database (built in db/ports.ts). */
+export interface AlarmJournalTarget {
+  /** stores journal rows (each with a rowid) and state rows (replacing) as one record */
+  write(journal: readonly Reading[], states: readonly Reading[]): Promise<void>;
+  /** the state rows, as plain objects { time, rule, source, kind, ...fields } */
+  readStates(): Promise<Array<Record<string, unknown>>>;
+}
+
+export class AlarmJournal {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly target: AlarmJournalTarget) {}
+
+  /**
+   * Records `events` and the state they left their conditions in. The rows are taken now, so
+   * later changes do not leak into them; writes are stored in the order they were asked for.
+   * Resolves once durable under the database's durability mode.
+   */
+  record(events: readonly AlarmEvent[], engine: AlarmEngine): Promise<void> {
+    if (events.length === 0) return this.chain;
+    const journal = events.map(journalRow);
+    const states = new Map<string, Reading>();
+    for (const e of events) {
+      const key = conditionKey(e.rule, e.source, e.kind);
+      const c = engine.conditionOf(key);
+      if (c) states.set(key, stateRow(c));
+    }
+    const write = this.chain.then(() => this.target.write(journal, [...states.values()]));
+    // a failed write is the caller's to report; the next one is still tried
+    this.chain = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Settles once every write asked for so far has settled. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  /**
+   * Rebuilds the engine's conditions from the state rows. Conditions of rules no longer in the
+   * rule set (or no longer of that kind) are left out and counted.
+   */
+  async restore(engine: AlarmEngine, now: number): Promise<{ restored: number; skipped: number }> {
+    let restored = 0;
+    let skipped = 0;
+    for (const row of await this.target.readStates()) {
+      const c = conditionFrom(row, engine, now);
+      if (c) {
+        engine.restore(c);
+        restored++;
+      } else skipped++;
+    }
+    return { restored, skipped };
+  }
+}
+
+function journalRow(e: AlarmEvent): Reading {
+  return {
+    time: e.time,
+    fields: {
+      rule: e.rule,
+      source: e.source,
+      kind: e.kind,
+      event: e.event,
+      state: e.state,
+      previous: e.previous,
+      level: e.level,
+      value: typeof e.value === 'number' ? e.value : null,
+      value_text: e.value === null || typeof e.value === 'number' ? null : String(e.value),
+      threshold: e.limit,
+      priority: e.priority,
+      active: e.active,
+      acked: e.acked,
+      operator: e.operator,
+      comment: e.comment,
+      message: e.message,
+      seq: e.seq,
+    },
+  };
+}
+
+/** A condition as its state row. Every field a restart needs is here. */
+export function stateRow(c: Condition): Reading {
+  return {
+    time: STATE_TIME,
+    tags: { rule: c.rule.id, source: c.source, kind: c.kind },
+    fields: {
+      state: c.state,
+      level: c.active?.level ?? null,
+      value: typeof c.value === 'number' ? c.value : null,
+      value_text: c.value === null || typeof c.value === 'number' ? null : String(c.value),
+      threshold: c.active?.limit ?? null,
+      priority: c.active?.priority ?? 0,
+      active: c.active !== null,
+      acked: c.acked,
+      latched: c.latched,
+      shelved: c.shelved,
+      shelved_until: c.shelvedUntil,
+      one_shot: c.oneShot,
+      suppressed: c.suppressed,
+      suppressed_by_design: c.suppressedByDesign,
+      out_of_service: c.outOfService,
+      before_acked: c.before?.acked ?? null,
+      before_level: c.before?.level ?? null,
+      since: c.since,
+      active_since: c.activeSince,
+      seq: c.seq,
+      chattering: c.chattering,
+    },
+  };
+}
+
+const STATES: readonly AlarmState[] = [
+  'normal',
+  'unack_active',
+  'ack_active',
+  'rtn_unack',
+  'shelved',
+  'suppressed',
+  'out_of_service',
+];
+
+/** A condition rebuilt from its state row, or null when its rule is gone. */
+export function conditionFrom(
+  row: Record<string, unknown>,
+  engine: AlarmEngine,
+  now: number,
+): Condition | null {
+  const rule = engine.rule(String(row.rule));
+  const kind = String(row.kind) as ConditionKind;
+  if (!rule?.kinds.includes(kind) || !STATES.includes(row.state as AlarmState)) return null;
+  const c = newCondition(rule, String(row.source), kind, now);
+  const level = typeof row.level === 'string' ? row.level : null;
+  const active: RawLevel | null =
+    row.active === true && level !== null
+      ? { level, limit: num(row.threshold), priority: num(row.priority) ?? 0 }
+      : null;
+  // the process is taken to be as it was: the next reading that says otherwise changes it
+  c.raw = active;
+  c.active = active;
+  c.latched = row.latched === true;
+  c.acked = row.acked !== false;
+  c.shelved = row.shelved === true;
+  c.shelvedUntil = num(row.shelved_until);
+  c.oneShot = row.one_shot === true;
+  c.suppressed = row.suppressed === true;
+  c.suppressedByDesign = row.suppressed_by_design === true;
+  c.outOfService = row.out_of_service === true;
+  c.before =
+    typeof row.before_acked === 'boolean'
+      ? { acked: row.before_acked, level: typeof row.before_level === 'string' ? row.before_level : null }
+      : null;
+  c.state = row.state as AlarmState;
+  c.since = num(row.since) ?? now;
+  c.activeSince = num(row.active_since) ?? 0;
+  c.seq = num(row.seq) ?? 0;
+  c.value =
+    typeof row.value === 'number' ? row.value : typeof row.value_text === 'string' ? row.value_text : null;
+  // a full stale period from the restart before a silent source is called stale
+  c.lastSeen = now;
+  return c;
+}
+
+function num(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  return null;
+}
