@@ -1,6 +1,7 @@
 import { positiveNumber } from '../positive-number';
+import type { Node } from '../red';
 import { Bus } from './bus';
-import type { Link, LinkState } from './link';
+import type { Link, LinkState, SerialSettings } from './link';
 import { DEFAULT_TIMING, type LinkTiming } from './link-base';
 import { MAX_READ_REGISTERS } from './pdu';
 import type { PlanLimits } from './planner';
@@ -26,14 +27,6 @@ export interface ModbusDeviceConfig {
   maxGap?: number | string;
   closeAfterPoll?: boolean;
   version?: number;
-}
-
-export interface SerialSettings {
-  path: string;
-  baudRate: number;
-  parity: 'none' | 'even' | 'odd';
-  dataBits: 7 | 8;
-  stopBits: 1 | 2;
 }
 
 export interface DeviceSettings {
@@ -154,4 +147,11 @@ function makeLink(settings: DeviceSettings): Link {
   // Loaded only for RTU: it brings the serial port's native binding.
   const { RtuLink } = require('./rtu-link') as typeof import('./rtu-link');
   return new RtuLink(settings.serial!, settings.timing);
+}
+
+/** A helios-modbus-device node as helios-modbus nodes see it through RED.nodes.getNode. */
+export interface ModbusDeviceNode extends Node {
+  /** the shared connection; null when the configuration is wrong (then `problem` says why) */
+  device: ModbusDevice | null;
+  problem: string | null;
 }

@@ -64,3 +64,12 @@ export class ConnectionLostError extends Error {
     this.name = 'ConnectionLostError';
   }
 }
+
+/** An RTU line's settings. */
+export interface SerialSettings {
+  path: string;
+  baudRate: number;
+  parity: 'none' | 'even' | 'odd';
+  dataBits: 7 | 8;
+  stopBits: 1 | 2;
+}

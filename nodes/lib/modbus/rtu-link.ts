@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { crc16 } from './crc16';
-import type { SerialSettings } from './device';
-import { TimeoutError } from './link';
+import { type SerialSettings, TimeoutError } from './link';
 import { LinkBase, type LinkTiming } from './link-base';
 import { ModbusReplyError } from './pdu';
 
