@@ -60,7 +60,9 @@ export class RtuLink extends LinkBase {
     private readonly serial: SerialSettings,
     timing: LinkTiming,
   ) {
-    super(timing);
+    // A serial line does not go stale the way a TCP socket does: silence is a dead unit, not a dead
+    // line (an unplugged adapter closes the port, which the link sees).
+    super({ ...timing, silentTimeouts: Number.POSITIVE_INFINITY });
     this.gapMs = frameGapMs(serial.baudRate);
   }
 
