@@ -51,7 +51,13 @@ describe('examples/manufacturing-line.json with the simulated PLC', function () 
     await tick(3500);
     const errors = flow
       .filter((n) => n.type.startsWith('helios-'))
-      .flatMap((n) => helper.getNode(n.id)?.error.getCalls().map((c) => `${n.type}: ${c.args[0]}`) ?? []);
+      .flatMap(
+        (n) =>
+          helper
+            .getNode(n.id)
+            ?.error.getCalls()
+            .map((c) => `${n.type}: ${c.args[0]}`) ?? [],
+      );
     assert.deepStrictEqual(errors, []);
     assert.ok(got.health.length >= 2, `${got.health.length} health answers`);
     const last = got.health.at(-1);

@@ -112,8 +112,11 @@ export class RtuLink extends LinkBase {
   }
 
   protected async send(unitId: number, pdu: Buffer, timeoutMs: number): Promise<Buffer> {
-    const wait = this.lastTraffic + this.gapMs - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+    // A timer may fire up to a millisecond early (libuv measures from the loop's cached time): check again.
+    const quietUntil = () => this.lastTraffic + this.gapMs - performance.now();
+    for (let wait = quietUntil(); wait > 0; wait = quietUntil()) {
+      await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+    }
     const port = this.port;
     if (!port) throw new ModbusReplyError('The serial port closed before the request was sent.');
     const frame = Buffer.alloc(pdu.length + 3);
