@@ -223,4 +223,60 @@ describe('modbus TCP link and bus (fault server)', function () {
     ]);
     assert.strictEqual(bus.waiting, 0);
   });
+
+  it('close after poll: the connection closes when nothing waits and opens again for the next request', async () => {
+    await setup([1], {}, { closeWhenIdle: true });
+    assert.deepStrictEqual(await words(1, 0), [1000]);
+    await until(() => bus.link.state.kind === 'idle', 1000, 'idle');
+    await until(() => server.sockets.size === 0, 1000, 'the socket closed');
+    assert.deepStrictEqual(await words(1, 1), [1001]);
+    assert.strictEqual(server.connections, 2);
+  });
+
+  it('keeps the pause after connect and the pause between requests', async () => {
+    server = new FaultServer({ units: [1] });
+    await server.start();
+    const arrivals = [];
+    const original = server.request.bind(server);
+    server.request = (socket, frame) => {
+      arrivals.push(performance.now());
+      original(socket, frame);
+    };
+    const link = new TcpLink('127.0.0.1', server.port, { ...TIMING, pauseAfterConnectMs: 200 });
+    bus = new Bus(link, { timeoutMs: 150, betweenMs: 40, closeWhenIdle: false, maxQueued: 64 });
+    const opened = performance.now();
+    link.open();
+    await Promise.all([read(1, 0), read(1, 1), read(1, 2)]);
+    assert.ok(
+      arrivals[0] - opened >= 195,
+      `first request ${(arrivals[0] - opened).toFixed(0)} ms after open`,
+    );
+    assert.ok(arrivals[1] - arrivals[0] >= 39 && arrivals[2] - arrivals[1] >= 39, arrivals.join(' '));
+  });
+});
+
+describe('modbus unit breaker', () => {
+  const { UnitBreaker } = require('../dist/nodes/lib/modbus/breaker.js');
+
+  it('offline after 3 failures; one probe after 1 s, then 2 s, 4 s ...; an answer brings it back', () => {
+    const b = new UnitBreaker(60_000, () => 0.5); // no jitter
+    let now = 0;
+    for (let i = 0; i < 2; i++) {
+      assert.ok(b.admit(now));
+      b.failed(now);
+    }
+    assert.strictEqual(b.health, 'failing');
+    b.failed(now);
+    assert.strictEqual(b.health, 'offline');
+    assert.ok(!b.admit(now + 999));
+    now += 1000;
+    assert.ok(b.admit(now), 'the probe');
+    assert.ok(!b.admit(now), 'one probe at a time');
+    b.failed(now);
+    assert.ok(!b.admit(now + 1999));
+    assert.ok(b.admit(now + 2000));
+    b.succeeded();
+    assert.strictEqual(b.health, 'ok');
+    assert.ok(b.admit(now + 2000));
+  });
 });

@@ -187,7 +187,7 @@ describe('helios-modbus node against the simulated PLC', function () {
     node.receive({ payload: { zone: 3 } });
     assert.match(
       String(await failed),
-      /"zone" is a input register: only coils and holding registers can be written/,
+      /"zone" is an input register: only coils and holding registers can be written/,
     );
     const tooBig = new Promise((resolve) => node.once('call:error', (c) => resolve(c.args[0])));
     node.receive({ payload: { setpoint: 7000 } });

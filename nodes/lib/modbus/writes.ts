@@ -43,7 +43,7 @@ function entryFor(entries: readonly MapEntry[], name: string, unitId: number | u
   const entry = found[0]!;
   if (entry.table !== 'coil' && entry.table !== 'holding') {
     throw new WriteError(
-      `"${name}" is a ${entry.table === 'input' ? 'input register' : 'discrete input'}: only coils and holding registers can be written.`,
+      `"${name}" is ${entry.table === 'input' ? 'an input register' : 'a discrete input'}: only coils and holding registers can be written.`,
     );
   }
   return entry;
