@@ -9,6 +9,8 @@ const { tempDir } = require('./helpers');
 
 const pkg = require('../package.json');
 const TYPES = Object.keys(pkg['node-red'].nodes);
+/** Config nodes: no Inputs/Outputs in their help and no icon on the canvas. */
+const CONFIG_TYPES = new Set(['helios-db', 'helios-modbus-device']);
 /** Types the chart example needs from @flowfuse/node-red-dashboard, which it names as a requirement. */
 const DASHBOARD_2_TYPES = new Set([
   'ui-chart',
@@ -74,7 +76,7 @@ describe('packaging: the built package in a real Node-RED runtime', function () 
       assert.ok(help, `${type}: help text`);
       assert.match(help[1], /^\s*<p>[^<]{20,}/, `${type}: a one-line summary first`);
       assert.match(help[1], /<h3>Details<\/h3>/, `${type}: Details`);
-      if (type !== 'helios-db') {
+      if (!CONFIG_TYPES.has(type)) {
         assert.match(help[1], /<h3>Inputs<\/h3>\s*<dl class="message-properties">/, `${type}: Inputs`);
         assert.match(help[1], /<h3>Outputs<\/h3>\s*<dl class="message-properties">/, `${type}: Outputs`);
       }
@@ -107,7 +109,7 @@ describe('packaging: the built package in a real Node-RED runtime', function () 
     for (const type of TYPES) {
       const source = fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', `${type}.html`), 'utf8');
       const icon = /icon: '([^']+)'/.exec(source)?.[1];
-      if (type === 'helios-db') continue; // a config node has no icon on the canvas
+      if (CONFIG_TYPES.has(type)) continue; // a config node has no icon on the canvas
       assert.ok(icon, `${type}: declares an icon`);
       const { text, type: contentType } = await fetchText(`/icons/${PACKAGE_NAME}/${icon}`);
       assert.match(contentType, /svg/);

@@ -1,0 +1,137 @@
+import type { Reading } from '../../../engine/index';
+import type { Bus } from './bus';
+import { pollReadings, type ReadingOptions, type ReadOutcome } from './decode-read';
+import { rangeLabel, readRequest } from './pdu';
+import type { PlannedRead, PollGroup } from './planner';
+
+/** What one poll of a group produced. */
+export interface PollResult {
+  intervalMs: number;
+  readings: Reading[];
+  /** the reads that failed, with the reason */
+  failures: Array<{ label: string; error: Error }>;
+  /** reads sent and answered */
+  answered: number;
+  /** how late the poll started against its schedule, ms */
+  lateMs: number;
+}
+
+export interface PollCounters {
+  polls: number;
+  reads: number;
+  failedReads: number;
+  /** ticks left out because the previous poll of the group was still running (the bus is too slow) */
+  overruns: number;
+  /** ticks left out because there was no connection (nothing was asked, nothing is reported) */
+  offlineTicks: number;
+}
+
+/**
+ * Polls groups on their intervals over one bus. A group's next poll starts only when its last
+ * one is over: a slow or dead bus skips ticks (counted) instead of piling requests up, so nothing
+ * grows while a device is away. Ticks are kept to a fixed schedule (start + n x interval) so the
+ * interval does not drift with the time a poll takes.
+ */
+export class Poller {
+  readonly counters: PollCounters = { polls: 0, reads: 0, failedReads: 0, overruns: 0, offlineTicks: 0 };
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly busy = new Set<PollGroup>();
+  private stopped = false;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly groups: readonly PollGroup[],
+    private readonly readingOptions: ReadingOptions,
+    private readonly onPoll: (result: PollResult) => void,
+  ) {}
+
+  start(): void {
+    const now = Date.now();
+    for (const group of this.groups) this.schedule(group, now, 0);
+  }
+
+  private schedule(group: PollGroup, origin: number, n: number): void {
+    if (this.stopped) return;
+    const due = origin + n * group.intervalMs;
+    const timer = setTimeout(
+      () => {
+        this.timers.splice(this.timers.indexOf(timer), 1);
+        const now = Date.now();
+        this.tick(group, now - due);
+        // The next slot in the future: slots missed by a blocked event loop are skipped, not run in a burst.
+        const next = Math.max(n + 1, Math.floor((now - origin) / group.intervalMs) + 1);
+        this.schedule(group, origin, next);
+      },
+      Math.max(0, due - Date.now()),
+    );
+    this.timers.push(timer);
+  }
+
+  private tick(group: PollGroup, lateMs: number): void {
+    if (this.busy.has(group)) {
+      this.counters.overruns++;
+      return;
+    }
+    const state = this.bus.link.state.kind;
+    if (state === 'disconnected' || state === 'closed') {
+      this.counters.offlineTicks++;
+      return;
+    }
+    this.pollNow(group, lateMs);
+  }
+
+  /** Polls every group now (an input message asked), unless its last poll is still running. */
+  pollAll(): void {
+    for (const group of this.groups) if (!this.busy.has(group)) this.pollNow(group, 0);
+  }
+
+  private async pollNow(group: PollGroup, lateMs: number): Promise<void> {
+    this.busy.add(group);
+    this.counters.polls++;
+    try {
+      const outcomes = await Promise.all(group.reads.map((read) => this.read(read)));
+      if (this.stopped) return;
+      // With no connection at all, there is nothing to report per value: the status says it.
+      if (outcomes.every((o) => !o.ok && (o.error as { code?: string }).code === 'MODBUS_NOT_CONNECTED'))
+        return;
+      const failures = outcomes.flatMap((o) =>
+        o.ok
+          ? []
+          : [
+              {
+                label: rangeLabel(o.read.table, o.read.address, o.read.count, o.read.unitId),
+                error: o.error,
+              },
+            ],
+      );
+      this.onPoll({
+        intervalMs: group.intervalMs,
+        readings: pollReadings(outcomes, this.readingOptions),
+        failures,
+        answered: outcomes.length - failures.length,
+        lateMs,
+      });
+    } finally {
+      this.busy.delete(group);
+    }
+  }
+
+  private async read(read: PlannedRead): Promise<ReadOutcome> {
+    this.counters.reads++;
+    try {
+      const answer = await this.bus.submit(
+        read.unitId,
+        readRequest(read.table, read.address, read.count, read.unitId),
+      );
+      return { read, ok: true, data: answer.data!, time: answer.time };
+    } catch (err) {
+      this.counters.failedReads++;
+      return { read, ok: false, error: err as Error, time: Date.now() };
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+  }
+}
