@@ -7,7 +7,11 @@ import type { EngineOptions } from './options';
 
 export type { DatabaseStats, GroupPart, TableSchemaInfo, TableStats, WriteResult } from './db/database';
 export { Database } from './db/database';
+export type { Snapshot, SnapshotCopy, SnapshotOptions } from './db/snapshot';
+export { copySnapshot, NotADatabaseError, openSnapshot } from './db/snapshot';
 export { markersFor, Transaction } from './db/transaction';
+export type { VerifyProblem, VerifyReport } from './db/verify';
+export { verifyDirectory } from './db/verify';
 export {
   ClosedError,
   CorruptionError,
