@@ -12,12 +12,13 @@ import {
   open,
   openSnapshot,
   type Snapshot,
+  statementWrites,
   verifyDirectory,
 } from '../engine/index';
+import { EXPORT_FORMATS, type ExportOptions, exportTable } from '../nodes/lib/transfer/export';
+import { formatOf, importText } from '../nodes/lib/transfer/import';
+import { PRECISIONS } from '../nodes/lib/transfer/line-protocol';
 import { choiceOption, type ParsedArgs, required, stringOption, timeOption, UsageError } from './args';
-import { EXPORT_FORMATS, type ExportOptions, exportTable } from './export';
-import { formatOf, importText } from './import';
-import { PRECISIONS } from './line-protocol';
 import { bytesText, formatResult, QUERY_FORMATS, textTable, timeText } from './output';
 
 /** Where a command writes: stdout for results, stderr for progress and notes. */
@@ -87,12 +88,10 @@ export const stats: Command = (args, io) =>
     return 0;
   });
 
-/** Statements that only read: the snapshot would keep a write from reaching the database. */
-const READ_ONLY = /^\s*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*(select|with|show|describe|explain|values)\b/i;
-
 export const query: Command = (args, io) => {
   const sql = required(args, 1, 'a SQL statement in quotes');
-  if (!READ_ONLY.test(sql)) {
+  // a write would change only the snapshot; text that does not parse gets its error from the query
+  if (writesOrUnknown(sql) === true) {
     throw new UsageError(
       'helios query reads a snapshot of the database, so it runs SELECT, SHOW, DESCRIBE and EXPLAIN only. ' +
         'To write, use helios import (with Node-RED stopped) or a helios-query node in a flow.',
@@ -192,6 +191,14 @@ export const importCommand: Command = async (args, io) => {
     await db.close();
   }
 };
+
+function writesOrUnknown(sql: string): boolean | undefined {
+  try {
+    return statementWrites(sql);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Without --table, line protocol's measurement names the table (one per file). */
 function singleMeasurement(text: string, format: string): string {

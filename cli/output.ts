@@ -1,6 +1,6 @@
 /** How the CLI prints results: aligned text tables, CSV, JSON; sizes and times for people. */
 import type { QueryResult } from '../engine/index';
-import { csvRow } from './csv';
+import { csvRow } from '../nodes/lib/transfer/csv';
 
 export type QueryFormat = 'table' | 'csv' | 'json';
 export const QUERY_FORMATS: readonly QueryFormat[] = ['table', 'csv', 'json'];

@@ -29,6 +29,7 @@ export type { EngineOptions, TableOptions } from './options';
 export type { Aggregate, DownsampleReport, DownsampleRule } from './policy/downsample';
 export type { RetentionPolicy, RetentionReport } from './policy/retention';
 export type { QueryOptions, QueryParams } from './query/query';
+export { sqlVocabulary, statementWrites } from './query/statement-info';
 export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read/scan';
 export { newScanCounters } from './read/scan';
 export { SqlError } from './sql/errors';

@@ -9,7 +9,7 @@
  * shape {time, tags, fields} name them; for CSV and flat JSON objects, `--tags` or the table's
  * tags do (docs/cli.md).
  */
-import type { Database, Reading, TableSchemaInfo } from '../engine/index';
+import type { Database, Reading, TableSchemaInfo } from '../../../engine/index';
 import { parseCsv } from './csv';
 import { type Precision, parseLine } from './line-protocol';
 

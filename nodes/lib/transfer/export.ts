@@ -1,7 +1,7 @@
 /** `helios export`: one table's rows (a time range of it) as CSV, JSON lines or line protocol. */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { Database, FieldColumn } from '../engine/index';
+import type { Database, FieldColumn } from '../../../engine/index';
 import { csvRow } from './csv';
 import { formatLine } from './line-protocol';
 

@@ -3,7 +3,7 @@
  * Floats bare, integers with `i`, strings in double quotes, booleans t/true/f/false; the time an
  * integer in the chosen precision (nanoseconds unless told). Helios times are milliseconds.
  */
-import type { Reading } from '../engine/index';
+import type { Reading } from '../../../engine/index';
 
 export type Precision = 'ns' | 'us' | 'ms' | 's';
 export const PRECISIONS: readonly Precision[] = ['ns', 'us', 'ms', 's'];
