@@ -24,7 +24,7 @@ export function installAdminRoutes(RED: AdminAPI): void {
   if (installed.has(RED.httpAdmin)) return;
   installed.add(RED.httpAdmin);
   const read = RED.auth.needsPermission('helios.read');
-  const write = RED.auth.needsPermission('helios.write');
+  const write = forbiddenWithout(RED.auth.needsPermission('helios.write'), 'helios.write');
   const app = RED.httpAdmin;
   const p = ADMIN_PREFIX;
 
@@ -50,9 +50,32 @@ export function installAdminRoutes(RED: AdminAPI): void {
     if (!source) return void res.status(404).json({ message: `There is no panel "${req.params.panel}".` });
     res.json(source.read());
   });
-  app.post(`${p}/panels/:panel/:action`, write, (req, res) => {
+  app.post(`${p}/panels/:panel/:action`, read, write, (req, res) => {
     void panelAction(req, res);
   });
+}
+
+/**
+ * Node-RED's guard answers 401 both without a token and for a signed-in user who lacks the
+ * permission. After the read guard has let the user in, the second case is a 403 with a sentence.
+ */
+function forbiddenWithout(guard: Handler, permission: string): Handler {
+  return (req, res, next) => {
+    const forbidden = {
+      end: () =>
+        res.status(403).json({
+          message: `This needs the ${permission} permission, which your Node-RED user does not have (adminAuth).`,
+        }),
+    };
+    const watched = new Proxy(res, {
+      get(target, prop, receiver) {
+        if (prop === 'status') return (code: number) => (code === 401 ? forbidden : target.status(code));
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    guard(req, watched, next);
+  };
 }
 
 /** Asks for helios.write too when the console statement writes (or does not parse: it fails anyway). */
