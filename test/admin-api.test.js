@@ -132,7 +132,7 @@ describe('admin API (sidebar)', function () {
     assert.equal(lines.length, 1 + 4, 'both ends inclusive');
     const jl = await helper
       .request()
-      .get('/helios/databases/n-db/tables/plant/export?format=jsonl&to=' + T0)
+      .get(`/helios/databases/n-db/tables/plant/export?format=jsonl&to=${T0}`)
       .expect(200);
     assert.deepEqual(JSON.parse(jl.text.trim()), {
       time: T0,

@@ -21,6 +21,7 @@ export class HeliosMetrics {
   readonly registry = new Registry();
   private readonly queryLatency: Histogram<(typeof DB)[number]>;
   private readonly watched = new WeakSet<Database>();
+  private readonly controllers = new WeakSet<object>();
   private readonly panelGauges = new Map<string, Gauge<string>>();
 
   constructor(
@@ -28,6 +29,19 @@ export class HeliosMetrics {
     private readonly panels: PanelRegistry = processPanels,
   ) {
     collectDefaultMetrics({ register: this.registry });
+    // the latency histogram listens to each database from the moment it opens
+    const watchAll = () => {
+      for (const entry of this.databases.list()) {
+        if (this.controllers.has(entry.controller)) continue;
+        this.controllers.add(entry.controller);
+        entry.controller.watch((state) => {
+          if (state.kind === 'open') this.openDatabases();
+        });
+      }
+      this.openDatabases();
+    };
+    this.databases.on('change', watchAll);
+    watchAll();
     const self = this;
     const open = () => this.openDatabases();
     const perDb = (name: string, help: string, value: (s: ReturnType<Database['stats']>) => number) =>

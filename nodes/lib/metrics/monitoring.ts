@@ -47,7 +47,8 @@ class MonitoringService {
   private settings: MonitoringSettings | null = null;
   private owner: string | null = null;
   private server: http.Server | null = null;
-  private readonly metrics = new HeliosMetrics();
+  /** made on the first configure: no event-loop monitor in a Node-RED that never asks for metrics */
+  private metrics: HeliosMetrics | null = null;
   private readonly routed = new WeakMap<object, Set<string>>();
 
   /** Applies `settings` from helios-db `owner`; returns a warning when another one owns it already. */
@@ -57,6 +58,7 @@ class MonitoringService {
       return '[monitoring] of another helios-db configures the metrics already; this one is ignored.';
     }
     this.owner = owner;
+    if (settings.metrics) this.metrics ??= new HeliosMetrics();
     const before = this.settings;
     this.settings = settings;
     if (settings.port !== null) {
@@ -90,7 +92,8 @@ class MonitoringService {
           headers: { 'WWW-Authenticate': 'Bearer' },
         };
       }
-      return { status: 200, type: this.metrics.contentType, body: await this.metrics.text() };
+      const metrics = (this.metrics ??= new HeliosMetrics());
+      return { status: 200, type: metrics.contentType, body: await metrics.text() };
     }
     if (s.health && path === s.healthPath) {
       const h = healthOf();
