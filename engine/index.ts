@@ -30,7 +30,11 @@ import type { EngineOptions } from './options';
 
 export type { DatabaseStats, GroupPart, TableSchemaInfo, TableStats, WriteResult } from './db/database';
 export { Database } from './db/database';
+export type { Snapshot, SnapshotCopy, SnapshotOptions } from './db/snapshot';
+export { copySnapshot, NotADatabaseError, openSnapshot } from './db/snapshot';
 export { markersFor, Transaction } from './db/transaction';
+export type { VerifyProblem, VerifyReport } from './db/verify';
+export { verifyDirectory } from './db/verify';
 export {
   ClosedError,
   CorruptionError,
@@ -48,6 +52,7 @@ export type { EngineOptions, TableOptions } from './options';
 export type { Aggregate, DownsampleReport, DownsampleRule } from './policy/downsample';
 export type { RetentionPolicy, RetentionReport } from './policy/retention';
 export type { QueryOptions, QueryParams } from './query/query';
+export { sqlVocabulary, statementWrites } from './query/statement-info';
 export type { ReadOptions, ScanCounters, ScanPart, SeriesParts } from './read/scan';
 export { newScanCounters } from './read/scan';
 export { SqlError } from './sql/errors';

@@ -18,3 +18,6 @@ for (const file of fs.readdirSync(path.join(root, 'nodes'))) {
 }
 copyDir(path.join(root, 'icons'), path.join(out, 'icons'));
 copyDir(path.join(root, 'locales'), path.join(out, 'locales'));
+// the `helios` bin (package.json "bin"): executable when run from a checkout as well
+const cli = path.join(root, 'dist', 'cli', 'helios.js');
+if (fs.existsSync(cli)) fs.chmodSync(cli, 0o755);

@@ -46,7 +46,11 @@ function violations(graph, layers) {
     for (const to of targets) {
       const theirs = layerOf(to, layers);
       if (theirs > own) out.push(`${from} -> ${to} (imports upward)`);
-      if (from.startsWith('nodes/') && to.startsWith('engine/') && to !== 'engine/index.ts') {
+      if (
+        (from.startsWith('nodes/') || from.startsWith('cli/')) &&
+        to.startsWith('engine/') &&
+        to !== 'engine/index.ts'
+      ) {
         out.push(`${from} -> ${to} (past the engine's door)`);
       }
     }
@@ -56,7 +60,7 @@ function violations(graph, layers) {
 
 describe('the import graph (engine/README.md, "Rooms")', () => {
   const layers = layerOrder(fs.readFileSync(path.join(ROOT, 'engine/README.md'), 'utf8'));
-  const graph = importGraph(ROOT, ['engine', 'nodes']);
+  const graph = importGraph(ROOT, ['engine', 'nodes', 'cli']);
 
   it('has no circle between files', () => {
     const found = cycles(graph).map((c) => c.join(' <-> '));

@@ -15,7 +15,14 @@ export function appendRecord(s: DbState, wal: Wal, entry: WalEntry): { lsn: numb
         : entry.kind === 'group'
           ? encodeGroup(entry.batches, s.walDictionary)
           : encodeDelete(entry.spec, s.walDictionary);
-    return wal.append(payload);
+    const appended = wal.append(payload);
+    s.work.readingsWritten +=
+      entry.kind === 'write'
+        ? entry.batch.rows
+        : entry.kind === 'group'
+          ? entry.batches.reduce((n, b) => n + b.rows, 0)
+          : 0;
+    return appended;
   } catch (err) {
     // The dictionary counted names of a record that was not written: start a new one.
     s.walDictionary.reset();

@@ -49,10 +49,21 @@ export async function flush(s: DbState): Promise<void> {
 export function startFlush(s: DbState): void {
   s.freezeActive();
   if (s.flushing) return;
+  const started = performance.now();
   s.flushing = flushFrozen(s).finally(() => {
     s.flushing = null;
   });
-  s.flushing.catch((err) => backgroundError(s, err));
+  s.flushing.then(
+    () => {
+      s.work.flushes++;
+      s.work.flushSeconds += (performance.now() - started) / 1000;
+      s.work.flushError = null;
+    },
+    (err) => {
+      s.work.flushError = err instanceof Error ? err.message : String(err);
+      backgroundError(s, err);
+    },
+  );
 }
 
 async function flushFrozen(s: DbState): Promise<void> {
@@ -158,6 +169,7 @@ async function compactPartition(
   oldest: boolean,
 ): Promise<void> {
   for (const handle of inputs) handle.retain();
+  const started = performance.now();
   try {
     const reader = await compactSegments(
       s.dir,
@@ -172,6 +184,8 @@ async function compactPartition(
     s.segments.remove(inputs);
     s.segments.add(new SegmentHandle(reader));
     for (const handle of inputs) await handle.retire();
+    s.work.compactions++;
+    s.work.compactionSeconds += (performance.now() - started) / 1000;
   } finally {
     await releaseAll(inputs);
   }

@@ -41,7 +41,8 @@ export type { GroupPart, PreparedPart, WriteResult };
 
 /**
  * One open database directory. Create with `open()`. Events: 'background-error' (err) when a
- * background flush or compaction fails (it is retried; nothing acknowledged is lost).
+ * background flush or compaction fails (it is retried; nothing acknowledged is lost); 'query' (ms)
+ * after each `query` that succeeded (the metrics' latency histogram).
  */
 export class Database extends EventEmitter {
   /** set by open() before the database is handed out */
@@ -182,7 +183,10 @@ export class Database extends EventEmitter {
    * (object), never spliced into the text. Mistakes throw SqlError with line, column and caret.
    */
   query(sql: string, params?: QueryParams, options?: QueryOptions): Promise<QueryResult> {
-    return runQuery(this, sql, params, options);
+    return runQuery(this, sql, params, options).then((result) => {
+      this.emit('query', result.stats.ms);
+      return result;
+    });
   }
 
   /** Like `query`, yielding the rows in batches, for results too big to hold at once. */

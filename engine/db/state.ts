@@ -44,6 +44,18 @@ export interface OpenedFiles {
   readonly quarantined: string[];
 }
 
+/** Counters of the work done since open (DatabaseStats.work). */
+export interface WorkCounters {
+  /** readings appended to the WAL by writes (not replay) */
+  readingsWritten: number;
+  flushes: number;
+  flushSeconds: number;
+  compactions: number;
+  compactionSeconds: number;
+  /** the last flush's failure, null once a flush succeeds again */
+  flushError: string | null;
+}
+
 export class DbState {
   readonly dir: string;
   readonly options: ResolvedOptions;
@@ -77,6 +89,15 @@ export class DbState {
   readonly openedAt = Date.now();
   timer: NodeJS.Timeout | null = null;
   lastBackgroundError: string | null = null;
+  /** what the database did since open, for metrics (stats.ts) */
+  readonly work: WorkCounters = {
+    readingsWritten: 0,
+    flushes: 0,
+    flushSeconds: 0,
+    compactions: 0,
+    compactionSeconds: 0,
+    flushError: null,
+  };
   closed = false;
   closing = false;
 

@@ -1,6 +1,6 @@
 /** What a database holds, counted from the segment metadata and the heads (nothing is read). */
 import type { WalReplayStats } from '../wal/recover';
-import type { DbState } from './state';
+import type { DbState, WorkCounters } from './state';
 
 export interface TableStats {
   series: number;
@@ -25,6 +25,10 @@ export interface DatabaseStats {
   replay: WalReplayStats | null;
   /** segment files found corrupt at open, renamed *.corrupt and left out */
   quarantined: string[];
+  /** recently read chunks kept in memory: bytes held and the limit (cacheMB) */
+  cache: { bytes: number; maxBytes: number };
+  /** work since open: readings written, flushes and compactions with their seconds */
+  work: WorkCounters;
 }
 
 /** Bytes of the segment files and the WAL. */
@@ -46,6 +50,8 @@ export function databaseStats(s: DbState): DatabaseStats {
     lastBackgroundError: s.lastBackgroundError,
     replay: s.replayStats,
     quarantined: s.quarantined,
+    cache: { bytes: s.chunkCache.size, maxBytes: s.chunkCache.maxBytes },
+    work: { ...s.work },
   };
 }
 

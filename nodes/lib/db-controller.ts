@@ -56,6 +56,8 @@ export class DatabaseController {
   private failedAt = 0;
   private current: DbState = { kind: 'closed' };
   private readonly users = new Map<string, DbUser>();
+  /** told of state changes without being a user (never opens the database): metrics, the sidebar */
+  private readonly watchers = new Set<(state: DbState) => void>();
   private readonly inflight = new Set<Promise<unknown>>();
   private closing: Promise<void> | null = null;
   private dir: string | null = null;
@@ -85,6 +87,12 @@ export class DatabaseController {
 
   deregister(user: DbUser): void {
     this.users.delete(user.id);
+  }
+
+  /** Calls `fn` on every state change from now on; returns the function that stops it. */
+  watch(fn: (state: DbState) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
   }
 
   /**
@@ -124,6 +132,7 @@ export class DatabaseController {
   private setState(state: DbState): void {
     this.current = state;
     for (const user of this.users.values()) user.dbStateChanged(state);
+    for (const fn of this.watchers) fn(state);
   }
 
   private ensureOpen(): Promise<Database> {

@@ -20,10 +20,25 @@ export interface TomlSettings {
   policies: Record<string, unknown>;
   /** [sync], kept as written for helios-sync */
   sync: Record<string, unknown>;
+  /** [monitoring]: the Prometheus endpoint and the health check (docs/metrics.md) */
+  monitoring?: MonitoringToml;
   /** keys read and accepted but with no effect on this version (documented in docs/toml.md) */
   ignored: string[];
   /** unknown keys and other things the user should look at; never fatal */
   warnings: string[];
+}
+
+/** [monitoring] keys, as written (docs/metrics.md). */
+export interface MonitoringToml {
+  metrics_enabled?: boolean;
+  /** a port of its own; without it the endpoints are under Node-RED's httpNode */
+  metrics_port?: number;
+  metrics_host?: string;
+  metrics_path?: string;
+  /** when set, a scrape must send `Authorization: Bearer <token>` (use ${VAR} to keep it out of the file) */
+  metrics_token?: string;
+  health_enabled?: boolean;
+  health_path?: string;
 }
 
 /** A TOML file that cannot be used: the message names the file and, for syntax, line and column. */
@@ -131,6 +146,35 @@ const TIME_SERIES_KEYS: Record<string, KeyHandler> = {
   },
 };
 
+const setMonitoring =
+  (key: keyof MonitoringToml, read: (v: unknown, w: string) => unknown): KeyHandler =>
+  (s, v, w) => {
+    s.monitoring ??= {};
+    (s.monitoring as Record<string, unknown>)[key] = read(v, w);
+  };
+
+const MONITORING_KEYS: Record<string, KeyHandler> = {
+  metrics_enabled: setMonitoring('metrics_enabled', asBoolean),
+  metrics_port: setMonitoring('metrics_port', (v, w) => {
+    const n = asNumber(v, w);
+    if (!Number.isInteger(n) || n > 65535)
+      throw new TomlConfigError(`${w} must be a port number (1-65535); got ${v}.`);
+    return n;
+  }),
+  metrics_host: setMonitoring('metrics_host', asString),
+  metrics_path: setMonitoring('metrics_path', asPath),
+  metrics_token: setMonitoring('metrics_token', asString),
+  health_enabled: setMonitoring('health_enabled', asBoolean),
+  health_path: setMonitoring('health_path', asPath),
+};
+
+function asPath(value: unknown, where: string): string {
+  const p = asString(value, where);
+  if (!p.startsWith('/'))
+    throw new TomlConfigError(`${where} must start with "/"; got ${JSON.stringify(value)}.`);
+  return p;
+}
+
 function applySection(
   settings: TomlSettings,
   section: string,
@@ -169,6 +213,7 @@ export function interpretToml(doc: Table, file: string, env: NodeJS.ProcessEnv =
     sync: (t) => {
       settings.sync = t;
     },
+    monitoring: (t) => applySection(settings, 'monitoring', t, MONITORING_KEYS),
   };
   for (const name of Object.keys(expanded)) {
     const apply = sections[name];
