@@ -1,5 +1,6 @@
 import { InvalidInputError, TypeConflictError } from '../errors';
 import type { ColumnType } from '../types';
+import { getOwn } from '../util/own';
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 // eslint-style note: control characters and double quotes would break paths, keys and SQL quoting.
@@ -43,7 +44,7 @@ export function tagsMatch(
   want: Readonly<Record<string, string>> | null | undefined,
 ): boolean {
   if (!want) return true;
-  for (const k in want) if (tags[k] !== want[k]) return false;
+  for (const k in want) if (getOwn(tags, k) !== want[k]) return false;
   return true;
 }
 

@@ -14,6 +14,7 @@ import {
 import { InvalidInputError, TypeConflictError } from '../errors';
 import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
 import type { ColumnType, FieldColumn } from '../types';
+import { getOwn, putOwn } from '../util/own';
 import { markerColumn, numberColumn, otherColumn, rowidColumn } from './batch-columns';
 import type { Reading, StoredReading } from './readings';
 import { type KnownSeries, type SeriesGroup, SeriesResolver } from './series-resolver';
@@ -136,10 +137,10 @@ class BatchBuilder {
   private newSeries(i: number, rawTags: NonNullable<Reading['tags']>): KnownSeries {
     const tags: Record<string, string> = {};
     for (const k of Object.keys(rawTags)) {
-      const v = rawTags[k];
+      const v = rawTags[k as keyof typeof rawTags];
       if (v === undefined || v === null || v === '') continue; // an empty tag is no tag
       checkColumnName(this.table, k, 'tag');
-      tags[k] = tagValue(this.table, k, v, this.where(i));
+      putOwn(tags, k, tagValue(this.table, k, v, this.where(i)));
     }
     return { key: seriesKey(tags), tags, batch: 0, group: null };
   }
@@ -264,7 +265,7 @@ class BatchBuilder {
 
   /** The id reading `row` gives in the alias column, or +Infinity to number it. */
   private givenRowid(row: number, alias: string | null): number {
-    const given = alias === null ? undefined : this.readings[row]!.fields[alias];
+    const given = alias === null ? undefined : getOwn(this.readings[row]!.fields, alias);
     if (given === undefined || given === null) return Number.POSITIVE_INFINITY;
     const id = typeof given === 'bigint' ? Number(given) : given;
     if (typeof id !== 'number' || !Number.isSafeInteger(id)) {

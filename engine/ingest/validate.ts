@@ -5,6 +5,7 @@
 import { checkTagValue } from '../catalog/catalog';
 import { InvalidInputError } from '../errors';
 import type { ColumnType } from '../types';
+import { getOwn } from '../util/own';
 import { MAX_TIME, type Reading } from './readings';
 
 /** A value as an error sentence names it: `null`, `an array`, `number "1.5"`. */
@@ -68,7 +69,7 @@ export function fieldType(value: unknown, known: ColumnType | undefined): Column
 /** Throws when a reading gives int `field` a bigint beyond ±2^53-1, which a double cannot hold exactly. */
 export function checkSafeIntegers(table: string, field: string, readings: readonly Reading[]): void {
   for (let i = 0; i < readings.length; i++) {
-    const v = readings[i]!.fields[field];
+    const v = getOwn(readings[i]!.fields, field);
     if (
       typeof v === 'bigint' &&
       (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(-Number.MAX_SAFE_INTEGER))
