@@ -11,6 +11,7 @@ export { markersFor, Transaction } from './db/transaction';
 export {
   ClosedError,
   CorruptionError,
+  clipText,
   HeliosError,
   InvalidInputError,
   LockedError,
@@ -31,6 +32,7 @@ export { SqlError } from './sql/errors';
 export type { TableDefinition } from './storage/declarations';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';
 export { formatDuration, parseDuration } from './util/duration';
+export { parseIsoTime } from './util/iso-time';
 
 /** Opens (creating if needed) the database stored in directory `dir`. */
 export function open(dir: string, options: EngineOptions = {}): Promise<Database> {

@@ -130,4 +130,173 @@ describe('hostile input (#19)', function () {
       }
     });
   });
+
+  describe('S1: times at write() are integer ms, a Date or a strict ISO-8601 string', () => {
+    it("S1: refuses '0', 'Sensor 7' and impossible dates with a sentence, and stores nothing of the batch", async () => {
+      const db = await open(tempDir('helios-s1-'));
+      try {
+        for (const bad of [
+          '0',
+          'Sensor 7',
+          '2024-13-01',
+          '2023-02-29',
+          '2024-01-01T24:00',
+          '12/31/2024',
+          '',
+        ]) {
+          await assert.rejects(
+            db.write('s', [
+              { time: 1000, fields: { v: 1 } },
+              { time: bad, fields: { v: 2 } },
+            ]),
+            (err) => {
+              assert.ok(err instanceof InvalidInputError, `${bad}: ${err}`);
+              assert.match(
+                err.message,
+                /Reading 2 of 2 for table "s" has time string .* not an ISO-8601 time/,
+              );
+              return true;
+            },
+          );
+        }
+        await assert.rejects(db.query('SELECT * FROM s'), /There is no table "s"/);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('S1: a zone-less ISO string means UTC at write() and in SQL alike', async () => {
+      const db = await open(tempDir('helios-s1-'));
+      try {
+        const texts = ['2024-03-01T10:20:30', '2024-03-01 10:20:30.250', '2024-03-01', '0050-06-15T00:00'];
+        await db.write(
+          's',
+          texts.map((t, i) => ({ time: t, tags: { k: String(i) }, fields: { v: i } })),
+        );
+        const rows = (await db.query('SELECT k, time FROM s ORDER BY k')).rows;
+        assert.deepEqual(
+          rows.map((r) => r.time),
+          [
+            Date.UTC(2024, 2, 1, 10, 20, 30),
+            Date.UTC(2024, 2, 1, 10, 20, 30, 250),
+            Date.UTC(2024, 2, 1),
+            new Date('0050-06-15T00:00:00Z').getTime(),
+          ],
+        );
+        // the same literals in SQL find the same rows
+        for (let i = 0; i < texts.length; i++) {
+          const r = await db.query(`SELECT v FROM s WHERE time = '${texts[i]}'`);
+          assert.deepEqual(r.rows, [{ v: i }], texts[i]);
+        }
+        const zoned = await db.query("SELECT v FROM s WHERE time = '2024-03-01T11:20:30+01:00'");
+        assert.deepEqual(zoned.rows, [{ v: 0 }]);
+        // a Date and integer ms are taken as they are
+        await db.write('d', [
+          { time: new Date(Date.UTC(2024, 0, 1)), fields: { v: 1 } },
+          { time: 5, fields: { v: 2 } },
+        ]);
+        assert.deepEqual((await db.query('SELECT time FROM d ORDER BY time')).rows, [
+          { time: 5 },
+          { time: Date.UTC(2024, 0, 1) },
+        ]);
+      } finally {
+        await db.close();
+      }
+    });
+  });
+
+  describe('S3: text with a lone surrogate is refused at write', () => {
+    it('S3: refuses a lone surrogate in a field, a tag value and a column name; well-formed text round-trips byte-exact after flush', async () => {
+      const dir = tempDir('helios-s3-');
+      let db = await open(dir);
+      try {
+        const cases = [
+          { time: 1, fields: { s: 'a\uD800b' } },
+          { time: 1, fields: { s: '\uDFFF' } },
+          { time: 1, tags: { k: 'x\uDC00' }, fields: { v: 1 } },
+          { time: 1, fields: { ['n\uD801']: 1 } },
+        ];
+        for (const reading of cases) {
+          await assert.rejects(db.write('u', [reading]), (err) => {
+            assert.ok(err instanceof InvalidInputError, String(err));
+            assert.match(err.message, /lone surrogate/);
+            return true;
+          });
+        }
+        await assert.rejects(
+          db.query('INSERT INTO u (time, s) VALUES (1, $s)', { s: 'a\uD800' }),
+          /lone surrogate/,
+        );
+        await assert.rejects(db.query('SELECT * FROM u'), /There is no table "u"/);
+        const texts = ['plain', 'ünïcödé', '😀 pair \uD83D\uDE00', '\u0000nul', '', 'x'.repeat(5000)];
+        await db.write(
+          'u',
+          texts.map((s, i) => ({ time: i, tags: { k: `t${i}` }, fields: { s } })),
+        );
+        await db.flush();
+        await db.close();
+        db = await open(dir);
+        const back = (await db.query('SELECT s FROM u ORDER BY time')).rows.map((r) => r.s);
+        assert.deepEqual(back, texts);
+        assert.deepEqual(
+          back.map((s) => Buffer.from(s, 'utf16le').toString('hex')),
+          texts.map((s) => Buffer.from(s, 'utf16le').toString('hex')),
+        );
+      } finally {
+        await db.close();
+      }
+    });
+  });
+
+  describe('S4: arrays and objects as values; times past any calendar', () => {
+    it('S4: refuses arrays and objects as tag or field values, naming the reading and the column', async () => {
+      const db = await open(tempDir('helios-s4-'));
+      try {
+        const cases = [
+          [
+            { time: 1, tags: { t: ['x', 'y'] }, fields: { v: 1 } },
+            /Reading 1 of 1 for table "a" has tag "t" = an array; tag values must be text/,
+          ],
+          [{ time: 1, tags: { t: { x: 1 } }, fields: { v: 1 } }, /has tag "t" = an object/],
+          [
+            { time: 1, fields: { v: [1, 2] } },
+            /has field "v" = an array; field values must be numbers, booleans or text/,
+          ],
+          [{ time: 1, fields: { v: { deep: [1] } } }, /has field "v" = an object/],
+          [
+            { time: 1, tags: ['a'], fields: { v: 1 } },
+            /has tags that are an array, not an object of tag values/,
+          ],
+          [{ time: 1, fields: Buffer.from('ab') }, /has fields that are a Buffer/],
+          [{ time: 1, fields: [1, 2] }, /has fields that are an array, not an object of field values/],
+        ];
+        for (const [reading, message] of cases) {
+          await assert.rejects(db.write('a', [reading]), (err) => {
+            assert.ok(err instanceof InvalidInputError, String(err));
+            assert.match(err.message, message);
+            return true;
+          });
+        }
+        await assert.rejects(db.query('SELECT * FROM a'), /There is no table "a"/);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('S4: strftime, datetime, date, iso8601 and time_bucket of 1e300 are NULL, never garbage', async () => {
+      const db = await open(tempDir('helios-s4-'));
+      try {
+        const r = await db.query(
+          "SELECT strftime('%Y-%m-%d', 1e300, 'unixepoch') AS a, datetime(1e300) AS b, date(-1e300) AS c, " +
+            "time_bucket('5m', 1e300) AS d, time_bucket('5m', -1e300) AS e, iso8601(1e300) AS f, " +
+            "strftime('%Y', 1e300) AS g, time_bucket('1h', 3600000 * 5) AS ok",
+        );
+        assert.deepEqual(r.rows, [
+          { a: null, b: null, c: null, d: null, e: null, f: null, g: null, ok: 18000000 },
+        ]);
+      } finally {
+        await db.close();
+      }
+    });
+  });
 });
