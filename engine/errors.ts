@@ -2,10 +2,25 @@
  * The engine's error hierarchy. Every error carries a stable `code` that callers (the Node-RED nodes,
  * tests) match on, and a message written as a sentence for the person who has to act on it.
  */
+/** Most characters of a caller's input an error quotes (a 10 MB payload must not make a 10 MB message). */
+export const MAX_QUOTED = 200;
+
+/** Most characters of any error message: a last guard for a quote that was not clipped. */
+const MAX_MESSAGE = 4000;
+
+/**
+ * `text` as an error quotes it: at most `max` characters, the cut marked with how much was left
+ * out (`...(10485560 more characters)`).
+ */
+export function clipText(text: string, max = MAX_QUOTED): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}...(${text.length - max} more characters)`;
+}
+
 export class HeliosError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
-    super(message);
+    super(message.length > MAX_MESSAGE ? clipText(message, MAX_MESSAGE) : message);
     this.name = 'HeliosError';
     this.code = code;
   }

@@ -38,6 +38,7 @@ export { verifyDirectory } from './db/verify';
 export {
   ClosedError,
   CorruptionError,
+  clipText,
   HeliosError,
   InvalidInputError,
   LockedError,
@@ -73,6 +74,7 @@ export type { DownMessage, SyncAck } from './sync/messages';
 export { decodeSyncAck, encodeSyncAck } from './sync/messages';
 export type { ColumnType, FieldColumn, SeriesRows } from './types';
 export { formatDuration, parseDuration } from './util/duration';
+export { parseIsoTime } from './util/iso-time';
 
 /** Opens (creating if needed) the database stored in directory `dir`. */
 export function open(dir: string, options: EngineOptions = {}): Promise<Database> {

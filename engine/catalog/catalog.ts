@@ -1,5 +1,6 @@
-import { InvalidInputError, TypeConflictError } from '../errors';
+import { clipText, InvalidInputError, TypeConflictError } from '../errors';
 import type { ColumnType } from '../types';
+import { getOwn } from '../util/own';
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 // eslint-style note: control characters and double quotes would break paths, keys and SQL quoting.
@@ -11,7 +12,7 @@ const CONTROL_CHARS = /[\u0000-\u001f]/;
 export function checkTableName(name: unknown): string {
   if (typeof name !== 'string' || !TABLE_NAME.test(name)) {
     throw new InvalidInputError(
-      `Table name ${JSON.stringify(name)} is not allowed. Use letters, digits and underscores, ` +
+      `Table name ${typeof name === 'string' ? JSON.stringify(clipText(name)) : `(${name === null ? 'null' : typeof name})`} is not allowed. Use letters, digits and underscores, ` +
         'starting with a letter or underscore, at most 128 characters (e.g. sensor_readings).',
     );
   }
@@ -19,10 +20,14 @@ export function checkTableName(name: unknown): string {
 }
 
 export function checkColumnName(table: string, name: string, role: 'tag' | 'field'): void {
-  if (!COLUMN_NAME.test(name) || name === 'time') {
+  if (
+    !COLUMN_NAME.test(name) ||
+    name === 'time' ||
+    !(name as unknown as { isWellFormed(): boolean }).isWellFormed()
+  ) {
     throw new InvalidInputError(
-      `The ${role} name ${JSON.stringify(name)} in table "${table}" is not allowed: ` +
-        'use 1 to 128 characters without control characters or double quotes, and not "time".',
+      `The ${role} name ${JSON.stringify(clipText(name))} in table "${table}" is not allowed: ` +
+        'use 1 to 128 characters without control characters, double quotes or lone surrogates, and not "time".',
     );
   }
 }
@@ -43,7 +48,7 @@ export function tagsMatch(
   want: Readonly<Record<string, string>> | null | undefined,
 ): boolean {
   if (!want) return true;
-  for (const k in want) if (tags[k] !== want[k]) return false;
+  for (const k in want) if (getOwn(tags, k) !== want[k]) return false;
   return true;
 }
 

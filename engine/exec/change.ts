@@ -15,6 +15,7 @@ import type { StoredReading } from '../ingest/readings';
 import type { Plan, TableRules, Value } from '../plan/logical';
 import { ROWID_FIELD } from '../rows/identity';
 import { SqlError } from '../sql/errors';
+import { putOwn } from '../util/own';
 import { compile, type Row } from './compile';
 import { conformRow, keyString, storedKeys, uniqueFailed } from './constraints';
 import type { ExecTarget, Runtime } from './runtime';
@@ -118,7 +119,7 @@ function tagsOf(row: Row, shape: RowShape): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const t of shape.tags) {
     const v = row[t.index];
-    if (v !== null && v !== undefined) tags[t.name] = String(v);
+    if (v !== null && v !== undefined) putOwn(tags, t.name, String(v));
   }
   return tags;
 }
@@ -219,7 +220,7 @@ function newVersion(table: string, row: Row, shape: RowShape, n: number, typed: 
     const v = row[f.index];
     if (v === null || v === undefined) continue;
     if (typed) checkType(table, f, v, n);
-    fields[f.name] = v;
+    putOwn(fields, f.name, v);
     any = true;
   }
   if (!any) {

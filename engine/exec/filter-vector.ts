@@ -13,6 +13,7 @@ import { slotsOf } from '../plan/bind-expr';
 import type { BExpr, Column } from '../plan/logical';
 import { andAll, conjuncts } from '../plan/pushdown';
 import type { SeriesRows } from '../types';
+import { getOwn } from '../util/own';
 import { compile, type Evaluator, type Row } from './compile';
 import type { EvalContext } from './scalar';
 import { truth } from './values';
@@ -105,7 +106,7 @@ export class SeriesFilter {
   admitsTags(tags: Readonly<Record<string, string>>): boolean {
     const row = this.tagRow;
     this.columns.forEach((c, slot) => {
-      if (c.role === 'tag') row[slot] = tags[c.name] ?? null;
+      if (c.role === 'tag') row[slot] = getOwn(tags, c.name) ?? null;
     });
     return this.tagTests.every((test) => truth(test(row)) === true);
   }

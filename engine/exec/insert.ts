@@ -8,6 +8,7 @@
 import type { StoredReading } from '../ingest/readings';
 import type { Plan, SqliteInsert, SqlType, Value } from '../plan/logical';
 import { SqlError } from '../sql/errors';
+import { putOwn } from '../util/own';
 import { compile, type Row } from './compile';
 import { conformRow, keyString, type StoredKeyRow, storedKeys, uniqueFailed } from './constraints';
 import type { Runtime } from './runtime';
@@ -70,10 +71,10 @@ function toReading(targets: InsertPlan['targets'], row: Row, now: number): Readi
     if (t.role === 'time') time = timeOf(v);
     else if (t.role === 'tag') {
       if (v !== null) {
-        tags[t.name] = String(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+        putOwn(tags, t.name, String(typeof v === 'boolean' ? (v ? 1 : 0) : v));
         hasTags = true;
       }
-    } else if (v !== null) fields[t.name] = v;
+    } else if (v !== null) putOwn(fields, t.name, v);
   });
   return hasTags ? { time, tags, fields } : { time, fields };
 }
@@ -259,7 +260,7 @@ function readingOf(s: SqliteInsert): (row: Row) => Reading {
     const fields: Record<string, unknown> = {};
     s.rules.columns.forEach((c, i) => {
       const v = row[i + 1]!;
-      if (v !== null) fields[c.name] = v;
+      if (v !== null) putOwn(fields, c.name, v);
     });
     return { time: row[0] as number, fields };
   };

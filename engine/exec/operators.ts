@@ -7,6 +7,7 @@
 import type { Column, Plan, Value } from '../plan/logical';
 import { assertNever } from '../sql/ast';
 import type { FieldColumn, SeriesRows } from '../types';
+import { getOwn } from '../util/own';
 import { groupResults, newAccumulator } from './aggregates';
 import { deleteByMarkers, deleteByTombstone, update } from './change';
 import { compile, type Evaluator, type Row } from './compile';
@@ -130,7 +131,7 @@ function seriesGetters(columns: readonly Column[], series: SeriesRows): Getter[]
   return columns.map((c) => {
     if (c.role === 'time') return (i) => series.times[i]!;
     if (c.role === 'tag') {
-      const v = series.tags[c.name] ?? null;
+      const v = getOwn(series.tags, c.name) ?? null;
       return () => v;
     }
     return fieldGetter(series.fields.get(c.name));

@@ -146,10 +146,18 @@ function timeOf(v: Value): number | null {
   return toNumber(v);
 }
 
+/** Most ms from 1970 a JavaScript Date holds (±100,000,000 days): beyond it there is no calendar. */
+const DATE_RANGE_MS = 8.64e15;
+
+/** `ms` when it is a time with a calendar date, else null (SQLite's datetime(1e300) is NULL too). */
+function calendarMs(ms: number | null): number | null {
+  return ms === null || !Number.isFinite(ms) || Math.abs(ms) > DATE_RANGE_MS ? null : ms;
+}
+
 function dateTimeFn(format: string | null): ScalarImpl {
   return (args, _t, _type, ctx) => {
-    const ms = sqliteTime(args, ctx.now);
-    if (ms === null || Number.isNaN(ms)) return null;
+    const ms = calendarMs(sqliteTime(args, ctx.now));
+    if (ms === null) return null;
     return format === null ? julianDay(ms) : strftime(format, ms);
   };
 }
@@ -294,12 +302,15 @@ export const SCALAR_IMPLS: Readonly<Record<string, ScalarImpl>> = {
     const t = timeOf(args[1]!);
     if (t === null) return null;
     const origin = args.length > 2 && args[2] !== null ? timeOf(args[2]!) : undefined;
-    return timeBucket(intervalMs(args[0]!), t, origin ?? undefined);
+    // a time or origin past any calendar (1e300) has no bucket: NULL, not a rounded 1e300
+    if (calendarMs(t) === null || (origin !== undefined && origin !== null && calendarMs(origin) === null))
+      return null;
+    return calendarMs(timeBucket(intervalMs(args[0]!), t, origin ?? undefined));
   },
   strftime: (args, _t, _type, ctx) => {
     if (args[0] === null) return null;
-    const ms = sqliteTime(args.slice(1), ctx.now);
-    return ms === null || Number.isNaN(ms) ? null : strftime(String(args[0]), ms);
+    const ms = calendarMs(sqliteTime(args.slice(1), ctx.now));
+    return ms === null ? null : strftime(String(args[0]), ms);
   },
   datetime: dateTimeFn('%Y-%m-%d %H:%M:%S'),
   date: dateTimeFn('%Y-%m-%d'),
@@ -310,7 +321,10 @@ export const SCALAR_IMPLS: Readonly<Record<string, ScalarImpl>> = {
   },
   epoch_ms: (args) => timeOf(args[0]!),
   interval_ms: (args) => parseInterval(String(args[0])),
-  iso8601: (args) => (args[0] === null ? null : isoOf(toNumber(args[0]!))),
+  iso8601: (args) => {
+    const ms = args[0] === null ? null : calendarMs(toNumber(args[0]!));
+    return ms === null ? null : isoOf(ms);
+  },
 };
 
 function pick(values: Value[], sign: number): Value {

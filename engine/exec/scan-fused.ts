@@ -10,6 +10,7 @@ import type { AggregateCall, BExpr, Column, Plan, Value } from '../plan/logical'
 import { comparisonWithConstant, conjuncts } from '../plan/pushdown';
 import { mergeParts } from '../rows/merge';
 import type { FieldColumn, FieldStats, SeriesRows } from '../types';
+import { getOwn } from '../util/own';
 import { type Accumulator, groupResults, newAccumulator } from './aggregates';
 import { compile, type Row } from './compile';
 import { onlyTags, SeriesFilter } from './filter-vector';
@@ -70,7 +71,7 @@ export function prepareSeries(
   const fillers: Filler[] = [];
   for (const slot of needed) {
     const c = columns[slot]!;
-    if (c.role === 'tag') row[slot] = series.tags[c.name] ?? null;
+    if (c.role === 'tag') row[slot] = getOwn(series.tags, c.name) ?? null;
     else if (c.role === 'time') {
       const times = series.times;
       fillers.push((r, i) => {
@@ -91,7 +92,7 @@ function fillRow(
 ): void {
   for (const slot of needed) {
     const c = columns[slot]!;
-    if (c.role === 'tag') row[slot] = series.tags[c.name] ?? null;
+    if (c.role === 'tag') row[slot] = getOwn(series.tags, c.name) ?? null;
     else if (c.role === 'time') row[slot] = series.times[i]!;
     else {
       const col = series.fields.get(c.name);

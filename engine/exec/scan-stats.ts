@@ -15,6 +15,7 @@ import type { AggregateCall, Column, Plan, Value } from '../plan/logical';
 import type { ScanPart } from '../read/scan';
 import { lowerBound } from '../rows/search';
 import type { SeriesRows } from '../types';
+import { getOwn } from '../util/own';
 import { type Accumulator, groupResults, newAccumulator, type PartSummary } from './aggregates';
 import { compile, type Row } from './compile';
 import { onlyTags } from './filter-vector';
@@ -151,7 +152,7 @@ export async function* statsAggregate(
     for await (const series of rt.target.scanParts(scan.table, options, rt.scanCounters)) {
       for (const slot of tagSlots) {
         const c = columns[slot]!;
-        if (c.role === 'tag') row[slot] = series.tags[c.name] ?? null;
+        if (c.role === 'tag') row[slot] = getOwn(series.tags, c.name) ?? null;
       }
       const groupAt = seriesGroups(
         keyEvals.map((k) => (k ? k(row) : null)),

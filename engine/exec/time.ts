@@ -4,6 +4,7 @@
  * UTC: 'localtime' and 'utc' modifiers are accepted and change nothing.
  */
 import { SqlError } from '../sql/errors';
+import { parseIsoTime } from '../util/iso-time';
 
 const MS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -71,31 +72,8 @@ export function parseInterval(text: string): number {
   return total;
 }
 
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
-
-/** ms since the epoch of an ISO-8601 date or date-time; no zone means UTC. undefined when not ISO. */
-export function parseIso(text: string): number | undefined {
-  const m = ISO.exec(text.trim());
-  if (!m) return undefined;
-  const frac = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
-  let ms = Date.UTC(
-    Number(m[1]),
-    Number(m[2]) - 1,
-    Number(m[3]),
-    Number(m[4] ?? 0),
-    Number(m[5] ?? 0),
-    Number(m[6] ?? 0),
-  );
-  ms += Math.round(frac);
-  const zone = m[8];
-  if (zone && zone.toUpperCase() !== 'Z') {
-    const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
-    const offset = (Number(z[2]) * 60 + Number(z[3] ?? 0)) * 60_000;
-    ms -= z[1] === '+' ? offset : -offset;
-  }
-  return Number.isNaN(ms) ? undefined : ms;
-}
+/** ms since the epoch of an ISO-8601 date or date-time; no zone means UTC (util/iso-time.ts). */
+export const parseIso = parseIsoTime;
 
 /** Default origin of time buckets: Monday 2000-01-03 UTC (as TimescaleDB), so weeks start on Monday. */
 export const DEFAULT_BUCKET_ORIGIN = Date.UTC(2000, 0, 3);

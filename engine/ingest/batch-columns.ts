@@ -3,6 +3,7 @@
  * delete marks, and each field's values with a presence column once a reading lacks one.
  */
 import type { ColumnType, FieldColumn } from '../types';
+import { getOwn } from '../util/own';
 import type { Reading, StoredReading } from './readings';
 
 /** The rowids of the readings at `rows` (NaN: none); null when none of them has one. */
@@ -47,7 +48,7 @@ export function otherColumn(
   let present: Uint8Array | null = null;
   let seen = 0;
   for (let j = 0; j < n; j++) {
-    const v = readings[rows[j]!]!.fields[name];
+    const v = getOwn(readings[rows[j]!]!.fields, name);
     if (v === null || v === undefined) {
       present ??= new Uint8Array(n).fill(1);
       present[j] = 0;
@@ -72,7 +73,7 @@ export function numberColumn(
   let present: Uint8Array | null = null;
   let seen = 0;
   for (let j = 0; j < n; j++) {
-    const v = readings[rows[j]!]!.fields[name];
+    const v = getOwn(readings[rows[j]!]!.fields, name);
     if (v === null || v === undefined) {
       present ??= new Uint8Array(n).fill(1);
       present[j] = 0;

@@ -11,13 +11,23 @@ import {
   seriesKey,
   type TableCatalog,
 } from '../catalog/catalog';
-import { InvalidInputError, TypeConflictError } from '../errors';
+import { clipText, InvalidInputError, TypeConflictError } from '../errors';
 import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
 import type { ColumnType, FieldColumn } from '../types';
+import { getOwn, putOwn } from '../util/own';
 import { markerColumn, numberColumn, otherColumn, rowidColumn } from './batch-columns';
 import type { Reading, StoredReading } from './readings';
 import { type KnownSeries, type SeriesGroup, SeriesResolver } from './series-resolver';
-import { badTime, checkSafeIntegers, describeValue, fieldType, readingTime, tagValue } from './validate';
+import {
+  badTime,
+  checkSafeIntegers,
+  describeValue,
+  fieldType,
+  isWellFormed,
+  notWellFormed,
+  readingTime,
+  tagValue,
+} from './validate';
 
 /** One series' rows of a batch, in arrival order (not sorted, may repeat times). */
 export interface BatchSeries {
@@ -61,6 +71,11 @@ export interface RowidPlan {
   readonly alias: string | null;
 }
 
+/** An array or typed array (a Buffer): its indexes would become columns named "0", "1", ... */
+function isListLike(v: object): boolean {
+  return Array.isArray(v) || ArrayBuffer.isView(v);
+}
+
 /** Numbers batches, so that a series can tell whether its cached group is this batch's. */
 let batchCounter = 0;
 
@@ -101,8 +116,10 @@ class BatchBuilder {
   }
 
   private groupOf(i: number, tags: Reading['tags']): SeriesGroup {
-    if (tags !== undefined && tags !== null && typeof tags !== 'object') {
-      throw new InvalidInputError(`${this.where(i)()} has tags that are not an object.`);
+    if (tags !== undefined && tags !== null && (typeof tags !== 'object' || isListLike(tags))) {
+      throw new InvalidInputError(
+        `${this.where(i)()} has tags that are ${describeValue(tags)}, not an object of tag values such as { "sensor": "T1" }.`,
+      );
     }
     const node = this.resolver.find(tags ?? this.noTags);
     let series = node.series;
@@ -136,10 +153,10 @@ class BatchBuilder {
   private newSeries(i: number, rawTags: NonNullable<Reading['tags']>): KnownSeries {
     const tags: Record<string, string> = {};
     for (const k of Object.keys(rawTags)) {
-      const v = rawTags[k];
+      const v = rawTags[k as keyof typeof rawTags];
       if (v === undefined || v === null || v === '') continue; // an empty tag is no tag
       checkColumnName(this.table, k, 'tag');
-      tags[k] = tagValue(this.table, k, v, this.where(i));
+      putOwn(tags, k, tagValue(this.table, k, v, this.where(i)));
     }
     return { key: seriesKey(tags), tags, batch: 0, group: null };
   }
@@ -161,6 +178,11 @@ class BatchBuilder {
     if (fields === null || typeof fields !== 'object') {
       throw new InvalidInputError(`${this.where(i)()} has no fields object: give at least one field value.`);
     }
+    if (isListLike(fields)) {
+      throw new InvalidInputError(
+        `${this.where(i)()} has fields that are ${describeValue(fields)}, not an object of field values such as { "temperature": 21.5 }.`,
+      );
+    }
     let any = false;
     let given = false;
     for (const name in fields) {
@@ -174,9 +196,12 @@ class BatchBuilder {
       const type = fieldType(value, known);
       if (type === null) {
         throw new InvalidInputError(
-          `${this.where(i)()} has field "${name}" = ${describeValue(value)}; ` +
+          `${this.where(i)()} has field "${clipText(name)}" = ${describeValue(value)}; ` +
             'field values must be numbers, booleans or text.',
         );
+      }
+      if (type === 'string' && !isWellFormed(value as string)) {
+        throw notWellFormed(this.where(i)(), `field "${clipText(name)}"`);
       }
       if (known === undefined) {
         this.checkNewField(name);
@@ -264,7 +289,7 @@ class BatchBuilder {
 
   /** The id reading `row` gives in the alias column, or +Infinity to number it. */
   private givenRowid(row: number, alias: string | null): number {
-    const given = alias === null ? undefined : this.readings[row]!.fields[alias];
+    const given = alias === null ? undefined : getOwn(this.readings[row]!.fields, alias);
     if (given === undefined || given === null) return Number.POSITIVE_INFINITY;
     const id = typeof given === 'bigint' ? Number(given) : given;
     if (typeof id !== 'number' || !Number.isSafeInteger(id)) {

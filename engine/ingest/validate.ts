@@ -3,23 +3,31 @@
  * error sentences that name what is wrong, in the words of the caller who wrote the reading.
  */
 import { checkTagValue } from '../catalog/catalog';
-import { InvalidInputError } from '../errors';
+import { clipText, InvalidInputError } from '../errors';
 import type { ColumnType } from '../types';
+import { parseIsoTime } from '../util/iso-time';
+import { getOwn } from '../util/own';
 import { MAX_TIME, type Reading } from './readings';
 
 /** A value as an error sentence names it: `null`, `an array`, `number "1.5"`. */
 export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(String(v))}`;
+  if (ArrayBuffer.isView(v)) return Buffer.isBuffer(v) ? 'a Buffer' : `a ${v.constructor.name}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${JSON.stringify(clipText(String(v)))}`;
 }
 
-/** Milliseconds of a reading's time, or NaN when it is not a valid time. */
+/**
+ * Milliseconds of a reading's time, or NaN when it is not a valid time: integer ms, a Date, or
+ * an ISO-8601 string read as SQL reads it (util/iso-time.ts; no zone is UTC). `Date.parse` is not
+ * used: it reads '0' as the year 2000, 'Sensor 7' as July 2001 and a zone-less time as local.
+ */
 export function readingTime(raw: unknown): number {
   let t: number;
   if (typeof raw === 'number') t = raw;
   else if (raw instanceof Date) t = raw.getTime();
-  else if (typeof raw === 'string') t = Date.parse(raw);
+  else if (typeof raw === 'string') t = parseIsoTime(raw) ?? Number.NaN;
   else return Number.NaN;
   return Number.isInteger(t) && Math.abs(t) <= MAX_TIME ? t : Number.NaN;
 }
@@ -31,9 +39,32 @@ export function badTime(raw: unknown, where: string): InvalidInputError {
       `${where} has no valid time: give milliseconds since 1970, a Date or an ISO-8601 string.`,
     );
   }
+  if (typeof raw === 'string') {
+    return new InvalidInputError(
+      `${where} has time ${describeValue(raw)}, which is not an ISO-8601 time such as ` +
+        "'2026-01-31T12:00:00Z' (no zone means UTC). Give a number for milliseconds since 1970.",
+    );
+  }
   return new InvalidInputError(
     `${where} has time ${describeValue(raw)}, which is not a whole number of milliseconds ` +
       'since 1970 (or a valid date). Round it, or convert seconds to milliseconds.',
+  );
+}
+
+/**
+ * Whether `s` is text that UTF-8 holds: no lone surrogate (half of a UTF-16 pair). Segments store
+ * text as UTF-8, where a lone surrogate would come back as U+FFFD after a flush, so such a string
+ * is refused at write instead of changed later (docs/storage.md).
+ */
+export function isWellFormed(s: string): boolean {
+  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** The error for text with a lone surrogate; `what` names it (`field "v"`). */
+export function notWellFormed(where: string, what: string): InvalidInputError {
+  return new InvalidInputError(
+    `${where} has ${what} with a lone surrogate (half of a UTF-16 pair, such as "\\uD800"), which ` +
+      'cannot be stored as text: fix the encoding at the source, or send the bytes as hex or base64 text.',
   );
 }
 
@@ -41,11 +72,12 @@ export function badTime(raw: unknown, where: string): InvalidInputError {
 export function tagValue(table: string, key: string, raw: unknown, where: () => string): string {
   if (typeof raw === 'string') {
     checkTagValue(table, key, raw);
+    if (!isWellFormed(raw)) throw notWellFormed(where(), `tag "${clipText(key)}"`);
     return raw;
   }
   if ((typeof raw === 'number' && Number.isFinite(raw)) || typeof raw === 'boolean') return String(raw);
   throw new InvalidInputError(
-    `${where()} has tag "${key}" = ${describeValue(raw)}; tag values must be text.`,
+    `${where()} has tag "${clipText(key)}" = ${describeValue(raw)}; tag values must be text.`,
   );
 }
 
@@ -68,7 +100,7 @@ export function fieldType(value: unknown, known: ColumnType | undefined): Column
 /** Throws when a reading gives int `field` a bigint beyond ±2^53-1, which a double cannot hold exactly. */
 export function checkSafeIntegers(table: string, field: string, readings: readonly Reading[]): void {
   for (let i = 0; i < readings.length; i++) {
-    const v = readings[i]!.fields[field];
+    const v = getOwn(readings[i]!.fields, field);
     if (
       typeof v === 'bigint' &&
       (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(-Number.MAX_SAFE_INTEGER))

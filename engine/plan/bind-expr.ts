@@ -182,8 +182,8 @@ export class ExprBinder {
         value = params[n - 1];
       } else if (params && typeof params === 'object') {
         const rec = params as Record<string, unknown>;
-        found = String(n) in rec || e.text in rec;
-        value = rec[String(n)] ?? rec[e.text];
+        found = Object.hasOwn(rec, String(n)) || Object.hasOwn(rec, e.text);
+        value = Object.hasOwn(rec, String(n)) ? rec[String(n)] : rec[e.text];
       }
       if (!found)
         throw this.error(
@@ -196,8 +196,9 @@ export class ExprBinder {
       const name = e.text.slice(1);
       if (params && !Array.isArray(params) && typeof params === 'object') {
         const rec = params as Record<string, unknown>;
+        // own properties only: `$constructor` must not find Object.prototype.constructor
         for (const key of [name, e.text]) {
-          if (key in rec) {
+          if (Object.hasOwn(rec, key)) {
             found = true;
             value = rec[key];
             break;

@@ -10,6 +10,7 @@ import type { SqliteAffinity, SqliteColumn, SqliteKey, SqliteTable } from '../ca
 import * as A from '../sql/ast';
 import { printExpr } from '../sql/printer';
 import type { ColumnType } from '../types';
+import { putOwn } from '../util/own';
 import { type ExprBinder, Scope } from './bind-expr';
 import type { Plan, TableDefinitionSpec } from './logical';
 import { type TableInfo, type TableLookup, tableColumns, tableScope } from './tables';
@@ -138,7 +139,7 @@ export function bindSqliteTable(
   };
   checkExpressions(x, s, shape);
   const fields: Record<string, ColumnType> = {};
-  for (const c of out.columns) if (c.storage) fields[c.name] = c.storage;
+  for (const c of out.columns) if (c.storage) putOwn(fields, c.name, c.storage);
   return { definition: { tags: [], fields, sqlite: shape }, table: existing?.name ?? s.name };
 }
 

@@ -4,6 +4,8 @@
  * numbers, so ISO strings and `now() - INTERVAL ...` qualify) and equalities on tags. Times are
  * integer ms, so strict bounds become inclusive ones (`time < 10` is `to = 9`).
  */
+
+import { putOwn } from '../util/own';
 import type { BExpr, Column, ScanOptions } from './logical';
 import { explainExpr } from './logical';
 
@@ -66,8 +68,8 @@ export function pushTerm(
   }
   if (column.role === 'tag' && op === '=' && typeof value === 'string') {
     const tags = (options.tags ??= {});
-    if (column.name in tags && tags[column.name] !== value) options.empty = true;
-    tags[column.name] = value;
+    if (Object.hasOwn(tags, column.name) && tags[column.name] !== value) options.empty = true;
+    putOwn(tags, column.name, value);
     return true;
   }
   return false;

@@ -11,6 +11,7 @@ import { type DamageReport, readChunkOrSkip, type SegmentHandle } from '../stora
 import { coversRange, hideDeleted, type Tombstones } from '../storage/tombstones';
 import type { FieldStats, SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
+import { putOwn } from '../util/own';
 import { listSeries, type SeriesIndexes } from './series-index';
 
 /** What to read. Times are milliseconds since the epoch, both ends inclusive. */
@@ -258,7 +259,7 @@ export function toPlainRows(
     for (const [name, column] of columns) {
       if (column.present && !column.present[i]) continue;
       const v = column.values[i];
-      row[name] = column.type === 'bool' ? v === 1 : v;
+      putOwn(row, name, column.type === 'bool' ? v === 1 : v);
     }
     out.push(row);
   }

@@ -6,6 +6,7 @@
 import { CorruptionError } from '../errors';
 import type { ColumnType, FieldStats } from '../types';
 import { ByteReader, ByteReaderError, type ByteWriter } from '../util/bytes';
+import { putOwn } from '../util/own';
 
 /** "HSEG" read as a little-endian u32: starts the header and ends the trailer. */
 export const SEGMENT_MAGIC = 0x47455348;
@@ -332,7 +333,7 @@ export function readFooterSeries(r: ByteReader, head: FooterHead, version: numbe
   for (let i = 0; i < tagCount; i++) {
     const key = head.tagKeys[r.uvarint()];
     check(key !== undefined, 'tag key index');
-    tags[key!] = r.string();
+    putOwn(tags, key!, r.string());
   }
   const fieldCount = r.uvarint();
   check(fieldCount <= head.fields.length, 'series field count');

@@ -9,6 +9,7 @@ import { checkColumnName, checkTableName, type SqliteTable } from '../catalog/ca
 import { InvalidInputError } from '../errors';
 import type { ColumnType } from '../types';
 import { parseDuration } from '../util/duration';
+import { putOwn } from '../util/own';
 import { SaveChain } from '../util/save-chain';
 
 export const TABLES_FILE = 'TABLES';
@@ -57,7 +58,7 @@ export function checkDefinition(name: string, def: TableDefinition, lsn: number)
     if (tags.includes(field)) {
       throw new InvalidInputError(`"${field}" is declared both as a tag and as a field of table "${name}".`);
     }
-    fields[field] = type;
+    putOwn(fields, field, type);
   }
   if (new Set(tags).size !== tags.length)
     throw new InvalidInputError(`Table "${name}" declares a tag twice.`);

@@ -22,6 +22,7 @@ import { maxRowidOf } from '../rows/identity';
 import type { DeleteSpec } from '../storage/tombstones';
 import type { ColumnType, FieldColumn } from '../types';
 import { ByteReader, ByteWriter } from '../util/bytes';
+import { putOwn } from '../util/own';
 
 const PAYLOAD_VERSION = 1;
 const TYPE_CODES: readonly ColumnType[] = ['float', 'int', 'bool', 'string'];
@@ -137,7 +138,7 @@ export class WalDictionaryReader {
     const nTags = input.uvarint();
     for (let i = 0; i < nTags; i++) {
       const k = this.readName(input);
-      tags[k] = this.readName(input);
+      putOwn(tags, k, this.readName(input));
     }
     this.series.push(tags);
     return tags;
@@ -336,7 +337,7 @@ function decodeDelete(input: ByteReader, dictionary: WalDictionaryReader): Delet
   const tags: Record<string, string> = {};
   for (let i = 0; i < n; i++) {
     const k = dictionary.readName(input);
-    tags[k] = dictionary.readName(input);
+    putOwn(tags, k, dictionary.readName(input));
   }
   return { table, from, to, tags: hasTags ? tags : null, dropTable };
 }

@@ -1,4 +1,4 @@
-import { MAX_TIME, type Reading, shareTags } from '../../engine/index';
+import { clipText as clip, MAX_TIME, parseIsoTime, type Reading, shareTags } from '../../engine/index';
 import { isPlainObject } from './plain-object';
 import type { NodeMessage } from './red';
 
@@ -48,7 +48,7 @@ function likelyUnit(value: number, unit: TimeUnit, now: number): TimeUnit | null
 function timeMs(time: Reading['time']): number {
   if (typeof time === 'number') return time;
   if (time instanceof Date) return time.getTime();
-  return typeof time === 'string' ? Date.parse(time) : Number.NaN;
+  return typeof time === 'string' ? (parseIsoTime(time) ?? Number.NaN) : Number.NaN;
 }
 
 /**
@@ -160,7 +160,8 @@ function describe(v: unknown): string {
   if (v === undefined) return 'undefined';
   if (typeof v === 'object') return objectKind(v);
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return `${typeof v} ${JSON.stringify(v)}`;
+  // JSON.stringify throws for a bigint; a 10 MB string is quoted in part
+  return `${typeof v} ${typeof v === 'string' ? JSON.stringify(clip(v)) : String(v)}`;
 }
 
 const ACCEPTED =
@@ -228,9 +229,11 @@ export function toTime(raw: unknown, unit: TimeUnit, now = Date.now()): number |
     return ms;
   }
   if (typeof value === 'string') {
-    if (Number.isNaN(Date.parse(value))) {
+    // the engine's reading of ISO-8601 (no zone: UTC), never Date.parse's ('Sensor 7' is July 2001)
+    if (parseIsoTime(value) === undefined) {
       throw new ItemError(
-        `has time ${JSON.stringify(value)}, which is neither a number nor an ISO-8601 date.`,
+        `has time ${JSON.stringify(clip(value))}, which is neither a number nor an ISO-8601 date ` +
+          "such as '2026-01-31T12:00:00Z' (no zone means UTC).",
       );
     }
     return value;
