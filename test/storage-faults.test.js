@@ -209,6 +209,59 @@ describe('storage faults (#19)', () => {
     }
   });
 
+  describe('C3: a damaged or replaced small file gives a sentence that names it, never a raw error or a hang', () => {
+    // what each file is, and whether the engine can go on without it (set aside) or must stop
+    const files = [
+      ['CURSORS', 'stops', /sync has sent/],
+      ['TABLES', 'stops', /CREATE TABLE/],
+      ['TOMBSTONES', 'stops', /deleted rows would come back/],
+      ['DOWNSAMPLE', 'set aside', null],
+      ['CHECKPOINT', 'set aside', null],
+    ];
+    const damages = [
+      ['garbled', (f) => fs.writeFileSync(f, '{"a": 1')],
+      ['empty', (f) => fs.writeFileSync(f, '')],
+      ['the wrong shape', (f) => fs.writeFileSync(f, '[1, "x", null]')],
+      ['a folder', (f) => fs.mkdirSync(f)],
+      ['a FIFO', (f) => execFileSync('mkfifo', [f])],
+      ['a symlink out of the folder', (f) => fs.symlinkSync('/etc/hostname', f)],
+    ];
+    for (const [name, outcome, help] of files) {
+      for (const [damage, make] of damages) {
+        it(`${name} as ${damage}: ${outcome}`, async function () {
+          this.timeout(20000);
+          const dir = tempDir();
+          const db = await open(dir);
+          await db
+            .query('CREATE TABLE d (sensor_id TEXT, v REAL, PRIMARY KEY (sensor_id, time))')
+            .catch(() => {});
+          await db.write('t', readings(0, 100));
+          await db.deleteRows('t', { from: T0, to: T0 + 5000 });
+          await db.flush();
+          await db.close();
+          const file = path.join(dir, name);
+          fs.rmSync(file, { recursive: true, force: true });
+          make(file);
+          if (outcome === 'stops') {
+            await assert.rejects(open(dir), (err) => {
+              assert.equal(err.code, 'HELIOS_CORRUPTION', err.stack);
+              assert.ok(err.message.startsWith(`The file ${file} is damaged: `), err.message);
+              assert.match(err.message, help);
+              return true;
+            });
+            // the folder is left as it was: no lock behind, and the file untouched
+            assert.ok(!fs.existsSync(path.join(dir, 'LOCK')));
+          } else {
+            const again = await open(dir);
+            assert.equal((await again.query('SELECT count(*) AS n FROM t')).rows[0].n, 94);
+            assert.match(again.stats().quarantined.join('\n'), new RegExp(`${name}: `));
+            await again.close();
+          }
+        });
+      }
+    }
+  });
+
   // A stress test more than a regression test: the old lock's window (created empty, filled after)
   // was microseconds wide, and 50 races here did not hit it; the symlink and removed-LOCK tests
   // below fail on the old lock.

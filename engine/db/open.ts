@@ -14,8 +14,9 @@ import { ChunkCache } from '../segment/chunk-cache';
 import type { SegmentReader } from '../segment/reader';
 import { Declarations } from '../storage/declarations';
 import { CHECKPOINT_FILE, CURSORS_FILE, DATA_DIR, DOWNSAMPLE_FILE, WAL_DIR } from '../storage/layout';
-import { loadSegments, quarantine } from '../storage/load';
+import { type LoadedSegments, loadSegments, quarantine } from '../storage/load';
 import { SegmentHandle } from '../storage/segment-set';
+import { isJsonObject, readSmallJson, SmallFileError } from '../storage/small-file';
 import { Tombstones } from '../storage/tombstones';
 import { mkdirDurable } from '../util/fsutil';
 import { decodeRecord, WalDictionaryReader, type WalEntry } from '../wal/batch';
@@ -38,16 +39,20 @@ export async function openState(
 ): Promise<DbState> {
   await mkdirDurable(path.join(root, DATA_DIR));
   const lock = DirectoryLock.acquire(root);
+  let loaded: LoadedSegments | null = null;
   try {
     const quarantined: string[] = [];
+    // the small files first: one that stops the open does so before any segment is opened
     const { lsn: checkpointLsn, rowids } = await readCheckpoint(root, quarantined);
-    const catalog = new TableCatalog(options.partitionDurationMs, options.tablePartitionMs);
-    const chunkCache = new ChunkCache(options.cacheBytes);
-    const loaded = await loadSegments(root, checkpointLsn, chunkCache);
-    const segments = loaded.set;
-    quarantined.push(...loaded.quarantined);
     const tombstones = await Tombstones.load(root);
     const declarations = await Declarations.load(root);
+    const cursors = await readCursors(root);
+    const watermarks = await readWatermarks(root, quarantined);
+    const catalog = new TableCatalog(options.partitionDurationMs, options.tablePartitionMs);
+    const chunkCache = new ChunkCache(options.cacheBytes);
+    loaded = await loadSegments(root, checkpointLsn, chunkCache);
+    const segments = loaded.set;
+    quarantined.push(...loaded.quarantined);
     const s = new DbState(events, {
       dir: root,
       options,
@@ -61,16 +66,8 @@ export async function openState(
       quarantined,
     });
     for (const [table, next] of Object.entries(rowids)) s.nextRowids.set(table, next);
-    for (const [key, mark] of Object.entries(
-      await readJson<Record<string, Watermark>>(path.join(root, DOWNSAMPLE_FILE), {}),
-    )) {
-      s.watermarks.set(key, mark);
-    }
-    for (const [name, lsn] of Object.entries(
-      await readJson<Record<string, number>>(path.join(root, CURSORS_FILE), {}),
-    )) {
-      s.consumerCursors.set(name, lsn);
-    }
+    for (const [key, mark] of Object.entries(watermarks)) s.watermarks.set(key, mark);
+    for (const [name, lsn] of Object.entries(cursors)) s.consumerCursors.set(name, lsn);
     await dropHiddenSegments(s);
     for (const handle of segments.all()) learnSegment(s, handle);
     const replayed = await replayWal(s, maxSegmentLsn(segments.all(), loaded.pending));
@@ -81,6 +78,10 @@ export async function openState(
     startTimer(s);
     return s;
   } catch (err) {
+    // a failed open leaves no file open and no lock behind
+    if (loaded)
+      for (const r of [...loaded.set.all().map((h) => h.reader), ...loaded.pending])
+        await r.close().catch(() => {});
     lock.release();
     throw err;
   }
@@ -187,13 +188,29 @@ function replayRecord(s: DbState, entry: WalEntry, lsn: number): void {
   replayDelete(s, entry.spec, lsn);
 }
 
-async function readJson<T>(file: string, fallback: T): Promise<T> {
+/** Downsampling's watermarks: a hint (rollups are recomputed in place), so a damaged file is set aside. */
+async function readWatermarks(root: string, quarantined: string[]): Promise<Record<string, Watermark>> {
+  const file = path.join(root, DOWNSAMPLE_FILE);
   try {
-    return JSON.parse(await fsp.readFile(file, 'utf8')) as T;
+    const raw = await readSmallJson(file, isJsonObject, 'a map of watermarks', '');
+    return (raw ?? {}) as Record<string, Watermark>;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
-    throw err;
+    if (!(err instanceof SmallFileError)) throw err;
+    await quarantine(file, `${err.reason}; set aside, downsampling rolls every source up again`, quarantined);
+    return {};
   }
+}
+
+/** The consumers' cursors (sync): without them retention could delete rows not yet sent. */
+async function readCursors(root: string): Promise<Record<string, number>> {
+  const raw = await readSmallJson(
+    path.join(root, CURSORS_FILE),
+    (v) => isJsonObject(v) && Object.values(v).every((lsn) => Number.isSafeInteger(lsn)),
+    'a map of cursors',
+    'it says how far sync has sent, and retention keeps what is not sent yet. Restore it from a ' +
+      'backup of this folder, or remove it to send everything again; the database is left as it is.',
+  );
+  return (raw ?? {}) as Record<string, number>;
 }
 
 /**
@@ -207,12 +224,11 @@ async function readCheckpoint(
   const file = path.join(dir, CHECKPOINT_FILE);
   let saved: { lsn?: unknown; rowids?: unknown };
   try {
-    saved = await readJson<{ lsn?: unknown; rowids?: unknown }>(file, {});
-    if (saved === null || typeof saved !== 'object') throw new Error('it holds no checkpoint object');
+    saved = ((await readSmallJson(file, isJsonObject, 'a checkpoint object', '')) ?? {}) as typeof saved;
   } catch (err) {
+    if (!(err instanceof SmallFileError)) throw err;
     // only a hint: without it the WAL is replayed whole and no segment is taken for unflushed
-    const reason = err instanceof Error ? err.message : String(err);
-    await quarantine(file, `unreadable checkpoint (${reason}); the WAL was replayed whole`, quarantined);
+    await quarantine(file, `unreadable checkpoint (${err.reason}); the WAL was replayed whole`, quarantined);
     saved = {};
   }
   const { lsn, rowids } = saved;

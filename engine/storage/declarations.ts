@@ -11,6 +11,7 @@ import type { ColumnType } from '../types';
 import { parseDuration } from '../util/duration';
 import { putOwn } from '../util/own';
 import { SaveChain } from '../util/save-chain';
+import { isJsonObject, readSmallJson } from './small-file';
 
 export const TABLES_FILE = 'TABLES';
 
@@ -104,15 +105,14 @@ export class Declarations {
 
   static async load(dir: string): Promise<Declarations> {
     const store = new Declarations();
-    try {
-      const raw = JSON.parse(await fsp.readFile(path.join(dir, TABLES_FILE), 'utf8')) as Record<
-        string,
-        TableDeclaration
-      >;
-      for (const [name, decl] of Object.entries(raw)) store.tables.set(name, decl);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const raw = await readSmallJson(
+      path.join(dir, TABLES_FILE),
+      (v) => isJsonObject(v) && Object.values(v).every(isJsonObject),
+      'a map of table declarations',
+      'it holds the tables made with CREATE TABLE (their columns, types and keys). Restore it from ' +
+        'a backup of this folder; the database is left as it is.',
+    );
+    if (raw) for (const [name, decl] of Object.entries(raw)) store.tables.set(name, decl as TableDeclaration);
     return store;
   }
 

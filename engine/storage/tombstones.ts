@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { tagsMatch } from '../catalog/catalog';
 import { takeRows } from '../rows/take';
 import type { SeriesRows } from '../types';
+import { isJsonObject, readSmallJson } from './small-file';
 
 export const TOMBSTONES_FILE = 'TOMBSTONES';
 
@@ -52,12 +53,14 @@ export class Tombstones {
 
   static async load(dir: string): Promise<Tombstones> {
     const store = new Tombstones();
-    try {
-      const raw = JSON.parse(await fsp.readFile(path.join(dir, TOMBSTONES_FILE), 'utf8')) as unknown[];
-      store.list = raw.map((t) => fromJson(t as Parameters<typeof fromJson>[0]));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const raw = await readSmallJson(
+      path.join(dir, TOMBSTONES_FILE),
+      (v) => Array.isArray(v) && v.every(isJsonObject),
+      'a list of deletes',
+      'it lists the deletes not yet applied to every file, so without it deleted rows would come back. ' +
+        'Restore it from a backup of this folder; the database is left as it is.',
+    );
+    if (raw) store.list = (raw as unknown[]).map((t) => fromJson(t as Parameters<typeof fromJson>[0]));
     return store;
   }
 
