@@ -72,7 +72,7 @@ describe('sync edge and hub', function () {
   });
 
   it('sends the alarm journal first, and new readings before an old backlog', async () => {
-    const p = await pair({ maxBatchRows: 10 });
+    const p = await pair({ maxBatchRows: 10, maxBackfillBatchRows: 10 });
     const dayAgo = NOW - 86_400_000;
     for (let i = 0; i < 5; i++) await p.db.write('t', readings(10, dayAgo + i * 10_000));
     await p.db.write('helios_alarm_events', [

@@ -37,7 +37,9 @@ export interface SyncEdgeOptions {
   tables?: readonly string[];
   /** rows per batch at most (a single write bigger than this is one batch); default 5000 */
   maxBatchRows?: number;
-  /** bytes of (column-encoded) rows per batch at most; default 256 KiB */
+  /** rows per batch of the backfill lane at most (an old backlog: bigger batches compress better); default 20000 */
+  maxBackfillBatchRows?: number;
+  /** bytes per batch (compressed) at most, judged from the bytes per row of the batches before; default 256 KiB */
   maxBatchBytes?: number;
   /** the general compressor; default zstd if node:zlib has it, else brotli */
   compression?: SyncCompression;
@@ -118,6 +120,7 @@ function resolveEdgeOptions(o: SyncEdgeOptions): Required<Omit<SyncEdgeOptions, 
     deviceId: o.deviceId,
     tables,
     maxBatchRows: positive('maxBatchRows', o.maxBatchRows, 5000),
+    maxBackfillBatchRows: positive('maxBackfillBatchRows', o.maxBackfillBatchRows, 20_000),
     maxBatchBytes: positive('maxBatchBytes', o.maxBatchBytes, 256 * 1024),
     compression,
     compressionLevel: o.compressionLevel,
@@ -144,6 +147,8 @@ export class SyncEdge {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private lastEmptySave = 0;
+  /** compressed bytes per row of the batches so far (a guess to start with), for maxBatchBytes */
+  private bytesPerRow = 4;
   private readonly userTables: TableFilter;
 
   private constructor(
@@ -399,6 +404,7 @@ export class SyncEdge {
     if (first > from + 1) return this.issue(this.gapDef(lane, from + 1, Math.min(first - 1, end)), []);
     const collector = new BatchCollector();
     const filter = this.filterOf(lane);
+    const maxRows = lane === 'backfill' ? this.options.maxBackfillBatchRows : this.options.maxBatchRows;
     let last = r.at;
     for (;;) {
       const record = r.pushed ?? (await r.reader.next(end));
@@ -409,7 +415,7 @@ export class SyncEdge {
         break;
       }
       last = record.lsn;
-      if (collector.rows >= this.options.maxBatchRows || collector.bytes >= this.options.maxBatchBytes) break;
+      if (collector.rows >= maxRows || collector.rows * this.bytesPerRow >= this.options.maxBatchBytes) break;
     }
     r.at = last;
     if (collector.rows === 0) {
@@ -439,7 +445,7 @@ export class SyncEdge {
       kind: 'rows',
       tables: collector.tableNames(),
     };
-    return this.issue(def, collector.finish());
+    return this.issue(def, await collector.finish());
   }
 
   /**
@@ -496,7 +502,7 @@ export class SyncEdge {
     }
     r.at = def.to;
     r.pushed = null;
-    return this.encode(def, collector.finish());
+    return this.encode(def, await collector.finish());
   }
 
   private async encode(def: BatchDef, tables: readonly SyncTable[]): Promise<SyncBatch> {

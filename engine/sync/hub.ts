@@ -7,6 +7,7 @@
 import { InvalidInputError } from '../errors';
 import type { StoredReading } from '../ingest/readings';
 import type { FieldColumn } from '../types';
+import { TimeSlicer } from '../util/fsutil';
 import {
   decodeSyncBatch,
   readSyncBatchMeta,
@@ -238,7 +239,10 @@ export class SyncHub {
     let parts: SyncWritePart[];
     let applied: AppliedTable[];
     try {
-      ({ parts, applied } = this.partsOf(meta, meta.kind === 'gap' ? [] : decodeSyncBatch(bytes).tables));
+      ({ parts, applied } = await this.partsOf(
+        meta,
+        meta.kind === 'gap' ? [] : decodeSyncBatch(bytes).tables,
+      ));
     } catch (err) {
       if (!(err instanceof InvalidInputError)) throw err;
       return this.reject(meta, next, err.message, answer);
@@ -271,10 +275,11 @@ export class SyncHub {
     return answer('rejected', { reason });
   }
 
-  private partsOf(
+  private async partsOf(
     meta: SyncBatchMeta,
     tables: readonly SyncTable[],
-  ): { parts: SyncWritePart[]; applied: AppliedTable[] } {
+  ): Promise<{ parts: SyncWritePart[]; applied: AppliedTable[] }> {
+    const slicer = new TimeSlicer(8);
     const parts: SyncWritePart[] = [];
     const applied: AppliedTable[] = [];
     for (const table of tables) {
@@ -290,6 +295,7 @@ export class SyncHub {
           if (time > to) to = time;
           readings.push(rowOf(series, i, tags));
         }
+        await slicer.maybeYield();
       }
       if (readings.length === 0) continue;
       parts.push({ table: table.table, rows: 'stored', readings });
