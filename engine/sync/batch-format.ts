@@ -131,6 +131,25 @@ export function readSyncBatchMeta(bytes: Uint8Array): SyncBatchMeta {
 
 /** A whole batch: header and rows; throws SyncFormatError on anything malformed. */
 export function decodeSyncBatch(bytes: Uint8Array): DecodedSyncBatch {
+  const { meta, steps } = startDecode(bytes);
+  for (;;) {
+    const step = guarded(() => steps.next());
+    if (step.done) return { meta, tables: step.value };
+  }
+}
+
+/** decodeSyncBatch, yielding to the event loop every few ms (for big batches at a hub). */
+export async function decodeSyncBatchSliced(bytes: Uint8Array): Promise<DecodedSyncBatch> {
+  const { meta, steps } = startDecode(bytes);
+  const slicer = new TimeSlicer(8);
+  for (;;) {
+    const step = guarded(() => steps.next());
+    if (step.done) return { meta, tables: step.value };
+    await slicer.maybeYield();
+  }
+}
+
+function startDecode(bytes: Uint8Array): { meta: SyncBatchMeta; steps: Generator<void, SyncTable[]> } {
   const parsed = parseBatch(bytes);
   let raw: Uint8Array;
   try {
@@ -145,7 +164,7 @@ export function decodeSyncBatch(bytes: Uint8Array): DecodedSyncBatch {
       `The batch body inflates to ${raw.length} bytes where its header says ${parsed.rawBytes}.`,
     );
   }
-  return { meta: parsed.meta, tables: guarded(() => decodeBody(raw)) };
+  return { meta: parsed.meta, steps: decodeBody(raw) };
 }
 
 interface ParsedBatch {
@@ -340,7 +359,8 @@ function compactValues(column: FieldColumn, present: Uint8Array, count: number):
   return dst.subarray(0, k);
 }
 
-function decodeBody(raw: Uint8Array): SyncTable[] {
+/** Decodes the body, pausing (yield) after each series. */
+function* decodeBody(raw: Uint8Array): Generator<void, SyncTable[]> {
   const input = new ByteReader(raw);
   const tables: SyncTable[] = [];
   const nTables = input.uvarint();
@@ -376,6 +396,7 @@ function decodeBody(raw: Uint8Array): SyncTable[] {
         tags[k] = v;
       }
       series.push(decodeSeries(input, tags, fieldTypes));
+      yield;
     }
     tables.push({ table, fieldTypes, series });
   }

@@ -37,7 +37,7 @@ export interface SyncEdgeOptions {
   tables?: readonly string[];
   /** rows per batch at most (a single write bigger than this is one batch); default 5000 */
   maxBatchRows?: number;
-  /** rows per batch of the backfill lane at most (an old backlog: bigger batches compress better); default 20000 */
+  /** rows per batch of the backfill lane at most (an old backlog: bigger batches compress better); default 50000 */
   maxBackfillBatchRows?: number;
   /** bytes per batch (compressed) at most, judged from the bytes per row of the batches before; default 256 KiB */
   maxBatchBytes?: number;
@@ -120,7 +120,7 @@ function resolveEdgeOptions(o: SyncEdgeOptions): Required<Omit<SyncEdgeOptions, 
     deviceId: o.deviceId,
     tables,
     maxBatchRows: positive('maxBatchRows', o.maxBatchRows, 5000),
-    maxBackfillBatchRows: positive('maxBackfillBatchRows', o.maxBackfillBatchRows, 20_000),
+    maxBackfillBatchRows: positive('maxBackfillBatchRows', o.maxBackfillBatchRows, 50_000),
     maxBatchBytes: positive('maxBatchBytes', o.maxBatchBytes, 256 * 1024),
     compression,
     compressionLevel: o.compressionLevel,
@@ -405,19 +405,7 @@ export class SyncEdge {
     const collector = new BatchCollector();
     const filter = this.filterOf(lane);
     const maxRows = lane === 'backfill' ? this.options.maxBackfillBatchRows : this.options.maxBatchRows;
-    let last = r.at;
-    for (;;) {
-      const record = r.pushed ?? (await r.reader.next(end));
-      r.pushed = null;
-      if (!record) break;
-      if (!collector.add(record, filter)) {
-        r.pushed = record;
-        break;
-      }
-      last = record.lsn;
-      if (collector.rows >= maxRows || collector.rows * this.bytesPerRow >= this.options.maxBatchBytes) break;
-    }
-    r.at = last;
+    let last = await this.collect(r, collector, filter, end, maxRows, r.at);
     if (collector.rows === 0) {
       // Nothing to send up to `last`: with nothing in flight on the lane, that range is done.
       if (last > from && !this.inFlightOn(lane)) {
@@ -433,8 +421,11 @@ export class SyncEdge {
     }
     const historical = collector.oldest < this.options.now() - this.options.liveWindowMs;
     let defLane = lane;
-    if (lane === 'live' && !this.state.backfill && historical && last < end)
+    if (lane === 'live' && !this.state.backfill && historical && last < end) {
       defLane = this.splitBackfill(end);
+      // the batch that found the backlog is its first one: as big as backfill batches are
+      last = await this.collect(r, collector, filter, end, this.options.maxBackfillBatchRows, last);
+    }
     const def: BatchDef = {
       seq: this.state.nextSeq,
       lane: defLane,
@@ -446,6 +437,34 @@ export class SyncEdge {
       tables: collector.tableNames(),
     };
     return this.issue(def, await collector.finish());
+  }
+
+  /**
+   * Adds records after `last` (up to `end`) until the batch holds `maxRows` rows or its guessed
+   * size reaches maxBatchBytes; returns the LSN read up to (the reader's position).
+   */
+  private async collect(
+    r: LaneReader,
+    collector: BatchCollector,
+    filter: TableFilter,
+    end: number,
+    maxRows: number,
+    last: number,
+  ): Promise<number> {
+    const full = () =>
+      collector.rows >= maxRows || collector.rows * this.bytesPerRow >= this.options.maxBatchBytes;
+    while (!full()) {
+      const record = r.pushed ?? (await r.reader.next(end));
+      r.pushed = null;
+      if (!record) break;
+      if (!collector.add(record, filter)) {
+        r.pushed = record;
+        break;
+      }
+      last = record.lsn;
+    }
+    r.at = last;
+    return last;
   }
 
   /**

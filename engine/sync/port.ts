@@ -3,6 +3,7 @@
  * room never imports the database itself.
  */
 import type { StoredReading } from '../ingest/readings';
+import type { ColumnType } from '../types';
 
 /** One table's rows written with the identity they carry. */
 export interface SyncWritePart {
@@ -26,6 +27,8 @@ export interface SyncTarget {
   releaseLog(): Promise<void>;
   /** writes the parts as one WAL record (all or nothing) and resolves once it is on disk (fsynced) */
   writeDurably(parts: readonly SyncWritePart[]): Promise<void>;
+  /** the field types a table has (empty for a table that does not exist) */
+  fieldTypes(table: string): ReadonlyMap<string, ColumnType>;
   /** rows of a table as plain objects */
   read(table: string): Promise<Array<Record<string, unknown>>>;
   deleteRows(table: string, options: { to?: number; tags?: Record<string, string> }): Promise<unknown>;
