@@ -191,6 +191,30 @@ describe('sync edge and hub', function () {
     await closeAll(p);
   });
 
+  it('sends a gap batch first when the log a lane needs is gone, then goes on', async () => {
+    const p = await pair();
+    await p.db.write('t', readings(3, NOW));
+    await p.db.removeCursor('sync:gw-1'); // nothing keeps the log now
+    await p.db.flush();
+    await p.db.write('t', readings(2, NOW + 60_000));
+    const gap = await p.edge.next();
+    assert.equal(gap.meta.kind, 'gap');
+    assert.equal(gap.meta.fromLsn, 1);
+    assert.ok(gap.meta.toLsn >= 1);
+    const answer = await p.hub.apply(gap.bytes);
+    assert.equal(answer.ack.status, 'applied');
+    assert.deepEqual(answer.applied, []);
+    await p.edge.acknowledge(answer.ack);
+    const sent = await drain(p.edge, p.hub);
+    assert.deepEqual(
+      sent.map((m) => [m.kind, m.rows]),
+      [['rows', 2]],
+    );
+    assert.equal((await p.hubDb.read('t')).length, 2, 'the rows after the gap arrive; the lost ones cannot');
+    assert.ok('sync:gw-1' in p.db.cursors(), 'the edge keeps the log again');
+    await closeAll(p);
+  });
+
   it('keeps unsynced rows from age retention (the edge cursor guards them)', async () => {
     const p = await pair();
     await p.db.write('t', readings(10, NOW - 10 * 86_400_000, 3_600_000));

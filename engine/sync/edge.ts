@@ -401,7 +401,14 @@ export class SyncEdge {
     if (from >= end) return null;
     const r = this.readerOf(lane);
     const first = await this.position(r, from, false);
-    if (first > from + 1) return this.issue(this.gapDef(lane, from + 1, Math.min(first - 1, end)), []);
+    if (first > from + 1) {
+      const to = Math.min(first - 1, end);
+      // one gap batch per missing range: the main lane reports it, the journal lane only skips it
+      if (lane !== 'journal') return this.issue(this.gapDef(lane, from + 1, to), []);
+      if (!this.inFlightOn(lane)) this.setAcked(lane, to);
+      r.at = to;
+      return null;
+    }
     const collector = new BatchCollector();
     const filter = this.filterOf(lane);
     const maxRows = lane === 'backfill' ? this.options.maxBackfillBatchRows : this.options.maxBatchRows;
