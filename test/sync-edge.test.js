@@ -215,6 +215,32 @@ describe('sync edge and hub', function () {
     await closeAll(p);
   });
 
+  it('keeps its log under maxLogBytes: the oldest files go, their unsent rows counted, and the hub told', async () => {
+    const p = await pair({ maxLogBytes: 300, maxBatchRows: 1000 });
+    let written = 0;
+    for (let i = 0; i < 12; i++) {
+      await p.db.write('t', readings(100, NOW + i * 100_000, 1013));
+      written += 100;
+      await p.db.flush();
+    }
+    const walBytes = () =>
+      fs
+        .readdirSync(path.join(p.edgeDir, 'wal'))
+        .reduce((n, f) => n + fs.statSync(path.join(p.edgeDir, 'wal', f)).size, 0);
+    const before = walBytes();
+    const gap = await p.edge.next();
+    assert.equal(gap.meta.kind, 'gap');
+    const lost = p.edge.status().lostRows;
+    assert.ok(lost > 0 && lost < written, `lost ${lost} of ${written}`);
+    assert.equal(gap.meta.rows, lost);
+    assert.ok(walBytes() < before && walBytes() <= 300 + 100, `log ${before} -> ${walBytes()} bytes`);
+    await p.edge.acknowledge((await p.hub.apply(gap.bytes)).ack);
+    await drain(p.edge, p.hub);
+    assert.equal(p.hub.devices()[0].lostRows, lost);
+    assert.equal((await p.hubDb.read('t')).length + lost, written, 'every row arrived or was counted lost');
+    await closeAll(p);
+  });
+
   it('keeps unsynced rows from age retention (the edge cursor guards them)', async () => {
     const p = await pair();
     await p.db.write('t', readings(10, NOW - 10 * 86_400_000, 3_600_000));

@@ -19,6 +19,7 @@ export function syncPort(s: DbState): SyncTarget {
     dir: s.dir,
     walDir: path.join(s.dir, WAL_DIR),
     lastLsn: () => s.openWal().lastLsn,
+    checkpointLsn: () => s.checkpointLsn,
     cursor: (name) => s.consumerCursors.get(name),
     setCursor: (name, lsn) => setCursor(s, name, lsn),
     releaseLog: () => s.openWal().removeUpTo(walRemovableUpTo(s)),

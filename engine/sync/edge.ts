@@ -15,7 +15,14 @@ import {
   type SyncLane,
   type SyncTable,
 } from './batch-format';
-import { BatchCollector, INTERNAL_TABLE, JOURNAL_TABLE, type TableFilter, tableFilter } from './collect';
+import {
+  BatchCollector,
+  batchesOf,
+  INTERNAL_TABLE,
+  JOURNAL_TABLE,
+  type TableFilter,
+  tableFilter,
+} from './collect';
 import { defaultCompression, type SyncCompression, syncCompressions } from './compress';
 import {
   type BatchDef,
@@ -27,7 +34,14 @@ import {
 } from './edge-state';
 import { type DownMessage, decodeDownDelivery, encodeDownAck, type SyncAck } from './messages';
 import { type SyncTarget, syncCursorName } from './port';
-import { type FeedRecord, listFeedFiles, startFileFor, WalFeedReader } from './wal-feed';
+import {
+  type FeedRecord,
+  fileSizes,
+  listFeedFiles,
+  startFileFor,
+  startsDictionary,
+  WalFeedReader,
+} from './wal-feed';
 
 /** How an edge sends (units in the names; see the defaults). */
 export interface SyncEdgeOptions {
@@ -47,6 +61,11 @@ export interface SyncEdgeOptions {
   compressionLevel?: number;
   /** a batch with a row older than now - this (ms) is 'historical'; an old backlog gets its own lane. Default 60000 */
   liveWindowMs?: number;
+  /**
+   * bytes of WAL the edge may keep for rows not yet acknowledged; past it the oldest log files go
+   * (their unsent rows counted as lost, and a gap batch tells the hub). Default: no limit
+   */
+  maxLogBytes?: number;
   /** the clock (ms since 1970); default Date.now */
   now?: () => number;
 }
@@ -92,8 +111,11 @@ const EMPTY_SAVE_MS = 10_000;
 const LANE_ORDER: readonly SyncLane[] = ['journal', 'live', 'backfill'];
 
 /** Checks and fills in the options; throws InvalidInputError with a sentence. */
-function resolveEdgeOptions(o: SyncEdgeOptions): Required<Omit<SyncEdgeOptions, 'compressionLevel'>> & {
+function resolveEdgeOptions(o: SyncEdgeOptions): Required<
+  Omit<SyncEdgeOptions, 'compressionLevel' | 'maxLogBytes'>
+> & {
   compressionLevel: number | undefined;
+  maxLogBytes: number;
 } {
   if (!o || typeof o.deviceId !== 'string' || !DEVICE_ID.test(o.deviceId)) {
     throw new InvalidInputError(
@@ -125,6 +147,7 @@ function resolveEdgeOptions(o: SyncEdgeOptions): Required<Omit<SyncEdgeOptions, 
     compression,
     compressionLevel: o.compressionLevel,
     liveWindowMs: positive('liveWindowMs', o.liveWindowMs, 60_000),
+    maxLogBytes: positive('maxLogBytes', o.maxLogBytes, Number.POSITIVE_INFINITY),
     now: o.now ?? Date.now,
   };
 }
@@ -186,6 +209,7 @@ export class SyncEdge {
   next(): Promise<SyncBatch | null> {
     return this.serial(async () => {
       if (this.handedOut < this.state.issued.length) return this.build(this.state.issued[this.handedOut++]!);
+      await this.limitLog();
       for (const lane of LANE_ORDER) {
         const batch = await this.newBatch(lane);
         if (batch) return batch;
@@ -401,12 +425,13 @@ export class SyncEdge {
     if (from >= end) return null;
     const r = this.readerOf(lane);
     const first = await this.position(r, from, false);
-    if (first > from + 1) {
-      const to = Math.min(first - 1, end);
+    // the log is gone (removed, or released by maxLogBytes) up to `missing`
+    const missing = Math.min(end, Math.max(first - 1, this.state.releasedTo ?? 0));
+    if (missing > from) {
+      r.at = -1;
       // one gap batch per missing range: the main lane reports it, the journal lane only skips it
-      if (lane !== 'journal') return this.issue(this.gapDef(lane, from + 1, to), []);
-      if (!this.inFlightOn(lane)) this.setAcked(lane, to);
-      r.at = to;
+      if (lane !== 'journal') return this.issue(this.gapDef(lane, from + 1, missing), []);
+      if (!this.inFlightOn(lane)) this.setAcked(lane, missing);
       return null;
     }
     const collector = new BatchCollector();
@@ -490,9 +515,11 @@ export class SyncEdge {
     return 'backfill';
   }
 
+  /** A gap batch for a missing range; it carries (once) the losses counted up to its end. */
   private gapDef(lane: SyncLane, from: number, to: number): BatchDef {
     let rows = 0;
-    for (const loss of this.state.losses) if (loss.from >= from && loss.to <= to) rows += loss.rows;
+    for (const loss of this.state.losses) if (loss.to <= to) rows += loss.rows;
+    this.state.losses = this.state.losses.filter((loss) => loss.to > to);
     return { seq: this.state.nextSeq, lane, from, to, rows, historical: true, kind: 'gap', tables: [] };
   }
 
@@ -501,10 +528,6 @@ export class SyncEdge {
     this.state.nextSeq = def.seq + 1;
     this.state.issued.push(def);
     this.handedOut = this.state.issued.length;
-    if (def.kind === 'gap') {
-      this.readerOf(def.lane).at = def.to;
-      this.state.lostRows += def.rows;
-    }
     await this.save();
     return this.encode(def, tables);
   }
@@ -621,11 +644,70 @@ export class SyncEdge {
   }
 
   /**
+   * Keeps the log under maxLogBytes: releases the oldest files (never the current one, nor one a
+   * batch in flight still reads), after counting the rows in them no lane has sent yet. The count
+   * and the new start are saved before the files go, so the gap batch that follows says how many.
+   */
+  private async limitLog(): Promise<void> {
+    if (!Number.isFinite(this.options.maxLogBytes)) return;
+    const files = await listFeedFiles(this.target.walDir);
+    const sizes = await fileSizes(files);
+    let total = sizes.reduce((a, b) => a + b, 0);
+    let inFlightFrom = Number.POSITIVE_INFINITY;
+    for (const d of this.state.issued)
+      if (d.retryOf === undefined && d.kind === 'rows') inFlightFrom = Math.min(inFlightFrom, d.from);
+    let upTo = 0;
+    for (let i = 0; i + 1 < files.length && total > this.options.maxLogBytes; i++) {
+      const last = files[i + 1]!.firstLsn - 1;
+      total -= sizes[i]!;
+      // only checkpointed log can go, and none a batch in flight must be built from again
+      if (last > this.target.checkpointLsn() || last >= inFlightFrom || last <= (this.state.releasedTo ?? 0))
+        continue;
+      // a reader must be able to start at the next file (wal-feed.ts, the dictionary rule)
+      if (await startsDictionary(files[i + 1]!)) upTo = last;
+    }
+    const from = Math.max(this.ackedFloor(), this.state.releasedTo ?? 0);
+    if (upTo <= from) return;
+    const rows = await this.countUnsent(from, upTo);
+    this.state.losses.push({ from: from + 1, to: upTo, rows });
+    this.state.lostRows += rows;
+    this.state.releasedTo = upTo;
+    for (const r of this.readers.values()) r.at = -1;
+    await this.save();
+    await this.keepLog();
+  }
+
+  /** Rows in (from, to] that some lane would still send. */
+  private async countUnsent(from: number, to: number): Promise<number> {
+    const reader = new WalFeedReader(this.target.walDir);
+    try {
+      await reader.seek(from);
+      const journal = this.filterOf('journal');
+      const main = this.filterOf('live');
+      const b = this.state.backfill;
+      const mainUnsent = (lsn: number) =>
+        b ? (lsn > b.acked && lsn <= b.end) || lsn > this.state.live : lsn > this.state.live;
+      let rows = 0;
+      for (let record = await reader.next(to); record; record = await reader.next(to)) {
+        for (const batch of batchesOf(record)) {
+          const unsent = journal(batch.table)
+            ? record.lsn > this.state.journal
+            : main(batch.table) && mainUnsent(record.lsn);
+          if (unsent) rows += batch.rows;
+        }
+      }
+      return rows;
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /**
    * Moves this edge's cursor to where the log must still be kept (the start of the file a reader
    * of the lowest acknowledged lane begins at) and lets the database delete older log files.
    */
   private async keepLog(): Promise<void> {
-    const floor = this.ackedFloor();
+    const floor = Math.max(this.ackedFloor(), this.state.releasedTo ?? 0);
     const files = await listFeedFiles(this.target.walDir);
     const keep =
       files.length > 0 ? Math.min(floor, files[await startFileFor(files, floor)]!.firstLsn - 1) : floor;

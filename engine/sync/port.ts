@@ -20,6 +20,8 @@ export interface SyncTarget {
   readonly walDir: string;
   /** the last LSN written */
   lastLsn(): number;
+  /** the last LSN whose rows are all in segments (the WAL before it is kept only for sync) */
+  checkpointLsn(): number;
   /** a consumer cursor (see Database.setCursor): a `sync:` one also keeps the WAL after it */
   cursor(name: string): number | undefined;
   setCursor(name: string, lsn: number): Promise<void>;

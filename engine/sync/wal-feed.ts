@@ -38,6 +38,18 @@ export interface FeedFile {
   readonly firstLsn: number;
 }
 
+/** The bytes of each file (0 for one removed meanwhile). */
+export async function fileSizes(files: readonly FeedFile[]): Promise<number[]> {
+  return Promise.all(
+    files.map((f) =>
+      fsp.stat(f.path).then(
+        (st) => st.size,
+        () => 0,
+      ),
+    ),
+  );
+}
+
 const READ_BYTES = 256 * 1024;
 const RESET_DICTIONARY = 1;
 
