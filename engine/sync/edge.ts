@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError } from '../errors';
 import { mkdirDurable, writeFileAtomic } from '../util/fsutil';
+import { BacklogCounter } from './backlog';
 import {
   decodeSyncBatch,
   encodeSyncBatch,
@@ -173,6 +174,8 @@ export class SyncEdge {
   /** compressed bytes per row of the batches so far (a guess to start with), for maxBatchBytes */
   private bytesPerRow = 4;
   private readonly userTables: TableFilter;
+  /** counts the rows waiting ahead of the batches, for status() */
+  private readonly backlog: BacklogCounter;
 
   private constructor(
     private readonly target: SyncTarget,
@@ -181,6 +184,7 @@ export class SyncEdge {
     private state: EdgeState,
   ) {
     this.userTables = tableFilter(options.tables);
+    this.backlog = new BacklogCounter(target.walDir, this.filterOf('journal'), this.filterOf('live'));
   }
 
   /** Opens (creating on first use, with a new epoch) the edge state of `options.deviceId`. */
@@ -249,6 +253,7 @@ export class SyncEdge {
       }
       await this.save();
       await this.keepLog();
+      this.backlog.forgetUpTo(this.ackedFloor());
     });
   }
 
@@ -260,11 +265,26 @@ export class SyncEdge {
   /** Where the edge stands. */
   status(): SyncEdgeStatus {
     const inFlight = this.state.issued.slice(0, this.handedOut);
+    const issuedRows = this.state.issued.reduce((n, d) => n + (d.kind === 'rows' ? d.rows : 0), 0);
+    const positions = {
+      journal: this.issuedTo('journal'),
+      live: this.issuedTo('live'),
+      backfill: this.state.backfill
+        ? { issued: this.issuedTo('backfill'), end: this.state.backfill.end }
+        : null,
+    };
+    const ahead = this.backlog.rowsAfter(positions);
+    this.backlog.refresh(
+      Math.min(positions.journal, positions.backfill?.issued ?? positions.live, positions.live),
+      this.target.lastLsn(),
+    );
     return {
       deviceId: this.state.device,
       epoch: this.state.epoch,
-      backlogRows: this.state.issued.reduce((n, d) => n + (d.kind === 'rows' ? d.rows : 0), 0),
-      backlogBytes: this.state.issued.reduce((n, d) => n + (this.batchBytes.get(d.seq) ?? 0), 0),
+      backlogRows: issuedRows + ahead,
+      backlogBytes:
+        this.state.issued.reduce((n, d) => n + (this.batchBytes.get(d.seq) ?? 0), 0) +
+        Math.round(ahead * this.bytesPerRow),
       inFlight: inFlight.length,
       lastAckSeq: this.state.lastAckSeq,
       lastAckAt: this.state.lastAckAt,
@@ -347,6 +367,7 @@ export class SyncEdge {
     if (this.closed) return;
     this.closed = true;
     await this.chain.catch(() => undefined);
+    await this.backlog.stop();
     for (const lane of this.readers.values()) await lane.reader.close();
   }
 
