@@ -261,6 +261,27 @@ describe('sync edge and hub', function () {
     await closeAll(p);
   });
 
+  it('turns damage in a kept log file into a gap and goes on', async () => {
+    const p = await pair({ maxBatchRows: 1000 });
+    for (let i = 0; i < 4; i++) {
+      await p.db.write('t', readings(10, NOW + i * 100_000));
+      await p.db.flush();
+    }
+    const wal = path.join(p.edgeDir, 'wal');
+    const second = path.join(wal, fs.readdirSync(wal).sort()[1]);
+    const bytes = fs.readFileSync(second);
+    bytes[bytes.length - 3] ^= 0xff; // a payload byte of its one record
+    fs.writeFileSync(second, bytes);
+    const sent = await drain(p.edge, p.hub);
+    assert.deepEqual(
+      sent.map((m) => m.kind),
+      ['rows', 'gap', 'rows'],
+    );
+    assert.match(p.edge.status().lastDamage, /checksum/);
+    assert.equal((await p.hubDb.read('t')).length, 30, 'the damaged record alone is missing');
+    await closeAll(p);
+  });
+
   it('keeps unsynced rows from age retention (the edge cursor guards them)', async () => {
     const p = await pair();
     await p.db.write('t', readings(10, NOW - 10 * 86_400_000, 3_600_000));

@@ -55,6 +55,8 @@ export interface EdgeState {
   losses: Array<{ from: number; to: number; rows: number }>;
   /** the log up to here was released to keep it under maxLogBytes (0: never) */
   releasedTo?: number;
+  /** LSN ranges of damaged log that no lane sends (a gap batch reports each) */
+  holes?: Array<{ from: number; to: number }>;
   /** the newest downlink message id applied */
   downApplied: number;
 }

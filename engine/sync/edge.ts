@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInputError } from '../errors';
+import { CorruptionError, InvalidInputError } from '../errors';
 import { mkdirDurable, writeFileAtomic } from '../util/fsutil';
 import { BacklogCounter } from './backlog';
 import {
@@ -96,6 +96,8 @@ export interface SyncEdgeStatus {
   readonly ackedLsn: number;
   /** the edge's last LSN written */
   readonly lastLsn: number;
+  /** damage found in the log kept for sync (a gap was sent for it), or null */
+  readonly lastDamage: string | null;
 }
 
 /** A batch set aside because the hub rejected it for good. */
@@ -171,6 +173,8 @@ export class SyncEdge {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private lastEmptySave = 0;
+  /** the last damage found in the log kept for sync, as a sentence (status().lastDamage) */
+  private damage: string | null = null;
   /** compressed bytes per row of the batches so far (a guess to start with), for maxBatchBytes */
   private bytesPerRow = 4;
   private readonly userTables: TableFilter;
@@ -214,8 +218,15 @@ export class SyncEdge {
     return this.serial(async () => {
       if (this.handedOut < this.state.issued.length) return this.build(this.state.issued[this.handedOut++]!);
       await this.limitLog();
-      for (const lane of LANE_ORDER) {
-        const batch = await this.newBatch(lane);
+      for (let i = 0; i < LANE_ORDER.length; i++) {
+        let batch: SyncBatch | null;
+        try {
+          batch = await this.newBatch(LANE_ORDER[i]!);
+        } catch (err) {
+          if (!(err instanceof CorruptionError) || !(await this.skipDamage(err, LANE_ORDER[i]!))) throw err;
+          i--; // the same lane again, past the damage
+          continue;
+        }
         if (batch) return batch;
       }
       return null;
@@ -292,6 +303,7 @@ export class SyncEdge {
       quarantined: this.state.quarantine.length,
       ackedLsn: this.ackedFloor(),
       lastLsn: this.target.lastLsn(),
+      lastDamage: this.damage,
     };
   }
 
@@ -441,13 +453,14 @@ export class SyncEdge {
   /** A new batch of `lane`, or null when it has nothing to send now. */
   private async newBatch(lane: SyncLane): Promise<SyncBatch | null> {
     if (lane === 'backfill' && !this.state.backfill) return null;
-    const end = lane === 'backfill' ? this.state.backfill!.end : this.target.lastLsn();
+    let end = lane === 'backfill' ? this.state.backfill!.end : this.target.lastLsn();
     const from = this.issuedTo(lane);
     if (from >= end) return null;
     const r = this.readerOf(lane);
     const first = await this.position(r, from, false);
-    // the log is gone (removed, or released by maxLogBytes) up to `missing`
-    const missing = Math.min(end, Math.max(first - 1, this.state.releasedTo ?? 0));
+    // the log is gone (removed, released by maxLogBytes, or damaged) up to `missing`
+    const hole = (this.state.holes ?? []).find((h) => h.from <= from + 1 && h.to > from);
+    const missing = Math.min(end, Math.max(first - 1, this.state.releasedTo ?? 0, hole?.to ?? 0));
     if (missing > from) {
       r.at = -1;
       // one gap batch per missing range: the main lane reports it, the journal lane only skips it
@@ -455,6 +468,8 @@ export class SyncEdge {
       if (!this.inFlightOn(lane)) this.setAcked(lane, missing);
       return null;
     }
+    // rows stop before the next damaged range: it gets a gap batch of its own
+    for (const h of this.state.holes ?? []) if (h.from > from + 1) end = Math.min(end, h.from - 1);
     const collector = new BatchCollector();
     const filter = this.filterOf(lane);
     const maxRows = lane === 'backfill' ? this.options.maxBackfillBatchRows : this.options.maxBatchRows;
@@ -662,6 +677,31 @@ export class SyncEdge {
 
   private save(): Promise<void> {
     return this.file.save(this.state);
+  }
+
+  /**
+   * A damaged record in a log file kept for sync (only checkpointed files are not checked at open):
+   * the rest of that file is lost to sync. The lanes go on at the next file a reader can start at,
+   * and the main lane sends a gap for the range (rows unknown: 0). False when no such file exists.
+   */
+  private async skipDamage(err: CorruptionError, lane: SyncLane): Promise<boolean> {
+    const damaged = this.readerOf(lane).reader.damagedLsn;
+    const files = await listFeedFiles(this.target.walDir);
+    const at = files.findIndex((f) => f.path === err.file);
+    if (damaged === null || at < 0 || at + 1 >= files.length) return false;
+    for (let i = at + 1; i < files.length; i++) {
+      if (files[i]!.firstLsn - 1 > this.target.checkpointLsn()) return false;
+      if (!(await startsDictionary(files[i]!))) continue;
+      const upTo = files[i]!.firstLsn - 1;
+      const holes = this.state.holes ?? [];
+      if (holes.some((h) => h.from === damaged)) return false;
+      this.state.holes = [...holes, { from: damaged, to: upTo }];
+      this.damage = `${err.message}; LSNs ${damaged}-${upTo} were not sent (a gap batch says so)`;
+      for (const r of this.readers.values()) r.at = -1;
+      await this.save();
+      return true;
+    }
+    return false;
   }
 
   /**
