@@ -137,7 +137,7 @@ async function rig(t, broker, certs) {
     await edgeDb.close();
     await hubDb.close();
   };
-  return { edgeDb, hubDb, edge, hub, sync, applied, errors, close };
+  return { edgeDb, hubDb, edge, hub, sync, eLink, applied, errors, close };
 }
 
 describe('sync transports over the real engine', function () {
@@ -195,6 +195,65 @@ describe('sync transports over the real engine', function () {
     } finally {
       await r.close();
       await own.close();
+    }
+  });
+
+  it('MQTT: a batch the hub rejects for good is set aside with its reason; the batches after it arrive', async () => {
+    const r = await rig({ mqtt: 5 }, broker, certs);
+    try {
+      await r.hubDb.write('bad', [{ time: 1, tags: { sensor_id: 'x' }, fields: { value: 'text' } }]);
+      const key = (x) => `${x.sensor_id}|${x.time}|${x.value}`;
+      await r.edgeDb.write('sensor', readings(1000)); // batch 1
+      await r.edgeDb.write('bad', [{ time: NOW, tags: { sensor_id: 'x' }, fields: { value: 1.5 } }]);
+      const setB = readings(1000, 10, 3);
+      await r.edgeDb.write('sensor', setB); // shares batch 2 with the bad row: applied or rejected whole
+      r.sync.kick();
+      await until('drained', () => drained(r.edge));
+      const setC = readings(1000, 10, 7);
+      await r.edgeDb.write('sensor', setC); // after the rejected batch
+      r.sync.kick();
+      await until('drained again', () => drained(r.edge));
+      const q = r.edge.quarantined();
+      assert.strictEqual(q.length, 1);
+      assert.strictEqual(q[0].rows, 1001);
+      assert.match(q[0].reason, /Column "value" of table "bad" holds string values/);
+      assert.strictEqual(r.errors.length, 1);
+      assert.match(r.errors[0].message, /The hub rejected batch 2 \(1001 rows of bad, sensor\) for good/);
+      const hub = new Set((await r.hubDb.read('sensor')).map(key));
+      const wanted = [...readings(1000), ...setC].map((x) =>
+        key({ sensor_id: x.tags.sensor_id, time: x.time, value: x.fields.value }),
+      );
+      assert.strictEqual(hub.size, 2000);
+      assert.ok(
+        wanted.every((k) => hub.has(k)),
+        'batches 1 and 3 at the hub',
+      );
+      assert.strictEqual((await r.hubDb.read('bad')).length, 1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('MQTT: a batch lost on the way is answered with a gap by the hub and sent again', async () => {
+    const r = await rig({ mqtt: 5 }, broker, certs);
+    try {
+      const link = r.eLink;
+      const send = link.send.bind(link);
+      let dropped = 0;
+      link.send = (batch) => {
+        if (batch.meta.seq === 3 && dropped === 0) {
+          dropped++;
+          return new Promise((_res, reject) => setTimeout(() => reject(new Error('lost')), 5000));
+        }
+        return send(batch);
+      };
+      await writeIn(r.edgeDb, readings(5000), 50);
+      r.sync.kick();
+      await until('drained', () => drained(r.edge));
+      assert.strictEqual(dropped, 1);
+      await assertSameRows(r.edgeDb, r.hubDb);
+    } finally {
+      await r.close();
     }
   });
 
