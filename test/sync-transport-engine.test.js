@@ -71,8 +71,14 @@ async function assertSameRows(edgeDb, hubDb, table = 'sensor') {
   );
 }
 
-async function rig(t, broker, certs) {
-  const common = { retry_backoff_secs: 1, ack_timeout_secs: 5, sync_interval_secs: 0, batch_size: 1000 };
+async function rig(t, broker, certs, extra = {}) {
+  const common = {
+    retry_backoff_secs: 1,
+    ack_timeout_secs: 5,
+    sync_interval_secs: 0,
+    batch_size: 1000,
+    ...extra,
+  };
   let hubToml;
   let edgeToml;
   if (t.mqtt) {
@@ -251,6 +257,40 @@ describe('sync transports over the real engine', function () {
       r.sync.kick();
       await until('drained', () => drained(r.edge));
       assert.strictEqual(dropped, 1);
+      await assertSameRows(r.edgeDb, r.hubDb);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('max_bytes_per_sec holds the backfill to its rate', async () => {
+    const rate = 4000;
+    const r = await rig({ mqtt: 5 }, broker, certs, { max_bytes_per_sec: rate });
+    try {
+      const dayAgo = NOW - 86_400_000;
+      for (let w = 0; w < 12; w++) {
+        const rows = [];
+        for (let i = 0; i < 300; i++) {
+          rows.push({
+            time: dayAgo + (w * 300 + i) * 1000,
+            tags: { sensor_id: `S${i % 5}` },
+            fields: { value: Math.random() },
+          });
+        }
+        await r.edgeDb.write('sensor', rows);
+      }
+      const t0 = Date.now();
+      r.sync.kick();
+      await until('drained', () => drained(r.edge));
+      const elapsed = Date.now() - t0;
+      const bytes = r.sync.meter.totalBytes;
+      // a bucket of one second's bytes, then the rate: the drain cannot be quicker than this
+      const floor = ((bytes - rate) / rate) * 1000;
+      assert.ok(bytes > 3 * rate, `enough bytes to measure (${bytes})`);
+      assert.ok(
+        elapsed >= floor * 0.95,
+        `${bytes} bytes in ${elapsed} ms; at ${rate} B/s it takes >= ${Math.round(floor)} ms`,
+      );
       await assertSameRows(r.edgeDb, r.hubDb);
     } finally {
       await r.close();

@@ -23,12 +23,12 @@ function lastStatus(id) {
   return calls.length ? calls[calls.length - 1].args[0] : {};
 }
 
-function flow(broker, { edgeToml } = {}) {
+function flow(broker, { edgeToml, dirs = { 'db-edge': tempDir(), 'db-hub': tempDir() } } = {}) {
   const db = (id, name, extra = {}) => ({
     id,
     type: 'helios-db',
     name,
-    dir: tempDir(),
+    dir: dirs[id],
     durability: 'batch',
     batchIntervalMs: 20,
     ...extra,
@@ -130,4 +130,37 @@ describe('helios-sync node over the real engine', function () {
     await helper.load(nodes, flow(broker, { edgeToml: file }));
     await storeAndCompare();
   });
+
+  it('a redeploy right after msg.sync (3,000 rows waiting): afterwards every row at the hub once', async () => {
+    const dirs = { 'db-edge': tempDir(), 'db-hub': tempDir() };
+    await helper.load(nodes, flow(broker, { dirs }));
+    const store = helper.getNode('n-store');
+    const t0 = Date.now() - 600_000;
+    for (let i = 0; i < 3000; i++) store.receive({ topic: `S${i % 3}`, payload: i, timestamp: t0 + i * 100 });
+    const edgeDb = await openDb('db-edge');
+    await until('stored', async () => (await edgeDb.read('plant')).length === 3000);
+    helper.getNode('n-edge').receive({ sync: true });
+    await sleep(30);
+    await helper.unload();
+    await helper.load(nodes, flow(broker, { dirs }));
+    await storeAndCompareAfterRedeploy(3000);
+  });
+
+  async function storeAndCompareAfterRedeploy(n) {
+    const edgeDb = await openDb('db-edge');
+    const hubDb = await openDb('db-hub');
+    await until('at the hub', async () => {
+      try {
+        return (await hubDb.read('plant')).length >= n;
+      } catch {
+        return false;
+      }
+    });
+    await sleep(300);
+    const key = (r) => `${r.sensor_id}|${r.time}|${r.value}`;
+    assert.deepStrictEqual(
+      (await hubDb.read('plant')).map(key).sort(),
+      (await edgeDb.read('plant')).map(key).sort(),
+    );
+  }
 });
