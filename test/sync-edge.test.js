@@ -72,7 +72,7 @@ describe('sync edge and hub', function () {
   });
 
   it('sends the alarm journal first, and new readings before an old backlog', async () => {
-    const p = await pair({ maxBatchRows: 10 });
+    const p = await pair({ maxBatchRows: 10, maxBackfillBatchRows: 10 });
     const dayAgo = NOW - 86_400_000;
     for (let i = 0; i < 5; i++) await p.db.write('t', readings(10, dayAgo + i * 10_000));
     await p.db.write('helios_alarm_events', [
@@ -188,6 +188,97 @@ describe('sync edge and hub', function () {
     await p.db.flush();
     assert.ok(walFiles() <= 2, `${walFiles()} WAL files after the hub acknowledged everything`);
     assert.equal((await p.hubDb.read('t')).length, 100);
+    await closeAll(p);
+  });
+
+  it('sends a gap batch first when the log a lane needs is gone, then goes on', async () => {
+    const p = await pair();
+    await p.db.write('t', readings(3, NOW));
+    await p.db.removeCursor('sync:gw-1'); // nothing keeps the log now
+    await p.db.flush();
+    await p.db.write('t', readings(2, NOW + 60_000));
+    const gap = await p.edge.next();
+    assert.equal(gap.meta.kind, 'gap');
+    assert.equal(gap.meta.fromLsn, 1);
+    assert.ok(gap.meta.toLsn >= 1);
+    const answer = await p.hub.apply(gap.bytes);
+    assert.equal(answer.ack.status, 'applied');
+    assert.deepEqual(answer.applied, []);
+    await p.edge.acknowledge(answer.ack);
+    const sent = await drain(p.edge, p.hub);
+    assert.deepEqual(
+      sent.map((m) => [m.kind, m.rows]),
+      [['rows', 2]],
+    );
+    assert.equal((await p.hubDb.read('t')).length, 2, 'the rows after the gap arrive; the lost ones cannot');
+    assert.ok('sync:gw-1' in p.db.cursors(), 'the edge keeps the log again');
+    await closeAll(p);
+  });
+
+  it('keeps its log under maxLogBytes: the oldest files go, their unsent rows counted, and the hub told', async () => {
+    const p = await pair({ maxLogBytes: 300, maxBatchRows: 1000 });
+    let written = 0;
+    for (let i = 0; i < 12; i++) {
+      await p.db.write('t', readings(100, NOW + i * 100_000, 1013));
+      written += 100;
+      await p.db.flush();
+    }
+    const walBytes = () =>
+      fs
+        .readdirSync(path.join(p.edgeDir, 'wal'))
+        .reduce((n, f) => n + fs.statSync(path.join(p.edgeDir, 'wal', f)).size, 0);
+    const before = walBytes();
+    const gap = await p.edge.next();
+    assert.equal(gap.meta.kind, 'gap');
+    const lost = p.edge.status().lostRows;
+    assert.ok(lost > 0 && lost < written, `lost ${lost} of ${written}`);
+    assert.equal(gap.meta.rows, lost);
+    assert.ok(walBytes() < before && walBytes() <= 300 + 100, `log ${before} -> ${walBytes()} bytes`);
+    await p.edge.acknowledge((await p.hub.apply(gap.bytes)).ack);
+    await drain(p.edge, p.hub);
+    assert.equal(p.hub.devices()[0].lostRows, lost);
+    assert.equal((await p.hubDb.read('t')).length + lost, written, 'every row arrived or was counted lost');
+    await closeAll(p);
+  });
+
+  it('estimates the backlog without saying more than is there', async () => {
+    const p = await pair({ maxBatchRows: 500 });
+    for (let i = 0; i < 50; i++) await p.db.write('t', readings(40, NOW + i * 100_000));
+    await p.db.write('helios_sync_private', [{ time: NOW, fields: { v: 1 } }]); // never sent, never counted
+    let seen = 0;
+    for (let i = 0; i < 50 && seen < 2000; i++) {
+      seen = p.edge.status().backlogRows;
+      assert.ok(seen <= 2000, `backlog ${seen} of 2000`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(seen > 0, 'the counter counted');
+    const batch = await p.edge.next();
+    assert.ok(p.edge.status().backlogRows <= 2000, 'a batch handed out is counted once');
+    await p.edge.acknowledge((await p.hub.apply(batch.bytes)).ack);
+    assert.ok(p.edge.status().backlogRows <= 2000 - batch.meta.rows);
+    await drain(p.edge, p.hub);
+    assert.equal(p.edge.status().backlogRows, 0);
+    await closeAll(p);
+  });
+
+  it('turns damage in a kept log file into a gap and goes on', async () => {
+    const p = await pair({ maxBatchRows: 1000 });
+    for (let i = 0; i < 4; i++) {
+      await p.db.write('t', readings(10, NOW + i * 100_000));
+      await p.db.flush();
+    }
+    const wal = path.join(p.edgeDir, 'wal');
+    const second = path.join(wal, fs.readdirSync(wal).sort()[1]);
+    const bytes = fs.readFileSync(second);
+    bytes[bytes.length - 3] ^= 0xff; // a payload byte of its one record
+    fs.writeFileSync(second, bytes);
+    const sent = await drain(p.edge, p.hub);
+    assert.deepEqual(
+      sent.map((m) => m.kind),
+      ['rows', 'gap', 'rows'],
+    );
+    assert.match(p.edge.status().lastDamage, /checksum/);
+    assert.equal((await p.hubDb.read('t')).length, 30, 'the damaged record alone is missing');
     await closeAll(p);
   });
 

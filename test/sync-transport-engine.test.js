@@ -128,8 +128,9 @@ async function rig(t, broker, certs, extra = {}) {
   await until('the hub link', () => hubUp);
   const eLink = edgeLink(edgeSettings, await readTls(edgeSettings.tls), codec);
   const errors = [];
+  const down = [];
   const sync = new EdgeSync(edge, eLink, codec, edgeSettings, {
-    down() {},
+    down: (m) => down.push(...m),
     error: (e) => errors.push(e),
     changed() {},
   });
@@ -143,7 +144,7 @@ async function rig(t, broker, certs, extra = {}) {
     await edgeDb.close();
     await hubDb.close();
   };
-  return { edgeDb, hubDb, edge, hub, sync, eLink, applied, errors, close };
+  return { edgeDb, hubDb, edge, hub, hubSync, sync, eLink, applied, errors, down, close };
 }
 
 describe('sync transports over the real engine', function () {
@@ -177,6 +178,35 @@ describe('sync transports over the real engine', function () {
           20000,
         );
         assert.deepStrictEqual(r.errors, []);
+      } finally {
+        await r.close();
+      }
+    });
+  }
+
+  for (const t of [
+    { name: 'MQTT 5', mqtt: 5 },
+    { name: 'HTTP', http: 'http' },
+  ]) {
+    it(`${t.name}: downlink messages from the hub reach the edge once, in order, and the hub forgets them`, async () => {
+      const r = await rig(t, broker, certs);
+      const down = r.down;
+      try {
+        await r.edgeDb.write('sensor', readings(10));
+        r.sync.kick();
+        await until('first batch', () => drained(r.edge));
+        const hubSync = r.hubSync;
+        await hubSync.sendDown('gw-1', { setpoint: 21 });
+        await hubSync.sendDown('*', { mode: 'eco' });
+        await r.edgeDb.write('sensor', readings(10, 10, 5)); // HTTP edges fetch downlink after a batch
+        r.sync.kick();
+        await until('two messages', () => down.length >= 2);
+        await until('the hub to forget them', () => r.hub.pendingDown('gw-1') === null);
+        await sleep(200);
+        assert.deepStrictEqual(
+          down.map((m) => m.payload),
+          [{ setpoint: 21 }, { mode: 'eco' }],
+        );
       } finally {
         await r.close();
       }

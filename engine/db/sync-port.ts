@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { WAL_DIR } from '../storage/layout';
 import type { SyncTarget } from '../sync/port';
 import { setCursor, walRemovableUpTo } from './cursors';
+import { visibleFields } from './ddl';
 import { deleteRows } from './deletes';
 import { readPlain } from './reads';
 import type { DbState } from './state';
@@ -18,6 +19,7 @@ export function syncPort(s: DbState): SyncTarget {
     dir: s.dir,
     walDir: path.join(s.dir, WAL_DIR),
     lastLsn: () => s.openWal().lastLsn,
+    checkpointLsn: () => s.checkpointLsn,
     cursor: (name) => s.consumerCursors.get(name),
     setCursor: (name, lsn) => setCursor(s, name, lsn),
     releaseLog: () => s.openWal().removeUpTo(walRemovableUpTo(s)),
@@ -25,6 +27,7 @@ export function syncPort(s: DbState): SyncTarget {
       await writeGroup(s, parts);
       if (s.options.durability !== 'always') await s.openWal().sync();
     },
+    fieldTypes: (table) => visibleFields(s.catalog.get(table)?.fields),
     read: (table) => readPlain(s, table),
     deleteRows: (table, options) => deleteRows(s, table, options),
   };

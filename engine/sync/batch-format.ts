@@ -8,6 +8,7 @@ import { HeliosError } from '../errors';
 import type { ColumnType, FieldColumn } from '../types';
 import { ByteReader, ByteWriter } from '../util/bytes';
 import { crc32c } from '../util/crc32c';
+import { TimeSlicer } from '../util/fsutil';
 import { decodeValues, encodeValues } from '../wal/batch';
 import {
   COMPRESSION_CODES,
@@ -100,7 +101,7 @@ export async function encodeSyncBatch(
   compression: SyncCompression,
   level?: number,
 ): Promise<Uint8Array> {
-  const raw = encodeBody(tables);
+  const raw = await encodeBody(tables);
   const body = await compressBody(compression, raw, level);
   const out = new ByteWriter(64 + body.length);
   out.u32(BATCH_MAGIC);
@@ -130,6 +131,25 @@ export function readSyncBatchMeta(bytes: Uint8Array): SyncBatchMeta {
 
 /** A whole batch: header and rows; throws SyncFormatError on anything malformed. */
 export function decodeSyncBatch(bytes: Uint8Array): DecodedSyncBatch {
+  const { meta, steps } = startDecode(bytes);
+  for (;;) {
+    const step = guarded(() => steps.next());
+    if (step.done) return { meta, tables: step.value };
+  }
+}
+
+/** decodeSyncBatch, yielding to the event loop every few ms (for big batches at a hub). */
+export async function decodeSyncBatchSliced(bytes: Uint8Array): Promise<DecodedSyncBatch> {
+  const { meta, steps } = startDecode(bytes);
+  const slicer = new TimeSlicer(8);
+  for (;;) {
+    const step = guarded(() => steps.next());
+    if (step.done) return { meta, tables: step.value };
+    await slicer.maybeYield();
+  }
+}
+
+function startDecode(bytes: Uint8Array): { meta: SyncBatchMeta; steps: Generator<void, SyncTable[]> } {
   const parsed = parseBatch(bytes);
   let raw: Uint8Array;
   try {
@@ -144,7 +164,7 @@ export function decodeSyncBatch(bytes: Uint8Array): DecodedSyncBatch {
       `The batch body inflates to ${raw.length} bytes where its header says ${parsed.rawBytes}.`,
     );
   }
-  return { meta: parsed.meta, tables: guarded(() => decodeBody(raw)) };
+  return { meta: parsed.meta, steps: decodeBody(raw) };
 }
 
 interface ParsedBatch {
@@ -224,8 +244,9 @@ function guarded<T>(decode: () => T): T {
   }
 }
 
-function encodeBody(tables: readonly SyncTable[]): Uint8Array {
+async function encodeBody(tables: readonly SyncTable[]): Promise<Uint8Array> {
   const out = new ByteWriter(1 << 12);
+  const slicer = new TimeSlicer(8);
   out.uvarint(tables.length);
   for (const table of tables) {
     out.string(table.table);
@@ -235,10 +256,40 @@ function encodeBody(tables: readonly SyncTable[]): Uint8Array {
       out.string(name);
       out.u8(TYPE_CODES.indexOf(table.fieldTypes.get(name)!));
     }
+    const tags = tagDictionary(table.series);
+    out.uvarint(tags.keys.length);
+    for (const k of tags.keys) out.string(k);
+    out.uvarint(tags.values.length);
+    for (const v of tags.values) out.string(v);
     out.uvarint(table.series.length);
-    for (const series of table.series) encodeSeries(out, series, names, table.fieldTypes);
+    for (const series of table.series) {
+      // each tag key: 0 when the series lacks it, else 1 + the value's index in the dictionary
+      for (const k of tags.keys) {
+        const v = series.tags[k];
+        out.uvarint(v === undefined ? 0 : tags.index.get(v)! + 1);
+      }
+      encodeSeries(out, series, names, table.fieldTypes);
+      await slicer.maybeYield();
+    }
   }
   return out.finish();
+}
+
+/** A table's tag keys and tag values, each spelled once per batch (series refer to them by number). */
+function tagDictionary(series: readonly SyncSeries[]): {
+  keys: string[];
+  values: string[];
+  index: Map<string, number>;
+} {
+  const keys = new Set<string>();
+  const index = new Map<string, number>();
+  for (const s of series) {
+    for (const [k, v] of Object.entries(s.tags)) {
+      keys.add(k);
+      if (!index.has(v)) index.set(v, index.size);
+    }
+  }
+  return { keys: [...keys], values: [...index.keys()], index };
 }
 
 function encodeSeries(
@@ -247,12 +298,6 @@ function encodeSeries(
   names: readonly string[],
   types: ReadonlyMap<string, ColumnType>,
 ): void {
-  const keys = Object.keys(series.tags);
-  out.uvarint(keys.length);
-  for (const k of keys) {
-    out.string(k);
-    out.string(series.tags[k]!);
-  }
   const n = series.count;
   out.uvarint(n);
   const base = n > 0 ? series.times[0]! : 0;
@@ -314,7 +359,8 @@ function compactValues(column: FieldColumn, present: Uint8Array, count: number):
   return dst.subarray(0, k);
 }
 
-function decodeBody(raw: Uint8Array): SyncTable[] {
+/** Decodes the body, pausing (yield) after each series. */
+function* decodeBody(raw: Uint8Array): Generator<void, SyncTable[]> {
   const input = new ByteReader(raw);
   const tables: SyncTable[] = [];
   const nTables = input.uvarint();
@@ -331,22 +377,38 @@ function decodeBody(raw: Uint8Array): SyncTable[] {
         );
       fieldTypes.set(name, type);
     }
+    const keys: string[] = [];
+    for (let i = 0, n = input.uvarint(); i < n; i++) keys.push(input.string());
+    const values: string[] = [];
+    for (let i = 0, n = input.uvarint(); i < n; i++) values.push(input.string());
     const series: SyncSeries[] = [];
     const nSeries = input.uvarint();
-    for (let s = 0; s < nSeries; s++) series.push(decodeSeries(input, fieldTypes));
+    for (let s = 0; s < nSeries; s++) {
+      const tags: Record<string, string> = {};
+      for (const k of keys) {
+        const ref = input.uvarint();
+        if (ref === 0) continue;
+        const v = values[ref - 1];
+        if (v === undefined)
+          throw new SyncFormatError(
+            `A series of table "${table}" names tag value ${ref - 1}, which the batch does not hold.`,
+          );
+        tags[k] = v;
+      }
+      series.push(decodeSeries(input, tags, fieldTypes));
+      yield;
+    }
     tables.push({ table, fieldTypes, series });
   }
   if (input.remaining !== 0) throw new SyncFormatError('The sync batch body has bytes after its last table.');
   return tables;
 }
 
-function decodeSeries(input: ByteReader, types: ReadonlyMap<string, ColumnType>): SyncSeries {
-  const tags: Record<string, string> = {};
-  const nTags = input.uvarint();
-  for (let i = 0; i < nTags; i++) {
-    const k = input.string();
-    tags[k] = input.string();
-  }
+function decodeSeries(
+  input: ByteReader,
+  tags: Readonly<Record<string, string>>,
+  types: ReadonlyMap<string, ColumnType>,
+): SyncSeries {
   const count = input.uvarint();
   if (count > input.remaining * 64)
     throw new SyncFormatError(`A series claims ${count} rows, more than its bytes can hold.`);

@@ -6,6 +6,7 @@ import type { BatchSeries, WriteBatch } from '../ingest/prepare-batch';
 import { globToRegExp } from '../policy/retention';
 import { DELETED_FIELD, isHiddenName, ROWID_FIELD } from '../rows/identity';
 import type { ColumnType, FieldColumn } from '../types';
+import { TimeSlicer } from '../util/fsutil';
 import type { SyncSeries, SyncTable } from './batch-format';
 import type { FeedRecord } from './wal-feed';
 
@@ -76,30 +77,51 @@ class SeriesBuilder {
     }
   }
 
+  /**
+   * The rows in time order. The sort is stable, so rows of one identity (same time, same rowid:
+   * a re-sent reading, an UPDATE's new version, a delete marker) keep their write order and the
+   * last still wins at the hub; time order is what lets the codecs compress a series.
+   */
   finish(): SyncSeries {
     const n = this.count;
+    const order = timeOrder(this.times);
     const fields = new Map<string, FieldColumn>();
     for (const [name, f] of this.fields) {
       padTo(f.present, n, 0);
       padTo(f.values, n, f.type === 'string' ? '' : 0);
-      const all = f.present.every((p) => p === 1);
+      const present = permute(f.present, order);
+      const all = present.every((p) => p === 1);
+      const sorted = permute(f.values, order);
       const values =
         f.type === 'string'
-          ? (f.values as string[])
+          ? (sorted as string[])
           : f.type === 'bool'
-            ? Uint8Array.from(f.values as number[])
-            : Float64Array.from(f.values as number[]);
-      fields.set(name, { type: f.type, values, present: all ? null : Uint8Array.from(f.present) });
+            ? Uint8Array.from(sorted as number[])
+            : Float64Array.from(sorted as number[]);
+      fields.set(name, { type: f.type, values, present: all ? null : Uint8Array.from(present) });
     }
     return {
       tags: this.tags,
       count: n,
-      times: Float64Array.from(this.times),
-      rowids: this.rowids ? Float64Array.from(this.rowids) : null,
-      deleted: this.deleted?.some((d) => d === 1) ? Uint8Array.from(this.deleted) : null,
+      times: Float64Array.from(permute(this.times, order)),
+      rowids: this.rowids ? Float64Array.from(permute(this.rowids, order)) : null,
+      deleted: this.deleted?.some((d) => d === 1) ? Uint8Array.from(permute(this.deleted, order)) : null,
       fields,
     };
   }
+}
+
+/** The row order by time, stable (null: already in order). */
+function timeOrder(times: readonly number[]): number[] | null {
+  let sorted = true;
+  for (let i = 1; i < times.length && sorted; i++) if (times[i]! < times[i - 1]!) sorted = false;
+  if (sorted) return null;
+  const order = times.map((_, i) => i);
+  return order.sort((a, b) => times[a]! - times[b]! || a - b);
+}
+
+function permute<T>(list: readonly T[], order: readonly number[] | null): T[] {
+  return order ? order.map((i) => list[i]!) : (list as T[]);
 }
 
 function padTo<T>(list: T[], n: number, value: T): void {
@@ -146,13 +168,19 @@ export class BatchCollector {
     return true;
   }
 
-  /** The tables gathered, in first-seen order. */
-  finish(): SyncTable[] {
-    return [...this.tables].map(([table, t]) => ({
-      table,
-      fieldTypes: t.types,
-      series: [...t.series.values()].map((s) => s.finish()),
-    }));
+  /** The tables gathered, in first-seen order (yielding to the event loop between series). */
+  async finish(): Promise<SyncTable[]> {
+    const slicer = new TimeSlicer(8);
+    const out: SyncTable[] = [];
+    for (const [table, t] of this.tables) {
+      const series: SyncSeries[] = [];
+      for (const s of t.series.values()) {
+        series.push(s.finish());
+        await slicer.maybeYield();
+      }
+      out.push({ table, fieldTypes: t.types, series });
+    }
+    return out;
   }
 
   /** The tables gathered, by name. */

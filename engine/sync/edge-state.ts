@@ -51,8 +51,12 @@ export interface EdgeState {
   issued: BatchDef[];
   quarantine: QuarantineEntry[];
   lostRows: number;
-  /** rows the edge knows it lost per LSN range (counted when the log was released) */
+  /** rows the edge lost per LSN range (counted when the log was released), until a gap batch tells the hub */
   losses: Array<{ from: number; to: number; rows: number }>;
+  /** the log up to here was released to keep it under maxLogBytes (0: never) */
+  releasedTo?: number;
+  /** LSN ranges of damaged log that no lane sends (a gap batch reports each) */
+  holes?: Array<{ from: number; to: number }>;
   /** the newest downlink message id applied */
   downApplied: number;
 }

@@ -5,8 +5,9 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInputError } from '../errors';
+import { CorruptionError, InvalidInputError } from '../errors';
 import { mkdirDurable, writeFileAtomic } from '../util/fsutil';
+import { BacklogCounter } from './backlog';
 import {
   decodeSyncBatch,
   encodeSyncBatch,
@@ -15,7 +16,14 @@ import {
   type SyncLane,
   type SyncTable,
 } from './batch-format';
-import { BatchCollector, INTERNAL_TABLE, JOURNAL_TABLE, type TableFilter, tableFilter } from './collect';
+import {
+  BatchCollector,
+  batchesOf,
+  INTERNAL_TABLE,
+  JOURNAL_TABLE,
+  type TableFilter,
+  tableFilter,
+} from './collect';
 import { defaultCompression, type SyncCompression, syncCompressions } from './compress';
 import {
   type BatchDef,
@@ -27,7 +35,14 @@ import {
 } from './edge-state';
 import { type DownMessage, decodeDownDelivery, encodeDownAck, type SyncAck } from './messages';
 import { type SyncTarget, syncCursorName } from './port';
-import { type FeedRecord, listFeedFiles, startFileFor, WalFeedReader } from './wal-feed';
+import {
+  type FeedRecord,
+  fileSizes,
+  listFeedFiles,
+  startFileFor,
+  startsDictionary,
+  WalFeedReader,
+} from './wal-feed';
 
 /** How an edge sends (units in the names; see the defaults). */
 export interface SyncEdgeOptions {
@@ -37,7 +52,9 @@ export interface SyncEdgeOptions {
   tables?: readonly string[];
   /** rows per batch at most (a single write bigger than this is one batch); default 5000 */
   maxBatchRows?: number;
-  /** bytes of (column-encoded) rows per batch at most; default 256 KiB */
+  /** rows per batch of the backfill lane at most (an old backlog: bigger batches compress better); default 50000 */
+  maxBackfillBatchRows?: number;
+  /** bytes per batch (compressed) at most, judged from the bytes per row of the batches before; default 256 KiB */
   maxBatchBytes?: number;
   /** the general compressor; default zstd if node:zlib has it, else brotli */
   compression?: SyncCompression;
@@ -45,6 +62,11 @@ export interface SyncEdgeOptions {
   compressionLevel?: number;
   /** a batch with a row older than now - this (ms) is 'historical'; an old backlog gets its own lane. Default 60000 */
   liveWindowMs?: number;
+  /**
+   * bytes of WAL the edge may keep for rows not yet acknowledged; past it the oldest log files go
+   * (their unsent rows counted as lost, and a gap batch tells the hub). Default: no limit
+   */
+  maxLogBytes?: number;
   /** the clock (ms since 1970); default Date.now */
   now?: () => number;
 }
@@ -74,6 +96,8 @@ export interface SyncEdgeStatus {
   readonly ackedLsn: number;
   /** the edge's last LSN written */
   readonly lastLsn: number;
+  /** damage found in the log kept for sync (a gap was sent for it), or null */
+  readonly lastDamage: string | null;
 }
 
 /** A batch set aside because the hub rejected it for good. */
@@ -90,8 +114,11 @@ const EMPTY_SAVE_MS = 10_000;
 const LANE_ORDER: readonly SyncLane[] = ['journal', 'live', 'backfill'];
 
 /** Checks and fills in the options; throws InvalidInputError with a sentence. */
-function resolveEdgeOptions(o: SyncEdgeOptions): Required<Omit<SyncEdgeOptions, 'compressionLevel'>> & {
+function resolveEdgeOptions(o: SyncEdgeOptions): Required<
+  Omit<SyncEdgeOptions, 'compressionLevel' | 'maxLogBytes'>
+> & {
   compressionLevel: number | undefined;
+  maxLogBytes: number;
 } {
   if (!o || typeof o.deviceId !== 'string' || !DEVICE_ID.test(o.deviceId)) {
     throw new InvalidInputError(
@@ -118,10 +145,12 @@ function resolveEdgeOptions(o: SyncEdgeOptions): Required<Omit<SyncEdgeOptions, 
     deviceId: o.deviceId,
     tables,
     maxBatchRows: positive('maxBatchRows', o.maxBatchRows, 5000),
+    maxBackfillBatchRows: positive('maxBackfillBatchRows', o.maxBackfillBatchRows, 50_000),
     maxBatchBytes: positive('maxBatchBytes', o.maxBatchBytes, 256 * 1024),
     compression,
     compressionLevel: o.compressionLevel,
     liveWindowMs: positive('liveWindowMs', o.liveWindowMs, 60_000),
+    maxLogBytes: positive('maxLogBytes', o.maxLogBytes, Number.POSITIVE_INFINITY),
     now: o.now ?? Date.now,
   };
 }
@@ -144,7 +173,13 @@ export class SyncEdge {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private lastEmptySave = 0;
+  /** the last damage found in the log kept for sync, as a sentence (status().lastDamage) */
+  private damage: string | null = null;
+  /** compressed bytes per row of the batches so far (a guess to start with), for maxBatchBytes */
+  private bytesPerRow = 4;
   private readonly userTables: TableFilter;
+  /** counts the rows waiting ahead of the batches, for status() */
+  private readonly backlog: BacklogCounter;
 
   private constructor(
     private readonly target: SyncTarget,
@@ -153,6 +188,7 @@ export class SyncEdge {
     private state: EdgeState,
   ) {
     this.userTables = tableFilter(options.tables);
+    this.backlog = new BacklogCounter(target.walDir, this.filterOf('journal'), this.filterOf('live'));
   }
 
   /** Opens (creating on first use, with a new epoch) the edge state of `options.deviceId`. */
@@ -181,8 +217,16 @@ export class SyncEdge {
   next(): Promise<SyncBatch | null> {
     return this.serial(async () => {
       if (this.handedOut < this.state.issued.length) return this.build(this.state.issued[this.handedOut++]!);
-      for (const lane of LANE_ORDER) {
-        const batch = await this.newBatch(lane);
+      await this.limitLog();
+      for (let i = 0; i < LANE_ORDER.length; i++) {
+        let batch: SyncBatch | null;
+        try {
+          batch = await this.newBatch(LANE_ORDER[i]!);
+        } catch (err) {
+          if (!(err instanceof CorruptionError) || !(await this.skipDamage(err, LANE_ORDER[i]!))) throw err;
+          i--; // the same lane again, past the damage
+          continue;
+        }
         if (batch) return batch;
       }
       return null;
@@ -220,6 +264,7 @@ export class SyncEdge {
       }
       await this.save();
       await this.keepLog();
+      this.backlog.forgetUpTo(this.ackedFloor());
     });
   }
 
@@ -231,11 +276,26 @@ export class SyncEdge {
   /** Where the edge stands. */
   status(): SyncEdgeStatus {
     const inFlight = this.state.issued.slice(0, this.handedOut);
+    const issuedRows = this.state.issued.reduce((n, d) => n + (d.kind === 'rows' ? d.rows : 0), 0);
+    const positions = {
+      journal: this.issuedTo('journal'),
+      live: this.issuedTo('live'),
+      backfill: this.state.backfill
+        ? { issued: this.issuedTo('backfill'), end: this.state.backfill.end }
+        : null,
+    };
+    const ahead = this.backlog.rowsAfter(positions);
+    this.backlog.refresh(
+      Math.min(positions.journal, positions.backfill?.issued ?? positions.live, positions.live),
+      this.target.lastLsn(),
+    );
     return {
       deviceId: this.state.device,
       epoch: this.state.epoch,
-      backlogRows: this.state.issued.reduce((n, d) => n + (d.kind === 'rows' ? d.rows : 0), 0),
-      backlogBytes: this.state.issued.reduce((n, d) => n + (this.batchBytes.get(d.seq) ?? 0), 0),
+      backlogRows: issuedRows + ahead,
+      backlogBytes:
+        this.state.issued.reduce((n, d) => n + (this.batchBytes.get(d.seq) ?? 0), 0) +
+        Math.round(ahead * this.bytesPerRow),
       inFlight: inFlight.length,
       lastAckSeq: this.state.lastAckSeq,
       lastAckAt: this.state.lastAckAt,
@@ -243,6 +303,7 @@ export class SyncEdge {
       quarantined: this.state.quarantine.length,
       ackedLsn: this.ackedFloor(),
       lastLsn: this.target.lastLsn(),
+      lastDamage: this.damage,
     };
   }
 
@@ -318,6 +379,7 @@ export class SyncEdge {
     if (this.closed) return;
     this.closed = true;
     await this.chain.catch(() => undefined);
+    await this.backlog.stop();
     for (const lane of this.readers.values()) await lane.reader.close();
   }
 
@@ -391,27 +453,27 @@ export class SyncEdge {
   /** A new batch of `lane`, or null when it has nothing to send now. */
   private async newBatch(lane: SyncLane): Promise<SyncBatch | null> {
     if (lane === 'backfill' && !this.state.backfill) return null;
-    const end = lane === 'backfill' ? this.state.backfill!.end : this.target.lastLsn();
+    let end = lane === 'backfill' ? this.state.backfill!.end : this.target.lastLsn();
     const from = this.issuedTo(lane);
     if (from >= end) return null;
     const r = this.readerOf(lane);
     const first = await this.position(r, from, false);
-    if (first > from + 1) return this.issue(this.gapDef(lane, from + 1, Math.min(first - 1, end)), []);
+    // the log is gone (removed, released by maxLogBytes, or damaged) up to `missing`
+    const hole = (this.state.holes ?? []).find((h) => h.from <= from + 1 && h.to > from);
+    const missing = Math.min(end, Math.max(first - 1, this.state.releasedTo ?? 0, hole?.to ?? 0));
+    if (missing > from) {
+      r.at = -1;
+      // one gap batch per missing range: the main lane reports it, the journal lane only skips it
+      if (lane !== 'journal') return this.issue(this.gapDef(lane, from + 1, missing), []);
+      if (!this.inFlightOn(lane)) this.setAcked(lane, missing);
+      return null;
+    }
+    // rows stop before the next damaged range: it gets a gap batch of its own
+    for (const h of this.state.holes ?? []) if (h.from > from + 1) end = Math.min(end, h.from - 1);
     const collector = new BatchCollector();
     const filter = this.filterOf(lane);
-    let last = r.at;
-    for (;;) {
-      const record = r.pushed ?? (await r.reader.next(end));
-      r.pushed = null;
-      if (!record) break;
-      if (!collector.add(record, filter)) {
-        r.pushed = record;
-        break;
-      }
-      last = record.lsn;
-      if (collector.rows >= this.options.maxBatchRows || collector.bytes >= this.options.maxBatchBytes) break;
-    }
-    r.at = last;
+    const maxRows = lane === 'backfill' ? this.options.maxBackfillBatchRows : this.options.maxBatchRows;
+    let last = await this.collect(r, collector, filter, end, maxRows, r.at);
     if (collector.rows === 0) {
       // Nothing to send up to `last`: with nothing in flight on the lane, that range is done.
       if (last > from && !this.inFlightOn(lane)) {
@@ -427,8 +489,11 @@ export class SyncEdge {
     }
     const historical = collector.oldest < this.options.now() - this.options.liveWindowMs;
     let defLane = lane;
-    if (lane === 'live' && !this.state.backfill && historical && last < end)
+    if (lane === 'live' && !this.state.backfill && historical && last < end) {
       defLane = this.splitBackfill(end);
+      // the batch that found the backlog is its first one: as big as backfill batches are
+      last = await this.collect(r, collector, filter, end, this.options.maxBackfillBatchRows, last);
+    }
     const def: BatchDef = {
       seq: this.state.nextSeq,
       lane: defLane,
@@ -439,7 +504,35 @@ export class SyncEdge {
       kind: 'rows',
       tables: collector.tableNames(),
     };
-    return this.issue(def, collector.finish());
+    return this.issue(def, await collector.finish());
+  }
+
+  /**
+   * Adds records after `last` (up to `end`) until the batch holds `maxRows` rows or its guessed
+   * size reaches maxBatchBytes; returns the LSN read up to (the reader's position).
+   */
+  private async collect(
+    r: LaneReader,
+    collector: BatchCollector,
+    filter: TableFilter,
+    end: number,
+    maxRows: number,
+    last: number,
+  ): Promise<number> {
+    const full = () =>
+      collector.rows >= maxRows || collector.rows * this.bytesPerRow >= this.options.maxBatchBytes;
+    while (!full()) {
+      const record = r.pushed ?? (await r.reader.next(end));
+      r.pushed = null;
+      if (!record) break;
+      if (!collector.add(record, filter)) {
+        r.pushed = record;
+        break;
+      }
+      last = record.lsn;
+    }
+    r.at = last;
+    return last;
   }
 
   /**
@@ -458,9 +551,11 @@ export class SyncEdge {
     return 'backfill';
   }
 
+  /** A gap batch for a missing range; it carries (once) the losses counted up to its end. */
   private gapDef(lane: SyncLane, from: number, to: number): BatchDef {
     let rows = 0;
-    for (const loss of this.state.losses) if (loss.from >= from && loss.to <= to) rows += loss.rows;
+    for (const loss of this.state.losses) if (loss.to <= to) rows += loss.rows;
+    this.state.losses = this.state.losses.filter((loss) => loss.to > to);
     return { seq: this.state.nextSeq, lane, from, to, rows, historical: true, kind: 'gap', tables: [] };
   }
 
@@ -469,10 +564,6 @@ export class SyncEdge {
     this.state.nextSeq = def.seq + 1;
     this.state.issued.push(def);
     this.handedOut = this.state.issued.length;
-    if (def.kind === 'gap') {
-      this.readerOf(def.lane).at = def.to;
-      this.state.lostRows += def.rows;
-    }
     await this.save();
     return this.encode(def, tables);
   }
@@ -496,7 +587,7 @@ export class SyncEdge {
     }
     r.at = def.to;
     r.pushed = null;
-    return this.encode(def, collector.finish());
+    return this.encode(def, await collector.finish());
   }
 
   private async encode(def: BatchDef, tables: readonly SyncTable[]): Promise<SyncBatch> {
@@ -589,11 +680,95 @@ export class SyncEdge {
   }
 
   /**
+   * A damaged record in a log file kept for sync (only checkpointed files are not checked at open):
+   * the rest of that file is lost to sync. The lanes go on at the next file a reader can start at,
+   * and the main lane sends a gap for the range (rows unknown: 0). False when no such file exists.
+   */
+  private async skipDamage(err: CorruptionError, lane: SyncLane): Promise<boolean> {
+    const damaged = this.readerOf(lane).reader.damagedLsn;
+    const files = await listFeedFiles(this.target.walDir);
+    const at = files.findIndex((f) => f.path === err.file);
+    if (damaged === null || at < 0 || at + 1 >= files.length) return false;
+    for (let i = at + 1; i < files.length; i++) {
+      if (files[i]!.firstLsn - 1 > this.target.checkpointLsn()) return false;
+      if (!(await startsDictionary(files[i]!))) continue;
+      const upTo = files[i]!.firstLsn - 1;
+      const holes = this.state.holes ?? [];
+      if (holes.some((h) => h.from === damaged)) return false;
+      this.state.holes = [...holes, { from: damaged, to: upTo }];
+      this.damage = `${err.message}; LSNs ${damaged}-${upTo} were not sent (a gap batch says so)`;
+      for (const r of this.readers.values()) r.at = -1;
+      await this.save();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Keeps the log under maxLogBytes: releases the oldest files (never the current one, nor one a
+   * batch in flight still reads), after counting the rows in them no lane has sent yet. The count
+   * and the new start are saved before the files go, so the gap batch that follows says how many.
+   */
+  private async limitLog(): Promise<void> {
+    if (!Number.isFinite(this.options.maxLogBytes)) return;
+    const files = await listFeedFiles(this.target.walDir);
+    const sizes = await fileSizes(files);
+    let total = sizes.reduce((a, b) => a + b, 0);
+    let inFlightFrom = Number.POSITIVE_INFINITY;
+    for (const d of this.state.issued)
+      if (d.retryOf === undefined && d.kind === 'rows') inFlightFrom = Math.min(inFlightFrom, d.from);
+    let upTo = 0;
+    for (let i = 0; i + 1 < files.length && total > this.options.maxLogBytes; i++) {
+      const last = files[i + 1]!.firstLsn - 1;
+      total -= sizes[i]!;
+      // only checkpointed log can go, and none a batch in flight must be built from again
+      if (last > this.target.checkpointLsn() || last >= inFlightFrom || last <= (this.state.releasedTo ?? 0))
+        continue;
+      // a reader must be able to start at the next file (wal-feed.ts, the dictionary rule)
+      if (await startsDictionary(files[i + 1]!)) upTo = last;
+    }
+    const from = Math.max(this.ackedFloor(), this.state.releasedTo ?? 0);
+    if (upTo <= from) return;
+    const rows = await this.countUnsent(from, upTo);
+    this.state.losses.push({ from: from + 1, to: upTo, rows });
+    this.state.lostRows += rows;
+    this.state.releasedTo = upTo;
+    for (const r of this.readers.values()) r.at = -1;
+    await this.save();
+    await this.keepLog();
+  }
+
+  /** Rows in (from, to] that some lane would still send. */
+  private async countUnsent(from: number, to: number): Promise<number> {
+    const reader = new WalFeedReader(this.target.walDir);
+    try {
+      await reader.seek(from);
+      const journal = this.filterOf('journal');
+      const main = this.filterOf('live');
+      const b = this.state.backfill;
+      const mainUnsent = (lsn: number) =>
+        b ? (lsn > b.acked && lsn <= b.end) || lsn > this.state.live : lsn > this.state.live;
+      let rows = 0;
+      for (let record = await reader.next(to); record; record = await reader.next(to)) {
+        for (const batch of batchesOf(record)) {
+          const unsent = journal(batch.table)
+            ? record.lsn > this.state.journal
+            : main(batch.table) && mainUnsent(record.lsn);
+          if (unsent) rows += batch.rows;
+        }
+      }
+      return rows;
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /**
    * Moves this edge's cursor to where the log must still be kept (the start of the file a reader
    * of the lowest acknowledged lane begins at) and lets the database delete older log files.
    */
   private async keepLog(): Promise<void> {
-    const floor = this.ackedFloor();
+    const floor = Math.max(this.ackedFloor(), this.state.releasedTo ?? 0);
     const files = await listFeedFiles(this.target.walDir);
     const keep =
       files.length > 0 ? Math.min(floor, files[await startFileFor(files, floor)]!.firstLsn - 1) : floor;

@@ -7,8 +7,9 @@
 import { InvalidInputError } from '../errors';
 import type { StoredReading } from '../ingest/readings';
 import type { FieldColumn } from '../types';
+import { TimeSlicer } from '../util/fsutil';
 import {
-  decodeSyncBatch,
+  decodeSyncBatchSliced,
   readSyncBatchMeta,
   type SyncBatchMeta,
   type SyncSeries,
@@ -21,6 +22,12 @@ import type { SyncTarget, SyncWritePart } from './port';
 export interface SyncHubOptions {
   /** the tag that names the device on every row; default 'device_id'; null: no tag added */
   deviceTag?: string | null;
+  /**
+   * rows per WAL record when a batch is written (the engine validates a record in one synchronous
+   * step, so this bounds the hub's longest stall); the device's mark goes with the last one.
+   * Default 2000
+   */
+  writeChunkRows?: number;
 }
 
 /** What one applied batch wrote to one table. */
@@ -69,6 +76,7 @@ export class SyncHub {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly deviceTag: string | null;
+  private readonly chunkRows: number;
 
   private constructor(
     private readonly target: SyncTarget,
@@ -76,6 +84,7 @@ export class SyncHub {
     options: SyncHubOptions,
   ) {
     this.deviceTag = options.deviceTag === undefined ? 'device_id' : options.deviceTag;
+    this.chunkRows = options.writeChunkRows ?? 2000;
   }
 
   /** Opens the hub: loads the devices' marks and the downlink messages not yet acknowledged. */
@@ -87,6 +96,10 @@ export class SyncHub {
       (typeof tag !== 'string' || tag === '' || tag.charCodeAt(0) < 32)
     ) {
       throw new InvalidInputError(`deviceTag must be a tag name or null (got ${JSON.stringify(tag)}).`);
+    }
+    const chunk = options.writeChunkRows;
+    if (chunk !== undefined && !(Number.isInteger(chunk) && chunk > 0)) {
+      throw new InvalidInputError(`writeChunkRows must be a whole number above 0 (got ${chunk}).`);
     }
     const known = new Map<string, DeviceRecord>();
     for (const row of await target.read(DEVICES_TABLE)) {
@@ -238,22 +251,50 @@ export class SyncHub {
     let parts: SyncWritePart[];
     let applied: AppliedTable[];
     try {
-      ({ parts, applied } = this.partsOf(meta, meta.kind === 'gap' ? [] : decodeSyncBatch(bytes).tables));
+      ({ parts, applied } = await this.partsOf(
+        meta,
+        meta.kind === 'gap' ? [] : (await decodeSyncBatchSliced(bytes)).tables,
+      ));
     } catch (err) {
       if (!(err instanceof InvalidInputError)) throw err;
       return this.reject(meta, next, err.message, answer);
     }
     try {
-      await this.target.writeDurably([
-        ...parts,
-        { table: DEVICES_TABLE, rows: 'stored', readings: [deviceRow(next)] },
-      ]);
+      await this.writeBatch(parts, deviceRow(next));
     } catch (err) {
       if (!(err instanceof InvalidInputError)) throw err;
       return this.reject(meta, next, err.message, answer);
     }
     this.known.set(meta.device, next);
     return { ack: answer('applied').ack, applied };
+  }
+
+  /**
+   * Writes a batch's rows and the device's new mark. A batch of up to writeChunkRows rows is one
+   * WAL record with the mark, all or nothing. A bigger one goes in records of that many rows, the
+   * mark with the last: a crash before it leaves the mark where it was, the edge sends the batch
+   * again, and its rows replace themselves by identity (docs/sync.md, "Exactly once at the hub").
+   */
+  private async writeBatch(parts: readonly SyncWritePart[], mark: StoredReading): Promise<void> {
+    const markPart: SyncWritePart = { table: DEVICES_TABLE, rows: 'stored', readings: [mark] };
+    let group: SyncWritePart[] = [];
+    let rows = 0;
+    for (const part of parts) {
+      for (let at = 0; at < part.readings.length; ) {
+        const take = Math.min(this.chunkRows - rows, part.readings.length - at);
+        group.push({ table: part.table, rows: 'stored', readings: part.readings.slice(at, at + take) });
+        rows += take;
+        at += take;
+        if (rows >= this.chunkRows) {
+          const last = at >= part.readings.length && part === parts[parts.length - 1];
+          await this.target.writeDurably(last ? [...group, markPart] : group);
+          if (last) return;
+          group = [];
+          rows = 0;
+        }
+      }
+    }
+    await this.target.writeDurably([...group, markPart]);
   }
 
   /** Refuses a batch for good: its seq is used (so the ones after it go on), its rows are not. */
@@ -271,14 +312,16 @@ export class SyncHub {
     return answer('rejected', { reason });
   }
 
-  private partsOf(
+  private async partsOf(
     meta: SyncBatchMeta,
     tables: readonly SyncTable[],
-  ): { parts: SyncWritePart[]; applied: AppliedTable[] } {
+  ): Promise<{ parts: SyncWritePart[]; applied: AppliedTable[] }> {
+    const slicer = new TimeSlicer(8);
     const parts: SyncWritePart[] = [];
     const applied: AppliedTable[] = [];
     for (const table of tables) {
       if (table.table.startsWith('helios_sync')) continue;
+      this.checkTypes(meta.device, table);
       const readings: StoredReading[] = [];
       let from = Number.POSITIVE_INFINITY;
       let to = Number.NEGATIVE_INFINITY;
@@ -290,12 +333,27 @@ export class SyncHub {
           if (time > to) to = time;
           readings.push(rowOf(series, i, tags));
         }
+        await slicer.maybeYield();
       }
       if (readings.length === 0) continue;
       parts.push({ table: table.table, rows: 'stored', readings });
       applied.push({ device: meta.device, table: table.table, rows: readings.length, from, to });
     }
     return { parts, applied };
+  }
+
+  /** Refuses, before anything is written, a field whose type differs from the hub's column. */
+  private checkTypes(device: string, table: SyncTable): void {
+    const hub = this.target.fieldTypes(table.table);
+    for (const [name, type] of table.fieldTypes) {
+      const known = hub.get(name);
+      if (known !== undefined && known !== type) {
+        throw new InvalidInputError(
+          `Column "${name}" of table "${table.table}" holds ${known} values at the hub, but device "${device}" ` +
+            `sends ${type} values. Send ${known} values for "${name}" from the edge, or write this value to a new column or table.`,
+        );
+      }
+    }
   }
 
   private tagsFor(device: string, table: string, series: SyncSeries): Record<string, string> {

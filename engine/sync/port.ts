@@ -3,6 +3,7 @@
  * room never imports the database itself.
  */
 import type { StoredReading } from '../ingest/readings';
+import type { ColumnType } from '../types';
 
 /** One table's rows written with the identity they carry. */
 export interface SyncWritePart {
@@ -19,6 +20,8 @@ export interface SyncTarget {
   readonly walDir: string;
   /** the last LSN written */
   lastLsn(): number;
+  /** the last LSN whose rows are all in segments (the WAL before it is kept only for sync) */
+  checkpointLsn(): number;
   /** a consumer cursor (see Database.setCursor): a `sync:` one also keeps the WAL after it */
   cursor(name: string): number | undefined;
   setCursor(name: string, lsn: number): Promise<void>;
@@ -26,6 +29,8 @@ export interface SyncTarget {
   releaseLog(): Promise<void>;
   /** writes the parts as one WAL record (all or nothing) and resolves once it is on disk (fsynced) */
   writeDurably(parts: readonly SyncWritePart[]): Promise<void>;
+  /** the field types a table has (empty for a table that does not exist) */
+  fieldTypes(table: string): ReadonlyMap<string, ColumnType>;
   /** rows of a table as plain objects */
   read(table: string): Promise<Array<Record<string, unknown>>>;
   deleteRows(table: string, options: { to?: number; tags?: Record<string, string> }): Promise<unknown>;

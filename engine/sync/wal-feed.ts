@@ -38,6 +38,18 @@ export interface FeedFile {
   readonly firstLsn: number;
 }
 
+/** The bytes of each file (0 for one removed meanwhile). */
+export async function fileSizes(files: readonly FeedFile[]): Promise<number[]> {
+  return Promise.all(
+    files.map((f) =>
+      fsp.stat(f.path).then(
+        (st) => st.size,
+        () => 0,
+      ),
+    ),
+  );
+}
+
 const READ_BYTES = 256 * 1024;
 const RESET_DICTIONARY = 1;
 
@@ -99,6 +111,8 @@ export class WalFeedReader {
   private after = 0;
   private dictionary = new WalDictionaryReader();
   private readonly slicer = new TimeSlicer(8);
+  /** the LSN of the record (or the first of the file) found damaged by the last read that threw */
+  damagedLsn: number | null = null;
 
   constructor(private readonly walDir: string) {}
 
@@ -149,6 +163,7 @@ export class WalFeedReader {
 
   private async openFile(): Promise<void> {
     const file = this.files[this.index]!;
+    this.damagedLsn = file.firstLsn;
     this.handle = await fsp.open(file.path, 'r');
     this.bufStart = 0;
     this.bufEnd = 0;
@@ -180,6 +195,7 @@ export class WalFeedReader {
 
   private async readRecord(): Promise<FeedRecord | null> {
     const file = this.files[this.index]!;
+    this.damagedLsn = this.expected;
     if (!(await this.fill(RECORD_HEADER_BYTES))) return null;
     const at = this.offset - this.bufStart;
     const length = readU32(this.buf, at);
@@ -199,7 +215,16 @@ export class WalFeedReader {
       );
     }
     const payload = this.buf.subarray(p + RECORD_HEADER_BYTES, p + RECORD_HEADER_BYTES + length);
-    const entry = decodeRecord(payload, this.dictionary);
+    let entry: WalEntry;
+    try {
+      entry = decodeRecord(payload, this.dictionary);
+    } catch (err) {
+      throw new CorruptionError(
+        file.path,
+        this.offset,
+        `A WAL record kept for sync does not decode (${String(err)})`,
+      );
+    }
     this.offset += RECORD_HEADER_BYTES + length;
     this.expected++;
     return { lsn, entry, bytes: RECORD_HEADER_BYTES + length };

@@ -10,7 +10,7 @@ const { hubLink } = require('../../dist/nodes/lib/sync/links.js');
 const { HubSync } = require('../../dist/nodes/lib/sync/hub-sync.js');
 const { tempDir } = require('../helpers');
 
-const CHILD = path.join(__dirname, 'sync-edge-child.js');
+const CHILD = path.join(__dirname, 'sync-link-edge-child.js');
 
 function runChild(dir, url, device, writes, life, killAfterMs) {
   return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ const { open, encodeSyncAck } = require('../../dist/engine');
 
 async function main() {
   const db = await open(process.argv[2]);
-  const hub = await db.openSyncHub();
+  const hub = await db.openSyncHub({ writeChunkRows: 4 });
   fs.writeSync(1, 'ready\n');
   const lines = readline.createInterface({ input: process.stdin });
   let chain = Promise.resolve();
