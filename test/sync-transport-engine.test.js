@@ -71,8 +71,14 @@ async function assertSameRows(edgeDb, hubDb, table = 'sensor') {
   );
 }
 
-async function rig(t, broker, certs) {
-  const common = { retry_backoff_secs: 1, ack_timeout_secs: 5, sync_interval_secs: 0, batch_size: 1000 };
+async function rig(t, broker, certs, extra = {}) {
+  const common = {
+    retry_backoff_secs: 1,
+    ack_timeout_secs: 5,
+    sync_interval_secs: 0,
+    batch_size: 1000,
+    ...extra,
+  };
   let hubToml;
   let edgeToml;
   if (t.mqtt) {
@@ -122,8 +128,9 @@ async function rig(t, broker, certs) {
   await until('the hub link', () => hubUp);
   const eLink = edgeLink(edgeSettings, await readTls(edgeSettings.tls), codec);
   const errors = [];
+  const down = [];
   const sync = new EdgeSync(edge, eLink, codec, edgeSettings, {
-    down() {},
+    down: (m) => down.push(...m),
     error: (e) => errors.push(e),
     changed() {},
   });
@@ -137,7 +144,7 @@ async function rig(t, broker, certs) {
     await edgeDb.close();
     await hubDb.close();
   };
-  return { edgeDb, hubDb, edge, hub, sync, applied, errors, close };
+  return { edgeDb, hubDb, edge, hub, hubSync, sync, eLink, applied, errors, down, close };
 }
 
 describe('sync transports over the real engine', function () {
@@ -177,6 +184,35 @@ describe('sync transports over the real engine', function () {
     });
   }
 
+  for (const t of [
+    { name: 'MQTT 5', mqtt: 5 },
+    { name: 'HTTP', http: 'http' },
+  ]) {
+    it(`${t.name}: downlink messages from the hub reach the edge once, in order, and the hub forgets them`, async () => {
+      const r = await rig(t, broker, certs);
+      const down = r.down;
+      try {
+        await r.edgeDb.write('sensor', readings(10));
+        r.sync.kick();
+        await until('first batch', () => drained(r.edge));
+        const hubSync = r.hubSync;
+        await hubSync.sendDown('gw-1', { setpoint: 21 });
+        await hubSync.sendDown('*', { mode: 'eco' });
+        await r.edgeDb.write('sensor', readings(10, 10, 5)); // HTTP edges fetch downlink after a batch
+        r.sync.kick();
+        await until('two messages', () => down.length >= 2);
+        await until('the hub to forget them', () => r.hub.pendingDown('gw-1') === null);
+        await sleep(200);
+        assert.deepStrictEqual(
+          down.map((m) => m.payload),
+          [{ setpoint: 21 }, { mode: 'eco' }],
+        );
+      } finally {
+        await r.close();
+      }
+    });
+  }
+
   it('MQTT: the broker SIGKILLed mid-drain and restarted: 0 lost, 0 doubled', async () => {
     const own = await startBroker();
     const r = await rig({ mqtt: 5 }, own, certs);
@@ -195,6 +231,99 @@ describe('sync transports over the real engine', function () {
     } finally {
       await r.close();
       await own.close();
+    }
+  });
+
+  it('MQTT: a batch the hub rejects for good is set aside with its reason; the batches after it arrive', async () => {
+    const r = await rig({ mqtt: 5 }, broker, certs);
+    try {
+      await r.hubDb.write('bad', [{ time: 1, tags: { sensor_id: 'x' }, fields: { value: 'text' } }]);
+      const key = (x) => `${x.sensor_id}|${x.time}|${x.value}`;
+      await r.edgeDb.write('sensor', readings(1000)); // batch 1
+      await r.edgeDb.write('bad', [{ time: NOW, tags: { sensor_id: 'x' }, fields: { value: 1.5 } }]);
+      const setB = readings(1000, 10, 3);
+      await r.edgeDb.write('sensor', setB); // shares batch 2 with the bad row: applied or rejected whole
+      r.sync.kick();
+      await until('drained', () => drained(r.edge));
+      const setC = readings(1000, 10, 7);
+      await r.edgeDb.write('sensor', setC); // after the rejected batch
+      r.sync.kick();
+      await until('drained again', () => drained(r.edge));
+      const q = r.edge.quarantined();
+      assert.strictEqual(q.length, 1);
+      assert.strictEqual(q[0].rows, 1001);
+      assert.match(q[0].reason, /Column "value" of table "bad" holds string values/);
+      assert.strictEqual(r.errors.length, 1);
+      assert.match(r.errors[0].message, /The hub rejected batch 2 \(1001 rows of bad, sensor\) for good/);
+      const hub = new Set((await r.hubDb.read('sensor')).map(key));
+      const wanted = [...readings(1000), ...setC].map((x) =>
+        key({ sensor_id: x.tags.sensor_id, time: x.time, value: x.fields.value }),
+      );
+      assert.strictEqual(hub.size, 2000);
+      assert.ok(
+        wanted.every((k) => hub.has(k)),
+        'batches 1 and 3 at the hub',
+      );
+      assert.strictEqual((await r.hubDb.read('bad')).length, 1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('MQTT: a batch lost on the way is answered with a gap by the hub and sent again', async () => {
+    const r = await rig({ mqtt: 5 }, broker, certs);
+    try {
+      const link = r.eLink;
+      const send = link.send.bind(link);
+      let dropped = 0;
+      link.send = (batch) => {
+        if (batch.meta.seq === 3 && dropped === 0) {
+          dropped++;
+          return new Promise((_res, reject) => setTimeout(() => reject(new Error('lost')), 5000));
+        }
+        return send(batch);
+      };
+      await writeIn(r.edgeDb, readings(5000), 50);
+      r.sync.kick();
+      await until('drained', () => drained(r.edge));
+      assert.strictEqual(dropped, 1);
+      await assertSameRows(r.edgeDb, r.hubDb);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('max_bytes_per_sec holds the backfill to its rate', async () => {
+    const rate = 4000;
+    const r = await rig({ mqtt: 5 }, broker, certs, { max_bytes_per_sec: rate });
+    try {
+      const dayAgo = NOW - 86_400_000;
+      for (let w = 0; w < 12; w++) {
+        const rows = [];
+        for (let i = 0; i < 300; i++) {
+          rows.push({
+            time: dayAgo + (w * 300 + i) * 1000,
+            tags: { sensor_id: `S${i % 5}` },
+            fields: { value: Math.random() },
+          });
+        }
+        await r.edgeDb.write('sensor', rows);
+      }
+      const t0 = Date.now();
+      r.sync.kick();
+      await until('drained', () => drained(r.edge));
+      const elapsed = Date.now() - t0;
+      const bytes = r.sync.meter.totalBytes;
+      // a bucket of one second's bytes, then the rate: the drain cannot be quicker than this
+      const floor = ((bytes - rate) / rate) * 1000;
+      assert.ok(bytes > 3 * rate, `enough bytes to measure (${bytes})`);
+      assert.ok(
+        elapsed >= floor * 0.95,
+        `${bytes} bytes in ${elapsed} ms; at ${rate} B/s it takes >= ${Math.round(floor)} ms`,
+      );
+      await assertSameRows(r.edgeDb, r.hubDb);
+    } finally {
+      await r.close();
     }
   });
 

@@ -212,3 +212,47 @@ describe('backoff, conditions, byte budget', () => {
     assert.strictEqual(new ByteBudget(0).delayFor(1e9), 0);
   });
 });
+
+describe('helios-sync status lines', () => {
+  const { edgeStatus, hubStatus } = require('../../dist/nodes/lib/sync/sync-status.js');
+  const view = (v = {}) => ({
+    connected: true,
+    sending: false,
+    waitingFor: [],
+    backlogRows: 0,
+    rowsPerSec: 0,
+    lastAckAt: null,
+    lastError: null,
+    quarantined: 0,
+    lostRows: 0,
+    failures: 0,
+    ...v,
+  });
+  it('edge: connecting, waiting for, sending with rate and ETA, synced, retrying', () => {
+    assert.deepStrictEqual(edgeStatus(view({ connected: false, backlogRows: 12345 }), 10), {
+      fill: 'yellow',
+      shape: 'ring',
+      text: 'connecting · 12.3k waiting',
+    });
+    assert.strictEqual(
+      edgeStatus(view({ waitingFor: ['parked'], backlogRows: 300 }), 10).text,
+      'waiting for parked · 300 waiting',
+    );
+    assert.strictEqual(
+      edgeStatus(view({ sending: true, backlogRows: 12000, rowsPerSec: 450 }), 10).text,
+      'sending · 12.0k waiting · 450 rows/s · ETA 27s',
+    );
+    const at = new Date(2026, 2, 1, 14, 3, 7).getTime();
+    assert.strictEqual(edgeStatus(view({ lastAckAt: at, quarantined: 2 }), 10).text, 'synced 14:03:07 · 2 set aside');
+    const failing = edgeStatus(view({ failures: 10, lastError: 'No MQTT broker answers at mqtt://x:1883.' }), 10);
+    assert.strictEqual(failing.fill, 'red');
+    assert.match(failing.text, /^retrying \(0 waiting\): No MQTT broker/);
+  });
+  it('hub: connecting, devices and rate', () => {
+    assert.strictEqual(hubStatus({ connected: false, devices: 0, rowsPerSec: 0, lastBatchAt: null, lastError: null }).fill, 'yellow');
+    assert.strictEqual(
+      hubStatus({ connected: true, devices: 12, rowsPerSec: 3100, lastBatchAt: null, lastError: null }).text,
+      'hub · 12 devices · 3100 rows/s',
+    );
+  });
+});
