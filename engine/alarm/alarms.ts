@@ -90,6 +90,7 @@ export class AlarmEngine {
   private readonly matches = new Map<string, AlarmRule[]>();
   /** times of the annunciations in the flood window, oldest first */
   private readonly annunciations: number[] = [];
+  private floodStart = 0;
   private readonly o: Required<AlarmEngineOptions>;
 
   constructor(rules: readonly AlarmRule[], options: AlarmEngineOptions = {}) {
@@ -283,10 +284,18 @@ export class AlarmEngine {
         );
       }
     }
+    this.pruneFlood(now);
+  }
+
+  /** Drops annunciations older than the flood window (by moving a start index: no shifting per call). */
+  private pruneFlood(now: number): void {
     const from = now - this.o.floodWindowMs;
-    let drop = 0;
-    while (drop < this.annunciations.length && this.annunciations[drop]! <= from) drop++;
-    if (drop > 0) this.annunciations.splice(0, drop);
+    const list = this.annunciations;
+    while (this.floodStart < list.length && list[this.floodStart]! <= from) this.floodStart++;
+    if (this.floodStart > 1024 && this.floodStart * 2 > list.length) {
+      list.splice(0, this.floodStart);
+      this.floodStart = 0;
+    }
   }
 
   /** Keeps the condition's recent annunciations to the chatter window; true when it chatters. */
@@ -314,6 +323,12 @@ export class AlarmEngine {
     return due;
   }
 
+  /** Annunciations in the flood window ending at `now`. */
+  private recentAlarms(now: number): number {
+    this.pruneFlood(now);
+    return this.annunciations.length - this.floodStart;
+  }
+
   counts(now: number): AlarmCounts {
     const n: AlarmCounts = {
       active: 0,
@@ -322,7 +337,7 @@ export class AlarmEngine {
       shelved: 0,
       suppressed: 0,
       outOfService: 0,
-      recentAlarms: this.annunciations.filter((t) => t > now - this.o.floodWindowMs).length,
+      recentAlarms: this.recentAlarms(now),
       flood: false,
       chattering: 0,
       staleAlarms: 0,

@@ -30,34 +30,73 @@ export interface AlarmJournalTarget {
   readStates(): Promise<Array<Record<string, unknown>>>;
 }
 
+/** Rows waiting for the next write, and the callers waiting for them to be durable. */
+interface Batch {
+  readonly journal: Reading[];
+  readonly states: Map<string, Reading>;
+  readonly done: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
 export class AlarmJournal {
-  private chain: Promise<void> = Promise.resolve();
+  private pending: Batch | null = null;
+  private writing: Promise<void> | null = null;
 
   constructor(private readonly target: AlarmJournalTarget) {}
 
   /**
    * Records `events` and the state they left their conditions in. The rows are taken now, so
-   * later changes do not leak into them; writes are stored in the order they were asked for.
-   * Resolves once durable under the database's durability mode.
+   * later changes do not leak into them. Events recorded while a write is in flight go together
+   * into the next one (one WAL record for many transitions at high rates), in the order they were
+   * recorded. Resolves once durable under the database's durability mode.
    */
   record(events: readonly AlarmEvent[], engine: AlarmEngine): Promise<void> {
-    if (events.length === 0) return this.chain;
-    const journal = events.map(journalRow);
-    const states = new Map<string, Reading>();
+    if (events.length === 0) return Promise.resolve();
+    const batch = this.pending ?? this.newBatch();
     for (const e of events) {
+      batch.journal.push(journalRow(e));
       const key = conditionKey(e.rule, e.source, e.kind);
       const c = engine.conditionOf(key);
-      if (c) states.set(key, stateRow(c));
+      // the latest state of a condition wins within a batch
+      if (c) batch.states.set(key, stateRow(c));
     }
-    const write = this.chain.then(() => this.target.write(journal, [...states.values()]));
-    // a failed write is the caller's to report; the next one is still tried
-    this.chain = write.catch(() => undefined);
-    return write;
+    if (!this.writing) this.writing = this.drain();
+    return batch.done;
+  }
+
+  private newBatch(): Batch {
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.pending = { journal: [], states: new Map(), done, resolve, reject };
+    return this.pending;
+  }
+
+  /** Writes batches one after another until none is waiting. */
+  private async drain(): Promise<void> {
+    // let the rest of this turn's events join the first batch
+    await Promise.resolve();
+    while (this.pending) {
+      const batch = this.pending;
+      this.pending = null;
+      try {
+        await this.target.write(batch.journal, [...batch.states.values()]);
+        batch.resolve();
+      } catch (err) {
+        // a failed write is its callers' to report; the next batch is still tried
+        batch.reject(err as Error);
+      }
+    }
+    this.writing = null;
   }
 
   /** Settles once every write asked for so far has settled. */
-  idle(): Promise<void> {
-    return this.chain;
+  async idle(): Promise<void> {
+    while (this.writing) await this.writing;
   }
 
   /**

@@ -44,6 +44,8 @@ export class AlarmController {
   /** problems of the rules in force (bad rules of the editor's set, left out) */
   ruleProblems: string[] = [];
   private restored: Promise<void> | null = null;
+  /** the journal has been read back (or failed to be): readings are evaluated at once */
+  private ready = false;
   private waiting = 0;
   lastError: string | null = null;
   restoredCount = 0;
@@ -64,24 +66,29 @@ export class AlarmController {
 
   /** Reads the journal's state rows back (once); readings wait for it so nothing is raised twice. */
   start(): Promise<void> {
-    this.restored ??= this.journal.restore(this.engine, this.now()).then(
-      async (r) => {
-        this.restoredCount = r.restored;
-        const unknown = await this.o.useDb(async (db) => unknownFields(this.engine.ruleList, db));
-        this.ruleProblems.push(...unknown);
-      },
-      (err: Error) => {
-        // alarms are still decided; the journal is tried again with the next transition
-        this.lastError = `The alarm journal could not be read back: ${err.message}`;
-      },
-    );
+    this.restored ??= this.journal
+      .restore(this.engine, this.now())
+      .then(
+        async (r) => {
+          this.restoredCount = r.restored;
+          const unknown = await this.o.useDb(async (db) => unknownFields(this.engine.ruleList, db));
+          this.ruleProblems.push(...unknown);
+        },
+        (err: Error) => {
+          // alarms are still decided; the journal is tried again with the next transition
+          this.lastError = `The alarm journal could not be read back: ${err.message}`;
+        },
+      )
+      .finally(() => {
+        this.ready = true;
+      });
     return this.restored;
   }
 
   /** Handles one message; resolves when its transitions are journaled. */
   async handle(msg: NodeMessage): Promise<void> {
     const input = readAlarmInput(msg, this.o.table, this.now());
-    if (input.kind === 'readings' && this.restored) {
+    if (input.kind === 'readings' && this.restored && !this.ready) {
       if (this.waiting >= MAX_WAITING) {
         throw new AlarmInputError(
           'The alarm journal is still being read back; this reading was not evaluated.',
