@@ -38,6 +38,8 @@ function arg(name, fallback) {
 const SECONDS = Number(arg('seconds', 10));
 const SOAK_MINUTES = Number(arg('soak-minutes', 1));
 const ONLY = new Set(arg('only', 'raw,poll,soak').split(','));
+/** --no-db: poll only, no database writes or queries (to tell the poll's cost and memory from the engine's) */
+const WITH_DB = !process.argv.includes('--no-db');
 
 const TIMING = {
   timeoutMs: 500,
@@ -137,7 +139,7 @@ async function pollRun(seconds, server, onTick) {
   const bus = new Bus(link, { timeoutMs: 500, betweenMs: 0, closeWhenIdle: false, maxQueued: 256 });
   link.open();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'helios-modbus-bench-'));
-  const db = await open(dir, { durability: 'batch' });
+  const db = WITH_DB ? await open(dir, { durability: 'batch' }) : null;
   const late = [];
   const stats = { polls: 0, values: 0, byUnit: new Map(), writes: 0, queries: 0 };
   const poller = new Poller(bus, groups, { tags: { device: 'bench' }, qualityField: 'quality' }, (result) => {
@@ -148,12 +150,12 @@ async function pollRun(seconds, server, onTick) {
       stats.values += n;
       stats.byUnit.set(r.tags.unit, (stats.byUnit.get(r.tags.unit) ?? 0) + n);
     }
-    db.write('modbus', result.readings).then(() => stats.writes++);
+    db?.write('modbus', result.readings).then(() => stats.writes++);
   });
   const query = setInterval(() => {
-    db.query(
+    db?.query(
       "SELECT unit, count(*) AS n, avg(v0) AS v0 FROM modbus WHERE time > now() - INTERVAL '10 seconds' GROUP BY unit",
-    ).then(() => stats.queries++);
+    )?.then(() => stats.queries++);
   }, 1000);
   const cpu0 = process.cpuUsage();
   poller.start();
@@ -165,7 +167,7 @@ async function pollRun(seconds, server, onTick) {
   poller.stop();
   clearInterval(query);
   await bus.close();
-  await db.close();
+  await db?.close();
   fs.rmSync(dir, { recursive: true, force: true });
   late.sort((a, b) => a - b);
   return {
@@ -234,7 +236,7 @@ async function main() {
   }
   if (ONLY.has('poll')) {
     console.log(
-      `\n## 2. 1,000 registers (500 float32, 10 units) at 10 Hz for ${SECONDS} s, written into Helios, a query every second\n`,
+      `\n## 2. 1,000 registers (500 float32, 10 units) at 10 Hz for ${SECONDS} s, ${WITH_DB ? 'written into Helios, a query every second' : 'no database (--no-db)'}\n`,
     );
     const server = await startServer();
     try {
