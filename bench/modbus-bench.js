@@ -5,6 +5,8 @@
 //   node bench/modbus-bench.js --seconds 10     # each timed part this long (default 10)
 //   node bench/modbus-bench.js --soak-minutes 10  # part 3 this long (default 1)
 //   node bench/modbus-bench.js --only raw,poll,soak
+//   node bench/modbus-bench.js --no-db          # parts 2 and 3 without the database
+//   node bench/modbus-bench.js --in-flight 10   # parts 2 and 3 with requests to 10 units at once
 //
 // 1. raw:  back-to-back reads of 100 registers, this package's TCP link and bus vs modbus-serial's
 //          client used directly (readHoldingRegisters), against the same server in another process:
@@ -40,6 +42,8 @@ const SOAK_MINUTES = Number(arg('soak-minutes', 1));
 const ONLY = new Set(arg('only', 'raw,poll,soak').split(','));
 /** --no-db: poll only, no database writes or queries (to tell the poll's cost and memory from the engine's) */
 const WITH_DB = !process.argv.includes('--no-db');
+/** --in-flight n: requests to different units on the wire at once in parts 2 and 3 (default 1) */
+const IN_FLIGHT = Number(arg('in-flight', 1));
 
 const TIMING = {
   timeoutMs: 500,
@@ -136,7 +140,13 @@ async function pollRun(seconds, server, onTick) {
   const entries = bigMap();
   const groups = planReads(entries, { maxRegisters: 125, maxBits: 2000, maxGap: 8 });
   const link = new TcpLink('127.0.0.1', server.port, TIMING);
-  const bus = new Bus(link, { timeoutMs: 500, betweenMs: 0, closeWhenIdle: false, maxQueued: 256 });
+  const bus = new Bus(link, {
+    timeoutMs: 500,
+    betweenMs: 0,
+    closeWhenIdle: false,
+    maxQueued: 256,
+    inFlight: IN_FLIGHT,
+  });
   link.open();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'helios-modbus-bench-'));
   const db = WITH_DB ? await open(dir, { durability: 'batch' }) : null;
