@@ -5,6 +5,8 @@
 //   node bench/modbus-bench.js --seconds 10     # each timed part this long (default 10)
 //   node bench/modbus-bench.js --soak-minutes 10  # part 3 this long (default 1)
 //   node bench/modbus-bench.js --only raw,poll,soak
+//   node bench/modbus-bench.js --no-db          # parts 2 and 3 without the database
+//   node bench/modbus-bench.js --in-flight 10   # parts 2 and 3 with requests to 10 units at once
 //
 // 1. raw:  back-to-back reads of 100 registers, this package's TCP link and bus vs modbus-serial's
 //          client used directly (readHoldingRegisters), against the same server in another process:
@@ -38,6 +40,10 @@ function arg(name, fallback) {
 const SECONDS = Number(arg('seconds', 10));
 const SOAK_MINUTES = Number(arg('soak-minutes', 1));
 const ONLY = new Set(arg('only', 'raw,poll,soak').split(','));
+/** --no-db: poll only, no database writes or queries (to tell the poll's cost and memory from the engine's) */
+const WITH_DB = !process.argv.includes('--no-db');
+/** --in-flight n: requests to different units on the wire at once in parts 2 and 3 (default 1) */
+const IN_FLIGHT = Number(arg('in-flight', 1));
 
 const TIMING = {
   timeoutMs: 500,
@@ -134,10 +140,16 @@ async function pollRun(seconds, server, onTick) {
   const entries = bigMap();
   const groups = planReads(entries, { maxRegisters: 125, maxBits: 2000, maxGap: 8 });
   const link = new TcpLink('127.0.0.1', server.port, TIMING);
-  const bus = new Bus(link, { timeoutMs: 500, betweenMs: 0, closeWhenIdle: false, maxQueued: 256 });
+  const bus = new Bus(link, {
+    timeoutMs: 500,
+    betweenMs: 0,
+    closeWhenIdle: false,
+    maxQueued: 256,
+    inFlight: IN_FLIGHT,
+  });
   link.open();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'helios-modbus-bench-'));
-  const db = await open(dir, { durability: 'batch' });
+  const db = WITH_DB ? await open(dir, { durability: 'batch' }) : null;
   const late = [];
   const stats = { polls: 0, values: 0, byUnit: new Map(), writes: 0, queries: 0 };
   const poller = new Poller(bus, groups, { tags: { device: 'bench' }, qualityField: 'quality' }, (result) => {
@@ -148,12 +160,12 @@ async function pollRun(seconds, server, onTick) {
       stats.values += n;
       stats.byUnit.set(r.tags.unit, (stats.byUnit.get(r.tags.unit) ?? 0) + n);
     }
-    db.write('modbus', result.readings).then(() => stats.writes++);
+    db?.write('modbus', result.readings).then(() => stats.writes++);
   });
   const query = setInterval(() => {
-    db.query(
+    db?.query(
       "SELECT unit, count(*) AS n, avg(v0) AS v0 FROM modbus WHERE time > now() - INTERVAL '10 seconds' GROUP BY unit",
-    ).then(() => stats.queries++);
+    )?.then(() => stats.queries++);
   }, 1000);
   const cpu0 = process.cpuUsage();
   poller.start();
@@ -165,7 +177,7 @@ async function pollRun(seconds, server, onTick) {
   poller.stop();
   clearInterval(query);
   await bus.close();
-  await db.close();
+  await db?.close();
   fs.rmSync(dir, { recursive: true, force: true });
   late.sort((a, b) => a - b);
   return {
@@ -234,7 +246,7 @@ async function main() {
   }
   if (ONLY.has('poll')) {
     console.log(
-      `\n## 2. 1,000 registers (500 float32, 10 units) at 10 Hz for ${SECONDS} s, written into Helios, a query every second\n`,
+      `\n## 2. 1,000 registers (500 float32, 10 units) at 10 Hz for ${SECONDS} s, ${WITH_DB ? 'written into Helios, a query every second' : 'no database (--no-db)'}\n`,
     );
     const server = await startServer();
     try {

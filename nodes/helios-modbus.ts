@@ -95,7 +95,7 @@ export = function register(RED: NodeAPI): void {
       controller.write(msg.payload, msg.unit).then(
         () => done(),
         (err: Error) => {
-          this.status(status.failed(brief(err.message)));
+          controller.showError(status.failed(brief(err.message)));
           done(err);
         },
       );

@@ -255,6 +255,58 @@ describe('modbus TCP link and bus (fault server)', function () {
   });
 });
 
+describe('modbus bus with requests to several units at once (TCP)', function () {
+  this.timeout(20000);
+  let server;
+  let bus;
+  afterEach(async () => {
+    await bus?.close();
+    await server?.stop();
+  });
+
+  async function setup(inFlight) {
+    server = new FaultServer({ units: [1, 2, 3] });
+    await server.start();
+    for (const u of [1, 2, 3]) server.image(u).set('holding', 0, [u * 100]);
+    const link = new TcpLink('127.0.0.1', server.port, TIMING);
+    bus = new Bus(link, { timeoutMs: 150, betweenMs: 0, closeWhenIdle: false, maxQueued: 64, inFlight });
+    link.open();
+    await until(() => link.state.kind === 'connected', 2000, 'connected');
+  }
+  const read = (unit) => bus.submit(unit, readRequest('holding', 0, 1, unit)).then((a) => a.data[0]);
+
+  it('a unit that answers late holds up the others for its timeout with one at a time, not with three', async () => {
+    for (const inFlight of [1, 3]) {
+      await setup(inFlight);
+      server.silent.add(2);
+      const dead = read(2).catch((e) => e.code);
+      const t0 = performance.now();
+      const others = await Promise.all([read(1), read(3)]);
+      const waited = performance.now() - t0;
+      assert.deepStrictEqual(others, [100, 300]);
+      assert.strictEqual(await dead, 'MODBUS_TIMEOUT');
+      if (inFlight === 1) assert.ok(waited >= 140, `one at a time: ${waited.toFixed(0)} ms`);
+      else assert.ok(waited < 60, `three at once: ${waited.toFixed(0)} ms`);
+      await bus.close();
+      await server.stop();
+    }
+  });
+
+  it('never two requests to one unit at once, and every reply to its own request', async () => {
+    await setup(3);
+    for (const u of [1, 2, 3]) server.delays.set(u, 10);
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => {
+        const unit = (i % 3) + 1;
+        return read(unit).then((v) => [unit, v]);
+      }),
+    );
+    for (const [unit, v] of replies) assert.strictEqual(v, unit * 100);
+    assert.strictEqual(bus.waiting, 0);
+    assert.deepStrictEqual(server.mostOutstanding, { all: 3, perUnit: 1 });
+  });
+});
+
 describe('modbus unit breaker', () => {
   const { UnitBreaker } = require('../dist/nodes/lib/modbus/breaker.js');
 

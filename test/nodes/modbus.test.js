@@ -193,6 +193,10 @@ describe('helios-modbus node against the simulated PLC', function () {
     node.receive({ payload: { setpoint: 7000 } });
     assert.match(String(await tooBig), /"setpoint" \(uint16\) cannot be written: 7000 is outside uint16/);
     assert.strictEqual(plc.state.setpoint, 725, 'nothing written for a refused message');
+    // The refusal shows in red until the next status refresh, which brings the poll's line back.
+    assert.strictEqual(lastStatus('n-modbus').fill, 'red');
+    await tick(1100);
+    assert.match(lastStatus('n-modbus').text, /reads\/s$/);
   });
 
   it('a register map with mistakes: red status, every problem in one sentence, no crash', async () => {

@@ -17,6 +17,9 @@ class FaultServer {
     /** one-shot faults, applied to the next requests in order: { kind, unit?, code? } */
     this.faults = [];
     this.requests = new Map();
+    /** requests received and not answered yet, per unit, and the most there ever were (all units, per unit) */
+    this.outstanding = new Map();
+    this.mostOutstanding = { all: 0, perUnit: 0 };
     this.sockets = new Set();
     this.connections = 0;
     this.server = null;
@@ -65,6 +68,10 @@ class FaultServer {
     const unit = frame[6];
     const pdu = frame.subarray(7);
     this.requests.set(unit, (this.requests.get(unit) ?? 0) + 1);
+    this.outstanding.set(unit, (this.outstanding.get(unit) ?? 0) + 1);
+    const all = [...this.outstanding.values()].reduce((a, b) => a + b, 0);
+    this.mostOutstanding.all = Math.max(this.mostOutstanding.all, all);
+    this.mostOutstanding.perUnit = Math.max(this.mostOutstanding.perUnit, this.outstanding.get(unit));
     const image = this.images.get(unit);
     if (!image || this.silent.has(unit)) return;
     const faultIndex = this.faults.findIndex((f) => f.unit === undefined || f.unit === unit);
@@ -82,6 +89,7 @@ class FaultServer {
     out[6] = unit;
     reply.copy(out, 7);
     const send = () => {
+      this.outstanding.set(unit, this.outstanding.get(unit) - 1);
       if (socket.destroyed) return;
       if (fault?.kind === 'resetMidReply') {
         socket.write(out.subarray(0, 9), () => socket.resetAndDestroy());

@@ -34,6 +34,11 @@ export interface BusOptions {
   closeWhenIdle: boolean;
   /** requests waiting on the bus at most (all units) */
   maxQueued: number;
+  /**
+   * requests on the wire at once, each to another unit (TCP only: an RTU line takes one); 1 by
+   * default, as most devices and gateways answer one master's requests one at a time anyway
+   */
+  inFlight?: number;
 }
 
 export interface Answer {
@@ -63,7 +68,9 @@ export class Bus {
   private readonly queues = new Map<number, Job[]>();
   private readonly breakers = new Map<number, UnitBreaker>();
   private queued = 0;
-  private running = false;
+  /** requests being served (at most `inFlight`), and their units */
+  private workers = 0;
+  private readonly busyUnits = new Set<number>();
   private turn: number[] = [];
   private closed = false;
   /** answers and failures since start, for the status line and the benchmark */
@@ -85,7 +92,7 @@ export class Bus {
       if (!queue) this.queues.set(unitId, (queue = []));
       queue.push({ unitId, request, resolve, reject });
       this.queued++;
-      if (!this.running) this.run();
+      this.pump();
     });
   }
 
@@ -96,7 +103,7 @@ export class Bus {
     return out;
   }
 
-  /** Requests waiting (not counting the one on the wire). */
+  /** Requests waiting (not counting those on the wire). */
   get waiting(): number {
     return this.queued;
   }
@@ -107,32 +114,53 @@ export class Bus {
     return b;
   }
 
-  /** The next job, taking units in turn. */
+  /** The next job of a unit with no request on the wire, taking units in turn. */
   private nextJob(): Job | null {
-    if (this.turn.length === 0) this.turn = [...this.queues.keys()];
-    while (this.turn.length > 0) {
-      const unitId = this.turn.shift()!;
-      const job = this.queues.get(unitId)?.shift();
-      if (job) {
-        this.queued--;
-        return job;
+    for (let round = 0; round < 2; round++) {
+      while (this.turn.length > 0) {
+        const unitId = this.turn.shift()!;
+        if (this.busyUnits.has(unitId)) continue;
+        const job = this.queues.get(unitId)?.shift();
+        if (job) {
+          this.queued--;
+          return job;
+        }
       }
-      if (this.turn.length === 0 && this.queued > 0) this.turn = [...this.queues.keys()];
+      this.turn = [...this.queues.keys()];
     }
     return null;
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
+  /** Starts workers while there is room on the wire and a unit with work that has none out. */
+  private pump(): void {
+    const lanes = Math.max(1, this.options.inFlight ?? 1);
+    while (this.workers < lanes && this.queued > 0) {
+      const job = this.nextJob();
+      if (!job) return;
+      this.workers++;
+      this.work(job);
+    }
+  }
+
+  /** Serves `first`, then more jobs while there are any for units that are free. */
+  private async work(first: Job): Promise<void> {
     try {
-      for (let job = this.nextJob(); job; job = this.nextJob()) {
-        const sent = await this.serve(job);
+      for (let job: Job | null = first; job; job = this.nextJob()) {
+        this.busyUnits.add(job.unitId);
+        let sent = false;
+        try {
+          sent = await this.serve(job);
+        } finally {
+          this.busyUnits.delete(job.unitId);
+        }
         if (sent && this.options.betweenMs > 0 && this.queued > 0) await sleep(this.options.betweenMs);
+        this.pump();
       }
     } finally {
-      this.running = false;
+      this.workers--;
     }
-    if (this.options.closeWhenIdle && !this.closed) this.link.release();
+    if (this.workers === 0 && this.queued === 0 && this.options.closeWhenIdle && !this.closed)
+      this.link.release();
   }
 
   /** Serves one job; true if it used the wire. */

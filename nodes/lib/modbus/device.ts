@@ -26,6 +26,8 @@ export interface ModbusDeviceConfig {
   maxRegisters?: number | string;
   maxGap?: number | string;
   closeAfterPoll?: boolean;
+  /** TCP: requests on the wire at once, each to another unit (1-16) */
+  inFlight?: number | string;
   version?: number;
 }
 
@@ -38,10 +40,13 @@ export interface DeviceSettings {
   betweenMs: number;
   closeAfterPoll: boolean;
   limits: PlanLimits;
+  /** requests on the wire at once, each to another unit (always 1 for RTU) */
+  inFlight: number;
 }
 
 /** Requests a bus holds at most: polls add one per read at most, so only writes can reach this. */
 const MAX_QUEUED = 256;
+const MAX_IN_FLIGHT = 16;
 
 const nonNegative = (v: unknown, fallback: number) => {
   if (v === 0 || v === '0') return 0;
@@ -64,6 +69,10 @@ export function deviceSettings(config: ModbusDeviceConfig): DeviceSettings {
     maxBits: 2000,
     maxGap: Math.floor(nonNegative(config.maxGap, 8)),
   };
+  const inFlight = Math.floor(positiveNumber(config.inFlight) ?? 1);
+  if (inFlight > MAX_IN_FLIGHT) {
+    throw new Error(`Requests at once is ${inFlight}; ${MAX_IN_FLIGHT} at most (one per unit id in use).`);
+  }
   const common = {
     timing,
     betweenMs: nonNegative(config.betweenMs, 0),
@@ -80,7 +89,7 @@ export function deviceSettings(config: ModbusDeviceConfig): DeviceSettings {
       dataBits: Number(config.dataBits) === 7 ? 7 : 8,
       stopBits: Number(config.stopBits) === 2 ? 2 : 1,
     };
-    return { label: config.name || path, tcp: null, serial, ...common };
+    return { label: config.name || path, tcp: null, serial, ...common, inFlight: 1 };
   }
   const host = (config.host ?? '').trim();
   if (!host) throw new Error('The Modbus TCP device has no host: give its address, e.g. 192.168.1.10.');
@@ -88,7 +97,7 @@ export function deviceSettings(config: ModbusDeviceConfig): DeviceSettings {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`The Modbus TCP port must be a whole number from 1 to 65535, not "${config.port}".`);
   }
-  return { label: config.name || `${host}:${port}`, tcp: { host, port }, serial: null, ...common };
+  return { label: config.name || `${host}:${port}`, tcp: { host, port }, serial: null, ...common, inFlight };
 }
 
 /** A node that polls or writes through a device: told when the connection's state changes. */
@@ -116,6 +125,7 @@ export class ModbusDevice {
       betweenMs: settings.betweenMs,
       closeWhenIdle: settings.closeAfterPoll,
       maxQueued: MAX_QUEUED,
+      inFlight: settings.inFlight,
     });
     link.onState = (state) => {
       this.onLinkState(state);

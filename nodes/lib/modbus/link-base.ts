@@ -142,11 +142,15 @@ export abstract class LinkBase implements Link {
   /** Resolves when connected, when the attempt fails, or after `ms`. */
   private connected(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.waiters.push(() => {
+      const wake = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== wake);
+        resolve();
+      }, ms);
+      this.waiters.push(wake);
     });
   }
 

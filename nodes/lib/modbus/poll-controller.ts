@@ -70,6 +70,11 @@ export class PollController {
     return jobs.length;
   }
 
+  /** Shows a failed write's sentence until the next status refresh. */
+  showError(s: NodeStatus): void {
+    this.line.flash(s);
+  }
+
   close(): void {
     clearInterval(this.timer);
     this.poller.stop();

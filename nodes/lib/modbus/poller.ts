@@ -1,6 +1,6 @@
 import type { Reading } from '../../../engine/index';
 import type { Bus } from './bus';
-import { pollReadings, type ReadingOptions, type ReadOutcome } from './decode-read';
+import { type ReadingOptions, type ReadOutcome, readingBuilder } from './decode-read';
 import { rangeLabel, readRequest } from './pdu';
 import type { PlannedRead, PollGroup } from './planner';
 
@@ -37,13 +37,16 @@ export class Poller {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly busy = new Set<PollGroup>();
   private stopped = false;
+  private readonly readings: (outcomes: readonly ReadOutcome[]) => Reading[];
 
   constructor(
     private readonly bus: Bus,
     private readonly groups: readonly PollGroup[],
-    private readonly readingOptions: ReadingOptions,
+    readingOptions: ReadingOptions,
     private readonly onPoll: (result: PollResult) => void,
-  ) {}
+  ) {
+    this.readings = readingBuilder(readingOptions);
+  }
 
   start(): void {
     const now = Date.now();
@@ -106,7 +109,7 @@ export class Poller {
       );
       this.onPoll({
         intervalMs: group.intervalMs,
-        readings: pollReadings(outcomes, this.readingOptions),
+        readings: this.readings(outcomes),
         failures,
         answered: outcomes.length - failures.length,
         lateMs,
