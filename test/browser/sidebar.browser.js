@@ -122,7 +122,7 @@ describe('the Helios sidebar (Chromium)', function () {
 
   it('opens the Helios tab with the database, its table figures and storage', async () => {
     await page.evaluate(() => RED.sidebar.show('helios'));
-    await page.waitForSelector('.helios-table-card[data-table="boiler"]', { timeout: 15000 });
+    await page.waitForSelector('.helios-table-card[data-table="boiler"]', { timeout: 30000 });
     await shot('overview');
     const seen = await page.evaluate(() => ({
       label: $('#red-ui-sidebar .red-ui-tab.active').text().trim(),
@@ -235,6 +235,31 @@ describe('the Helios sidebar (Chromium)', function () {
     }));
     assert.equal(seen.ackButtons, 0);
     assert.match(seen.transition, /Boiler temperature high: active → acked/);
+  });
+
+  it('shows new rows without a reload: the runtime pushes the figures over comms', async () => {
+    const rowsShown = () =>
+      page.evaluate(() => $('.helios-table-card[data-table="boiler"] dt:contains("rows")').next().text());
+    assert.equal(await rowsShown(), '2,880');
+    const requests = [];
+    page.on('request', (r) => requests.push(r.url()));
+    const values = Array.from({ length: 10 }, (_, i) => `(${Date.now() + i}, 's3', 1.5)`).join(', ');
+    const res = await fetch(`${origin}/helios/databases/db1/query`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sql: `INSERT INTO boiler (time, sensor, temp) VALUES ${values}` }),
+    });
+    assert.equal(res.status, 200);
+    await page.waitForFunction(
+      () => $('.helios-table-card[data-table="boiler"] dt:contains("rows")').next().text() === '2,890',
+      null,
+      { timeout: 5000 },
+    );
+    assert.deepEqual(
+      requests.filter((u) => u.includes('/helios/')),
+      [],
+      'the browser asked for nothing: the update came over the comms websocket',
+    );
   });
 
   it('fits a narrow sidebar: nothing wider than the tab', async () => {
