@@ -264,6 +264,18 @@ describe('helios CLI', function () {
     });
   }
 
+  it('--progress reports on stderr, leaving stdout to the data', async () => {
+    const dir = tempDir('helios-cli-progress-');
+    await typedDatabase(dir);
+    const r = await helios('export', dir, '--table', 'plant', '--format', 'csv', '--progress');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3000 rows exported\n$/);
+    assert.equal(r.stdout.trim().split('\n').length, 3001, 'header and rows only on stdout');
+    const v = await helios('verify', dir, '--progress');
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, /^\d+ segments \(\d+ chunks, 3000 rows\)/);
+  });
+
   it('export keeps to --from/--to (inclusive) and takes ISO times', async () => {
     const dir = tempDir('helios-cli-range-');
     await typedDatabase(dir);
