@@ -211,6 +211,12 @@ describe('helios CLI', function () {
     bytes[8 + 20] ^= 0x10;
     fs.writeFileSync(segFile, bytes);
     assert.equal((await helios('verify', dir)).code, 0, 'sound again once the bit is back');
+    const checkpoint = fs.readFileSync(path.join(dir, 'CHECKPOINT'));
+    fs.writeFileSync(path.join(dir, 'CHECKPOINT'), checkpoint.subarray(0, 5));
+    const torn = await helios('verify', dir);
+    assert.equal(torn.code, 1);
+    assert.match(torn.stdout, /DAMAGED CHECKPOINT at byte 0: not valid JSON/);
+    fs.writeFileSync(path.join(dir, 'CHECKPOINT'), checkpoint);
 
     // the WAL: a second record whose payload has one bit flipped (records follow the 20-byte header)
     // written by a process that exits without closing (a close would checkpoint the log away)
