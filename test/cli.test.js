@@ -211,6 +211,12 @@ describe('helios CLI', function () {
     bytes[8 + 20] ^= 0x10;
     fs.writeFileSync(segFile, bytes);
     assert.equal((await helios('verify', dir)).code, 0, 'sound again once the bit is back');
+    const checkpoint = fs.readFileSync(path.join(dir, 'CHECKPOINT'));
+    fs.writeFileSync(path.join(dir, 'CHECKPOINT'), checkpoint.subarray(0, 5));
+    const torn = await helios('verify', dir);
+    assert.equal(torn.code, 1);
+    assert.match(torn.stdout, /DAMAGED CHECKPOINT at byte 0: not valid JSON/);
+    fs.writeFileSync(path.join(dir, 'CHECKPOINT'), checkpoint);
 
     // the WAL: a second record whose payload has one bit flipped (records follow the 20-byte header)
     // written by a process that exits without closing (a close would checkpoint the log away)
@@ -263,6 +269,18 @@ describe('helios CLI', function () {
       assert.deepEqual(b.rows, a.rows);
     });
   }
+
+  it('--progress reports on stderr, leaving stdout to the data', async () => {
+    const dir = tempDir('helios-cli-progress-');
+    await typedDatabase(dir);
+    const r = await helios('export', dir, '--table', 'plant', '--format', 'csv', '--progress');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3000 rows exported\n$/);
+    assert.equal(r.stdout.trim().split('\n').length, 3001, 'header and rows only on stdout');
+    const v = await helios('verify', dir, '--progress');
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, /^\d+ segments \(\d+ chunks, 3000 rows\)/);
+  });
 
   it('export keeps to --from/--to (inclusive) and takes ISO times', async () => {
     const dir = tempDir('helios-cli-range-');

@@ -1,7 +1,7 @@
 /**
  * `verify`: every checksum of a database directory, read-only. Each segment's header, footer and
  * trailer (by opening it) and every chunk's CRC and columns (by decoding it); each WAL file's
- * header and every record's length, CRC and LSN. Segments quarantined earlier (`*.corrupt`) are
+ * header and every record's length, CRC and LSN; that the small JSON files (CHECKPOINT ...) parse. Segments quarantined earlier (`*.corrupt`) are
  * reported too: their rows are not readable. Run it on a snapshot copy (snapshot.ts) when an engine
  * holds the directory, so no compaction removes a file while it is read.
  */
@@ -9,7 +9,9 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CorruptionError } from '../errors';
 import { SegmentReader } from '../segment/reader';
-import { DATA_DIR, WAL_DIR } from '../storage/layout';
+import { TABLES_FILE } from '../storage/declarations';
+import { CHECKPOINT_FILE, CURSORS_FILE, DATA_DIR, DOWNSAMPLE_FILE, WAL_DIR } from '../storage/layout';
+import { TOMBSTONES_FILE } from '../storage/tombstones';
 import { TimeSlicer } from '../util/fsutil';
 import {
   decodeFileHeader,
@@ -21,6 +23,8 @@ import {
   readU64,
   recordCrc,
 } from '../wal/format';
+
+const SMALL_FILES = [CHECKPOINT_FILE, CURSORS_FILE, DOWNSAMPLE_FILE, TOMBSTONES_FILE, TABLES_FILE];
 
 export interface VerifyProblem {
   /** path relative to the database directory */
@@ -80,8 +84,27 @@ export async function verifyDirectory(
     await verifyWalFile(wal[i]!, path.relative(dir, wal[i]!), i === wal.length - 1, report, slicer);
     onProgress?.(++done, total);
   }
+  await verifySmallFiles(dir, report);
   report.sound = report.problems.length === 0;
   return report;
+}
+
+/** The small JSON files beside the data (hints, written whole and atomically): each must parse. */
+async function verifySmallFiles(dir: string, report: VerifyReport): Promise<void> {
+  for (const name of SMALL_FILES) {
+    let text: string;
+    try {
+      text = await fsp.readFile(path.join(dir, name), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      report.problems.push({ file: name, offset: 0, reason: `not valid JSON (${(err as Error).message})` });
+    }
+  }
 }
 
 async function verifySegment(file: string, rel: string, report: VerifyReport, slicer: TimeSlicer) {

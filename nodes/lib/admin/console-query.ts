@@ -13,6 +13,8 @@ export const CONSOLE_MAX_ROWS = 20_000;
 export const PAGE_ROWS = 100;
 /** Most rows of a result sent for the plot (every row when fewer; evenly spaced ones when more). */
 export const PLOT_POINTS = 2000;
+/** Most lines per numeric column in the plot (one per combination of the text columns' values). */
+export const PLOT_GROUPS = 8;
 
 export interface ConsoleRequest {
   sql: string;
@@ -92,24 +94,40 @@ export function consoleErrorOf(err: unknown, sql: string): ConsoleError {
   return out;
 }
 
+/**
+ * The plot of a result: x the time column, one line per numeric column and, when the result has
+ * text columns (tags such as sensor), per combination of their values (at most PLOT_GROUPS; more
+ * are left out of the plot, not mixed into one line). Lines are aligned on the union of times,
+ * with null where a line has no value.
+ */
 function plotOf(result: QueryResult): ConsoleResult['plot'] {
   const time = result.columns.find((c) => c.type === 'time')?.name;
   const numeric = result.columns.filter((c) => c.type === 'float' || c.type === 'int').map((c) => c.name);
+  const keys = result.columns.filter((c) => c.type === 'string').map((c) => c.name);
   if (!time || numeric.length === 0 || result.rows.length === 0) return null;
   const step = Math.max(1, result.rows.length / PLOT_POINTS);
   const picked: Array<Record<string, unknown>> = [];
   for (let i = 0; i < result.rows.length && picked.length < PLOT_POINTS; i += step) {
     picked.push(result.rows[Math.floor(i)]!);
   }
-  picked.sort((a, b) => Number(a[time]) - Number(b[time]));
+  const times = [...new Set(picked.map((r) => Number(r[time])))].sort((a, b) => a - b);
+  const at = new Map(times.map((t, i) => [t, i]));
   const series: Record<string, Array<number | null>> = {};
-  for (const name of numeric) {
-    series[name] = picked.map((r) => {
-      const v = r[name];
-      return typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : null;
-    });
+  for (const row of picked) {
+    const group = keys.map((k) => String(row[k] ?? '')).join(' ');
+    for (const name of numeric) {
+      const label = group === '' ? name : `${name} ${group}`;
+      let line = series[label];
+      if (!line) {
+        if (Object.keys(series).length >= PLOT_GROUPS * numeric.length) continue;
+        line = series[label] = new Array<number | null>(times.length).fill(null);
+      }
+      const v = row[name];
+      line[at.get(Number(row[time]))!] =
+        typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : null;
+    }
   }
-  return { time, times: picked.map((r) => Number(r[time])), series };
+  return { time, times, series };
 }
 
 /** JSON has no bigint, NaN or infinities: those become text. */
