@@ -33,6 +33,19 @@ export interface QueryOptions {
   /** most rows a result (or an operator's working set) may hold; default 100000 */
   maxRows?: number;
   /**
+   * most bytes (estimated: 16 a value, 2 a character of text) that group_concat / string_agg
+   * outputs and ORDER BY / GROUP BY / JOIN / gap-fill working sets may hold together; default 268435456
+   * (256 MiB); 0: no limit
+   */
+  maxBytes?: number;
+  /**
+   * ms a query may run before it stops with a SqlError (HELIOS_SQL_TIMEOUT), checked each time
+   * it gives the event loop a turn (every few ms); default 0: no limit (helios-query sets 30 s)
+   */
+  timeoutMs?: number;
+  /** stops the query with a SqlError (HELIOS_SQL_CANCELLED) when aborted (helios-query: on close) */
+  signal?: AbortSignal;
+  /**
    * longest SQL text taken, in bytes of UTF-8; a longer one is refused before it is read (50 MB
    * of SQL once exhausted the heap). Default 1 MiB (1048576); bulk rows belong in `write()` or
    * parameters.
@@ -49,6 +62,9 @@ export interface QueryOptions {
 
 /** Default cap on the length of a SQL text, bytes. */
 export const DEFAULT_MAX_SQL_BYTES = 1024 * 1024;
+
+/** Default cap on the bytes a query's working sets hold. */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 /** Default cap on rows held by a query. */
 export const DEFAULT_MAX_ROWS = 100_000;
@@ -134,7 +150,18 @@ function prepareStatement(
   return {
     plan,
     physical: planPhysical(plan, { useStatistics, inTransaction: target.inTransaction === true }),
-    runtime: new Runtime(target, ctx, maxRows, useStatistics),
+    runtime: new Runtime(
+      target,
+      ctx,
+      maxRows,
+      useStatistics,
+      {
+        timeoutMs: options.timeoutMs ?? 0,
+        maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
+        signal: options.signal,
+      },
+      started,
+    ),
     names,
     columns,
     started,
@@ -272,6 +299,7 @@ async function runPrepared(p: Prepared): Promise<QueryResult> {
   const rows: Array<Record<string, unknown>> = [];
   const make = objectMaker(p.names);
   for await (const batch of execute(p.physical, p.runtime)) {
+    p.runtime.checkTime();
     if (rows.length + batch.length > p.runtime.maxRows) throw tooManyRows(p.runtime.maxRows, 'result rows');
     for (let i = 0; i < batch.length; i++) rows.push(make(batch[i]!));
   }
