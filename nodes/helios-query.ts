@@ -1,7 +1,7 @@
 import { configNodeOf } from './lib/config-node';
 import type { DbState, DbUser } from './lib/db-controller';
 import { upgradeConfig } from './lib/migrate';
-import { type HeliosQueryConfig, maxRowsOf, queryOutputOptions } from './lib/node-config';
+import { type HeliosQueryConfig, maxRowsOf, queryOutputOptions, queryTimeoutMsOf } from './lib/node-config';
 import { QueryRunner, querySummary } from './lib/query-runner';
 import type { Node, NodeAPI, NodeMessage } from './lib/red';
 import { RepeatLimiter, reportable } from './lib/repeat-limit';
@@ -17,7 +17,7 @@ export = function register(RED: NodeAPI): void {
     const dbNode = configNodeOf(RED, this, config.db, 'helios-query');
     if (!dbNode) return;
 
-    const runner = new QueryRunner(dbNode.controller, sql, maxRows, output);
+    const runner = new QueryRunner(dbNode.controller, sql, maxRows, output, queryTimeoutMsOf(config.timeout));
     const inflight = new Set<Promise<void>>();
     let dbState: DbState = { kind: 'closed' };
     const dbErrors = new RepeatLimiter();
@@ -54,6 +54,8 @@ export = function register(RED: NodeAPI): void {
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
+      // a query still running (a runaway one) must not hold the redeploy: stop it, then wait
+      runner.cancel();
       Promise.allSettled([...inflight]).then(() => {
         dbNode.deregister(user);
         done();

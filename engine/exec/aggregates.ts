@@ -47,7 +47,12 @@ export interface PartSummary {
   readonly sum?: number | undefined;
 }
 
-type Factory = (call: AggregateCall) => Accumulator;
+/** Where an accumulator that grows with its input (group_concat) counts its bytes (Runtime.charge). */
+export interface ByteBudget {
+  charge(bytes: number, what: string): void;
+}
+
+type Factory = (call: AggregateCall, budget: ByteBudget | undefined) => Accumulator;
 
 class Count implements Accumulator {
   n = 0;
@@ -398,20 +403,25 @@ function signedZeroAt(values: Float64Array, k: number): number {
 class GroupConcat implements Accumulator {
   parts: string[] = [];
   separator = ',';
-  constructor(private readonly isFloat: boolean) {}
+  constructor(
+    private readonly isFloat: boolean,
+    private readonly budget: ByteBudget | undefined,
+  ) {}
   add(a: Value, b: Value): void {
     const v = a;
     if (this.parts.length === 0 && b !== null) this.separator = String(b);
     if (v === null) return;
-    this.parts.push(
+    const part =
       typeof v === 'number' && this.isFloat && Number.isInteger(v)
         ? `${v}.0`
         : typeof v === 'boolean'
           ? v
             ? '1'
             : '0'
-          : String(v),
-    );
+          : String(v);
+    // the parts now and the joined text later: 2 bytes a character each, and the separators
+    this.budget?.charge(4 * (part.length + this.separator.length) + 16, 'group_concat / string_agg output');
+    this.parts.push(part);
   }
   result(): Value {
     return this.parts.length ? this.parts.join(this.separator) : null;
@@ -462,18 +472,18 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
   percentile_cont: () => new Quantile(null, false),
   quantile: () => new Quantile(null, false),
   percentile_disc: () => new Quantile(null, true),
-  group_concat: (c) => new GroupConcat(isFloatType(c.args[0]?.type)),
-  string_agg: (c) => new GroupConcat(isFloatType(c.args[0]?.type)),
+  group_concat: (c, budget) => new GroupConcat(isFloatType(c.args[0]?.type), budget),
+  string_agg: (c, budget) => new GroupConcat(isFloatType(c.args[0]?.type), budget),
 };
 
 /** The names of every aggregate with an implementation. */
 export const AGGREGATE_NAMES: readonly string[] = Object.keys(FACTORIES);
 
 /** A fresh accumulator for one group. */
-export function newAccumulator(call: AggregateCall): Accumulator {
+export function newAccumulator(call: AggregateCall, budget?: ByteBudget): Accumulator {
   const make = FACTORIES[call.name];
   if (!make) throw new Error(`no aggregate ${call.name}`);
-  const acc = make(call);
+  const acc = make(call, budget);
   return call.distinct ? new Distinct(acc) : acc;
 }
 

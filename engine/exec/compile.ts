@@ -34,13 +34,12 @@ export function compile(e: BExpr, ctx: EvalContext): Evaluator {
       const list = e.list.map((x) => compile(x, ctx));
       const not = e.not;
       if (set) {
-        // a long list of constants of one type (IN (SELECT ...) gives them): a set lookup per row
+        // a list of constants (IN (SELECT ...) gives them): a hash lookup per row, never a scan
         return (row) => {
           const v = operand(row);
           if (v === null) return null;
-          if (typeof v === set.type) return set.values.has(v) ? !not : not;
-          for (const item of list) if (compareValues(v, item(row)) === 0) return !not;
-          return not;
+          const found = typeof v === 'string' ? set.texts.has(v) : set.numbers.has(Number(v));
+          return found ? !not : set.hasNull ? null : not;
         };
       }
       return (row) => {
@@ -141,16 +140,24 @@ export function evaluateConstant(e: BExpr, ctx: EvalContext): Value {
 }
 
 /** The values of a list of more than 8 constants, none NULL, all numbers or all text; else null. */
-function constantSet(list: readonly BExpr[]): { type: 'number' | 'string'; values: Set<Value> } | null {
+/**
+ * The values of an IN list of constants, as sets that decide `compareValues(v, item) === 0` by
+ * one lookup: numbers (booleans as 0/1; a Set treats NaN as NaN and -0 as 0, as compareValues
+ * does) and text apart; null when an item is not a constant or the list is short.
+ */
+function constantSet(
+  list: readonly BExpr[],
+): { numbers: Set<number>; texts: Set<string>; hasNull: boolean } | null {
   if (list.length <= 8) return null;
-  const first = list[0]!;
-  if (first.kind !== 'const') return null;
-  const type = typeof first.value;
-  if (type !== 'number' && type !== 'string') return null;
-  const values = new Set<Value>();
+  const numbers = new Set<number>();
+  const texts = new Set<string>();
+  let hasNull = false;
   for (const x of list) {
-    if (x.kind !== 'const' || typeof x.value !== type) return null;
-    values.add(x.value);
+    if (x.kind !== 'const') return null;
+    const v = x.value;
+    if (v === null) hasNull = true;
+    else if (typeof v === 'string') texts.add(v);
+    else numbers.add(Number(v));
   }
-  return { type, values };
+  return { numbers, texts, hasNull };
 }

@@ -16,7 +16,7 @@ import { explain } from './explain';
 import { createIndex, dropIndex } from './indexes';
 import { insertReadings, insertSqlite } from './insert';
 import type { Physical, PhysicalPlan } from './physical';
-import { type Runtime, tooManyRows } from './runtime';
+import { type Runtime, rowBytes, tooManyRows } from './runtime';
 import { scanAggregate, scanDistinctOn, scanProject, scanSeries } from './scan-fused';
 import { scanMergeSort } from './scan-merge';
 import { statsAggregate } from './scan-stats';
@@ -192,7 +192,10 @@ async function* aggregate(node: Physical<'hashAggregate'>, rt: Runtime): AsyncGe
   const keyEvals = plan.groupBy.map((e) => compile(e, rt.ctx));
   const argEvals = plan.aggregates.map((a) => a.args.map((e) => compile(e, rt.ctx)));
   const groups = new Map<string, { keys: Value[]; accs: ReturnType<typeof newAccumulator>[] }>();
-  const newGroup = (keys: Value[]) => ({ keys, accs: plan.aggregates.map((a) => newAccumulator(a)) });
+  const newGroup = (keys: Value[]) => {
+    rt.charge(rowBytes(keys) + 64 * plan.aggregates.length, 'groups of GROUP BY');
+    return { keys, accs: plan.aggregates.map((a) => newAccumulator(a, rt)) };
+  };
   if (keyEvals.length === 0) groups.set('', newGroup([]));
   for await (const batch of execute(input(node), rt)) {
     for (const row of batch) {
@@ -218,7 +221,10 @@ async function* aggregate(node: Physical<'hashAggregate'>, rt: Runtime): AsyncGe
 async function collect(node: PhysicalPlan, rt: Runtime, what: string): Promise<Row[]> {
   const rows: Row[] = [];
   for await (const batch of execute(node, rt)) {
-    for (const row of batch) rows.push(row);
+    for (const row of batch) {
+      rows.push(row);
+      rt.charge(rowBytes(row), what);
+    }
     rt.checkRows(rows.length, what);
   }
   return rows;
@@ -322,7 +328,10 @@ async function* sort(node: Physical<'sort'>, rt: Runtime): AsyncGenerator<Batch>
   const key = keyer(node.plan.keys, rt.ctx);
   const items: Keyed[] = [];
   for await (const batch of execute(input(node), rt)) {
-    for (const row of batch) items.push(key(row));
+    for (const row of batch) {
+      items.push(key(row));
+      rt.charge(rowBytes(row), 'rows to sort for ORDER BY');
+    }
     rt.checkRows(items.length, 'rows to sort for ORDER BY');
   }
   yield* sortedOut(await sortAsync(items, comparator(node.plan.keys), rt.slicer), rt);

@@ -5,6 +5,7 @@
  */
 import { isIntegral, type SqlType, type Value } from '../plan/logical';
 import { SqlError } from '../sql/errors';
+import { globMatches, likeMatches } from './like';
 import { isoOf, julianDay, parseInterval, parseIso, sqliteTime, strftime, timeBucket } from './time';
 import { compareValues, numericAffinity, toNumber, toText, truth } from './values';
 
@@ -68,22 +69,14 @@ function comparison(test: (c: number) => boolean): ScalarImpl {
   };
 }
 
-/** SQL LIKE: % any run, _ one character, ASCII case-insensitive (as SQLite). */
-const likeCache = new Map<string, RegExp>();
-export function likeRegExp(pattern: string): RegExp {
-  let re = likeCache.get(pattern);
-  if (!re) {
-    let src = '';
-    for (const c of pattern) {
-      if (c === '%') src += '[\\s\\S]*';
-      else if (c === '_') src += '[\\s\\S]';
-      else src += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    }
-    re = new RegExp(`^${src}$`, 'i');
-    if (likeCache.size > 1000) likeCache.clear();
-    likeCache.set(pattern, re);
-  }
-  return re;
+/** `text LIKE pattern` or `GLOB` (`glob`) of two SQL values, NULL in, NULL out (exec/like.ts). */
+function patternMatch(glob: boolean, negate: boolean): ScalarImpl {
+  return (args, types) => {
+    if (anyNull(args)) return null;
+    const text = textOf(args[0]!, types[0]!)!;
+    const pattern = textOf(args[1]!, types[1]!)!;
+    return (glob ? globMatches(text, pattern) : likeMatches(text, pattern)) !== negate;
+  };
 }
 
 /** SQLite's round: the decimal rounding of the exact binary value, halves away from zero. */
@@ -212,10 +205,10 @@ export const SCALAR_IMPLS: Readonly<Record<string, ScalarImpl>> = {
   },
   is_null: (args) => args[0] === null,
   is_not_null: (args) => args[0] !== null,
-  like: (args, types) =>
-    anyNull(args) ? null : likeRegExp(textOf(args[1]!, types[1]!)!).test(textOf(args[0]!, types[0]!)!),
-  not_like: (args, types) =>
-    anyNull(args) ? null : !likeRegExp(textOf(args[1]!, types[1]!)!).test(textOf(args[0]!, types[0]!)!),
+  like: patternMatch(false, false),
+  not_like: patternMatch(false, true),
+  glob: patternMatch(true, false),
+  not_glob: patternMatch(true, true),
   to_time: (args) => timeOf(args[0]!),
   to_num: (args) => numericAffinity(args[0]!),
   to_text: (args, types) => textOf(args[0]!, types[0]!),

@@ -15,7 +15,7 @@ import { type Accumulator, groupResults, newAccumulator } from './aggregates';
 import { compile, type Row } from './compile';
 import { onlyTags, SeriesFilter } from './filter-vector';
 import type { Runtime } from './runtime';
-import { tooManyRows } from './runtime';
+import { rowBytes, tooManyRows } from './runtime';
 import { comparator, type Keyed, sortedBatches } from './sort';
 import { DEFAULT_BUCKET_ORIGIN, timeBucket } from './time';
 import { keyOf, truth } from './values';
@@ -219,7 +219,8 @@ export async function* scanAggregate(
     const id = single ? (typeof k0 === 'boolean' ? Number(k0) : k0) : keyOf(keys);
     let g = groups.get(id);
     if (!g) {
-      g = { keys, accs: plan.aggregates.map((a) => newAccumulator(a)) };
+      g = { keys, accs: plan.aggregates.map((a) => newAccumulator(a, rt)) };
+      rt.charge(rowBytes(keys) + 64 * plan.aggregates.length, 'groups of GROUP BY');
       groups.set(id, g);
       if (groups.size > rt.maxRows) throw tooManyRows(rt.maxRows, 'groups of GROUP BY');
     }

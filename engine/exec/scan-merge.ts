@@ -169,7 +169,10 @@ async function collectRuns(
       runs.push(taken * 4 < series.count ? await hold(run, taken, rt) : run);
     }
     held += taken;
-    if (keep === undefined) rt.checkRows(held, 'rows to sort for ORDER BY');
+    if (keep === undefined) {
+      rt.checkRows(held, 'rows to sort for ORDER BY');
+      rt.charge(24 * taken, 'rows to sort for ORDER BY');
+    }
     await rt.slicer.maybeYield();
   }
   return runs;

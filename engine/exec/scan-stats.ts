@@ -19,7 +19,7 @@ import { getOwn } from '../util/own';
 import { type Accumulator, groupResults, newAccumulator, type PartSummary } from './aggregates';
 import { compile, type Row } from './compile';
 import { onlyTags } from './filter-vector';
-import { type Runtime, tooManyRows } from './runtime';
+import { type Runtime, rowBytes, tooManyRows } from './runtime';
 import { bucketKey, storageScans } from './scan-fused';
 import { timeBucket } from './time';
 import { keyOf } from './values';
@@ -140,7 +140,8 @@ export async function* statsAggregate(
     const id = keyOf(keys);
     let g = groups.get(id);
     if (!g) {
-      g = { keys, accs: plan.aggregates.map((a) => newAccumulator(a)) };
+      g = { keys, accs: plan.aggregates.map((a) => newAccumulator(a, rt)) };
+      rt.charge(rowBytes(keys) + 64 * plan.aggregates.length, 'groups of GROUP BY');
       groups.set(id, g);
       if (groups.size > rt.maxRows) throw tooManyRows(rt.maxRows, 'groups of GROUP BY');
     }

@@ -133,7 +133,8 @@ export class ExprBinder {
         return this.bindIn(e, env);
       case 'like': {
         const args = [this.bind(e.operand, env), this.bind(e.pattern, env)];
-        return this.fold(apply(e.not ? 'not_like' : 'like', args, 'bool'));
+        const fn = e.glob ? 'glob' : 'like';
+        return this.fold(apply(e.not ? `not_${fn}` : fn, args, 'bool'));
       }
       case 'case':
         return this.bindCase(e, env);

@@ -32,6 +32,25 @@ export interface QueryOptions {
   strictParams?: boolean;
   /** most rows a result (or an operator's working set) may hold; default 100000 */
   maxRows?: number;
+  /**
+   * most bytes (estimated: 16 a value, 2 a character of text) that group_concat / string_agg
+   * outputs and ORDER BY / GROUP BY / JOIN / gap-fill working sets may hold together; default 268435456
+   * (256 MiB); 0: no limit
+   */
+  maxBytes?: number;
+  /**
+   * ms a query may run before it stops with a SqlError (HELIOS_SQL_TIMEOUT), checked each time
+   * it gives the event loop a turn (every few ms); default 0: no limit (helios-query sets 30 s)
+   */
+  timeoutMs?: number;
+  /** stops the query with a SqlError (HELIOS_SQL_CANCELLED) when aborted (helios-query: on close) */
+  signal?: AbortSignal;
+  /**
+   * longest SQL text taken, in bytes of UTF-8; a longer one is refused before it is read (50 MB
+   * of SQL once exhausted the heap). Default 1 MiB (1048576); bulk rows belong in `write()` or
+   * parameters.
+   */
+  maxSqlBytes?: number;
   /** the clock for now(), ms since 1970; default Date.now */
   now?: () => number;
   /**
@@ -40,6 +59,12 @@ export interface QueryOptions {
    */
   statistics?: boolean;
 }
+
+/** Default cap on the length of a SQL text, bytes. */
+export const DEFAULT_MAX_SQL_BYTES = 1024 * 1024;
+
+/** Default cap on the bytes a query's working sets hold. */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 /** Default cap on rows held by a query. */
 export const DEFAULT_MAX_ROWS = 100_000;
@@ -54,8 +79,32 @@ interface Prepared {
   readonly started: number;
 }
 
-function checkText(sql: string): void {
-  if (typeof sql !== 'string' || sql.trim() === '') {
+/** What a non-text SQL argument is, for the sentence. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (Buffer.isBuffer(v)) return 'a Buffer';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/** Refuses what is not a SQL text, an empty one and one over `maxSqlBytes`, before lexing it. */
+function checkText(sql: string, options: QueryOptions): void {
+  if (typeof sql !== 'string') {
+    throw new SqlError(
+      `SQL must be text, got ${kindOf(sql)}. Pass the statement as a string, e.g. db.query('SELECT * FROM readings LIMIT 10').`,
+      'HELIOS_SQL_SYNTAX',
+    );
+  }
+  const limit = options.maxSqlBytes ?? DEFAULT_MAX_SQL_BYTES;
+  // UTF-8 takes at least one byte per UTF-16 unit: a text longer than the limit is too long
+  if (sql.length > limit || (sql.length * 3 > limit && Buffer.byteLength(sql, 'utf8') > limit)) {
+    throw new SqlError(
+      `The SQL text is over ${limit} bytes long, the limit (maxSqlBytes). ` +
+        'Send rows with write() or as parameters (msg.params) rather than spliced into the text, or raise maxSqlBytes.',
+      'HELIOS_SQL_TOO_LONG',
+    );
+  }
+  if (sql.trim() === '') {
     throw new SqlError(
       'The SQL text is empty. Write a statement such as SELECT * FROM readings LIMIT 10.',
       'HELIOS_SQL_SYNTAX',
@@ -70,7 +119,7 @@ function prepare(
   options: QueryOptions,
 ): Prepared {
   const started = performance.now();
-  checkText(sql);
+  checkText(sql, options);
   return prepareStatement(target, sql, parseCached(sql), params, options, started);
 }
 
@@ -101,7 +150,18 @@ function prepareStatement(
   return {
     plan,
     physical: planPhysical(plan, { useStatistics, inTransaction: target.inTransaction === true }),
-    runtime: new Runtime(target, ctx, maxRows, useStatistics),
+    runtime: new Runtime(
+      target,
+      ctx,
+      maxRows,
+      useStatistics,
+      {
+        timeoutMs: options.timeoutMs ?? 0,
+        maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
+        signal: options.signal,
+      },
+      started,
+    ),
     names,
     columns,
     started,
@@ -182,7 +242,7 @@ export async function runQuery(
   options: QueryOptions = {},
 ): Promise<QueryResult> {
   const started = performance.now();
-  checkText(sql);
+  checkText(sql, options);
   const parsed = parseStatementsCached(sql);
   if (isScript(parsed)) {
     const statements: readonly Statement[] = Array.isArray(parsed)
@@ -230,7 +290,7 @@ export async function runQueryTraced(
   params?: QueryParams,
   options: QueryOptions = {},
 ): Promise<{ result: QueryResult; ran: readonly string[] }> {
-  checkText(sql);
+  checkText(sql, options);
   const p = await prepareWithSubqueries(target, sql, parseCached(sql), params, options, performance.now());
   return { result: await runPrepared(p), ran: p.runtime.ran };
 }
@@ -239,6 +299,7 @@ async function runPrepared(p: Prepared): Promise<QueryResult> {
   const rows: Array<Record<string, unknown>> = [];
   const make = objectMaker(p.names);
   for await (const batch of execute(p.physical, p.runtime)) {
+    p.runtime.checkTime();
     if (rows.length + batch.length > p.runtime.maxRows) throw tooManyRows(p.runtime.maxRows, 'result rows');
     for (let i = 0; i < batch.length; i++) rows.push(make(batch[i]!));
   }
@@ -387,7 +448,7 @@ export async function* iterateQuery(
   options: QueryOptions = {},
 ): AsyncGenerator<Array<Record<string, unknown>>> {
   const started = performance.now();
-  checkText(sql);
+  checkText(sql, options);
   const stmt = parseCached(sql);
   if (options.strictParams) checkParamCount(stmt, params);
   const p = await prepareWithSubqueries(target, sql, stmt, params, options, started);

@@ -118,6 +118,8 @@ export interface Like extends Node {
   readonly operand: Expr;
   readonly pattern: Expr;
   readonly not: boolean;
+  /** GLOB rather than LIKE: '*' and '?' and '[...]', case-sensitive */
+  readonly glob?: true;
 }
 export interface Case extends Node {
   readonly kind: 'case';
@@ -491,13 +493,10 @@ export const inList = (
   query?: Query,
 ): InList =>
   query ? { kind: 'in', operand, list, not, pos, query } : { kind: 'in', operand, list, not, pos };
-export const like = (operand: Expr, pattern: Expr, not: boolean, pos?: number): Like => ({
-  kind: 'like',
-  operand,
-  pattern,
-  not,
-  pos,
-});
+export const like = (operand: Expr, pattern: Expr, not: boolean, pos?: number, glob = false): Like =>
+  glob
+    ? { kind: 'like', operand, pattern, not, pos, glob: true }
+    : { kind: 'like', operand, pattern, not, pos };
 export const caseExpr = (
   operand: Expr | undefined,
   whens: Case['whens'],

@@ -2,7 +2,7 @@
  * SQL errors that point at the text: `line L, column C`, the source line and a caret, and a
  * "did you mean" hint for near-miss names.
  */
-import { InvalidInputError } from '../errors';
+import { clipText, InvalidInputError, MAX_QUOTED } from '../errors';
 
 /** A mistake in a SQL statement (syntax, names, types, arity). Nothing was changed. */
 export class SqlError extends InvalidInputError {
@@ -32,9 +32,16 @@ export function lineColumn(text: string, offset: number): { line: number; column
 export function pointAt(text: string, offset: number, message: string): string {
   const at = Math.max(0, Math.min(offset, text.length));
   const { line, column } = lineColumn(text, at);
-  const source = text.split('\n')[line - 1] ?? '';
-  const stripped = message.replace(/\.$/, '');
-  return `${stripped} at line ${line}, column ${column}:\n  ${source}\n  ${' '.repeat(column - 1)}^`;
+  const lineStart = at - (column - 1);
+  let lineEnd = text.indexOf('\n', at);
+  if (lineEnd < 0) lineEnd = text.length;
+  // at most MAX_QUOTED characters of the line, around the caret: a 1 MB line is not the message
+  const from = Math.max(lineStart, Math.min(at - MAX_QUOTED / 2, lineEnd - MAX_QUOTED));
+  const to = Math.min(lineEnd, from + MAX_QUOTED);
+  const source = `${from > lineStart ? '...' : ''}${text.slice(from, to)}${to < lineEnd ? '...' : ''}`;
+  const caret = at - from + (from > lineStart ? 3 : 0);
+  const stripped = clipText(message, 3 * MAX_QUOTED).replace(/\.$/, '');
+  return `${stripped} at line ${line}, column ${column}:\n  ${source}\n  ${' '.repeat(caret)}^`;
 }
 
 /** Builds a SqlError whose message points at `offset` in `text`; `hint` follows the caret. */

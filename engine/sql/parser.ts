@@ -3,6 +3,8 @@
  * types and arity are the binder's (engine/plan/binder.ts). Errors say what was expected and what
  * was found, at `line L, column C` with the line and a caret, and suggest a keyword for a near miss.
  */
+
+import { clipText } from '../errors';
 import * as A from './ast';
 import { closest, sqlErrorAt } from './errors';
 import { type Token, tokenize } from './lexer';
@@ -141,6 +143,15 @@ const BP_CONCAT = 7;
 const BP_UNARY = 8;
 const BP_POSTFIX = 9;
 
+/**
+ * Deepest nesting of a statement's syntax tree: parentheses, calls, sub-selects and chains such as
+ * `a OR b OR ...` each add a level. As SQLite's SQLITE_MAX_EXPR_DEPTH: every later pass (binder,
+ * planner, compiler) walks the tree recursively, and 10,000 levels would overflow the stack.
+ */
+export const MAX_TREE_DEPTH = 1000;
+/** Most SELECTs joined by UNION [ALL] in one statement (SQLite's SQLITE_MAX_COMPOUND_SELECT). */
+export const MAX_COMPOUND_SELECTS = 500;
+
 /** Each statement's `IN (SELECT ...)` nodes, inner ones first (runQuery runs them first). */
 const SUBQUERIES = new WeakMap<A.Statement, readonly A.InList[]>();
 
@@ -152,9 +163,55 @@ export function subqueriesOf(stmt: A.Statement): readonly A.InList[] | undefined
 /** The next statement, its sub-selects recorded for subqueriesOf. */
 function nextStatement(p: Parser): A.Statement {
   p.subqueries = [];
+  const start = p.tok.pos;
   const stmt = p.parseStatement();
+  checkDepth(p.sql, start, stmt);
   if (p.subqueries.length) SUBQUERIES.set(stmt, p.subqueries);
   return stmt;
+}
+
+/** The error for a statement nested deeper than MAX_TREE_DEPTH (at `offset`). */
+function tooDeep(sql: string, offset: number): Error {
+  return sqlErrorAt(
+    sql,
+    offset,
+    `This statement nests deeper than ${MAX_TREE_DEPTH} levels (parentheses, calls, sub-selects, or a chain of AND / OR)`,
+    'Write a long list of alternatives as IN (...) instead of ORs, or split the statement.',
+    'HELIOS_SQL_TOO_COMPLEX',
+  );
+}
+
+/**
+ * Throws when the tree of `stmt` is deeper than MAX_TREE_DEPTH nodes. Iterative (an explicit
+ * stack), so the check itself cannot overflow; a node is an object with a `kind`.
+ */
+function checkDepth(sql: string, start: number, stmt: A.Statement): void {
+  const values: object[] = [stmt];
+  const depths: number[] = [0];
+  while (values.length) {
+    const value = values.pop()!;
+    let depth = depths.pop()!;
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        if (item !== null && typeof item === 'object') {
+          values.push(item);
+          depths.push(depth);
+        }
+      }
+      continue;
+    }
+    const node = value as Record<string, unknown>;
+    if (typeof node.kind === 'string' && ++depth > MAX_TREE_DEPTH) {
+      throw tooDeep(sql, typeof node.pos === 'number' ? node.pos : start);
+    }
+    for (const key in node) {
+      const child = node[key];
+      if (child !== null && typeof child === 'object') {
+        values.push(child);
+        depths.push(depth);
+      }
+    }
+  }
 }
 
 /** Parses one SQL statement (a trailing ';' is allowed). Throws SqlError pointing at the mistake. */
@@ -225,6 +282,8 @@ class Parser implements RuleParser {
   private readonly tokens: Token[];
   private i = 0;
   private positional = 0;
+  /** how deep the rules now recurse (parseExpr and parseQuery calls open), against MAX_TREE_DEPTH */
+  private nesting = 0;
   /** the `IN (SELECT ...)` nodes of the statement being parsed, inner ones first */
   subqueries: A.InList[] = [];
 
@@ -290,11 +349,9 @@ class Parser implements RuleParser {
       case 'eof':
         return 'the end of the statement';
       case 'string':
-        return `the string '${t.text}'`;
-      case 'quoted':
-        return `"${t.text}"`;
+        return `the string '${clipText(t.text, 60)}'`;
       default:
-        return `"${t.text}"`;
+        return `"${clipText(t.text, 60)}"`;
     }
   }
 
@@ -391,11 +448,35 @@ class Parser implements RuleParser {
     );
   }
 
+  /** Enters one more level of rules; throws the sentence past MAX_TREE_DEPTH (before the stack could overflow). */
+  private enter(): void {
+    if (++this.nesting > MAX_TREE_DEPTH) throw tooDeep(this.sql, this.tok.pos);
+  }
+
   parseQuery(): A.Query {
+    this.enter();
+    try {
+      return this.parseQueryBody();
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private parseQueryBody(): A.Query {
     const pos = this.tok.pos;
     let body: A.SelectCore | A.SetOp = this.parseSelectCore();
+    let selects = 1;
     while (this.isKw('UNION')) {
       const at = this.next().pos;
+      if (++selects > MAX_COMPOUND_SELECTS) {
+        throw sqlErrorAt(
+          this.sql,
+          at,
+          `This statement joins more than ${MAX_COMPOUND_SELECTS} SELECTs with UNION`,
+          'Insert the rows with INSERT ... VALUES (...), (...) or select them from a table instead.',
+          'HELIOS_SQL_TOO_COMPLEX',
+        );
+      }
       const all = this.accept('ALL');
       body = A.union(all, body, this.parseSelectCore(), at);
     }
@@ -527,6 +608,15 @@ class Parser implements RuleParser {
   }
 
   private parseFromPrimary(): A.FromItem {
+    this.enter();
+    try {
+      return this.parseFromItem();
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private parseFromItem(): A.FromItem {
     const t = this.tok;
     if (this.accept('(')) {
       if (!this.isKw('SELECT')) {
@@ -687,11 +777,16 @@ class Parser implements RuleParser {
   // ---- expressions (Pratt) ----
 
   parseExpr(minBp = 0): A.Expr {
-    let left = this.parsePrefix();
-    for (;;) {
-      const next = this.parseInfix(left, minBp);
-      if (!next) return left;
-      left = next;
+    this.enter();
+    try {
+      let left = this.parsePrefix();
+      for (;;) {
+        const next = this.parseInfix(left, minBp);
+        if (!next) return left;
+        left = next;
+      }
+    } finally {
+      this.nesting--;
     }
   }
 
@@ -751,6 +846,7 @@ class Parser implements RuleParser {
       case 'BETWEEN':
       case 'IN':
       case 'LIKE':
+      case 'GLOB':
         return this.parseNegatable(left, minBp);
       default:
         return undefined;
@@ -763,7 +859,8 @@ class Parser implements RuleParser {
     const t = this.tok;
     const not = this.isKw('NOT');
     const op = not ? this.peek() : t;
-    if (!(this.isKw('BETWEEN', op) || this.isKw('IN', op) || this.isKw('LIKE', op))) return undefined;
+    if (!(this.isKw('BETWEEN', op) || this.isKw('IN', op) || this.isKw('LIKE', op) || this.isKw('GLOB', op)))
+      return undefined;
     if (not) this.next();
     this.next();
     if (op.upper === 'BETWEEN') {
@@ -772,7 +869,8 @@ class Parser implements RuleParser {
       const high = this.parseExpr(BP_COMPARE);
       return A.between(left, low, high, not, t.pos);
     }
-    if (op.upper === 'LIKE') return A.like(left, this.parseExpr(BP_COMPARE), not, t.pos);
+    if (op.upper === 'LIKE' || op.upper === 'GLOB')
+      return A.like(left, this.parseExpr(BP_COMPARE), not, t.pos, op.upper === 'GLOB');
     this.expect('(', '"(" and a list of values after IN');
     if (this.isKw('SELECT')) {
       const query = this.parseQuery();

@@ -67,7 +67,7 @@ export function printExpr(e: A.Expr): string {
     case 'in':
       return `${operand(e.operand)} ${e.not ? 'NOT ' : ''}IN (${e.query ? printQuery(e.query) : e.list.map(printExpr).join(', ')})`;
     case 'like':
-      return `${operand(e.operand)} ${e.not ? 'NOT ' : ''}LIKE ${operand(e.pattern)}`;
+      return `${operand(e.operand)} ${e.not ? 'NOT ' : ''}${e.glob ? 'GLOB' : 'LIKE'} ${operand(e.pattern)}`;
     case 'case': {
       const parts = ['CASE'];
       if (e.operand) parts.push(printExpr(e.operand));

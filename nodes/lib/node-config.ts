@@ -122,6 +122,8 @@ export interface HeliosQueryConfig {
   timeFormat?: TimeFormat;
   /** largest result accepted; 0 = no limit */
   maxRows?: number | string;
+  /** seconds a query may run before it is stopped; 0 = no limit; default 30 */
+  timeout?: number | string;
   chartClear?: boolean;
   version?: number;
 }
@@ -132,6 +134,14 @@ export const DEFAULT_MAX_ROWS = 50_000;
 export function maxRowsOf(value: unknown): number {
   const n = Number(value === '' || value === undefined ? DEFAULT_MAX_ROWS : value);
   return Number.isInteger(n) && n >= 0 ? n : DEFAULT_MAX_ROWS;
+}
+
+export const DEFAULT_QUERY_TIMEOUT_S = 30;
+
+/** The query time limit in ms: whole or decimal seconds, 0 for none; anything else is the default. */
+export function queryTimeoutMsOf(value: unknown): number {
+  const n = Number(value === '' || value === undefined ? DEFAULT_QUERY_TIMEOUT_S : value);
+  return Number.isFinite(n) && n >= 0 ? Math.round(n * 1000) : DEFAULT_QUERY_TIMEOUT_S * 1000;
 }
 
 /** How helios-query shapes its output: an unknown mode is 'rows', an unknown time format 'ms'. */

@@ -34,12 +34,22 @@ function sqlOf(configured: string, msg: NodeMessage): string {
  * refuses a result over the row limit (`maxRows`; 0 = none), and sends the output messages.
  */
 export class QueryRunner {
+  /** aborted by cancel(): every query still running stops with HELIOS_SQL_CANCELLED */
+  private readonly aborter = new AbortController();
+
   constructor(
     private readonly target: QueryTarget,
     private readonly sql: string,
     private readonly maxRows: number,
     private readonly output: OutputOptions,
+    /** ms a query may run; 0 = no limit */
+    private readonly timeoutMs = 0,
   ) {}
+
+  /** Stops the queries in flight (the node is closing: redeploy, removal, shutdown). */
+  cancel(): void {
+    this.aborter.abort();
+  }
 
   /** Runs the statement for `msg` and sends its result through `send`; rejects with the reason. */
   async answer(msg: NodeMessage, send: (out: NodeMessage[]) => void): Promise<QueryDone> {
@@ -54,7 +64,12 @@ export class QueryRunner {
     const text = sqlOf(this.sql, msg);
     const params = paramsOf(msg, text);
     // strictParams: more values in msg.params than the SQL has placeholders is refused
-    const options = { maxRows: maxRows > 0 ? maxRows : NO_LIMIT, strictParams: true };
+    const options = {
+      maxRows: maxRows > 0 ? maxRows : NO_LIMIT,
+      strictParams: true,
+      timeoutMs: this.timeoutMs,
+      signal: this.aborter.signal,
+    };
     const result = await this.target.use((db) => db.query(text, params, options));
     if (maxRows > 0 && result.rows.length > maxRows) {
       throw new Error(

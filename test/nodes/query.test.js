@@ -58,7 +58,7 @@ describe('helios-query node', () => {
       {
         sql: 'SELECT * FROM t WHERE sensor_id = ?',
         params: ['S-1'],
-        options: { maxRows: 1000, strictParams: true },
+        options: { maxRows: 1000, strictParams: true, timeoutMs: 30000, signal: calls[0]?.options.signal },
       },
     ]);
     assert.strictEqual(msg.keep, 1);
@@ -82,7 +82,12 @@ describe('helios-query node', () => {
     await got;
     assert.deepStrictEqual(calls[0].sql, 'SELECT * FROM t WHERE sensor_id = $s');
     assert.deepStrictEqual(calls[0].params, { s: 'S-2' });
-    assert.deepStrictEqual(calls[0].options, { maxRows: 50000, strictParams: true }, 'the default row limit');
+    assert.deepStrictEqual(
+      calls[0].options,
+      { maxRows: 50000, strictParams: true, timeoutMs: 30000, signal: calls[0].options.signal },
+      'the default row and time limits',
+    );
+    assert.ok(calls[0].options.signal instanceof AbortSignal);
   });
 
   it('parameters in msg.payload (as node-red-node-sqlite takes them) when msg.params is absent and the SQL has placeholders', async () => {
