@@ -3,7 +3,6 @@
  * Kept in `TABLES` (JSON, replaced atomically); a table written without a declaration has
  * none and gets its schema from the writes.
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { checkColumnName, checkTableName, type SqliteTable } from '../catalog/catalog';
 import { InvalidInputError } from '../errors';

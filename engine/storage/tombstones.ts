@@ -9,7 +9,6 @@
  * The list is kept in `TOMBSTONES` (JSON, replaced atomically) and in the WAL, so a delete
  * acknowledged before a crash is still in force after it.
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { tagsMatch } from '../catalog/catalog';
 import { takeRows } from '../rows/take';

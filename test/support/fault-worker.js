@@ -31,7 +31,7 @@ async function main() {
   const hub = await hubDb.openSyncHub();
   fs.writeSync(1, 'open\n');
   let t = Number(startArg);
-  for (let step = 0; ; step++) {
+  for (;;) {
     const series = `S${Math.floor(random() * 6)}`;
     const count = 1 + Math.floor(random() * 300);
     const readings = [];
