@@ -15,7 +15,10 @@ const ROWS = 200;
 
 /** Runs the writer until `killAfterMs` after it opened; resolves with the statements it started. */
 async function runAndKill(dir, firstGen, seed, killAfterMs) {
-  const { lines } = await runKilledAfterOpen(WRITER, [dir, firstGen, seed], killAfterMs);
+  // odd rounds count the time from the fifth acknowledged statement: a loaded machine still
+  // gets statements done before the kill; even rounds from the open, so kills also hit the start
+  const afterAcks = seed % 2 === 1 ? 5 : 0;
+  const { lines } = await runKilledAfterOpen(WRITER, [dir, firstGen, seed], killAfterMs, { afterAcks });
   const ops = [];
   for (const line of lines) {
     const [word, kind, g, a, b] = line.split(' ');
