@@ -140,6 +140,7 @@
       fig(t('perRow'), table.bytesPerRow === null ? '–' : `${table.bytesPerRow.toFixed(2)} B`);
       fig(t('from'), api.time(table.minTime));
       fig(t('to'), api.time(table.maxTime));
+      fig(t('lastWrite'), table.lastWriteAt === null ? t('notSinceOpen') : api.time(table.lastWriteAt));
       fig(t('partitions'), String(table.partitions));
       fig(
         t('columns'),
