@@ -38,9 +38,11 @@ describe('admin API (sidebar)', function () {
   it('lists each helios-db with its tables, rows, series, bytes, time range, WAL and cache', async () => {
     const db = await loadWithRows(300);
     await db.flush();
+    const writtenFrom = Date.now();
     await db.write('plant', [
       { time: T0 + 999000, tags: { sensor: 's0' }, fields: { value: 1, label: 'x' } },
     ]);
+    const writtenBy = Date.now();
     const res = await helper.request().get('/helios/databases').expect(200);
     const [view] = res.body.databases;
     assert.equal(view.id, 'n-db');
@@ -53,6 +55,10 @@ describe('admin API (sidebar)', function () {
     assert.equal(plant.bytesPerRow, plant.bytes / 301);
     assert.equal(plant.minTime, T0);
     assert.equal(plant.maxTime, T0 + 999000);
+    assert.ok(
+      plant.lastWriteAt >= writtenFrom && plant.lastWriteAt <= writtenBy,
+      `last write ${plant.lastWriteAt} within [${writtenFrom}, ${writtenBy}]`,
+    );
     assert.deepEqual(plant.tags, ['sensor']);
     assert.deepEqual(plant.fields, [
       { name: 'value', type: 'float' },

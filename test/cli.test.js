@@ -282,6 +282,26 @@ describe('helios CLI', function () {
     assert.match(v.stdout, /^\d+ segments \(\d+ chunks, 3000 rows\)/);
   });
 
+  it('the snapshot links segments on one file system and copies them across two (--tmp on /dev/shm)', async function () {
+    const dir = tempDir('helios-cli-xdev-');
+    await typedDatabase(dir);
+    const { copySnapshot } = require('../dist/engine/index.js');
+    const same = await copySnapshot(dir);
+    assert.ok(
+      same.linked >= 1 && same.copiedBytes < 10_000,
+      `linked ${same.linked}, copied ${same.copiedBytes} B`,
+    );
+    await same.remove();
+    const shm = '/dev/shm';
+    if (!fs.existsSync(shm) || fs.statSync(shm).dev === fs.statSync(dir).dev) return this.skip();
+    const across = await copySnapshot(dir, { tmpDir: shm });
+    assert.equal(across.linked, 0);
+    assert.ok(across.copied >= same.linked + 1, 'every segment copied');
+    await across.remove();
+    const q = await helios('query', dir, 'SELECT count(*) AS n FROM plant', '--format', 'json', '--tmp', shm);
+    assert.deepEqual(JSON.parse(q.stdout), [{ n: 3000 }]);
+  });
+
   it('export keeps to --from/--to (inclusive) and takes ISO times', async () => {
     const dir = tempDir('helios-cli-range-');
     await typedDatabase(dir);

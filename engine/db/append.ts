@@ -16,12 +16,12 @@ export function appendRecord(s: DbState, wal: Wal, entry: WalEntry): { lsn: numb
           ? encodeGroup(entry.batches, s.walDictionary)
           : encodeDelete(entry.spec, s.walDictionary);
     const appended = wal.append(payload);
-    s.work.readingsWritten +=
-      entry.kind === 'write'
-        ? entry.batch.rows
-        : entry.kind === 'group'
-          ? entry.batches.reduce((n, b) => n + b.rows, 0)
-          : 0;
+    const batches = entry.kind === 'write' ? [entry.batch] : entry.kind === 'group' ? entry.batches : [];
+    const now = Date.now();
+    for (const batch of batches) {
+      s.work.readingsWritten += batch.rows;
+      s.lastWriteAt.set(batch.table, now);
+    }
     return appended;
   } catch (err) {
     // The dictionary counted names of a record that was not written: start a new one.

@@ -89,6 +89,8 @@ export class DbState {
   readonly openedAt = Date.now();
   timer: NodeJS.Timeout | null = null;
   lastBackgroundError: string | null = null;
+  /** per table: wall-clock ms of the last write appended since open (stats' lastWriteAt) */
+  readonly lastWriteAt = new Map<string, number>();
   /** what the database did since open, for metrics (stats.ts) */
   readonly work: WorkCounters = {
     readingsWritten: 0,

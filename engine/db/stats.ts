@@ -12,6 +12,8 @@ export interface TableStats {
   maxTime: number | null;
   partitions: number;
   segments: number;
+  /** wall-clock ms of the last write to the table since the database opened; null: none since */
+  lastWriteAt: number | null;
 }
 
 export interface DatabaseStats {
@@ -64,6 +66,7 @@ function tableStats(s: DbState, table: string): TableStats {
     maxTime: null,
     partitions: s.segments.partitionsOf(table).size,
     segments: 0,
+    lastWriteAt: s.lastWriteAt.get(table) ?? null,
   };
   const widen = (min: number, max: number) => {
     stats.minTime = stats.minTime === null ? min : Math.min(stats.minTime, min);

@@ -295,7 +295,7 @@
     if (!last) return;
     api.post(dbUrl('download'), { sql: last.sql, format }, 'text').then(
       (text) => api.save(`result.${format}`, text, format === 'json' ? 'application/json' : 'text/csv'),
-      (xhr) => RED.notify(api.errorOf(xhr).message, 'error'),
+      (xhr) => api.notifyError(xhr),
     );
   }
   csv.on('click', () => download('csv'));
@@ -339,7 +339,7 @@
               dataType: 'text',
             }).then(
               (text) => api.save(`${table}.${fmt.val()}`, text, 'text/plain'),
-              (xhr) => RED.notify(api.errorOf(xhr).message, 'error'),
+              (xhr) => api.notifyError(xhr),
             );
             dialog.dialog('close');
           },

@@ -70,9 +70,12 @@
         fig(t('sync.connection'), n.connected ? t('sync.connected') : t('sync.disconnected'));
         fig(
           t('sync.backlog'),
-          `${(n.backlogRows ?? 0).toLocaleString()} rows, ${api.bytes(n.backlogBytes ?? 0)}`,
+          t('sync.backlogOf', {
+            rows: (n.backlogRows ?? 0).toLocaleString(),
+            bytes: api.bytes(n.backlogBytes ?? 0),
+          }),
         );
-        fig(t('sync.rate'), n.rate === undefined ? undefined : `${n.rate.toFixed(1)} rows/s`);
+        fig(t('sync.rate'), n.rate === undefined ? undefined : t('sync.rateOf', { rate: n.rate.toFixed(1) }));
         fig(
           t('sync.eta'),
           n.etaSeconds === undefined || n.etaSeconds === null ? undefined : `${Math.ceil(n.etaSeconds)} s`,
@@ -81,7 +84,9 @@
         fig(t('sync.lastError'), n.lastError);
         for (const q of n.quarantined ?? []) {
           const row = $('<div class="helios-quarantined">').attr('data-batch', q.id).appendTo(card);
-          $('<div>').text(`${q.id}: ${q.rows} rows, ${q.reason}`).appendTo(row);
+          $('<div>')
+            .text(t('sync.batchOf', { id: q.id, rows: q.rows, reason: q.reason }))
+            .appendTo(row);
           const bar = $('<div class="helios-console-bar">').appendTo(row);
           for (const action of ['retry', 'export', 'drop']) {
             $('<button class="red-ui-button">')

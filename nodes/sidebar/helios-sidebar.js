@@ -45,6 +45,8 @@
       ms === null || ms === undefined || !Number.isFinite(ms)
         ? ''
         : new Date(ms).toISOString().replace('.000Z', 'Z'),
+    /** A failed request's sentence as a notification (escaped: RED.notify takes HTML). */
+    notifyError: (xhr) => RED.notify($('<div>').text(api.errorOf(xhr).message).html(), 'error'),
     /** Saves `text` as a file in the browser. */
     save: (name, text, type) => {
       const url = URL.createObjectURL(new Blob([text], { type }));
@@ -140,12 +142,14 @@
       fig(t('perRow'), table.bytesPerRow === null ? '–' : `${table.bytesPerRow.toFixed(2)} B`);
       fig(t('from'), api.time(table.minTime));
       fig(t('to'), api.time(table.maxTime));
+      fig(t('lastWrite'), table.lastWriteAt === null ? t('notSinceOpen') : api.time(table.lastWriteAt));
       fig(t('partitions'), String(table.partitions));
       fig(
         t('columns'),
-        [...table.tags.map((c) => `${c} (tag)`), ...table.fields.map((f) => `${f.name} (${f.type})`)].join(
-          ', ',
-        ),
+        [
+          ...table.tags.map((c) => `${c} (${t('tag')})`),
+          ...table.fields.map((f) => `${f.name} (${f.type})`),
+        ].join(', '),
       );
     }
     const storage = $('<dl class="helios-figures helios-storage">').appendTo(box);
@@ -187,7 +191,7 @@
         api.post(`helios/panels/${encodeURIComponent(id)}/${encodeURIComponent(name)}`, payload).then(
           (r) => r,
           (xhr) => {
-            RED.notify(api.errorOf(xhr).message, 'error');
+            api.notifyError(xhr);
             throw xhr;
           },
         ),

@@ -45,6 +45,23 @@ const handle = panels.register({
     },
   },
 });
+const syncNodes = [
+  { id: 'sync1', name: 'to cloud', role: 'edge', connected: false, backlogRows: 12500, backlogBytes: 48000, rate: 0, etaSeconds: null,
+    lastAck: now - 600000, lastError: 'connect ECONNREFUSED 10.0.0.5:8883',
+    quarantined: [{ id: 'b-17', rows: 500, bytes: 2100, reason: 'rejected by the hub: schema conflict' }] },
+];
+const syncCalls = [];
+const syncHandle = panels.register({
+  id: 'sync',
+  read: () => ({ nodes: syncNodes, calls: syncCalls }),
+  actions: {
+    retry: async (body) => {
+      syncCalls.push(['retry', body.node, body.batch]);
+      syncNodes[0].quarantined = [];
+      syncHandle.changed();
+    },
+  },
+});
 module.exports = settings;
 `,
   );
@@ -235,6 +252,25 @@ describe('the Helios sidebar (Chromium)', function () {
     }));
     assert.equal(seen.ackButtons, 0);
     assert.match(seen.transition, /Boiler temperature high: active → acked/);
+  });
+
+  it('shows the sync panel: backlog, last error, a quarantined batch whose Retry reaches the runtime', async () => {
+    await page.waitForSelector('.helios-sync-node[data-sync="sync1"] .helios-quarantined');
+    await sidebarShot('sync', '.helios-sync-node[data-sync="sync1"] .helios-quarantined');
+    const figures = await page.evaluate(() =>
+      Object.fromEntries(
+        $('.helios-sync-node[data-sync="sync1"] dt')
+          .toArray()
+          .map((dt) => [dt.textContent, dt.nextElementSibling.textContent]),
+      ),
+    );
+    assert.equal(figures.connection, 'disconnected');
+    assert.equal(figures.backlog, '12,500 rows, 46.9 KiB');
+    assert.match(figures['last error'], /ECONNREFUSED/);
+    await page.click('.helios-quarantined[data-batch="b-17"] .helios-retry');
+    await page.waitForSelector('.helios-quarantined[data-batch="b-17"]', { state: 'detached' });
+    const calls = await (await fetch(`${origin}/helios/panels/sync`)).json();
+    assert.deepEqual(calls.calls, [['retry', 'sync1', 'b-17']]);
   });
 
   it('shows new rows without a reload: the runtime pushes the figures over comms', async () => {

@@ -13,6 +13,8 @@ export interface TableView {
   maxTime: number | null;
   partitions: number;
   segments: number;
+  /** wall-clock ms of the last write since the database opened, or null */
+  lastWriteAt: number | null;
   tags: string[];
   fields: Array<{ name: string; type: string }>;
 }
@@ -67,6 +69,7 @@ export function viewOf(entry: RegisteredDatabase): DatabaseView {
       maxTime: t.maxTime,
       partitions: t.partitions,
       segments: t.segments,
+      lastWriteAt: t.lastWriteAt,
       tags: [...(schema?.tagKeys ?? [])],
       fields: (schema?.fields ?? []).filter((f) => !f.name.startsWith('\u0001')).map((f) => ({ ...f })),
     };

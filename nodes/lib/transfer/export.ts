@@ -24,7 +24,9 @@ export interface ExportReport {
 }
 
 /** Bytes gathered before one write to the stream (which is then waited on when full). */
-const WRITE_BYTES = 64 * 1024;
+const WRITE_BYTES = 16 * 1024;
+/** Longest stretch of formatting before yielding to the event loop. */
+const SLICE_MS = 10;
 
 /** Writes the rows of `table` to `out`, series by series, in time order within each. */
 export async function exportTable(
@@ -40,9 +42,15 @@ export async function exportTable(
   const fields = schema.fields.filter((f) => !f.name.startsWith('\u0001'));
   const report: ExportReport = { rows: 0, skipped: 0 };
   let buffer = '';
+  let sliceStart = performance.now();
   const flush = async () => {
     if (buffer !== '' && !out.write(buffer)) await once(out, 'drain');
     buffer = '';
+    // Node-RED shares the thread: a fast stream never waits for 'drain', so yield now and then
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
   };
   if (options.format === 'csv')
     buffer += `${csvRow(['time', ...schema.tagKeys, ...fields.map((f) => f.name)])}\n`;
