@@ -20,16 +20,17 @@ export interface PollCounters {
   polls: number;
   reads: number;
   failedReads: number;
-  /** ticks left out because the previous poll of the group was still running (the bus is too slow) */
+  /** ticks at which at least one unit was left out, its reads of the last poll still running */
   overruns: number;
   /** ticks left out because there was no connection (nothing was asked, nothing is reported) */
   offlineTicks: number;
 }
 
 /**
- * Polls groups on their intervals over one bus. A group's next poll starts only when its last
- * one is over: a slow or dead bus skips ticks (counted) instead of piling requests up, so nothing
- * grows while a device is away. Ticks are kept to a fixed schedule (start + n x interval) so the
+ * Polls groups on their intervals over one bus. A unit's reads of a group start only when its
+ * reads of the last poll are over: a slow or dead unit skips its own ticks (counted) instead of
+ * piling requests up, so nothing grows while a device is away, and the other units keep their
+ * pace. Ticks are kept to a fixed schedule (start + n x interval) so the
  * interval does not drift with the time a poll takes.
  */
 export class Poller {
