@@ -241,6 +241,18 @@ describe('helios-modbus node against the simulated PLC', function () {
     assert.deepStrictEqual(msg.payload.map((r) => r.tags.machine).sort(), ['oven', 'press']);
   });
 
+  it('any message that is not a write polls every group now', async () => {
+    const map = PRESS_MAP.slice(0, 2).map((r) => ({ ...r, interval: '1m' }));
+    await helper.load(nodes, modbusFlow(tempDir(), plc.port, { map }));
+    await nextMessage('n-out'); // the first poll, at deploy
+    const t0 = Date.now();
+    const got = nextMessage('n-out');
+    helper.getNode('n-modbus').receive({ payload: Date.now() });
+    const msg = await got;
+    assert.ok(Date.now() - t0 < 1000, 'polled at once, not after the minute');
+    assert.deepStrictEqual(Object.keys(msg.payload[0].fields).sort(), ['pressure', 'quality', 'temperature']);
+  });
+
   it('shows the poll rate in a green status', async () => {
     await helper.load(
       nodes,
