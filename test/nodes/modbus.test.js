@@ -469,6 +469,19 @@ describe('helios-modbus: the failures node-red-contrib-modbus users report (issu
     assert.ok(msgs.length >= 8, `${msgs.length} polls in 1.5 s once the device is quick again`);
   });
 
+  it('a uint64 counter past 2^53 is stored (as the nearest double), not refused with the whole poll', async () => {
+    server.image(1).set('holding', 10, [0x1000, 0, 0, 1]); // 2^60 + 1
+    const map = [...MAP, { name: 'energy', unit: 1, address: 10, type: 'uint64', interval: '100ms' }];
+    await helper.load(nodes, faultFlow({ map, output: 'db', db: 'n-db', table: 'plc' }));
+    const msg = await nextMessage('n-out');
+    assert.ok(msg.stored.count >= 1);
+    const db = await openDb();
+    const rows = await db.read('plc');
+    const unit1 = rows.find((r) => r.unit === '1');
+    assert.strictEqual(unit1.energy, 2 ** 60);
+    assert.strictEqual(unit1.a, 111);
+  });
+
   it('closing the flow closes the connection (a redeploy leaves no socket behind)', async () => {
     await helper.load(nodes, faultFlow());
     await nextMessage('n-out');
