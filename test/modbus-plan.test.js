@@ -173,3 +173,50 @@ describe('modbus read planner', () => {
     assert.strictEqual(groups[0].reads[0].entries.length, 3);
   });
 });
+
+describe('modbus read planner: properties (fast-check)', () => {
+  const fc = require('fast-check');
+  const { spanOf } = require('../dist/nodes/lib/modbus/register-map.js');
+  const row = fc.record({
+    unit: fc.integer({ min: 1, max: 3 }),
+    table: fc.constantFrom('holding', 'input', 'coil'),
+    address: fc.integer({ min: 0, max: 400 }),
+    type: fc.constantFrom('uint16', 'int32', 'float32', 'float64', 'string'),
+    length: fc.integer({ min: 1, max: 6 }),
+    interval: fc.constantFrom('100ms', '1s'),
+  });
+  const limits = fc.record({
+    maxRegisters: fc.integer({ min: 8, max: 125 }),
+    maxBits: fc.integer({ min: 8, max: 2000 }),
+    maxGap: fc.integer({ min: 0, max: 20 }),
+  });
+
+  it('every entry is in exactly one read of its unit, table and interval, within the limits, at its offset', () => {
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 40 }), limits, (rows, lim) => {
+        const entries = readRegisterMap(
+          rows.map((r, i) => ({ ...r, name: `e${i}`, type: r.table === 'coil' ? 'bool' : r.type })),
+        );
+        const groups = planReads(entries, lim);
+        const seen = new Map();
+        for (const g of groups) {
+          for (const read of g.reads) {
+            const max = read.table === 'coil' ? Math.min(lim.maxBits, 2000) : Math.min(lim.maxRegisters, 125);
+            assert.ok(read.count >= 1 && read.count <= max, `count ${read.count} > ${max}`);
+            for (const { entry, at } of read.entries) {
+              assert.strictEqual(entry.unitId, read.unitId);
+              assert.strictEqual(entry.table, read.table);
+              assert.strictEqual(entry.intervalMs, g.intervalMs);
+              assert.strictEqual(read.address + at, entry.address);
+              assert.ok(at + spanOf(entry) <= read.count, 'the whole value is in the read');
+              seen.set(entry, (seen.get(entry) ?? 0) + 1);
+            }
+          }
+        }
+        assert.strictEqual(seen.size, entries.length);
+        assert.ok([...seen.values()].every((n) => n === 1));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

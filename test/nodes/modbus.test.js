@@ -78,12 +78,22 @@ function collect(id, ms, check = () => false) {
   });
 }
 
-const lastStatus = (id) => helper.getNode(id).status.lastCall?.args[0];
-const errorsOf = (id) =>
-  helper
-    .getNode(id)
-    .error.getCalls()
+/** The last status node `id` showed (the helper's spy is shared by all nodes: keep this one's calls). */
+const lastStatus = (id) => {
+  const node = helper.getNode(id);
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .at(-1)?.args[0];
+};
+/** What node `id` reported with node.error (the helper's spy is shared by all nodes: keep this one's calls). */
+const errorsOf = (id) => {
+  const node = helper.getNode(id);
+  return node.error
+    .getCalls()
+    .filter((c) => c.thisValue === node)
     .map((c) => String(c.args[0]));
+};
 
 async function until(check, ms, what) {
   const start = Date.now();
@@ -109,12 +119,13 @@ describe('helios-modbus node against the simulated PLC', function () {
 
   it('sends typed readings in the shape helios-store takes, one message per poll group', async () => {
     await helper.load(nodes, modbusFlow(tempDir(), plc.port));
-    const [fast, slow] = await Promise.all([
-      nextMessage('n-out'),
-      collect('n-out', 3000, (all) => all.some((m) => m.modbus.intervalMs === 10000)).then((all) =>
-        all.find((m) => m.modbus.intervalMs === 10000),
-      ),
-    ]);
+    const first = await collect(
+      'n-out',
+      3000,
+      (all) => new Set(all.map((m) => m.modbus.intervalMs)).size === 2,
+    );
+    const fast = first.find((m) => m.modbus.intervalMs === 1000);
+    const slow = first.find((m) => m.modbus.intervalMs === 10000);
     assert.strictEqual(fast.modbus.intervalMs, 1000);
     assert.strictEqual(fast.topic, 'line');
     assert.deepStrictEqual(fast.modbus.failed, []);
@@ -142,9 +153,10 @@ describe('helios-modbus node against the simulated PLC', function () {
       { id: 'n-store', type: 'helios-store', db: 'n-db', wires: [['n-out']] },
     ]);
     await helper.load(nodes, flow);
-    const stored = await nextMessage('n-out');
-    assert.strictEqual(stored.stored.table, 'modbus');
-    assert.strictEqual(stored.stored.count, 2);
+    // The first polls of both groups: the 1 s group brings press and oven, the 10 s group the serial.
+    const both = await collect('n-out', 3000, (all) => all.length === 2);
+    assert.deepStrictEqual(both.map((m) => m.stored.count).sort(), [1, 2]);
+    assert.ok(both.every((m) => m.stored.table === 'modbus'));
     const db = await openDb();
     const rows = await db.query("SELECT machine, temperature, zone, quality FROM modbus WHERE unit = '1'");
     assert.strictEqual(rows.rows[0].machine, 'press');
@@ -229,6 +241,18 @@ describe('helios-modbus node against the simulated PLC', function () {
     assert.deepStrictEqual(msg.payload.map((r) => r.tags.machine).sort(), ['oven', 'press']);
   });
 
+  it('any message that is not a write polls every group now', async () => {
+    const map = PRESS_MAP.slice(0, 2).map((r) => ({ ...r, interval: '1m' }));
+    await helper.load(nodes, modbusFlow(tempDir(), plc.port, { map }));
+    await nextMessage('n-out'); // the first poll, at deploy
+    const t0 = Date.now();
+    const got = nextMessage('n-out');
+    helper.getNode('n-modbus').receive({ payload: Date.now() });
+    const msg = await got;
+    assert.ok(Date.now() - t0 < 1000, 'polled at once, not after the minute');
+    assert.deepStrictEqual(Object.keys(msg.payload[0].fields).sort(), ['pressure', 'quality', 'temperature']);
+  });
+
   it('shows the poll rate in a green status', async () => {
     await helper.load(
       nodes,
@@ -268,6 +292,43 @@ describe('helios-modbus with no device there', function () {
     assert.match(
       warnings[0],
       /refused the connection \(is the device on, and the port right\?\)\. It reconnects by itself\./,
+    );
+  });
+});
+
+describe('helios-modbus set up wrong', () => {
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  it('a device without a host, a poll without a device, a database output without a database: red, one sentence each', async () => {
+    await helper.load(
+      nodes,
+      flowWith(tempDir(), [
+        { id: 'n-dev', type: 'helios-modbus-device', transport: 'tcp', host: ' ', port: 502 },
+        { id: 'n-a', type: 'helios-modbus', device: 'n-dev', map: PRESS_MAP },
+        { id: 'n-b', type: 'helios-modbus', device: '', map: PRESS_MAP },
+        { id: 'n-c', type: 'helios-modbus', device: 'n-good', map: PRESS_MAP, output: 'db', db: '' },
+        { id: 'n-good', type: 'helios-modbus-device', transport: 'tcp', host: '127.0.0.1', port: 1 },
+        { id: 'n-d', type: 'helios-modbus-device', transport: 'rtu', serialPort: '' },
+      ]),
+    );
+    assert.deepStrictEqual(errorsOf('n-dev'), [
+      'The Modbus TCP device has no host: give its address, e.g. 192.168.1.10.',
+    ]);
+    assert.deepStrictEqual(errorsOf('n-d'), [
+      'The Modbus RTU device has no serial port: give one, e.g. /dev/ttyUSB0.',
+    ]);
+    assert.deepStrictEqual(
+      ['n-a', 'n-b', 'n-c'].map((id) => [lastStatus(id).text, errorsOf(id)]),
+      [
+        [
+          'device misconfigured',
+          ['The Modbus device: The Modbus TCP device has no host: give its address, e.g. 192.168.1.10.'],
+        ],
+        ['no device', ['helios-modbus has no Modbus device: pick one in the node.']],
+        ['no database', ['helios-modbus writes into a database, but none is picked: pick a helios-db.']],
+      ],
     );
   });
 });
@@ -398,11 +459,27 @@ describe('helios-modbus: the failures node-red-contrib-modbus users report (issu
     const slow = await collect('n-out', 3000);
     clearInterval(watch);
     assert.ok(most <= MAP.length, `at most ${most} requests waited`);
-    // About 3000 / 240 polls, not 30: the ticks in between were skipped.
-    assert.ok(slow.length >= 8 && slow.length <= 15, `${slow.length} polls in 3 s`);
+    const readingsOf = (unit) => valuesOf(slow).filter((v) => v.unit === unit).length;
+    // Unit 1: about 3000 / 240 polls, not 30: its ticks in between were skipped, not queued.
+    assert.ok(readingsOf('1') >= 8 && readingsOf('1') <= 15, `unit 1 polled ${readingsOf('1')} times in 3 s`);
+    // Unit 2 is not held to unit 1's pace (it waits behind one request of unit 1 at most).
+    assert.ok(readingsOf('2') >= 20, `unit 2 polled ${readingsOf('2')} times in 3 s`);
     server.delays.delete(1);
     const msgs = await collect('n-out', 1500);
     assert.ok(msgs.length >= 8, `${msgs.length} polls in 1.5 s once the device is quick again`);
+  });
+
+  it('a uint64 counter past 2^53 is stored (as the nearest double), not refused with the whole poll', async () => {
+    server.image(1).set('holding', 10, [0x1000, 0, 0, 1]); // 2^60 + 1
+    const map = [...MAP, { name: 'energy', unit: 1, address: 10, type: 'uint64', interval: '100ms' }];
+    await helper.load(nodes, faultFlow({ map, output: 'db', db: 'n-db', table: 'plc' }));
+    const msg = await nextMessage('n-out');
+    assert.ok(msg.stored.count >= 1);
+    const db = await openDb();
+    const rows = await db.read('plc');
+    const unit1 = rows.find((r) => r.unit === '1');
+    assert.strictEqual(unit1.energy, 2 ** 60);
+    assert.strictEqual(unit1.a, 111);
   });
 
   it('closing the flow closes the connection (a redeploy leaves no socket behind)', async () => {

@@ -73,13 +73,13 @@ function rawValue(view: DataView, type: ValueType): number | bigint {
   }
 }
 
-/** A 64-bit integer as a number when that is exact, else as a bigint (the engine keeps both). */
-function exactInteger(raw: bigint): number | bigint {
-  return raw >= BigInt(Number.MIN_SAFE_INTEGER) && raw <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(raw) : raw;
-}
-
-function scaled(raw: number | bigint, layout: ValueLayout): number | bigint {
-  if (layout.scale === 1 && layout.offset === 0) return typeof raw === 'bigint' ? exactInteger(raw) : raw;
+/**
+ * Values as numbers. A 64-bit integer is exact up to 2^53 and rounded to the nearest double past
+ * it: the engine stores integers exactly only to 2^53 and refuses a larger BigInt, which would
+ * lose the whole poll's readings for one counter.
+ */
+function scaled(raw: number | bigint, layout: ValueLayout): number {
+  if (layout.scale === 1 && layout.offset === 0) return Number(raw);
   return Number(raw) * layout.scale + layout.offset;
 }
 

@@ -51,8 +51,8 @@ export type ByteOrder = 'ABCD' | 'CDAB' | 'BADC' | 'DCBA';
 
 export const BYTE_ORDERS: readonly ByteOrder[] = ['ABCD', 'CDAB', 'BADC', 'DCBA'];
 
-/** A decoded value: numbers; bigints for 64-bit integers past 2^53 without scaling; text; booleans. */
-export type ModbusValue = number | bigint | boolean | string;
+/** A decoded value: a number (64-bit integers past 2^53 rounded), a boolean or text. */
+export type ModbusValue = number | boolean | string;
 
 /** How a value is laid out in registers and turned into a number. */
 export interface ValueLayout {
