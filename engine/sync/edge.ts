@@ -98,9 +98,12 @@ export class SyncEdge {
     const file = new EdgeStateFile(path.join(dir, `edge-${resolved.deviceId}.json`));
     let state = await file.load();
     if (!state) {
-      // A new edge sends what the log still holds: rows written since the last checkpoint.
+      // A new edge sends what the log still holds, from its first file when a reader can start
+      // there, else from the checkpoint (the record after it always starts a dictionary).
       const files = await listFeedFiles(target.walDir);
-      const start = files.length > 0 ? files[await startFileFor(files, 0)]!.firstLsn - 1 : target.lastLsn();
+      const oldest = files[0];
+      const readable = oldest !== undefined && (await startsDictionary(oldest));
+      const start = readable ? oldest.firstLsn - 1 : target.checkpointLsn();
       state = freshState(resolved.deviceId, Math.min(start, target.lastLsn()));
       await file.save(state);
     }
