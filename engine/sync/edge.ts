@@ -310,8 +310,24 @@ export class SyncEdge {
     else if (lane === 'live') this.state.live = Math.max(this.state.live, lsn);
     else if (this.state.backfill) {
       this.state.backfill.acked = Math.max(this.state.backfill.acked, lsn);
-      if (this.state.backfill.acked >= this.state.backfill.end) this.state.backfill = null;
     }
+    this.settleBackfill();
+  }
+
+  /**
+   * Ends a backfill that has reached its end. The live lane sent rows after the split before the
+   * backfill's older rows arrived, and a row of the same identity in both (a re-sent or late
+   * reading, an UPDATE) must end with its newest version at the hub: so, once no live batch is in
+   * flight, the live lane starts again at the split and sends everything after it once more, in
+   * LSN order, after every backfill row (docs/sync.md, "Lanes").
+   */
+  private settleBackfill(): void {
+    const b = this.state.backfill;
+    if (!b || b.acked < b.end || this.inFlightOn('live')) return;
+    this.state.backfill = null;
+    this.state.live = b.end;
+    const live = this.readers.get('live');
+    if (live) live.at = -1;
   }
 
   /** The lowest LSN acknowledged over every lane: the log after it must be kept. */
@@ -355,6 +371,9 @@ export class SyncEdge {
   /** A new batch of `lane`, or null when it has nothing to send now. */
   private async newBatch(lane: SyncLane): Promise<SyncBatch | null> {
     if (lane === 'backfill' && !this.state.backfill) return null;
+    // a finished backfill waits for the live batches in flight, then the live lane starts over
+    if (lane === 'live' && this.state.backfill && this.state.backfill.acked >= this.state.backfill.end)
+      return null;
     let end = lane === 'backfill' ? this.state.backfill!.end : this.target.lastLsn();
     const from = this.issuedTo(lane);
     if (from >= end) return null;
@@ -447,6 +466,11 @@ export class SyncEdge {
     this.state.live = end;
     const live = this.readers.get('live');
     if (live) {
+      // the reader of an earlier backfill has nothing left to read
+      this.readers
+        .get('backfill')
+        ?.reader.close()
+        .catch(() => undefined);
       this.readers.set('backfill', live);
       this.readers.delete('live');
     }
@@ -536,6 +560,7 @@ export class SyncEdge {
     this.handedOut = Math.max(0, this.handedOut - done.length);
     this.state.lastAckSeq = Math.max(this.state.lastAckSeq, done[done.length - 1]!.seq);
     this.state.lastAckAt = this.options.now();
+    this.settleBackfill();
   }
 
   /** Sets a rejected batch aside (its bytes in a file) and goes on past it. */
@@ -562,6 +587,7 @@ export class SyncEdge {
     this.handedOut = Math.max(0, this.handedOut - 1);
     this.state.lastAckSeq = Math.max(this.state.lastAckSeq, seq);
     this.state.lastAckAt = this.options.now();
+    this.settleBackfill();
   }
 
   private quarantineEntry(seq: number): QuarantineEntry {
