@@ -15,6 +15,8 @@ const NOW = Date.now();
 /** A running hub child: send(bytes, kill) resolves with its ack, or null when it died first. */
 async function startHub(dir) {
   const child = spawn(process.execPath, [CHILD, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // a write to a child killed a moment ago fails with EPIPE: the batch is simply not delivered
+  child.stdin.on('error', () => undefined);
   const waiting = [];
   let dead = false;
   const exited = new Promise((resolve) => child.on('exit', resolve));
