@@ -39,7 +39,8 @@ export type {
 export { decodeSyncBatch, readSyncBatchMeta, SyncFormatError } from './sync/batch-format';
 export type { SyncCompression } from './sync/compress';
 export { syncCompressions } from './sync/compress';
-export type { QuarantinedBatch, SyncBatch, SyncEdge, SyncEdgeOptions, SyncEdgeStatus } from './sync/edge';
+export type { SyncEdge } from './sync/edge';
+export type { QuarantinedBatch, SyncBatch, SyncEdgeOptions, SyncEdgeStatus } from './sync/edge-options';
 export type { AppliedTable, HubDeviceState, SyncHub, SyncHubOptions } from './sync/hub';
 export type { DownMessage, SyncAck } from './sync/messages';
 export { decodeSyncAck, encodeSyncAck } from './sync/messages';

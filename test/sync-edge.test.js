@@ -5,6 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { open, decodeSyncBatch, InvalidInputError } = require('../dist/engine/index.js');
+const { decodeDownDelivery } = require('../dist/engine/sync/messages');
 const { tempDir } = require('./helpers');
 
 const NOW = Date.now();
@@ -331,6 +332,15 @@ describe('sync edge and hub', function () {
     assert.deepEqual(await p.edge.receiveDown(delivery), [], 'delivered again: applied once');
     await p.hub.sendDown('gw-1', { set: 3 });
     assert.deepEqual(await p.edge.receiveDown(p.hub.pendingDown('gw-1')), [{ id: 3, payload: { set: 3 } }]);
+    // an age retention over every table at the hub takes neither the marks nor waiting messages
+    await p.hub.sendDown('gw-1', { set: 4 });
+    await p.hubDb.runRetention({ table: '*', maxAge: '1d', now: NOW + 10 * 86_400_000 });
+    assert.equal(p.hub.devices()[0].highSeq, 1);
+    await p.hub.receiveDownAck(p.edge.downAck());
+    assert.deepEqual(decodeDownDelivery(p.hub.pendingDown('gw-1')).messages, [
+      { id: 4, payload: { set: 4 } },
+    ]);
+    assert.deepEqual(await p.edge.receiveDown(p.hub.pendingDown('gw-1')), [{ id: 4, payload: { set: 4 } }]);
     await p.hub.receiveDownAck(p.edge.downAck());
     assert.equal(p.hub.pendingDown('gw-1'), null);
     await p.hub.close();
@@ -338,6 +348,8 @@ describe('sync edge and hub', function () {
     p.hubDb = await open(p.hubDir);
     p.hub = await p.hubDb.openSyncHub();
     assert.equal(p.hub.pendingDown('gw-1'), null, 'acknowledged messages stay acknowledged');
+    assert.equal(p.hub.devices()[0].highSeq, 1, 'the mark survived the retention and the restart');
+    assert.equal((await p.hubDb.read('helios_sync_down')).length, 0, 'acknowledged messages are deleted');
     await assert.rejects(
       p.edge.receiveDown(Buffer.from('not a delivery at all')),
       /not a Helios downlink delivery/,

@@ -17,7 +17,8 @@ import { type RetentionPolicy, type RetentionReport, runRetention } from '../pol
 import { iterateQuery, type QueryOptions, type QueryParams, runQuery } from '../query/query';
 import { newScanCounters, type ReadOptions, type SeriesParts } from '../read/scan';
 import type { TableDefinition } from '../storage/declarations';
-import { SyncEdge, type SyncEdgeOptions } from '../sync/edge';
+import { SyncEdge } from '../sync/edge';
+import type { SyncEdgeOptions } from '../sync/edge-options';
 import { SyncHub, type SyncHubOptions } from '../sync/hub';
 import type { SeriesRows } from '../types';
 import * as background from './background';

@@ -16,6 +16,7 @@ export interface LanePositions {
   readonly backfill: { readonly issued: number; readonly end: number } | null;
 }
 
+/** Counts the rows waiting in the log ahead of an edge's batches (see the file's comment). */
 export class BacklogCounter {
   /** per bucket (index = floor(lsn / BUCKET_LSNS)): journal rows, main rows */
   private readonly journal = new Map<number, number>();

@@ -73,8 +73,9 @@ export class SyncFormatError extends HeliosError {
   }
 }
 
-/** "HSYB": Helios SYnc Batch. */
+/** "HSYB": Helios SYnc Batch (the first four bytes, read as a little-endian u32). */
 export const BATCH_MAGIC = 0x42595348;
+/** The format version this code writes and reads. */
 export const BATCH_VERSION = 1;
 /** The largest body a receiver inflates (a guard against a compressed bomb). */
 export const MAX_BODY_BYTES = 256 * 1024 * 1024;

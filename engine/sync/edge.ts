@@ -12,7 +12,6 @@ import {
   decodeSyncBatch,
   encodeSyncBatch,
   type SyncBatchHeader,
-  type SyncBatchMeta,
   type SyncLane,
   type SyncTable,
 } from './batch-format';
@@ -24,7 +23,14 @@ import {
   type TableFilter,
   tableFilter,
 } from './collect';
-import { defaultCompression, type SyncCompression, syncCompressions } from './compress';
+import {
+  type QuarantinedBatch,
+  type ResolvedEdgeOptions,
+  resolveEdgeOptions,
+  type SyncBatch,
+  type SyncEdgeOptions,
+  type SyncEdgeStatus,
+} from './edge-options';
 import {
   type BatchDef,
   type EdgeState,
@@ -44,116 +50,9 @@ import {
   WalFeedReader,
 } from './wal-feed';
 
-/** How an edge sends (units in the names; see the defaults). */
-export interface SyncEdgeOptions {
-  /** this device's name, [A-Za-z0-9._-]{1,64}; the hub keeps its rows and marks by it */
-  deviceId: string;
-  /** table globs (`*`, `?`) to send; default ['*']. helios_sync* tables are never sent */
-  tables?: readonly string[];
-  /** rows per batch at most (a single write bigger than this is one batch); default 5000 */
-  maxBatchRows?: number;
-  /** rows per batch of the backfill lane at most (an old backlog: bigger batches compress better); default 50000 */
-  maxBackfillBatchRows?: number;
-  /** bytes per batch (compressed) at most, judged from the bytes per row of the batches before; default 256 KiB */
-  maxBatchBytes?: number;
-  /** the general compressor; default zstd if node:zlib has it, else brotli */
-  compression?: SyncCompression;
-  /** the compressor's level (zstd 1-22, brotli 0-11, gzip 1-9); default a gateway-friendly one */
-  compressionLevel?: number;
-  /** a batch with a row older than now - this (ms) is 'historical'; an old backlog gets its own lane. Default 60000 */
-  liveWindowMs?: number;
-  /**
-   * bytes of WAL the edge may keep for rows not yet acknowledged; past it the oldest log files go
-   * (their unsent rows counted as lost, and a gap batch tells the hub). Default: no limit
-   */
-  maxLogBytes?: number;
-  /** the clock (ms since 1970); default Date.now */
-  now?: () => number;
-}
-
-/** One batch to send: its bytes (FORMAT.md v1) and what its header says. */
-export interface SyncBatch {
-  readonly bytes: Uint8Array;
-  readonly meta: SyncBatchMeta;
-}
-
-/** What an edge reports. Counts are lower bounds: never more than is there. */
-export interface SyncEdgeStatus {
-  readonly deviceId: string;
-  readonly epoch: string;
-  /** rows waiting: those in batches handed out and not yet acknowledged, plus those counted ahead */
-  readonly backlogRows: number;
-  /** bytes of the batches handed out and not yet acknowledged, plus the log bytes counted ahead */
-  readonly backlogBytes: number;
-  /** batches handed out and not yet acknowledged */
-  readonly inFlight: number;
-  readonly lastAckSeq: number;
-  readonly lastAckAt: number | null;
-  /** rows dropped before they were sent (a gap batch told the hub) */
-  readonly lostRows: number;
-  readonly quarantined: number;
-  /** the LSN every lane has been acknowledged up to */
-  readonly ackedLsn: number;
-  /** the edge's last LSN written */
-  readonly lastLsn: number;
-  /** damage found in the log kept for sync (a gap was sent for it), or null */
-  readonly lastDamage: string | null;
-}
-
-/** A batch set aside because the hub rejected it for good. */
-export interface QuarantinedBatch {
-  readonly seq: number;
-  readonly reason: string;
-  readonly rows: number;
-  readonly at: number;
-}
-
-const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** How often a lane's progress over records it does not send is saved (ms). */
 const EMPTY_SAVE_MS = 10_000;
 const LANE_ORDER: readonly SyncLane[] = ['journal', 'live', 'backfill'];
-
-/** Checks and fills in the options; throws InvalidInputError with a sentence. */
-function resolveEdgeOptions(o: SyncEdgeOptions): Required<
-  Omit<SyncEdgeOptions, 'compressionLevel' | 'maxLogBytes'>
-> & {
-  compressionLevel: number | undefined;
-  maxLogBytes: number;
-} {
-  if (!o || typeof o.deviceId !== 'string' || !DEVICE_ID.test(o.deviceId)) {
-    throw new InvalidInputError(
-      `A sync edge needs deviceId: 1-64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(o?.deviceId)}).`,
-    );
-  }
-  const compression = o.compression ?? defaultCompression();
-  if (!syncCompressions().includes(compression)) {
-    throw new InvalidInputError(
-      `Compression "${compression}" is not available here; choose one of ${syncCompressions().join(', ')}.`,
-    );
-  }
-  const positive = (name: string, v: number | undefined, d: number): number => {
-    if (v === undefined) return d;
-    if (!Number.isFinite(v) || v <= 0)
-      throw new InvalidInputError(`${name} must be a positive number; got ${v}.`);
-    return v;
-  };
-  const tables = o.tables ?? ['*'];
-  if (!Array.isArray(tables) || tables.some((t) => typeof t !== 'string' || t === '')) {
-    throw new InvalidInputError('tables must be a list of table names or globs such as "sensor_*".');
-  }
-  return {
-    deviceId: o.deviceId,
-    tables,
-    maxBatchRows: positive('maxBatchRows', o.maxBatchRows, 5000),
-    maxBackfillBatchRows: positive('maxBackfillBatchRows', o.maxBackfillBatchRows, 50_000),
-    maxBatchBytes: positive('maxBatchBytes', o.maxBatchBytes, 256 * 1024),
-    compression,
-    compressionLevel: o.compressionLevel,
-    liveWindowMs: positive('liveWindowMs', o.liveWindowMs, 60_000),
-    maxLogBytes: positive('maxLogBytes', o.maxLogBytes, Number.POSITIVE_INFINITY),
-    now: o.now ?? Date.now,
-  };
-}
 
 /** A lane's reader of the feed and how far it has read. */
 interface LaneReader {
@@ -183,7 +82,7 @@ export class SyncEdge {
 
   private constructor(
     private readonly target: SyncTarget,
-    private readonly options: ReturnType<typeof resolveEdgeOptions>,
+    private readonly options: ResolvedEdgeOptions,
     private readonly file: EdgeStateFile,
     private state: EdgeState,
   ) {
@@ -199,9 +98,12 @@ export class SyncEdge {
     const file = new EdgeStateFile(path.join(dir, `edge-${resolved.deviceId}.json`));
     let state = await file.load();
     if (!state) {
-      // A new edge sends what the log still holds: rows written since the last checkpoint.
+      // A new edge sends what the log still holds, from its first file when a reader can start
+      // there, else from the checkpoint (the record after it always starts a dictionary).
       const files = await listFeedFiles(target.walDir);
-      const start = files.length > 0 ? files[await startFileFor(files, 0)]!.firstLsn - 1 : target.lastLsn();
+      const oldest = files[0];
+      const readable = oldest !== undefined && (await startsDictionary(oldest));
+      const start = readable ? oldest.firstLsn - 1 : target.checkpointLsn();
       state = freshState(resolved.deviceId, Math.min(start, target.lastLsn()));
       await file.save(state);
     }
@@ -408,8 +310,24 @@ export class SyncEdge {
     else if (lane === 'live') this.state.live = Math.max(this.state.live, lsn);
     else if (this.state.backfill) {
       this.state.backfill.acked = Math.max(this.state.backfill.acked, lsn);
-      if (this.state.backfill.acked >= this.state.backfill.end) this.state.backfill = null;
     }
+    this.settleBackfill();
+  }
+
+  /**
+   * Ends a backfill that has reached its end. The live lane sent rows after the split before the
+   * backfill's older rows arrived, and a row of the same identity in both (a re-sent or late
+   * reading, an UPDATE) must end with its newest version at the hub: so, once no live batch is in
+   * flight, the live lane starts again at the split and sends everything after it once more, in
+   * LSN order, after every backfill row (docs/sync.md, "Lanes").
+   */
+  private settleBackfill(): void {
+    const b = this.state.backfill;
+    if (!b || b.acked < b.end || this.inFlightOn('live')) return;
+    this.state.backfill = null;
+    this.state.live = b.end;
+    const live = this.readers.get('live');
+    if (live) live.at = -1;
   }
 
   /** The lowest LSN acknowledged over every lane: the log after it must be kept. */
@@ -453,6 +371,9 @@ export class SyncEdge {
   /** A new batch of `lane`, or null when it has nothing to send now. */
   private async newBatch(lane: SyncLane): Promise<SyncBatch | null> {
     if (lane === 'backfill' && !this.state.backfill) return null;
+    // a finished backfill waits for the live batches in flight, then the live lane starts over
+    if (lane === 'live' && this.state.backfill && this.state.backfill.acked >= this.state.backfill.end)
+      return null;
     let end = lane === 'backfill' ? this.state.backfill!.end : this.target.lastLsn();
     const from = this.issuedTo(lane);
     if (from >= end) return null;
@@ -545,6 +466,11 @@ export class SyncEdge {
     this.state.live = end;
     const live = this.readers.get('live');
     if (live) {
+      // the reader of an earlier backfill has nothing left to read
+      this.readers
+        .get('backfill')
+        ?.reader.close()
+        .catch(() => undefined);
       this.readers.set('backfill', live);
       this.readers.delete('live');
     }
@@ -634,6 +560,7 @@ export class SyncEdge {
     this.handedOut = Math.max(0, this.handedOut - done.length);
     this.state.lastAckSeq = Math.max(this.state.lastAckSeq, done[done.length - 1]!.seq);
     this.state.lastAckAt = this.options.now();
+    this.settleBackfill();
   }
 
   /** Sets a rejected batch aside (its bytes in a file) and goes on past it. */
@@ -660,6 +587,7 @@ export class SyncEdge {
     this.handedOut = Math.max(0, this.handedOut - 1);
     this.state.lastAckSeq = Math.max(this.state.lastAckSeq, seq);
     this.state.lastAckAt = this.options.now();
+    this.settleBackfill();
   }
 
   private quarantineEntry(seq: number): QuarantineEntry {

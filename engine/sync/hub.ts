@@ -57,6 +57,12 @@ export const DEVICES_TABLE = 'helios_sync_devices';
 /** The table of downlink messages waiting for their device's acknowledgement. */
 export const DOWN_TABLE = 'helios_sync_down';
 const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * The time of the hub's own rows (a device's mark; a downlink message: this + its id), far in the
+ * future (2^49 ms, about the year 19800), so that no age retention at the hub, not even one over
+ * '*', ever takes a mark or a message waiting for its device.
+ */
+const FAR_FUTURE = 2 ** 49;
 
 interface DeviceRecord {
   device: string;
@@ -120,7 +126,7 @@ export class SyncHub {
     }
     for (const row of await target.read(DOWN_TABLE)) {
       const rec = known.get(String(row.device));
-      const id = Number(row.time);
+      const id = Number(row.time) - FAR_FUTURE;
       if (rec && id > rec.downAcked) rec.pending.push({ id, payload: JSON.parse(String(row.payload)) });
     }
     for (const rec of known.values()) rec.pending.sort((a, b) => a.id - b.id);
@@ -170,7 +176,9 @@ export class SyncHub {
         parts.push({
           table: DOWN_TABLE,
           rows: 'stored',
-          readings: [{ time: message.id, tags: { device: name }, fields: { payload: text }, rowid: null }],
+          readings: [
+            { time: FAR_FUTURE + message.id, tags: { device: name }, fields: { payload: text }, rowid: null },
+          ],
         });
         devices.push(deviceRow({ ...rec, downNext: rec.downNext + 1 }));
         sent.push([rec, message]);
@@ -206,7 +214,7 @@ export class SyncHub {
       ]);
       rec.downAcked = upTo;
       rec.pending = rec.pending.filter((m) => m.id > upTo);
-      await this.target.deleteRows(DOWN_TABLE, { to: upTo, tags: { device: rec.device } });
+      await this.target.deleteRows(DOWN_TABLE, { to: FAR_FUTURE + upTo, tags: { device: rec.device } });
     });
   }
 
@@ -393,10 +401,10 @@ function newDevice(device: string): DeviceRecord {
   };
 }
 
-/** The device's mark as the one row of its series (time 0), replaced whole on every change. */
+/** The device's mark as the one row of its series (at FAR_FUTURE), replaced whole on every change. */
 function deviceRow(rec: DeviceRecord): StoredReading {
   return {
-    time: 0,
+    time: FAR_FUTURE,
     tags: { device: rec.device },
     rowid: null,
     fields: {

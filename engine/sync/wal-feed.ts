@@ -51,6 +51,8 @@ export async function fileSizes(files: readonly FeedFile[]): Promise<number[]> {
 }
 
 const READ_BYTES = 256 * 1024;
+/** What a record before the cursor that could not be decoded is handed on as (never returned). */
+const SKIPPED: WalEntry = { kind: 'group', batches: [] };
 const RESET_DICTIONARY = 1;
 
 /** The WAL files of `walDir` in LSN order. */
@@ -219,6 +221,14 @@ export class WalFeedReader {
     try {
       entry = decodeRecord(payload, this.dictionary);
     } catch (err) {
+      // A record at or before the cursor may name what a file before this one defined (a file cut
+      // by size while a head was frozen and flushed later): it is not wanted, and a record after it
+      // that starts a new dictionary follows before any wanted one (the flush after a freeze).
+      if (lsn <= this.after) {
+        this.offset += RECORD_HEADER_BYTES + length;
+        this.expected++;
+        return { lsn, entry: SKIPPED, bytes: RECORD_HEADER_BYTES + length };
+      }
       throw new CorruptionError(
         file.path,
         this.offset,
