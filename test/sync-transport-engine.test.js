@@ -114,7 +114,12 @@ async function rig(t, broker, certs, extra = {}) {
   const edgeSettings = resolveSyncSettings({ id: 'e' }, {}, edgeToml);
   const edgeDb = await engine.open(tempDir('helios-sync-e-'));
   const hubDb = await engine.open(tempDir('helios-sync-h-'));
-  const edge = await edgeDb.openSyncEdge({ deviceId: 'gw-1', maxBatchRows: edgeSettings.batchSize });
+  // small backfill batches too (the engine's default is 50,000 rows), so a test has many batches
+  const edge = await edgeDb.openSyncEdge({
+    deviceId: 'gw-1',
+    maxBatchRows: edgeSettings.batchSize,
+    maxBackfillBatchRows: edgeSettings.batchSize,
+  });
   const hub = await hubDb.openSyncHub();
   const hLink = hubLink(hubSettings, await readTls(hubSettings.tls));
   const applied = [];

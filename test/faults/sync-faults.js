@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // The longer helios-sync fault suite (not part of mocha's run; the lead wires it into .ci/run):
-// an edge process SIGKILLed mid-send at 25 random moments while it writes, then drained.
-// Exits 1 on any row lost or doubled. Usage: node test/faults/sync-faults.js [--kills 25] [--seed n]
+// an edge process SIGKILLed mid-send at 25 random moments while it writes, then drained; a fleet of
+// 100 edge engines against one hub over one broker.
+// Exits 1 on any row lost or doubled. Usage: node test/faults/sync-faults.js [--kills 25] [--fleet 100] [--seed n]
 const assert = require('node:assert');
 const { startBroker } = require('../support/mosquitto');
 const { edgeKillLoop, compareRows } = require('../support/sync-edge-kill');
+const { fleet } = require('../support/sync-fleet');
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -29,6 +31,19 @@ async function edgeKills(broker) {
   assert.deepStrictEqual(diff, { lost: 0, doubled: 0, extra: 0 });
 }
 
+async function fleetOf(broker) {
+  const edges = opt('fleet', 100);
+  const r = await fleet({ broker, edges });
+  console.log(
+    `fleet of ${edges} edges: edge ${r.edgeRows} rows, hub ${r.hubRows}; lost ${r.lost}, doubled ${r.doubled}`,
+  );
+  assert.ok(r.allDrained);
+  assert.deepStrictEqual(
+    { lost: r.lost, doubled: r.doubled, hubRows: r.hubRows },
+    { lost: 0, doubled: 0, hubRows: r.edgeRows },
+  );
+}
+
 main().catch((err) => {
   console.error(err);
   process.exit(1);
@@ -39,6 +54,7 @@ async function main() {
   const broker = await startBroker();
   try {
     await edgeKills(broker);
+    await fleetOf(broker);
   } finally {
     await broker.close();
   }

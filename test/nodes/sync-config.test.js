@@ -26,6 +26,7 @@ describe('helios-sync settings', () => {
         'sync_endpoint = "mqtt://hub.local:1883"',
         'sync_interval_secs = 30',
         'batch_size = 1000',
+        'backfill_batch_size = 20000',
         'compression = "gzip"',
         'compression_level = 6',
         'retry_max_attempts = 5',
@@ -47,6 +48,7 @@ describe('helios-sync settings', () => {
     assert.strictEqual(s.endpoint, 'mqtt://hub.local:1883');
     assert.strictEqual(s.intervalSecs, 30);
     assert.strictEqual(s.batchSize, 1000);
+    assert.strictEqual(s.backfillBatchSize, 20000);
     assert.strictEqual(s.compression, 'gzip');
     assert.strictEqual(s.compressionLevel, 6);
     assert.strictEqual(s.retryMaxAttempts, 5);
@@ -243,13 +245,23 @@ describe('helios-sync status lines', () => {
       'sending · 12.0k waiting · 450 rows/s · ETA 27s',
     );
     const at = new Date(2026, 2, 1, 14, 3, 7).getTime();
-    assert.strictEqual(edgeStatus(view({ lastAckAt: at, quarantined: 2 }), 10).text, 'synced 14:03:07 · 2 set aside');
-    const failing = edgeStatus(view({ failures: 10, lastError: 'No MQTT broker answers at mqtt://x:1883.' }), 10);
+    assert.strictEqual(
+      edgeStatus(view({ lastAckAt: at, quarantined: 2 }), 10).text,
+      'synced 14:03:07 · 2 set aside',
+    );
+    const failing = edgeStatus(
+      view({ failures: 10, lastError: 'No MQTT broker answers at mqtt://x:1883.' }),
+      10,
+    );
     assert.strictEqual(failing.fill, 'red');
-    assert.match(failing.text, /^retrying \(0 waiting\): No MQTT broker/);
+    assert.match(failing.text, /^retrying: No MQTT broker/);
+    assert.strictEqual(edgeStatus(view({ connected: false }), 10).text, 'connecting');
   });
   it('hub: connecting, devices and rate', () => {
-    assert.strictEqual(hubStatus({ connected: false, devices: 0, rowsPerSec: 0, lastBatchAt: null, lastError: null }).fill, 'yellow');
+    assert.strictEqual(
+      hubStatus({ connected: false, devices: 0, rowsPerSec: 0, lastBatchAt: null, lastError: null }).fill,
+      'yellow',
+    );
     assert.strictEqual(
       hubStatus({ connected: true, devices: 12, rowsPerSec: 3100, lastBatchAt: null, lastError: null }).text,
       'hub · 12 devices · 3100 rows/s',

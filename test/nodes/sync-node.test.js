@@ -50,6 +50,8 @@ function flow(brokerUrl, edgeExtra = {}, hubExtra = {}) {
       db: 'db-hub',
       role: 'hub',
       endpoint: brokerUrl,
+      // a session of its own per test: a persistent session would hand it the last test's batches
+      clientId: `hub-${Math.random().toString(36).slice(2)}`,
       wires: [['out-hub'], []],
       ...hubExtra,
     },
@@ -141,6 +143,7 @@ describe('helios-sync node (fake engine, real broker)', function () {
     await sleep(1500);
     assert.strictEqual(fake.hub.rows.length, 0);
     assert.match(lastStatus('n-edge').text, /^waiting for parked, wifi_available · 200 waiting/);
+    await until('the hub', () => lastStatus('n-hub').fill === 'green');
     edge.receive({ topic: 'parked', payload: true });
     edge.receive({ topic: 'wifi_available', payload: 'true' });
     await until('sent', () => fake.hub.rows.length === 200);
@@ -169,9 +172,11 @@ describe('helios-sync node (fake engine, real broker)', function () {
     const edge = helper.getNode('n-edge');
     const errors = [];
     edge.on('call:error', (c) => errors.push(String(c.args[0])));
+    // rows after both are up: a batch published before the hub's first subscription reaches no one
+    // (the edge sends it again after its answer timeout, 30 s)
+    await bothGreen();
     fake.edge.write(fakeRows(100, { table: 'bad' }));
     fake.edge.write(fakeRows(100));
-    await bothGreen();
     edge.receive({ sync: true });
     await until('the good rows', () => fake.hub.rows.length === 100);
     await until('the error', () => errors.length === 1);

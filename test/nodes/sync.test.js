@@ -87,7 +87,11 @@ describe('helios-sync node over the real engine', function () {
     await helper.unload();
   });
 
+  /** a batch published before the hub's first subscription reaches no one (sent again after 30 s) */
+  const hubUp = () => until('the hub', () => lastStatus('n-hub').fill === 'green');
+
   async function storeAndCompare() {
+    await hubUp();
     const store = helper.getNode('n-store');
     const t0 = Date.now() - 600_000;
     for (let i = 0; i < 300; i++) store.receive({ topic: `S${i % 3}`, payload: i, timestamp: t0 + i * 1000 });
@@ -134,6 +138,7 @@ describe('helios-sync node over the real engine', function () {
   it('a redeploy right after msg.sync (3,000 rows waiting): afterwards every row at the hub once', async () => {
     const dirs = { 'db-edge': tempDir(), 'db-hub': tempDir() };
     await helper.load(nodes, flow(broker, { dirs }));
+    await hubUp();
     const store = helper.getNode('n-store');
     const t0 = Date.now() - 600_000;
     for (let i = 0; i < 3000; i++) store.receive({ topic: `S${i % 3}`, payload: i, timestamp: t0 + i * 100 });

@@ -29,7 +29,7 @@ const codec = {
 };
 
 class FakeEdge {
-  constructor(device, { batchRows = 100, epoch = 'e1' } = {}) {
+  constructor(device, { batchRows = 100, epoch = `e${Math.random().toString(36).slice(2, 10)}` } = {}) {
     this.device = device;
     this.epoch = epoch;
     this.batchRows = batchRows;

@@ -37,6 +37,8 @@ export interface SyncSettings {
   conditions: string[];
   /** rows per batch (engine maxBatchRows) */
   batchSize: number;
+  /** rows per backfill batch (engine maxBackfillBatchRows); null = the engine's default */
+  backfillBatchSize: number | null;
   compression: Compression | null;
   compressionLevel: number | null;
   /** failures in a row after which the failing batch is reported as an error (still kept and retried) */
@@ -122,6 +124,7 @@ const TOML_KEYS: Readonly<Record<string, string>> = {
   sync_schedule: 'schedule',
   sync_conditions: 'conditions',
   batch_size: 'batchSize',
+  backfill_batch_size: 'backfillBatchSize',
   compression: 'compression',
   compression_level: 'compressionLevel',
   retry_max_attempts: 'retryMaxAttempts',
@@ -318,6 +321,10 @@ export function resolveSyncSettings(
     schedule,
     conditions: list(raw.conditions, name('conditions')),
     batchSize: Math.floor(count(raw.batchSize, name('batchSize'), 5000, false)),
+    backfillBatchSize:
+      raw.backfillBatchSize === undefined
+        ? null
+        : Math.floor(count(raw.backfillBatchSize, name('backfillBatchSize'), 0, false)),
     compression:
       compression === ''
         ? null

@@ -18,6 +18,7 @@ export interface PartHooks {
 export function edgeOptions(s: SyncSettings): SyncEdgeOptions {
   const o: SyncEdgeOptions = { deviceId: s.deviceId, maxBatchRows: s.batchSize };
   if (s.tables.length > 0) o.tables = s.tables;
+  if (s.backfillBatchSize !== null) o.maxBackfillBatchRows = s.backfillBatchSize;
   if (s.compression) o.compression = s.compression;
   if (s.compressionLevel !== null) o.compressionLevel = s.compressionLevel;
   return o;

@@ -84,7 +84,10 @@ export class EdgeSync {
 
   /** sends what is waiting, if the conditions hold and no retry wait is running */
   kick(): void {
-    if (this.stopped || this.retryTimer || !this.conditions.hold()) return;
+    if (this.stopped) return;
+    // HTTP has no connection to watch: a request is how it learns the hub is there (MQTT: no-op)
+    if (!this.linkUp) this.link.pollDown().catch(() => undefined);
+    if (this.retryTimer || !this.conditions.hold()) return;
     if (this.draining) {
       this.again = true;
       return;
@@ -104,7 +107,7 @@ export class EdgeSync {
   view(): EdgeView {
     const s = this.edge.status();
     return {
-      connected: this.link.connected && (this.linkUp || this.meter.batches > 0),
+      connected: this.link.connected && this.linkUp,
       sending: this.inFlight > 0,
       waitingFor: this.conditions.waitingFor(),
       backlogRows: s.backlogRows,

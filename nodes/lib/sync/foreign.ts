@@ -17,14 +17,9 @@ const gzipAsync = promisify(gzip);
  * InfluxDB replaces the same series and time, so line protocol stays idempotent there).
  */
 
-type Row = {
-  table: string;
-  time: number;
-  tags: Record<string, string>;
-  fields: Record<string, unknown>;
-  /** each field's column type (line protocol writes integers as 12i) */
-  types?: Record<string, string>;
-};
+/** rows formatted between two yields to the event loop (a 50,000-row backfill batch is many slices) */
+const ROWS_PER_SLICE = 500;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function fieldAt(column: FieldColumn, i: number): unknown {
   if (column.present && column.present[i] === 0) return undefined;
@@ -32,37 +27,68 @@ function fieldAt(column: FieldColumn, i: number): unknown {
   return column.type === 'bool' ? v === 1 : v;
 }
 
-function* rowsOf(decoded: DecodedSyncBatch, device: string, deviceTag: string | null): Generator<Row> {
+type SeriesOf = DecodedSyncBatch['tables'][number]['series'][number];
+/** one series' rows as lines; `line(i)` formats row i, or returns null for a row to leave out */
+type LineMaker = (
+  table: string,
+  series: SeriesOf,
+  tags: Record<string, string>,
+) => (i: number) => string | null;
+
+/** Formats every row of a batch with `maker`, one series at a time, yielding between slices of rows. */
+async function formatRows(
+  decoded: DecodedSyncBatch,
+  deviceTag: string | null,
+  maker: LineMaker,
+): Promise<string> {
+  const parts: string[] = [];
+  let sinceYield = 0;
   for (const t of decoded.tables) {
     for (const s of t.series) {
       const tags: Record<string, string> = { ...s.tags };
-      if (deviceTag) tags[deviceTag] ??= device;
+      if (deviceTag) tags[deviceTag] ??= decoded.meta.device;
+      const line = maker(t.table, s, tags);
       for (let i = 0; i < s.count; i++) {
         // a delete marker has no row to send to a store that is not Helios
         if (s.deleted && s.deleted[i] === 1) continue;
-        const fields: Record<string, unknown> = {};
-        const types: Record<string, string> = {};
-        for (const [name, column] of s.fields) {
-          const v = fieldAt(column, i);
-          if (v !== undefined && v !== null) fields[name] = v;
-          types[name] = column.type;
+        const text = line(i);
+        if (text !== null) parts.push(text);
+        if (++sinceYield >= ROWS_PER_SLICE) {
+          sinceYield = 0;
+          await yieldToLoop();
         }
-        yield { table: t.table, time: s.times[i]!, tags, fields, types };
       }
     }
   }
+  return parts.join('');
 }
 
-/** JSON lines: one object per row; a gap batch is one {"gap": ...} line saying what was lost. */
-export function toJsonLines(decoded: DecodedSyncBatch, deviceTag: string | null): string {
+const jsonLine: LineMaker = (table, s, tags) => {
+  const columns = [...s.fields];
+  return (i) => {
+    const fields: Record<string, unknown> = {};
+    for (const [name, column] of columns) {
+      const v = fieldAt(column, i);
+      if (v !== undefined && v !== null) fields[name] = v;
+    }
+    return `${JSON.stringify({ table, time: s.times[i], tags, fields })}\n`;
+  };
+};
+
+/** JSON lines: one object per row (table, time, tags, fields); a gap batch is one {"gap": ...} line. */
+export function toJsonLines(decoded: DecodedSyncBatch, deviceTag: string | null): Promise<string> {
   const meta = decoded.meta;
   if (meta.kind === 'gap') {
-    return `${JSON.stringify({ gap: { device: meta.device, epoch: meta.epoch, fromLsn: meta.fromLsn, toLsn: meta.toLsn, rows: meta.rows } })}\n`;
+    const gap = {
+      device: meta.device,
+      epoch: meta.epoch,
+      fromLsn: meta.fromLsn,
+      toLsn: meta.toLsn,
+      rows: meta.rows,
+    };
+    return Promise.resolve(`${JSON.stringify({ gap })}\n`);
   }
-  let out = '';
-  for (const { types: _types, ...row } of rowsOf(decoded, meta.device, deviceTag))
-    out += `${JSON.stringify(row)}\n`;
-  return out;
+  return formatRows(decoded, deviceTag, jsonLine);
 }
 
 const escapeKey = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`);
@@ -70,34 +96,41 @@ const escapeMeasurement = (s: string) => s.replace(/[, \\]/g, (c) => `\\${c}`);
 
 function fieldValue(v: unknown, type: string): string | null {
   if (typeof v === 'number') return Number.isFinite(v) ? (type === 'int' ? `${v}i` : String(v)) : null;
-  if (typeof v === 'bigint') return `${v}i`;
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'string') return `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
   return null;
 }
 
+const influxLine: LineMaker = (table, s, tags) => {
+  // the measurement and tag set are the series' own: built once, not per row
+  const head =
+    escapeMeasurement(table) +
+    Object.keys(tags)
+      .sort()
+      .filter((k) => tags[k] !== '')
+      .map((k) => `,${escapeKey(k)}=${escapeKey(tags[k]!)}`)
+      .join('');
+  const columns = [...s.fields].map(([name, column]) => [escapeKey(name), column] as const);
+  return (i) => {
+    let fields = '';
+    for (const [key, column] of columns) {
+      const text = fieldValue(fieldAt(column, i), column.type);
+      if (text !== null) fields += `${fields ? ',' : ''}${key}=${text}`;
+    }
+    // line protocol has no row without a field
+    return fields ? `${head} ${fields} ${s.times[i]}\n` : null;
+  };
+};
+
 /** InfluxDB line protocol, ms precision; a gap batch is a helios_sync_gap point. */
-export function toLineProtocol(decoded: DecodedSyncBatch, deviceTag: string | null): string {
+export function toLineProtocol(decoded: DecodedSyncBatch, deviceTag: string | null): Promise<string> {
   const meta = decoded.meta;
   if (meta.kind === 'gap') {
-    return `helios_sync_gap,device=${escapeKey(meta.device)} rows=${meta.rows}i,from_lsn=${meta.fromLsn}i,to_lsn=${meta.toLsn}i ${Date.now()}\n`;
+    return Promise.resolve(
+      `helios_sync_gap,device=${escapeKey(meta.device)} rows=${meta.rows}i,from_lsn=${meta.fromLsn}i,to_lsn=${meta.toLsn}i ${Date.now()}\n`,
+    );
   }
-  let out = '';
-  for (const row of rowsOf(decoded, meta.device, deviceTag)) {
-    const fields: string[] = [];
-    for (const [k, v] of Object.entries(row.fields)) {
-      const text = fieldValue(v, row.types?.[k] ?? 'float');
-      if (text !== null) fields.push(`${escapeKey(k)}=${text}`);
-    }
-    if (fields.length === 0) continue; // line protocol has no row without a field
-    const tags = Object.keys(row.tags)
-      .sort()
-      .filter((k) => row.tags[k] !== '')
-      .map((k) => `,${escapeKey(k)}=${escapeKey(row.tags[k]!)}`)
-      .join('');
-    out += `${escapeMeasurement(row.table)}${tags} ${fields.join(',')} ${row.time}\n`;
-  }
-  return out;
+  return formatRows(decoded, deviceTag, influxLine);
 }
 
 export class ForeignHttpLink implements EdgeLink {
@@ -123,9 +156,9 @@ export class ForeignHttpLink implements EdgeLink {
   async send(batch: SyncBatch): Promise<Uint8Array> {
     const decoded = this.codec.decodeSyncBatch(batch.bytes);
     const jsonl = this.settings.format === 'jsonl';
-    const text = jsonl
+    const text = await (jsonl
       ? toJsonLines(decoded, this.settings.deviceTag)
-      : toLineProtocol(decoded, this.settings.deviceTag);
+      : toLineProtocol(decoded, this.settings.deviceTag));
     const body = await gzipAsync(Buffer.from(text));
     const headers: Record<string, string> = {
       'content-type': jsonl ? 'application/x-ndjson' : 'text/plain; charset=utf-8',

@@ -22,21 +22,22 @@ export function edgeStatus(v: EdgeView, maxAttempts: number): NodeStatus {
   const extra =
     (v.quarantined > 0 ? ` · ${v.quarantined} set aside` : '') +
     (v.lostRows > 0 ? ` · ${compact(v.lostRows)} lost` : '');
-  const backlog = `${compact(v.backlogRows)} waiting`;
+  // The engine's backlog is an estimate that never says more than is there (0 can mean "not counted
+  // yet"), so 0 is left out rather than shown as "0 waiting".
+  const backlog = v.backlogRows > 0 ? ` · ${compact(v.backlogRows)} waiting` : '';
   if (maxAttempts > 0 && v.failures >= maxAttempts && v.lastError) {
-    return status.failed(`retrying (${backlog}): ${brief(v.lastError, 40)}`);
+    return status.failed(`retrying${backlog}: ${brief(v.lastError, 40)}`);
   }
-  if (!v.connected) return status.busy(`connecting · ${backlog}${extra}`);
-  if (v.waitingFor.length > 0)
-    return status.idle(`waiting for ${v.waitingFor.join(', ')} · ${backlog}${extra}`);
+  if (!v.connected) return status.busy(`connecting${backlog}${extra}`);
+  if (v.waitingFor.length > 0) return status.idle(`waiting for ${v.waitingFor.join(', ')}${backlog}${extra}`);
   if (v.backlogRows > 0 && (v.sending || v.rowsPerSec > 0)) {
     const speed =
       v.rowsPerSec > 0 ? ` · ${rate(v.rowsPerSec)} rows/s · ETA ${eta(v.backlogRows / v.rowsPerSec)}` : '';
-    return status.ok(`sending · ${backlog}${speed}${extra}`);
+    return status.ok(`sending${backlog}${speed}${extra}`);
   }
-  if (v.lastAckAt !== null)
-    return status.ok(`synced ${clock(v.lastAckAt)}${v.backlogRows ? ` · ${backlog}` : ''}${extra}`);
-  return status.ok(`connected${v.backlogRows ? ` · ${backlog}` : ''}${extra}`);
+  if (v.sending) return status.ok(`sending${extra}`);
+  if (v.lastAckAt !== null) return status.ok(`synced ${clock(v.lastAckAt)}${backlog}${extra}`);
+  return status.ok(`connected${backlog}${extra}`);
 }
 
 export interface HubView {
