@@ -29,7 +29,12 @@ function rules(n) {
     out.push({
       id: `R${i}`,
       match: `PT-${i}-*`,
-      limits: { hh: { value: 95, priority: 900 }, h: { value: 80, priority: 600 }, l: 20, ll: { value: 10, priority: 800 } },
+      limits: {
+        hh: { value: 95, priority: 900 },
+        h: { value: 80, priority: 600 },
+        l: 20,
+        ll: { value: 10, priority: 800 },
+      },
       deadband: 1,
       stale: { after: '1h' },
     });
@@ -101,7 +106,13 @@ async function latency(rate) {
       if (t1 !== null) latencies.push(t1 - t0);
     }
     latencies.sort((a, b) => a - b);
-    return { readings: total, transitions: latencies.length, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1) };
+    return {
+      readings: total,
+      transitions: latencies.length,
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+      max: latencies.at(-1),
+    };
   });
 }
 
@@ -153,20 +164,30 @@ async function stall(rate) {
     }
     h.disable();
     const seconds = (performance.now() - started) / 1000;
-    return { readings: k, perSecond: k / seconds, transitions: sink.sent(), maxLoopDelayMs: h.max / 1e6, longestBatchMs: longest };
+    return {
+      readings: k,
+      perSecond: k / seconds,
+      transitions: sink.sent(),
+      maxLoopDelayMs: h.max / 1e6,
+      longestBatchMs: longest,
+    };
   });
 }
 
 async function main() {
   const f = (x, d = 3) => x.toFixed(d);
-  console.log(`helios-alarm bench: ${RULES} rules, ${SECONDS} s runs, durability ${DURABILITY}, node ${process.version}, ${os.cpus()[0]?.model}`);
+  console.log(
+    `helios-alarm bench: ${RULES} rules, ${SECONDS} s runs, durability ${DURABILITY}, node ${process.version}, ${os.cpus()[0]?.model}`,
+  );
   const lat = await latency(500);
   console.log(
     `latency reading -> transition message at 500 readings/s: p50 ${f(lat.p50)} ms, p99 ${f(lat.p99)} ms, max ${f(lat.max)} ms ` +
       `(${lat.transitions} transitions of ${lat.readings} readings)`,
   );
   const eng = engineThroughput();
-  console.log(`engine alone: ${Math.round(eng.perSecond).toLocaleString('en')} readings/s (${eng.readings} readings, ${eng.events} events)`);
+  console.log(
+    `engine alone: ${Math.round(eng.perSecond).toLocaleString('en')} readings/s (${eng.readings} readings, ${eng.events} events)`,
+  );
   const ctl = await controllerThroughput();
   console.log(
     `controller with journal: ${Math.round(ctl.perSecond).toLocaleString('en')} readings/s (${ctl.readings} readings, ${ctl.transitions} transitions)`,

@@ -10,7 +10,8 @@ const { open, decodeSyncAck } = require('../dist/engine');
 const { tempDir } = require('./helpers');
 
 const CHILD = path.join(__dirname, 'support', 'sync-hub-child.js');
-const NOW = Date.now();
+/** now, as each test starts (set in beforeEach): the edge's live window is judged by the clock */
+let NOW = Date.now();
 
 /** A running hub child: send(bytes, kill) resolves with its ack, or null when it died first. */
 async function startHub(dir) {
@@ -53,6 +54,9 @@ async function startHub(dir) {
 
 describe('sync hub: SIGKILL between the durable write and the ack', function () {
   this.timeout(240_000);
+  beforeEach(() => {
+    NOW = Date.now();
+  });
 
   it('ends with every row once after 24 kills between write and ack and 6 at random moments', async () => {
     const edgeDir = tempDir('helios-sync-edge-');
