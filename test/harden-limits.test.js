@@ -105,7 +105,11 @@ describe('query limits (#19)', function () {
       'HELIOS_SQL_TOO_MANY_BYTES',
       /right side of a JOIN/,
     );
-    await rejectsCode(db.query('SELECT DISTINCT w FROM t', undefined, opts), 'HELIOS_SQL_TOO_MANY_BYTES', /distinct rows/);
+    await rejectsCode(
+      db.query('SELECT DISTINCT w FROM t', undefined, opts),
+      'HELIOS_SQL_TOO_MANY_BYTES',
+      /distinct rows/,
+    );
     // the default (256 MiB) lets these through
     assert.equal((await db.query('SELECT w FROM t ORDER BY w')).rows.length, 20000);
   });
