@@ -2,7 +2,8 @@
 // test's title. Names a device chooses (`__proto__`, `constructor`) are names like any other; times
 // are parsed strictly; strings come back as written or are refused; errors quote little.
 const assert = require('node:assert/strict');
-const { open, InvalidInputError } = require('../dist/engine');
+const fc = require('fast-check');
+const { open, InvalidInputError, HeliosError } = require('../dist/engine');
 const { tempDir } = require('./helpers');
 
 /** The own property `key` of `o` (`o.__proto__` would read the accessor where there is none). */
@@ -300,6 +301,65 @@ describe('hostile input (#19)', function () {
       } finally {
         await db.close();
       }
+    });
+  });
+
+  describe('fuzz: write() of anything', () => {
+    it('resolves or rejects with an engine error for any table and readings (fast-check), never a raw TypeError', async () => {
+      const db = await open(tempDir('helios-fuzz-write-'));
+      const cyclic = { time: 1, fields: { v: 1 } };
+      cyclic.fields.self = cyclic;
+      const anyValue = fc.anything({
+        withBigInt: true,
+        withDate: true,
+        withTypedArray: true,
+        withNullPrototype: true,
+        withMap: true,
+        withSet: true,
+      });
+      const reading = fc.record(
+        {
+          time: fc.oneof(
+            anyValue,
+            fc.integer(),
+            fc.constantFrom('2024-01-01', '0', 'Sensor 7', 1e300, -0, 2 ** 51),
+          ),
+          tags: fc.oneof(
+            anyValue,
+            fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.string({ maxLength: 6 }), anyValue)),
+          ),
+          fields: fc.oneof(anyValue, fc.dictionary(fc.string({ maxLength: 6 }), anyValue)),
+        },
+        { requiredKeys: [] },
+      );
+      let cases = 0;
+      let stored = 0;
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.oneof(fc.constantFrom('t', 'u', '__proto__', 'constructor'), anyValue),
+            fc.oneof(
+              fc.array(fc.oneof(reading, anyValue), { maxLength: 4 }),
+              anyValue,
+              fc.constant([cyclic]),
+            ),
+            async (table, readings) => {
+              cases++;
+              try {
+                await db.write(table, readings);
+                stored++;
+              } catch (err) {
+                if (!(err instanceof HeliosError)) assert.fail(`raw error: ${err?.stack ?? err}`);
+                assert.ok(err.message.length <= 4100);
+              }
+            },
+          ),
+          { numRuns: 600 },
+        );
+      } finally {
+        await db.close();
+      }
+      console.log(`      write() fuzz: ${cases} cases (${stored} stored)`);
     });
   });
 });

@@ -105,7 +105,42 @@ describe('query limits (#19)', function () {
       'HELIOS_SQL_TOO_MANY_BYTES',
       /right side of a JOIN/,
     );
+    await rejectsCode(
+      db.query('SELECT DISTINCT w FROM t', undefined, opts),
+      'HELIOS_SQL_TOO_MANY_BYTES',
+      /distinct rows/,
+    );
     // the default (256 MiB) lets these through
     assert.equal((await db.query('SELECT w FROM t ORDER BY w')).rows.length, 20000);
+  });
+
+  it('M4: a group_concat of more than 16,384 parts is joined in pieces, to the same text', async () => {
+    const r = await db.query("SELECT group_concat(w, '|') AS g, count(*) AS n FROM t");
+    const expected = [];
+    for (let i = 0; i < 20000; i++) expected.push(`text-${i}`);
+    assert.equal(r.rows[0].n, 20000);
+    assert.deepEqual(r.rows[0].g.split('|').sort(), expected.sort());
+    assert.equal(r.rows[0].g.length, expected.join('|').length);
+  });
+
+  it('M4: more than 2,000 GROUP BY, ORDER BY or select terms are refused (as SQLite), 2,000 still run', async () => {
+    const terms = (n) => Array.from({ length: n }, (_, i) => `v + ${i}`).join(', ');
+    await rejectsCode(
+      db.query(`SELECT count(*) AS n FROM t GROUP BY ${terms(5000)}`),
+      'HELIOS_SQL_TOO_COMPLEX',
+      /GROUP BY has more than 2000 terms/,
+    );
+    await rejectsCode(
+      db.query(`SELECT v FROM t ORDER BY ${terms(2001)}`),
+      'HELIOS_SQL_TOO_COMPLEX',
+      /ORDER BY has more than 2000/,
+    );
+    await rejectsCode(
+      db.query(`SELECT ${terms(2001)} FROM t`),
+      'HELIOS_SQL_TOO_COMPLEX',
+      /select list has more than 2000/,
+    );
+    const ok = await db.query(`SELECT ${terms(2000)} FROM t LIMIT 1`);
+    assert.equal(ok.columns.length, 2000);
   });
 });

@@ -128,6 +128,18 @@ describe('hostile SQL (#19)', function () {
           return true;
         });
       }
+      const huge = 'w'.repeat(10 * 1024 * 1024);
+      for (const [sql, params] of [
+        ['SELECT time_bucket($w, time) AS b FROM t', { w: huge }],
+        ['SELECT v FROM t WHERE time > $w', { w: huge }],
+        ['INSERT INTO t (time, s, v) VALUES ($w, $w, 1)', { w: huge }],
+      ]) {
+        await assert.rejects(db.query(sql, params), (err) => {
+          assert.ok(err.code?.startsWith('HELIOS_'), String(err).slice(0, 300));
+          assert.ok(err.message.length < 1200, `${sql}: ${err.message.length} characters`);
+          return true;
+        });
+      }
       await assert.rejects(
         db.write('t', [{ time: 'z'.repeat(10 * 1024 * 1024), fields: { v: 1 } }]),
         (err) => {

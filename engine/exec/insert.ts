@@ -5,6 +5,7 @@
  * already stored and earlier in the statement, then written in one write; OR IGNORE / ON CONFLICT
  * DO NOTHING skip a conflicting row, OR REPLACE deletes the row it conflicts with.
  */
+import { clipText } from '../errors';
 import type { StoredReading } from '../ingest/readings';
 import type { Plan, SqliteInsert, SqlType, Value } from '../plan/logical';
 import { SqlError } from '../sql/errors';
@@ -54,7 +55,7 @@ function timeOf(v: Value): number {
     typeof v === 'string' ? (parseIso(v) ?? Number(numericAffinity(v))) : v === null ? Number.NaN : Number(v);
   if (!Number.isFinite(ms)) {
     throw new SqlError(
-      `INSERT got ${v === null ? 'NULL' : `'${String(v)}'`} for time. Give ms since 1970 or an ISO-8601 time such as '2026-01-31T12:00:00Z' (or leave time out to use now).`,
+      `INSERT got ${v === null ? 'NULL' : `'${clipText(String(v))}'`} for time. Give ms since 1970 or an ISO-8601 time such as '2026-01-31T12:00:00Z' (or leave time out to use now).`,
       'HELIOS_SQL_TYPE',
     );
   }
@@ -247,7 +248,7 @@ function timeFromColumn(v: Value, unitMs: number, insertTime: Value): number {
   const ms = Math.floor(Number(v) * unitMs);
   if (typeof v !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 2 ** 50) {
     throw new SqlError(
-      `The time column holds ${typeof v === 'string' ? `'${v}'` : String(v)}, which is not a time: give a number of ${unitMs === 1000 ? 'seconds' : 'milliseconds'} since 1970.`,
+      `The time column holds ${typeof v === 'string' ? `'${clipText(v)}'` : String(v)}, which is not a time: give a number of ${unitMs === 1000 ? 'seconds' : 'milliseconds'} since 1970.`,
       'HELIOS_SQL_TYPE',
     );
   }

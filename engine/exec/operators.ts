@@ -371,6 +371,7 @@ async function* distinct(node: Physical<'distinct'>, rt: Runtime): AsyncGenerato
       const k = keyOf(row);
       if (seen.has(k)) continue;
       seen.add(k);
+      rt.charge(32 + 2 * k.length, 'distinct rows');
       out.push(row);
     }
     rt.checkRows(seen.size, 'distinct rows');
@@ -392,6 +393,7 @@ async function* distinctOn(node: Physical<'distinctOn'>, rt: Runtime): AsyncGene
       const cur = best.get(id);
       if (!cur) {
         best.set(id, cand);
+        rt.charge(32 + 2 * id.length + rowBytes(row), 'DISTINCT ON keys');
         if (best.size > rt.maxRows) throw tooManyRows(rt.maxRows, 'DISTINCT ON keys');
       } else if (cmp(cand, cur) < 0) best.set(id, cand);
     }

@@ -3,6 +3,7 @@
  * time functions found in existing flows (strftime, datetime, date, julianday, unixepoch). All in
  * UTC: 'localtime' and 'utc' modifiers are accepted and change nothing.
  */
+import { clipText } from '../errors';
 import { SqlError } from '../sql/errors';
 import { parseIsoTime } from '../util/iso-time';
 
@@ -51,12 +52,12 @@ export function parseInterval(text: string): number {
     if (unit === undefined) {
       if (/^(mon|month|months|y|yr|year|years)$/.test(m[2]!)) {
         throw new SqlError(
-          `The interval '${text}' uses months or years, which have no fixed length. Write it in days or weeks, e.g. '30 days'.`,
+          `The interval '${clipText(text)}' uses months or years, which have no fixed length. Write it in days or weeks, e.g. '30 days'.`,
           'HELIOS_SQL_TYPE',
         );
       }
       throw new SqlError(
-        `The interval '${text}' has an unknown unit "${m[2]}". Use ms, s, m, h, d or w (or their names: '5 minutes').`,
+        `The interval '${clipText(text)}' has an unknown unit "${clipText(m[2] ?? '', 20)}". Use ms, s, m, h, d or w (or their names: '5 minutes').`,
         'HELIOS_SQL_TYPE',
       );
     }
@@ -65,7 +66,7 @@ export function parseInterval(text: string): number {
   }
   if (pos === 0 || pos < src.length) {
     throw new SqlError(
-      `'${text}' is not an interval. Write a number and a unit, e.g. '5 minutes', '5m', '1h' or '7d'.`,
+      `'${clipText(text)}' is not an interval. Write a number and a unit, e.g. '5 minutes', '5m', '1h' or '7d'.`,
       'HELIOS_SQL_TYPE',
     );
   }

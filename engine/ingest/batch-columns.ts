@@ -47,8 +47,10 @@ export function otherColumn(
   const values: Uint8Array | string[] = type === 'string' ? new Array<string>(n).fill('') : new Uint8Array(n);
   let present: Uint8Array | null = null;
   let seen = 0;
+  // only a name Object.prototype has (constructor, toString) needs the own-property check
+  const inherited = name in Object.prototype;
   for (let j = 0; j < n; j++) {
-    const v = getOwn(readings[rows[j]!]!.fields, name);
+    const v = inherited ? getOwn(readings[rows[j]!]!.fields, name) : readings[rows[j]!]!.fields[name];
     if (v === null || v === undefined) {
       present ??= new Uint8Array(n).fill(1);
       present[j] = 0;
@@ -72,8 +74,10 @@ export function numberColumn(
   const n = rows.length;
   let present: Uint8Array | null = null;
   let seen = 0;
+  // only a name Object.prototype has (constructor, toString) needs the own-property check
+  const inherited = name in Object.prototype;
   for (let j = 0; j < n; j++) {
-    const v = getOwn(readings[rows[j]!]!.fields, name);
+    const v = inherited ? getOwn(readings[rows[j]!]!.fields, name) : readings[rows[j]!]!.fields[name];
     if (v === null || v === undefined) {
       present ??= new Uint8Array(n).fill(1);
       present[j] = 0;

@@ -3,6 +3,7 @@
  * compared with time, text compared with numbers), constant folding. Aggregate calls are handed to
  * an `AggregateBinder` when the clause allows them.
  */
+import { clipText } from '../errors';
 import type * as A from '../sql/ast';
 import { didYouMean, SqlError, sqlErrorAt } from '../sql/errors';
 import { printExpr } from '../sql/printer';
@@ -342,7 +343,7 @@ export class ExprBinder {
     if (t.kind === 'const' && t.value === null && e.kind === 'const' && e.value !== null) {
       throw this.error(
         node,
-        `'${e.value}' is not a time`,
+        `'${clipText(String(e.value))}' is not a time`,
         "Write an ISO-8601 time such as '2026-01-31T12:00:00Z' or '2026-01-31', or a number of ms since 1970.",
         'HELIOS_SQL_TYPE',
       );

@@ -152,6 +152,12 @@ export const MAX_TREE_DEPTH = 1000;
 /** Most SELECTs joined by UNION [ALL] in one statement (SQLite's SQLITE_MAX_COMPOUND_SELECT). */
 export const MAX_COMPOUND_SELECTS = 500;
 
+/**
+ * Most terms in a select list, GROUP BY or ORDER BY (SQLite's SQLITE_MAX_COLUMN): 5,000 GROUP BY
+ * expressions took 655 ms to plan, in one step.
+ */
+export const MAX_TERMS = 2000;
+
 /** Each statement's `IN (SELECT ...)` nodes, inner ones first (runQuery runs them first). */
 const SUBQUERIES = new WeakMap<A.Statement, readonly A.InList[]>();
 
@@ -405,6 +411,24 @@ class Parser implements RuleParser {
     return out;
   }
 
+  /** A comma list of at most MAX_TERMS terms of `what` (a select list, GROUP BY, ORDER BY). */
+  private termList<T>(what: string, item: () => T): T[] {
+    const out = [item()];
+    while (this.accept(',')) {
+      if (out.length >= MAX_TERMS) {
+        throw sqlErrorAt(
+          this.sql,
+          this.tok.pos,
+          `This ${what} has more than ${MAX_TERMS} terms`,
+          'Split the query, or select fewer columns at a time.',
+          'HELIOS_SQL_TOO_COMPLEX',
+        );
+      }
+      out.push(item());
+    }
+    return out;
+  }
+
   // ---- statements ----
 
   parseStatement(): A.Statement {
@@ -483,7 +507,7 @@ class Parser implements RuleParser {
     let orderBy: A.OrderItem[] = [];
     if (this.accept('ORDER')) {
       this.expect('BY');
-      orderBy = this.commaList(() => this.parseOrderItem());
+      orderBy = this.termList('ORDER BY', () => this.parseOrderItem());
     }
     let limit: A.Expr | undefined;
     let offset: A.Expr | undefined;
@@ -528,13 +552,13 @@ class Parser implements RuleParser {
         distinct = false;
       }
     } else this.accept('ALL');
-    const items = this.commaList(() => this.parseSelectItem());
+    const items = this.termList('select list', () => this.parseSelectItem());
     const from = this.accept('FROM') ? this.parseFrom() : undefined;
     const where = this.accept('WHERE') ? this.parseExpr() : undefined;
     let groupBy: A.Expr[] = [];
     if (this.accept('GROUP')) {
       this.expect('BY');
-      groupBy = this.commaList(() => this.parseExpr());
+      groupBy = this.termList('GROUP BY', () => this.parseExpr());
     }
     const having = this.accept('HAVING') ? this.parseExpr() : undefined;
     return A.select({ distinct, distinctOn, items, from, where, groupBy, having, pos });

@@ -313,6 +313,15 @@ class Normaliser {
     const topic = this.msg.topic;
     const tags: Plain = {};
     if (typeof topic === 'string' && topic !== '') tags[this.rules.topicTag] = topic;
+    else if (typeof topic === 'number' || typeof topic === 'boolean')
+      tags[this.rules.topicTag] = String(topic);
+    else if (topic !== undefined && topic !== null && topic !== '') {
+      // an object topic used to be dropped, merging its readings into the series without a topic
+      throw new ItemError(
+        `has msg.topic = ${describe(topic)}; the topic names the series as text (e.g. "sensors/T1"), ` +
+          'so set msg.topic to a string, or move the value into msg.payload as an object of fields.',
+      );
+    }
     return {
       table: this.msgTable,
       reading: {
@@ -458,6 +467,8 @@ export class MessageReader {
       time = Number.isInteger(stamp) ? stamp : Math.round(stamp);
     else return null;
     const topic = msg.topic;
+    // any other topic (a number, an object) takes the general path, which says what it does with it
+    if (typeof topic !== 'string' && topic !== undefined && topic !== null) return null;
     const tags = typeof topic === 'string' && topic !== '' ? this.tagsOf(topic) : NO_TAGS;
     const fields: Plain = {};
     fields[this.rules.valueField] = value;
