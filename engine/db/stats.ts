@@ -1,4 +1,5 @@
 /** What a database holds, counted from the segment metadata and the heads (nothing is read). */
+import { putOwn } from '../util/own';
 import type { WalReplayStats } from '../wal/recover';
 import type { DbState, WorkCounters } from './state';
 
@@ -42,7 +43,7 @@ export function diskBytes(s: DbState): number {
 
 export function databaseStats(s: DbState): DatabaseStats {
   const tables: Record<string, TableStats> = {};
-  for (const [name] of s.catalog.tables) tables[name] = tableStats(s, name);
+  for (const [name] of s.catalog.tables) putOwn(tables, name, tableStats(s, name));
   return {
     tables,
     walBytes: s.wal?.bytes ?? 0,
