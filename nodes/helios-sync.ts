@@ -17,7 +17,8 @@ export = function register(RED: NodeAPI): void {
     const runner = new SyncRunner(dbNode, config, this.credentials ?? {}, {
       status: (s) => this.status(s),
       warn: (m) => this.warn(m),
-      error: (err) => this.error(err.message),
+      // with a message, so Catch nodes see it (node.error without one only reaches the log)
+      error: (err) => this.error(err.message, { topic: 'helios-sync', payload: err.message }),
       send: (outputs) => this.send(outputs),
     });
     runner.start();

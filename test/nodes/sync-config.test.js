@@ -268,3 +268,25 @@ describe('helios-sync status lines', () => {
     );
   });
 });
+
+describe('helios-sync send scheduler', () => {
+  const { SendScheduler } = require('../../dist/nodes/lib/sync/scheduler.js');
+  it('kicks every interval, names the next cron slot, and stops', async () => {
+    let kicks = 0;
+    const s = new SendScheduler(
+      0.1,
+      parseCron('0 2,14 * * *'),
+      () => kicks++,
+      () => new Date('2026-03-01T03:00:00').getTime(),
+    );
+    s.start();
+    await new Promise((r) => setTimeout(r, 550));
+    s.stop();
+    const seen = kicks;
+    await new Promise((r) => setTimeout(r, 250));
+    assert.ok(seen >= 3 && seen <= 6, `kicks in 550 ms at 100 ms: ${seen}`);
+    assert.strictEqual(kicks, seen, 'no kick after stop');
+    assert.strictEqual(s.nextSlot(), new Date('2026-03-01T14:00:00').getTime());
+    assert.strictEqual(new SendScheduler(0, null, () => {}).nextSlot(), null);
+  });
+});

@@ -231,5 +231,7 @@ describe('helios-sync node (fake engine, real broker)', function () {
       /The field schedule: The schedule "0 2 \* \*" has 4 field\(s\)/,
     );
     await until('red', () => lastStatus('n-edge').fill === 'red');
+    // with a message: Catch nodes see node.error only when it carries one
+    assert.strictEqual(typeof callsOf('n-edge', 'error')[0].args[1], 'object');
   });
 });

@@ -178,7 +178,9 @@ export class EdgeSync {
       );
     }
     this.link.pollDown().catch(() => undefined);
-    if (ack.status !== 'applied' && ack.status !== 'duplicate') this.kick();
+    // An answer can make more sendable (a gap rewinds; the end of the backfill lets the live lane
+    // go on): look again, whatever the answer. A drain running already just takes one more turn.
+    this.kick();
   }
 
   private failed(err: Error, batch: SyncBatch | null): void {
