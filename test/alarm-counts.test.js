@@ -50,7 +50,10 @@ function run(name, autoShelve) {
   const shelves = [];
   let floods = 0;
   points.forEach(({ time, value }, i) => {
-    const events = [...engine.reading({ source: name, time, fields: { value } }, time).events, ...engine.tick(time)];
+    const events = [
+      ...engine.reading({ source: name, time, fields: { value } }, time).events,
+      ...engine.tick(time),
+    ];
     for (const e of events) {
       if (e.event === 'alarm' && e.state === 'unack_active') annunciations.push(e.time);
       if (e.event === 'shelve') {
@@ -75,7 +78,10 @@ function run(name, autoShelve) {
 describe('alarm floods and chatter on a replayed NAB series', () => {
   it('counts floods and chatter as the series says (no automatic shelve)', () => {
     const r = run('machine_temperature_system_failure', false);
-    assert.ok(r.annunciations > 100, `${r.annunciations} annunciations: the replay must cross the limit often`);
+    assert.ok(
+      r.annunciations > 100,
+      `${r.annunciations} annunciations: the replay must cross the limit often`,
+    );
     assert.ok(r.floods > 0, 'the replay must hold a flood');
     assert.equal(r.shelves, 0);
   });
