@@ -95,6 +95,7 @@ async function latency(rate) {
   return withController(async (controller, sink) => {
     const latencies = [];
     const decisions = [];
+    const cpuTimes = [];
     const total = rate * SECONDS;
     let k = 0;
     const started = performance.now();
@@ -102,6 +103,7 @@ async function latency(rate) {
       const due = started + (k * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       let t1 = null;
       sink.onSend(() => {
@@ -109,12 +111,17 @@ async function latency(rate) {
       });
       const done = controller.handle(reading(k++));
       const decided = performance.now();
-      if (t1 !== null) latencies.push(t1 - t0);
+      const cpu = process.cpuUsage(cpu0);
+      if (t1 !== null) {
+        latencies.push(t1 - t0);
+        cpuTimes.push((cpu.user + cpu.system) / 1000);
+      }
       decisions.push(decided - t0);
       await done;
     }
     latencies.sort((a, b) => a - b);
     decisions.sort((a, b) => a - b);
+    cpuTimes.sort((a, b) => a - b);
     return {
       readings: total,
       transitions: latencies.length,
@@ -122,6 +129,8 @@ async function latency(rate) {
       p99: quantile(latencies, 0.99),
       max: latencies.at(-1),
       allP99: quantile(decisions, 0.99),
+      cpuP50: quantile(cpuTimes, 0.5),
+      cpuP99: quantile(cpuTimes, 0.99),
     };
   });
 }
@@ -196,6 +205,10 @@ async function main() {
       `(${lat.transitions} transitions of ${lat.readings} readings)`,
   );
   console.log(`  every reading decided (alarm or not): p99 ${f(lat.allP99)} ms`);
+  console.log(
+    `  CPU time of the process over the same stretch (wall time minus being descheduled): ` +
+      `p50 ${f(lat.cpuP50)} ms, p99 ${f(lat.cpuP99)} ms`,
+  );
   for (const every of [2, 100]) {
     const eng = engineThroughput(every);
     console.log(
