@@ -60,7 +60,11 @@ function quantile(sorted, q) {
 }
 
 const fakeDb = {
-  alarmJournal: () => ({ write: async () => undefined, readStates: async () => [] }),
+  alarmJournal: () => ({
+    prepare: async () => undefined,
+    write: async () => undefined,
+    readStates: async () => [],
+  }),
   schema: () => undefined,
 };
 

@@ -17,6 +17,7 @@ function recorder() {
         writes.push({ journal, states });
       },
       readStates: async () => [],
+      prepare: async () => undefined,
     },
   };
 }
@@ -59,6 +60,18 @@ describe('alarm journal', () => {
         assert.equal(last?.fields.seq, seq, `${st.tags.source}: state seq ${seq} not with its last event`);
       }
     }
+  });
+
+  it('declares its tables on start, so the state query answers before any alarm', async () => {
+    const db = await open(tempDir('helios-alarm-empty-'));
+    const restored = await new AlarmJournal(db.alarmJournal()).restore(new AlarmEngine(RULES), T0);
+    assert.deepEqual(restored, { restored: 0, skipped: 0 });
+    assert.deepEqual((await db.query('SELECT * FROM helios_alarm_state WHERE acked = false')).rows, []);
+    assert.deepEqual(
+      (await db.query('SELECT count(*) AS n FROM helios_alarms')).rows.map((r) => Number(r.n)),
+      [0],
+    );
+    await db.close();
   });
 
   it('answers the queries docs/alarms.md gives, and restores only conditions of rules still there', async () => {

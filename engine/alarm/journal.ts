@@ -24,8 +24,42 @@ export const STATE_TIME = Date.UTC(9999, 11, 31, 23, 59, 59);
 /** journal rows per WAL record (a new state series costs the engine ~0.1-0.5 ms to add) */
 const WRITE_ROWS = 32;
 
+/** The journal's columns, declared on start so the tables are there (and queryable) before any alarm. */
+export const JOURNAL_FIELDS: Readonly<Record<string, 'float' | 'bool' | 'string'>> = {
+  rule: 'string',
+  source: 'string',
+  kind: 'string',
+  event: 'string',
+  state: 'string',
+  previous: 'string',
+  level: 'string',
+  value: 'float',
+  value_text: 'string',
+  threshold: 'float',
+  priority: 'float',
+  active: 'bool',
+  acked: 'bool',
+  operator: 'string',
+  comment: 'string',
+  message: 'string',
+  seq: 'float',
+};
+export const STATE_TAGS: readonly string[] = ['rule', 'source', 'kind'];
+export const STATE_FIELDS: Readonly<Record<string, 'float' | 'bool' | 'string'>> = {
+  state: 'string',
+  level: 'string',
+  value: 'float',
+  priority: 'float',
+  active: 'bool',
+  acked: 'bool',
+  since: 'float',
+  detail: 'string',
+};
+
 /** What the journal needs of a database (built in db/ports.ts). */
 export interface AlarmJournalTarget {
+  /** declares the two tables if they are not there yet */
+  prepare(): Promise<void>;
   /** stores journal rows (each with a rowid) and state rows (replacing) as one record */
   write(journal: readonly Reading[], states: readonly Reading[]): Promise<void>;
   /** the state rows, as plain objects { time, rule, source, kind, ...fields } */
@@ -125,6 +159,7 @@ export class AlarmJournal {
   async restore(engine: AlarmEngine, now: number): Promise<{ restored: number; skipped: number }> {
     let restored = 0;
     let skipped = 0;
+    await this.target.prepare();
     for (const row of await this.target.readStates()) {
       const c = conditionFrom(row, engine, now);
       if (c) {

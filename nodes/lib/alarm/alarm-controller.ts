@@ -58,6 +58,7 @@ export class AlarmController {
     this.ruleProblems = problems;
     this.engine = new AlarmEngine(rules, o.engine);
     const target: AlarmJournalTarget = {
+      prepare: () => o.useDb((db) => db.alarmJournal().prepare()),
       write: (journal, states) => o.useDb((db) => db.alarmJournal().write(journal, states)),
       readStates: () => o.useDb((db) => db.alarmJournal().readStates()),
     };
