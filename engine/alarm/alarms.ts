@@ -386,7 +386,7 @@ function countCondition(n: AlarmCounts, c: Condition, now: number, staleAlarmMs:
   if (c.active) n.active++;
   if (!c.acked) n.unacked++;
   if (c.active && now - c.activeSince > staleAlarmMs) n.staleAlarms++;
-  n.byPriority[band(c.active?.priority ?? c.raw?.priority ?? 0)]++;
+  n.byPriority[band(c.active?.priority ?? c.priority)]++;
 }
 
 /** The priority bands of the status line. */

@@ -224,7 +224,7 @@ export function stateRow(c: Condition): Reading {
       state: c.state,
       level: c.active?.level ?? null,
       value: typeof c.value === 'number' ? c.value : null,
-      priority: c.active?.priority ?? 0,
+      priority: c.active?.priority ?? c.priority,
       active: c.active !== null,
       acked: c.acked,
       since: c.since,
@@ -277,6 +277,7 @@ export function conditionFrom(
   c.state = row.state as AlarmState;
   c.since = num(row.since) ?? now;
   c.activeSince = num(row.active_since) ?? 0;
+  c.priority = num(row.priority) ?? 0;
   c.seq = num(row.seq) ?? 0;
   c.value =
     typeof row.value === 'number' ? row.value : typeof row.value_text === 'string' ? row.value_text : null;

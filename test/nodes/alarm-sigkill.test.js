@@ -96,6 +96,16 @@ describe('helios-alarm: SIGKILL of the Node-RED process', function () {
     (await (await fetch(`${runtime.url}/alarm/events`)).json()).map(
       (e) => `${e.source}:${e.event}:${e.state}`,
     );
+  /** "Server now running" comes before the flows start: wait for the flow's HTTP routes. */
+  const started = async () => {
+    const deadline = Date.now() + 30000;
+    while (Date.now() < deadline) {
+      const res = await fetch(`${runtime.url}/alarm/events`).catch(() => null);
+      if (res?.status === 200) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('the flow did not start within 30 s');
+  };
   const kill = async () => {
     const exited = new Promise((resolve) => runtime.child.once('exit', resolve));
     runtime.child.kill('SIGKILL');
@@ -106,6 +116,7 @@ describe('helios-alarm: SIGKILL of the Node-RED process', function () {
     const userDir = tempDir('helios-alarm-nr-');
     prepareUserDir(userDir, { flows: flows() });
     runtime = await startNodeRed(userDir);
+    await started();
     const steps = [
       { topic: 'PT-A', payload: 90 },
       { action: 'ack', source: 'PT-A', operator: 'ann' },
@@ -127,6 +138,7 @@ describe('helios-alarm: SIGKILL of the Node-RED process', function () {
     await kill();
 
     runtime = await startNodeRed(userDir);
+    await started();
     const again = { 'PT-A': 50, 'PT-B': 90, 'PT-C': 90, 'PT-D': 50, 'PT-E': 90, 'PT-F': 99, 'PT-G': 90 };
     for (const [topic, payload] of Object.entries(again)) {
       assert.strictEqual((await post({ topic, payload })).status, 200);

@@ -260,7 +260,7 @@ export function notice(c: Condition) {
     level: c.active?.level ?? null,
     value: c.value,
     limit: c.active?.limit ?? null,
-    priority: c.active?.priority ?? c.raw?.priority ?? 0,
+    priority: c.active?.priority ?? c.priority,
     acked: c.acked,
     since: c.since,
     message: c.rule.message,
