@@ -11,9 +11,13 @@ const { tempDir } = require('./helpers');
 
 const CHILD = path.join(__dirname, 'support', 'alarm-child.js');
 
+const running = new Set();
+
 /** A child alarm process on `dir`, answering one JSON line per command. */
 function startChild(dir) {
   const child = spawn(process.execPath, [CHILD, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   const lines = readline.createInterface({ input: child.stdout });
   const waiting = [];
   const seen = [];
@@ -69,6 +73,11 @@ const LAST = { 'PT-A': 50, 'PT-B': 90, 'PT-C': 90, 'PT-D': 50, 'PT-E': 90, 'PT-F
 
 describe('alarms: restart after SIGKILL', function () {
   this.timeout(60000);
+
+  // a failed assertion must not leave a child holding the test open
+  afterEach(() => {
+    for (const child of running) child.kill('SIGKILL');
+  });
 
   it('rebuilds every state, raises nothing again and keeps the acknowledgements', async () => {
     const dir = tempDir('helios-alarm-restart-');

@@ -294,6 +294,23 @@ describe('alarm states (ISA-18.2 table)', () => {
     );
   });
 
+  it('keeps the priority of an alarm that returned unacknowledged', () => {
+    const { engine, events, now } = drive([HIGH], ['v 99', 'v 50']);
+    assert.deepEqual(
+      events.map((e) => `${e.event}:${e.priority}`),
+      ['alarm:900', 'return:900'],
+    );
+    assert.deepEqual(engine.counts(now).byPriority, { urgent: 1, high: 0, medium: 0, low: 0 });
+  });
+
+  it('counts an alarm active for more than 24 h as a stale alarm', () => {
+    const { engine, now } = drive([HIGH], ['v 81', 'ack', 'wait 86400000']);
+    // active since the first step (now - 86400001 ms)
+    assert.equal(engine.counts(now - 1).staleAlarms, 0);
+    assert.equal(engine.counts(now).staleAlarms, 1);
+    assert.equal(engine.counts(now).active, 1);
+  });
+
   it('tells when the next timer is due', () => {
     const { engine, now } = drive([with_({ onDelay: 1000 })], ['v 81']);
     assert.equal(engine.nextDeadline(), now + 1000);

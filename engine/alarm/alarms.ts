@@ -88,6 +88,8 @@ export class AlarmEngine {
   private readonly conditions = new Map<string, Condition>();
   /** rules matching each table and source, worked out once per pair */
   private readonly matches = new Map<string, AlarmRule[]>();
+  /** rules by the literal start of their glob (before the first * or ?), with their place in the set */
+  private readonly byPrefix = new Map<string, Array<{ rule: AlarmRule; index: number }>>();
   /** times of the annunciations in the flood window, oldest first */
   private readonly annunciations: number[] = [];
   private floodStart = 0;
@@ -114,6 +116,13 @@ export class AlarmEngine {
     this.byId.clear();
     for (const r of rules) this.byId.set(r.id, r);
     this.matches.clear();
+    this.byPrefix.clear();
+    rules.forEach((rule, index) => {
+      const prefix = literalPrefix(rule.match);
+      const list = this.byPrefix.get(prefix) ?? [];
+      list.push({ rule, index });
+      this.byPrefix.set(prefix, list);
+    });
     const dropped: Condition[] = [];
     for (const [key, c] of this.conditions) {
       const rule = this.byId.get(c.rule.id);
@@ -188,7 +197,16 @@ export class AlarmEngine {
     const key = `${table ?? ''}\u0000${source}`;
     let list = this.matches.get(key);
     if (!list) {
-      list = this.rules.filter((r) => (r.table === null || r.table === table) && r.matcher.test(source));
+      // only the rules whose glob starts with a start of the source can match it
+      const candidates: Array<{ rule: AlarmRule; index: number }> = [];
+      for (let n = 0; n <= source.length; n++) {
+        const found = this.byPrefix.get(source.slice(0, n));
+        if (found) for (const c of found) candidates.push(c);
+      }
+      candidates.sort((a, b) => a.index - b.index);
+      list = candidates
+        .map((c) => c.rule)
+        .filter((r) => (r.table === null || r.table === table) && r.matcher.test(source));
       if (this.matches.size >= MATCH_CACHE_LIMIT) this.matches.clear();
       this.matches.set(key, list);
     }
@@ -368,7 +386,7 @@ function countCondition(n: AlarmCounts, c: Condition, now: number, staleAlarmMs:
   if (c.active) n.active++;
   if (!c.acked) n.unacked++;
   if (c.active && now - c.activeSince > staleAlarmMs) n.staleAlarms++;
-  n.byPriority[band(c.active?.priority ?? c.raw?.priority ?? 0)]++;
+  n.byPriority[band(c.active?.priority ?? c.priority)]++;
 }
 
 /** The priority bands of the status line. */
@@ -377,6 +395,12 @@ export function band(priority: number): 'urgent' | 'high' | 'medium' | 'low' {
   if (priority > 500) return 'high';
   if (priority > 250) return 'medium';
   return 'low';
+}
+
+/** The start of a glob up to its first wildcard (the whole glob when it has none). */
+function literalPrefix(glob: string): string {
+  const at = glob.search(/[*?]/);
+  return at === -1 ? glob : glob.slice(0, at);
 }
 
 export function conditionKey(rule: string, source: string, kind: ConditionKind): string {

@@ -100,6 +100,8 @@ export interface Condition {
   since: number;
   /** when the condition last became active (stale alarms are counted from it) */
   activeSince: number;
+  /** the priority of its last active level: an alarm returned but unacknowledged keeps it */
+  priority: number;
   value: number | string | boolean | null;
   lastSeen: number;
   lastValue: number | null;
@@ -132,6 +134,7 @@ export function newCondition(rule: AlarmRule, source: string, kind: ConditionKin
     state: 'normal',
     since: now,
     activeSince: 0,
+    priority: 0,
     value: null,
     lastSeen: now,
     lastValue: null,
@@ -169,6 +172,7 @@ export function applyRaw(c: Condition, raw: RawLevel | null, now: number, out: A
     if (raw) {
       c.latched = false;
       c.active = raw;
+      c.priority = raw.priority;
     }
     return;
   }
@@ -206,6 +210,7 @@ function processChange(c: Condition, next: RawLevel | null, now: number, out: Al
   if (prev === null) c.activeSince = now;
   const escalated = prev === null || next.priority > prev.priority || moreSevere(c.rule, next, prev);
   c.active = next;
+  c.priority = next.priority;
   // hidden by an overlay, a new alarm is on record but not annunciated (acked stays true)
   if (!hasOverlay(c) && escalated) c.acked = false;
   const annunciated = hasOverlay(c) ? prev === null : escalated;
@@ -389,7 +394,7 @@ export function eventOf(
     level: c.active?.level ?? null,
     value: c.value,
     limit: c.active?.limit ?? c.raw?.limit ?? null,
-    priority: c.active?.priority ?? c.raw?.priority ?? 0,
+    priority: c.active?.priority ?? c.priority,
     active: c.active !== null,
     acked: c.acked,
     operator: who.operator,

@@ -5,11 +5,18 @@
  * the database's state. sync/ and alarm/ get theirs here the same way: declare `SyncTarget` there,
  * add `syncPort(s): SyncTarget` here.
  */
-import { type AlarmJournalTarget, JOURNAL_TABLE, STATE_TABLE } from '../alarm/journal';
+import {
+  type AlarmJournalTarget,
+  JOURNAL_FIELDS,
+  JOURNAL_TABLE,
+  STATE_FIELDS,
+  STATE_TABLE,
+  STATE_TAGS,
+} from '../alarm/journal';
 import type { DownsampleTarget } from '../policy/downsample';
 import type { PartitionInfo, RetentionTarget } from '../policy/retention';
 import { lowestCursor } from './cursors';
-import { tableNames, visibleFields } from './ddl';
+import { createTable, tableNames, visibleFields } from './ddl';
 import { deleteRows } from './deletes';
 import { readPlain, scan, scanParts } from './reads';
 import type { DbState } from './state';
@@ -50,6 +57,14 @@ export function downsamplePort(s: DbState): DownsampleTarget {
 /** What the alarm journal writes and reads back on start: its two helios_ tables. */
 export function alarmPort(s: DbState): AlarmJournalTarget {
   return {
+    prepare: async () => {
+      if (!s.catalog.get(JOURNAL_TABLE)) {
+        await createTable(s, JOURNAL_TABLE, { fields: JOURNAL_FIELDS }, { ifNotExists: true });
+      }
+      if (!s.catalog.get(STATE_TABLE)) {
+        await createTable(s, STATE_TABLE, { tags: STATE_TAGS, fields: STATE_FIELDS }, { ifNotExists: true });
+      }
+    },
     write: async (journal, states) => {
       await writeGroup(s, [
         { table: JOURNAL_TABLE, readings: journal, rows: 'auto' },

@@ -58,6 +58,7 @@ export class AlarmController {
     this.ruleProblems = problems;
     this.engine = new AlarmEngine(rules, o.engine);
     const target: AlarmJournalTarget = {
+      prepare: () => o.useDb((db) => db.alarmJournal().prepare()),
       write: (journal, states) => o.useDb((db) => db.alarmJournal().write(journal, states)),
       readStates: () => o.useDb((db) => db.alarmJournal().readStates()),
     };
@@ -259,7 +260,7 @@ export function notice(c: Condition) {
     level: c.active?.level ?? null,
     value: c.value,
     limit: c.active?.limit ?? null,
-    priority: c.active?.priority ?? c.raw?.priority ?? 0,
+    priority: c.active?.priority ?? c.priority,
     acked: c.acked,
     since: c.since,
     message: c.rule.message,
