@@ -231,6 +231,8 @@
   }
 
   function showCompletions() {
+    // only while typing: text set by the range picker must not leave a list over the Run button
+    if (document.activeElement !== editor[0]) return completions.hide();
     const prefix = prefixAt();
     items = prefix.length >= 1 ? candidates(prefix) : [];
     active = 0;

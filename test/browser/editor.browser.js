@@ -16,7 +16,17 @@ const { tempDir } = require('../helpers');
 const CHROMIUM = process.env.HELIOS_CHROMIUM ?? '/usr/bin/chromium';
 const DASHBOARD = '@flowfuse/node-red-dashboard';
 const SHOTS = path.join(PACKAGE_ROOT, '.tmp');
-const HELIOS_TYPES = ['helios-db', 'helios-store', 'helios-query', 'helios-retention', 'helios-downsample'];
+const HELIOS_TYPES = [
+  'helios-db',
+  'helios-store',
+  'helios-query',
+  'helios-retention',
+  'helios-downsample',
+  'helios-sync',
+  'helios-alarm',
+  'helios-modbus',
+  'helios-modbus-device',
+];
 
 /** Every example (each on a tab of its own, as Import > Examples puts it) and the demo flow. */
 function allFlows() {
