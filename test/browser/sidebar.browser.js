@@ -92,6 +92,13 @@ describe('the Helios sidebar (Chromium)', function () {
     withAlarmPanel(userDir);
     runtime = await startNodeRed(userDir);
     origin = new URL(runtime.url).origin;
+    // the admin API answers before the flows have started: wait for the database to be there
+    for (let i = 0; i < 150; i++) {
+      const res = await fetch(`${origin}/helios/databases/db1`);
+      await res.text();
+      if (res.status === 200) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     // a day of readings, one a minute, for two sensors, ending now
     const now = Date.now();
     const values = [];
@@ -138,8 +145,16 @@ describe('the Helios sidebar (Chromium)', function () {
   });
 
   it('opens the Helios tab with the database, its table figures and storage', async () => {
-    await page.evaluate(() => RED.sidebar.show('helios'));
-    await page.waitForSelector('.helios-table-card[data-table="boiler"]', { timeout: 30000 });
+    // the editor may still switch to a tab of its own (info, debug) once loaded: show ours until
+    // the card is on screen
+    await page.waitForFunction(
+      () => {
+        RED.sidebar.show('helios');
+        return $('.helios-table-card[data-table="boiler"]').is(':visible');
+      },
+      null,
+      { timeout: 30000, polling: 250 },
+    );
     await shot('overview');
     const seen = await page.evaluate(() => ({
       label: $('#red-ui-sidebar .red-ui-tab.active').text().trim(),
