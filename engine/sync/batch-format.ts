@@ -9,7 +9,7 @@ import type { ColumnType, FieldColumn } from '../types';
 import { ByteReader, ByteWriter } from '../util/bytes';
 import { crc32c } from '../util/crc32c';
 import { TimeSlicer } from '../util/fsutil';
-import { decodeValues, encodeValues } from '../wal/batch';
+import { decodeValues, encodeValues, spread } from '../wal/batch';
 import {
   COMPRESSION_CODES,
   compressBody,
@@ -449,21 +449,4 @@ function decodeColumn(input: ByteReader, type: ColumnType, count: number): Field
   for (let i = 0; i < count; i++) k += present[i] = (bits[i >> 3]! >> (i & 7)) & 1;
   const compact = decodeValues(type, readBlock(input), k);
   return { type, values: spread(type, compact, present, count), present };
-}
-
-function spread(
-  type: ColumnType,
-  compact: FieldColumn['values'],
-  present: Uint8Array,
-  count: number,
-): FieldColumn['values'] {
-  let k = 0;
-  if (type === 'string') {
-    const out = new Array<string>(count).fill('');
-    for (let i = 0; i < count; i++) if (present[i]) out[i] = (compact as string[])[k++]!;
-    return out;
-  }
-  const out = type === 'bool' ? new Uint8Array(count) : new Float64Array(count);
-  for (let i = 0; i < count; i++) if (present[i]) out[i] = (compact as Float64Array | Uint8Array)[k++]!;
-  return out;
 }

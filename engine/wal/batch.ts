@@ -401,8 +401,8 @@ function decodeField(input: ByteReader, type: ColumnType, count: number): FieldC
   return { type, values: spread(type, compact, present, count), present };
 }
 
-/** Places compacted values back at their rows. */
-function spread(
+/** Places compacted values back at their rows (also the sync batch decoder's). */
+export function spread(
   type: ColumnType,
   compact: FieldColumn['values'],
   present: Uint8Array,
