@@ -198,21 +198,24 @@ async function pollRun(seconds, server, onTick) {
   };
 }
 
-async function soak() {
+/**
+ * The poll with faults for `seconds`: heap after GC every `sampleMs`, the server restarted every
+ * `restartMs` (test/modbus-soak.test.js runs it short in CI, long on demand).
+ */
+async function soak(seconds = SOAK_MINUTES * 60, { sampleMs = 10_000, restartMs = 30_000 } = {}) {
   const server = await startServer();
   const heap = [];
   try {
-    const seconds = SOAK_MINUTES * 60;
     const result = await pollRun(seconds, server, async () => {
       server.send({ silent: 7 }); // unit 7 dead for the whole run
       const faults = setInterval(() => {
         server.send({ late: 3, ms: 700 });
       }, 5000);
-      const restarts = setInterval(() => server.send({ restart: true, downMs: 2000 }), 30_000);
+      const restarts = setInterval(() => server.send({ restart: true, downMs: 2000 }), restartMs);
       const sample = setInterval(() => {
         global.gc?.();
         heap.push(process.memoryUsage().heapUsed / 2 ** 20);
-      }, 10_000);
+      }, sampleMs);
       setTimeout(
         () => {
           clearInterval(faults);
@@ -278,7 +281,11 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
+
+module.exports = { soak };
