@@ -15,6 +15,11 @@ const { tempDir } = require('../helpers');
 
 const CHROMIUM = process.env.HELIOS_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(PACKAGE_ROOT, '.tmp');
+// The Node-RED 5 run (.ci/browser.sh) sets HELIOS_NODE_RED_DIR and HELIOS_NODE_BINARY (Node 24):
+// its screenshots are .tmp/sidebar-nr5-*.png
+const NODE_RED_DIR = process.env.HELIOS_NODE_RED_DIR;
+const NODE_RED_MAJOR = NODE_RED_DIR ? require(path.join(NODE_RED_DIR, 'package.json')).version.split('.')[0] : '4';
+const SHOT_PREFIX = NODE_RED_MAJOR === '4' ? 'sidebar-' : `sidebar-nr${NODE_RED_MAJOR}-`;
 
 /** settings.js: the runner's settings plus a stand-in alarm panel (the shape docs/sidebar.md gives). */
 function withAlarmPanel(userDir) {
@@ -67,17 +72,17 @@ module.exports = settings;
   );
 }
 
-describe('the Helios sidebar (Chromium)', function () {
+describe(`the Helios sidebar (Chromium, Node-RED ${NODE_RED_MAJOR})`, function () {
   this.timeout(120000);
   let runtime;
   let browser;
   let page;
   let origin;
-  const shot = (name) => page.screenshot({ path: path.join(SHOTS, `sidebar-${name}.png`) });
+  const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${SHOT_PREFIX}${name}.png`) });
   /** The sidebar alone, with `selector` scrolled into view. */
   const sidebarShot = async (name, selector) => {
     if (selector) await page.locator(selector).first().scrollIntoViewIfNeeded();
-    await page.locator('#red-ui-sidebar').screenshot({ path: path.join(SHOTS, `sidebar-${name}.png`) });
+    await page.locator('#red-ui-sidebar').screenshot({ path: path.join(SHOTS, `${SHOT_PREFIX}${name}.png`) });
   };
 
   before(async () => {
@@ -90,7 +95,7 @@ describe('the Helios sidebar (Chromium)', function () {
       ],
     });
     withAlarmPanel(userDir);
-    runtime = await startNodeRed(userDir);
+    runtime = await startNodeRed(userDir, { nodeBinary: process.env.HELIOS_NODE_BINARY });
     origin = new URL(runtime.url).origin;
     // the admin API answers before the flows have started: wait for the database to be there
     for (let i = 0; i < 150; i++) {
