@@ -212,6 +212,11 @@ export class SegmentReader {
     return new SegmentReader(path, handle, meta, head, table, version);
   }
 
+  /** Bytes the reader keeps in memory for its series table: the footer and 40 bytes a series. */
+  get memoryBytes(): number {
+    return this.table.footer.length + 40 * this.seriesCount;
+  }
+
   /** How many series the segment holds. */
   get seriesCount(): number {
     return this.table.entryAt.length;
