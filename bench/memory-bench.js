@@ -1,13 +1,13 @@
 /**
  * Memory and wide-row benchmark (issue #19, M2 and M3), each case in a fresh child process:
  * - series: `--series` series (tags `site`, `sensor`), one float field, written in batches of
- *   5,000 readings over `--rounds` rounds (each round one reading per series, a flush after each, so
+ *   `--batch` (5,000) readings over `--rounds` rounds (each round one reading per series, a flush after each, so
  *   every series is in `--rounds` segments), with the default options (or `--memory-mb`). Reports
  *   peak and final RSS, heap, and whether the engine refused a write (and its message).
  * - wide: `--wide-rows` rows of one series, each with `--per-row` of `--fields` distinct fields
  *   (sparse), in batches of 500; reports the time, the longest event-loop stall and peak RSS.
  *
- *   node bench/memory-bench.js [--series 200k] [--rounds 4] [--memory-mb 32]
+ *   node bench/memory-bench.js [--series 200k] [--rounds 4] [--batch 5000] [--memory-mb 32]
  *                              [--wide-rows 20k] [--fields 2000] [--per-row 3] [--only series|wide]
  *
  * Stalls are measured with a 5 ms interval timer: the longest gap past its interval.
@@ -24,6 +24,7 @@ function parseArgs(argv) {
   const o = {
     series: 200_000,
     rounds: 4,
+    batch: 5000,
     memoryMb: null,
     wideRows: 20_000,
     fields: 2000,
@@ -34,6 +35,7 @@ function parseArgs(argv) {
     const v = () => argv[++i];
     if (argv[i] === '--series') o.series = parseCount(v());
     else if (argv[i] === '--rounds') o.rounds = Number(v());
+    else if (argv[i] === '--batch') o.batch = parseCount(v());
     else if (argv[i] === '--memory-mb') o.memoryMb = Number(v());
     else if (argv[i] === '--wide-rows') o.wideRows = parseCount(v());
     else if (argv[i] === '--fields') o.fields = parseCount(v());
@@ -76,9 +78,9 @@ async function seriesCase(o, dir) {
   let written = 0;
   try {
     for (let round = 0; round < o.rounds; round++) {
-      for (let at = 0; at < o.series; at += 5000) {
+      for (let at = 0; at < o.series; at += o.batch) {
         const batch = [];
-        for (let s = at; s < Math.min(o.series, at + 5000); s++) {
+        for (let s = at; s < Math.min(o.series, at + o.batch); s++) {
           batch.push({
             time: START + round * 1000 + (s % 1000),
             tags: { site: `site-${s % 97}`, sensor: `sensor-${s}` },

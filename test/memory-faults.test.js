@@ -37,9 +37,9 @@ describe('memory faults (#19)', () => {
         refused = err;
       }
     }
-    assert.ok(refused, 'a write was refused before 5,000 series (1 MiB at 1.5 KiB a series)');
+    assert.ok(refused, 'a write was refused before 5,000 series (0.5 MiB at 1.5 KiB a series)');
     assert.equal(refused.code, 'HELIOS_MEMORY_LIMIT');
-    assert.match(refused.message, /memoryLimitMB \(1 MiB/);
+    assert.match(refused.message, /half of memoryLimitMB \(0.5 of 1 MiB/);
     assert.match(refused.message, /nothing of it was stored/);
     // known series still take rows: the limit is on series, not on readings
     await db.write('m', seriesBatch(0, 100, 1));

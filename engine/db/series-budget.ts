@@ -2,8 +2,9 @@
  * The series index's share of `memoryLimitMB` (issue #19, M3). The head's rows and per-series
  * buffers are counted by the head itself and flushed at half the limit; what stays in memory
  * after a flush grows with the number of series: the catalog's key, newest time and resolver
- * path of each one, and the segments' compact footers. That is counted here, against the same
- * limit, and a write that would add series past it is refused before anything is stored.
+ * path of each one, and the segments' compact footers. That is counted here and may take half of
+ * the limit (the head keeps to the other half between flushes), and a write that would add series
+ * past it is refused before anything is stored.
  */
 import { HeliosError } from '../errors';
 import type { WriteBatch } from '../ingest/prepare-batch';
@@ -28,13 +29,15 @@ export function checkSeriesBudget(s: DbState, batches: readonly WriteBatch[]): v
   if (added === 0) return;
   const series = knownSeries(s);
   const footers = footerBytes(s);
-  if ((series + added) * SERIES_INDEX_BYTES + footers <= s.options.memoryLimitBytes) return;
+  const budget = s.options.memoryLimitBytes / 2;
+  if ((series + added) * SERIES_INDEX_BYTES + footers <= budget) return;
   const limit = s.options.memoryLimitBytes / MIB;
   throw new HeliosError(
     'HELIOS_MEMORY_LIMIT',
     `This write adds ${added} series to "${batches[0]!.table}", which would take the series index ` +
-      `past memoryLimitMB (${limit} MiB: ${series} series known at about ${SERIES_INDEX_BYTES / 1024} KiB ` +
-      `each, and ${(footers / MIB).toFixed(1)} MiB of segment footers), so nothing of it was stored. ` +
+      `past its half of memoryLimitMB (${limit / 2} of ${limit} MiB: ${series} series known at about ` +
+      `${SERIES_INDEX_BYTES / 1024} KiB each, and ${(footers / MIB).toFixed(1)} MiB of segment footers), ` +
+      'so nothing of it was stored. ' +
       'Raise memoryLimitMB, or write fewer distinct tag values (a value that changes with every ' +
       'reading belongs in a field).',
   );

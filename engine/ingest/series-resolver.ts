@@ -23,7 +23,8 @@ export interface KnownSeries {
 
 /** A step of the resolver's trie: the series its path of (key, value) steps names, once resolved. */
 export interface TrieNode {
-  readonly next: Map<string, Map<unknown, TrieNode>>;
+  /** made when a path first goes past this node: most nodes are a series' last step and have none */
+  next: Map<string, Map<unknown, TrieNode>> | null;
   series: KnownSeries | null;
 }
 
@@ -70,6 +71,7 @@ export class SeriesResolver {
   private walk(tags: Readonly<Record<string, unknown>>): TrieNode {
     let node = this.root;
     for (const k in tags) {
+      node.next ??= new Map();
       let byValue = node.next.get(k);
       if (!byValue) {
         byValue = new Map();
@@ -78,7 +80,7 @@ export class SeriesResolver {
       const v = tags[k];
       let child = byValue.get(v);
       if (!child) {
-        child = { next: new Map(), series: null };
+        child = { next: null, series: null };
         byValue.set(v, child);
       }
       node = child;
