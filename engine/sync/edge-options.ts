@@ -29,9 +29,18 @@ export interface SyncEdgeOptions {
    * (their unsent rows counted as lost, and a gap batch tells the hub). Default: no limit
    */
   maxLogBytes?: number;
+  /**
+   * where a new edge (one without a state file) starts: 'beginning' sends every row the database
+   * holds, 'now' only what is written from then on. Default 'beginning'. An edge that has state
+   * goes on where it stands
+   */
+  start?: SyncStart;
   /** the clock (ms since 1970); default Date.now */
   now?: () => number;
 }
+
+/** Where a new edge starts (SyncEdgeOptions.start). */
+export type SyncStart = 'beginning' | 'now';
 
 /** One batch to send: its bytes (FORMAT.md v1) and what its header says. */
 export interface SyncBatch {
@@ -113,6 +122,15 @@ export function resolveEdgeOptions(o: SyncEdgeOptions): Required<
     compressionLevel: o.compressionLevel,
     liveWindowMs: positive('liveWindowMs', o.liveWindowMs, 60_000),
     maxLogBytes: positive('maxLogBytes', o.maxLogBytes, Number.POSITIVE_INFINITY),
+    start: startOf(o.start),
     now: o.now ?? Date.now,
   };
+}
+
+function startOf(start: unknown): SyncStart {
+  if (start === undefined) return 'beginning';
+  if (start === 'beginning' || start === 'now') return start;
+  throw new InvalidInputError(
+    `start must be "beginning" (send every row the database holds) or "now" (only new rows); got ${JSON.stringify(start)}.`,
+  );
 }

@@ -38,6 +38,7 @@ describe('helios-sync settings', () => {
         'device_id = "${DEV:-truck-7}"',
         'tables = ["sensor_*", "alarms"]',
         'max_bytes_per_sec = 20000',
+        'sync_start = "now"',
       ].join('\n'),
       'helios.toml',
     );
@@ -58,6 +59,7 @@ describe('helios-sync settings', () => {
     assert.strictEqual(s.deviceId, 'truck-7');
     assert.deepStrictEqual(s.tables, ['sensor_*', 'alarms']);
     assert.strictEqual(s.maxBytesPerSec, 20000);
+    assert.strictEqual(s.start, 'now');
   });
 
   it('takes the node fields and credentials when there is no TOML, device id from the host name', () => {

@@ -35,6 +35,8 @@ export interface SyncSettings {
   intervalSecs: number;
   schedule: CronSchedule | null;
   conditions: string[];
+  /** where a new edge starts: every row the database holds, or only rows written from then on */
+  start: 'beginning' | 'now';
   /** rows per batch (engine maxBatchRows) */
   batchSize: number;
   /** rows per backfill batch (engine maxBackfillBatchRows); null = the engine's default */
@@ -81,6 +83,7 @@ export interface HeliosSyncConfig {
   schedule?: string;
   conditions?: string;
   batchSize?: number | string;
+  start?: string;
   compression?: string;
   maxBytesPerSec?: number | string;
   retryMaxAttempts?: number | string;
@@ -123,6 +126,7 @@ const TOML_KEYS: Readonly<Record<string, string>> = {
   sync_interval_secs: 'intervalSecs',
   sync_schedule: 'schedule',
   sync_conditions: 'conditions',
+  sync_start: 'start',
   batch_size: 'batchSize',
   backfill_batch_size: 'backfillBatchSize',
   compression: 'compression',
@@ -320,6 +324,7 @@ export function resolveSyncSettings(
     intervalSecs: count(raw.intervalSecs, name('intervalSecs'), scheduleText === '' ? 10 : 0),
     schedule,
     conditions: list(raw.conditions, name('conditions')),
+    start: oneOf(raw.start, name('start'), ['beginning', 'now'], 'beginning'),
     batchSize: Math.floor(count(raw.batchSize, name('batchSize'), 5000, false)),
     backfillBatchSize:
       raw.backfillBatchSize === undefined

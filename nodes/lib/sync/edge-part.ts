@@ -16,7 +16,7 @@ export interface PartHooks {
 }
 
 export function edgeOptions(s: SyncSettings): SyncEdgeOptions {
-  const o: SyncEdgeOptions = { deviceId: s.deviceId, maxBatchRows: s.batchSize };
+  const o: SyncEdgeOptions = { deviceId: s.deviceId, maxBatchRows: s.batchSize, start: s.start };
   if (s.tables.length > 0) o.tables = s.tables;
   if (s.backfillBatchSize !== null) o.maxBackfillBatchRows = s.backfillBatchSize;
   if (s.compression) o.compression = s.compression;
