@@ -240,10 +240,37 @@ describe('sync edge and hub', function () {
     assert.ok(lost > 0 && lost < written, `lost ${lost} of ${written}`);
     assert.equal(gap.meta.rows, lost);
     assert.ok(walBytes() < before && walBytes() <= 300 + 100, `log ${before} -> ${walBytes()} bytes`);
+    // said in status and in the database's stats (the metrics read those)
+    const st = p.edge.status();
+    assert.equal(st.maxLogBytes, 300);
+    assert.equal(st.logBytes, walBytes());
+    const [edgeStats] = p.db.stats().syncEdges;
+    assert.equal(edgeStats.deviceId, 'gw-1');
+    assert.equal(edgeStats.lostRows, lost);
     await p.edge.acknowledge((await p.hub.apply(gap.bytes)).ack);
     await drain(p.edge, p.hub);
     assert.equal(p.hub.devices()[0].lostRows, lost);
     assert.equal((await p.hubDb.read('t')).length + lost, written, 'every row arrived or was counted lost');
+    await closeAll(p);
+  });
+
+  it('bounds its log by default, by the size of the disk; 0 means no limit', async () => {
+    const { defaultMaxLogBytes } = require('../dist/engine/sync/edge-options');
+    const MiB = 2 ** 20;
+    assert.equal(defaultMaxLogBytes(8e9), 8e8, 'a tenth of an 8 GB card');
+    assert.equal(defaultMaxLogBytes(64e9), 1024 * MiB, 'at most 1 GiB');
+    assert.equal(defaultMaxLogBytes(100 * MiB), 64 * MiB, 'at least 64 MiB');
+    assert.equal(defaultMaxLogBytes(null), 1024 * MiB, 'unknown disk');
+    const p = await pair();
+    const limit = p.edge.status().maxLogBytes;
+    assert.ok(limit >= 64 * MiB && limit <= 1024 * MiB, `default ${limit}`);
+    await p.edge.close();
+    p.edge = await p.db.openSyncEdge({ deviceId: 'gw-1', maxLogBytes: 0 });
+    assert.equal(p.edge.status().maxLogBytes, Number.POSITIVE_INFINITY);
+    await assert.rejects(
+      p.db.openSyncEdge({ deviceId: 'gw-1', maxLogBytes: -5 }),
+      /maxLogBytes must be a number of bytes/,
+    );
     await closeAll(p);
   });
 

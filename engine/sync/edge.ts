@@ -76,6 +76,8 @@ export class SyncEdge {
   private lastEmptySave = 0;
   /** the last damage found in the log kept for sync, as a sentence (status().lastDamage) */
   private damage: string | null = null;
+  /** bytes of the log files as last measured (before each new batch) */
+  private logBytes = 0;
   /** compressed bytes per row of the batches so far (a guess to start with), for maxBatchBytes */
   private bytesPerRow = 4;
   private readonly userTables: TableFilter;
@@ -98,7 +100,7 @@ export class SyncEdge {
 
   /** Opens (creating on first use, with a new epoch) the edge state of `options.deviceId`. */
   static async open(target: SyncTarget, options: SyncEdgeOptions): Promise<SyncEdge> {
-    const resolved = resolveEdgeOptions(options);
+    const resolved = resolveEdgeOptions(options, await diskSize(target.dir));
     const dir = syncDir(target.dir);
     await mkdirDurable(path.join(dir, 'quarantine'));
     const file = new EdgeStateFile(path.join(dir, `edge-${resolved.deviceId}.json`));
@@ -206,6 +208,8 @@ export class SyncEdge {
       lastAckSeq: this.state.lastAckSeq,
       lastAckAt: this.state.lastAckAt,
       lostRows: this.state.lostRows,
+      logBytes: this.logBytes,
+      maxLogBytes: this.options.maxLogBytes,
       quarantined: this.state.quarantine.length,
       ackedLsn: this.ackedFloor(),
       lastLsn: this.target.lastLsn(),
@@ -278,6 +282,11 @@ export class SyncEdge {
   /** The answer to send the hub after receiveDown: every message up to the newest applied. */
   downAck(): Uint8Array {
     return encodeDownAck({ device: this.state.device, upTo: this.state.downApplied });
+  }
+
+  /** True once close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Waits for the call in progress and releases the log files it reads. */
@@ -745,10 +754,11 @@ export class SyncEdge {
    * and the new start are saved before the files go, so the gap batch that follows says how many.
    */
   private async limitLog(): Promise<void> {
-    if (!Number.isFinite(this.options.maxLogBytes)) return;
     const files = await listFeedFiles(this.target.walDir);
     const sizes = await fileSizes(files);
     let total = sizes.reduce((a, b) => a + b, 0);
+    this.logBytes = total;
+    if (!Number.isFinite(this.options.maxLogBytes)) return;
     let inFlightFrom = Number.POSITIVE_INFINITY;
     for (const d of this.state.issued)
       if (isFeedBatch(d) && d.kind === 'rows') inFlightFrom = Math.min(inFlightFrom, d.from);
@@ -771,6 +781,8 @@ export class SyncEdge {
     for (const r of this.readers.values()) r.at = -1;
     await this.save();
     await this.keepLog();
+    const left = await fileSizes(await listFeedFiles(this.target.walDir));
+    this.logBytes = left.reduce((a, b) => a + b, 0);
   }
 
   /** Rows in (from, to] that some lane would still send. */
@@ -812,6 +824,16 @@ export class SyncEdge {
       await this.target.setCursor(syncCursorName(this.state.device), lsn);
     }
     await this.target.releaseLog();
+  }
+}
+
+/** The size (bytes) of the file system `dir` is on, or null where the runtime cannot say. */
+async function diskSize(dir: string): Promise<number | null> {
+  try {
+    const st = await fsp.statfs(dir);
+    return st.blocks * st.bsize;
+  } catch {
+    return null;
   }
 }
 

@@ -39,6 +39,7 @@ describe('helios-sync settings', () => {
         'tables = ["sensor_*", "alarms"]',
         'max_bytes_per_sec = 20000',
         'sync_start = "now"',
+        'max_log_bytes = 200000000',
       ].join('\n'),
       'helios.toml',
     );
@@ -60,6 +61,7 @@ describe('helios-sync settings', () => {
     assert.deepStrictEqual(s.tables, ['sensor_*', 'alarms']);
     assert.strictEqual(s.maxBytesPerSec, 20000);
     assert.strictEqual(s.start, 'now');
+    assert.strictEqual(s.maxLogBytes, 200000000);
   });
 
   it('takes the node fields and credentials when there is no TOML, device id from the host name', () => {

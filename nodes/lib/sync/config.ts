@@ -39,6 +39,8 @@ export interface SyncSettings {
   start: 'beginning' | 'now';
   /** rows per batch (engine maxBatchRows) */
   batchSize: number;
+  /** bytes of log kept for unsent rows (engine maxLogBytes); 0 = no limit; null = the engine's default */
+  maxLogBytes: number | null;
   /** rows per backfill batch (engine maxBackfillBatchRows); null = the engine's default */
   backfillBatchSize: number | null;
   compression: Compression | null;
@@ -129,6 +131,7 @@ const TOML_KEYS: Readonly<Record<string, string>> = {
   sync_start: 'start',
   batch_size: 'batchSize',
   backfill_batch_size: 'backfillBatchSize',
+  max_log_bytes: 'maxLogBytes',
   compression: 'compression',
   compression_level: 'compressionLevel',
   retry_max_attempts: 'retryMaxAttempts',
@@ -326,6 +329,7 @@ export function resolveSyncSettings(
     conditions: list(raw.conditions, name('conditions')),
     start: oneOf(raw.start, name('start'), ['beginning', 'now'], 'beginning'),
     batchSize: Math.floor(count(raw.batchSize, name('batchSize'), 5000, false)),
+    maxLogBytes: raw.maxLogBytes === undefined ? null : count(raw.maxLogBytes, name('maxLogBytes'), 0),
     backfillBatchSize:
       raw.backfillBatchSize === undefined
         ? null
