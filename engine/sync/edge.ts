@@ -155,14 +155,16 @@ export class SyncEdge {
       switch (ack.status) {
         case 'applied':
         case 'duplicate':
-          await this.ackUpTo(ack.seq);
+          // a hub of a group answers for this seq alone: the ones before may still be in flight
+          if (ack.only) await this.ackOne(ack.seq);
+          else await this.ackUpTo(ack.seq);
           break;
         case 'gap':
           await this.ackUpTo((ack.expectSeq ?? 1) - 1);
           this.handedOut = 0;
           break;
         case 'rejected':
-          await this.ackUpTo(ack.seq - 1);
+          if (!ack.only) await this.ackUpTo(ack.seq - 1);
           await this.quarantine(ack.seq, ack.reason ?? 'rejected by the hub');
           break;
         default:
@@ -343,7 +345,7 @@ export class SyncEdge {
    */
   private settleBackfill(): void {
     const b = this.state.backfill;
-    if (!b || b.acked < b.end || this.inFlightOn('live')) return;
+    if (!b || b.acked < b.end || this.inFlightOn('live') || this.inFlightOn('backfill')) return;
     this.state.backfill = null;
     this.state.live = b.end;
     const live = this.readers.get('live');
@@ -385,12 +387,16 @@ export class SyncEdge {
 
   /** The lowest LSN acknowledged over every lane: the log after it must be kept. */
   private ackedFloor(): number {
-    return Math.min(
+    let floor = Math.min(
       this.state.journal,
       this.state.backfill ? this.state.backfill.acked : this.state.live,
       this.state.live,
       this.state.snapshot ? this.state.snapshot.lsn : Number.POSITIVE_INFINITY,
     );
+    // a batch in flight behind one acknowledged alone (a group's answer) is built from its log again
+    for (const d of this.state.issued)
+      if (isFeedBatch(d) && d.kind === 'rows') floor = Math.min(floor, d.from - 1);
+    return floor;
   }
 
   private issuedTo(lane: SyncLane): number {
@@ -677,6 +683,26 @@ export class SyncEdge {
       if (atOrAfter(def.snap.to, s.acked)) s.acked = def.snap.to;
       this.settle();
     } else if (!def.snap) this.setAcked(def.lane, def.to);
+  }
+
+  /** The batch `seq` alone reached the hub (a group's answer): it leaves the batches in flight. */
+  private async ackOne(seq: number): Promise<void> {
+    const at = this.state.issued.findIndex((d) => d.seq === seq);
+    if (at < 0) return;
+    const def = this.state.issued[at]!;
+    if (def.retryOf !== undefined)
+      await fsp.rm(this.quarantinePath(this.retryFile(def.retryOf)), { force: true });
+    this.state.issued.splice(at, 1);
+    if (at < this.handedOut) this.handedOut--;
+    this.batchBytes.delete(seq);
+    if (def.retryOf === undefined) this.markSent(def);
+    this.state.lastAckSeq = Math.max(this.state.lastAckSeq, seq);
+    this.state.lastAckAt = this.options.now();
+    this.settle();
+  }
+
+  private retryFile(seq: number): string {
+    return path.join('quarantine', `${this.state.epoch}-${seq}.hsyb`);
   }
 
   /** Sets a rejected batch aside (its bytes in a file) and goes on past it. */
