@@ -2,8 +2,9 @@
  * The Prometheus metrics of this Node-RED's Helios databases, through prom-client. Values are read
  * from each open database's stats() when scraped (nothing is counted twice); query latency is a
  * histogram fed by each database's 'query' event; Node.js' own metrics (event-loop lag, memory,
- * CPU) are prom-client's defaults. Panels (sync, alarms) add gauges through PanelSource.metrics.
- * The names are listed in docs/metrics.md.
+ * CPU) are prom-client's defaults. The sync and alarm nodes' figures come from node-metrics.ts;
+ * other sidebar panels may add gauges through PanelSource.metrics. The names are listed in
+ * docs/metrics.md.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../../../engine/index';
@@ -13,9 +14,12 @@ import {
   databases as processDatabases,
   type RegisteredDatabase,
 } from '../admin/registry';
+import { type NodeMetricSources, registerNodeMetrics } from './node-metrics';
 
 const DB = ['db_id', 'db'] as const;
 const TABLE = ['db_id', 'db', 'table'] as const;
+const DEVICE = ['db_id', 'db', 'device'] as const;
+type SyncEdgeStats = ReturnType<Database['stats']>['syncEdges'][number];
 
 export class HeliosMetrics {
   readonly registry = new Registry();
@@ -27,6 +31,7 @@ export class HeliosMetrics {
   constructor(
     private readonly databases: DatabaseRegistry = processDatabases,
     private readonly panels: PanelRegistry = processPanels,
+    nodeSources?: NodeMetricSources,
   ) {
     collectDefaultMetrics({ register: this.registry });
     // the latency histogram listens to each database from the moment it opens
@@ -80,6 +85,19 @@ export class HeliosMetrics {
           }
         },
       });
+    const perEdge = (name: string, help: string, value: (e: SyncEdgeStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: DEVICE,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const { entry, db } of open())
+            for (const e of db.stats().syncEdges)
+              this.set({ ...labelsOf(entry), device: e.deviceId }, value(e));
+        },
+      });
     new Gauge({
       name: 'helios_database_up',
       help: '1 when the database is open, 0 when it is opening, closing or failed to open',
@@ -124,6 +142,27 @@ export class HeliosMetrics {
       'Seconds spent compacting since open',
       (s) => s.work.compactionSeconds,
     );
+    perEdge(
+      'helios_sync_backlog_rows',
+      'Rows a sync edge has not had acknowledged (a lower bound)',
+      (e) => e.backlogRows,
+    );
+    perEdge(
+      'helios_sync_lost_rows',
+      'Rows a sync edge dropped before sending them, ever (log past max_log_bytes, or damaged); the hub was told',
+      (e) => e.lostRows,
+    );
+    perEdge('helios_sync_log_bytes', 'Bytes of write-ahead log kept for a sync edge', (e) => e.logBytes);
+    perEdge(
+      'helios_sync_max_log_bytes',
+      'The limit of helios_sync_log_bytes (max_log_bytes; +Inf: none)',
+      (e) => e.maxLogBytes,
+    );
+    perEdge(
+      'helios_sync_quarantined_batches',
+      'Batches the hub rejected for good, set aside',
+      (e) => e.quarantined,
+    );
     this.queryLatency = new Histogram({
       name: 'helios_query_duration_seconds',
       help: 'Time of SQL queries that succeeded (helios-query nodes, the sidebar console)',
@@ -131,13 +170,14 @@ export class HeliosMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [this.registry],
     });
+    registerNodeMetrics(this.registry, this.databases, open, nodeSources);
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */
   async text(): Promise<string> {
     this.openDatabases();
     this.collectPanels();
-    return this.registry.metrics();
+    return spellNaN(await this.registry.metrics());
   }
 
   get contentType(): string {
@@ -179,6 +219,14 @@ export class HeliosMetrics {
       }
     }
   }
+}
+
+/**
+ * prom-client 15 writes a NaN value as "Nan" (the event-loop lag's mean and stddev when two scrapes
+ * come closer than the monitor's resolution); the format spells it "NaN". Only sample lines end so.
+ */
+function spellNaN(text: string): string {
+  return text.replace(/^([^#\n].*) Nan$/gm, '$1 NaN');
 }
 
 function labelsOf(entry: RegisteredDatabase): { db_id: string; db: string } {

@@ -1,3 +1,4 @@
+import type { HubFigures } from '../metrics/sources';
 import type { SyncSettings } from './config';
 import type { PartHooks } from './edge-part';
 import type { SyncEngine } from './engine-port';
@@ -30,7 +31,8 @@ export class HubPart {
     hooks: PartHooks,
     warnings: { admit(text: string): string | null },
   ): Promise<HubPart> {
-    const hub = await db.openSyncHub({ deviceTag: settings.deviceTag });
+    // a share group means other instances take some of each device's batches (docs/sync.md, "A group of hubs")
+    const hub = await db.openSyncHub({ deviceTag: settings.deviceTag, group: settings.shareGroup !== '' });
     const link = hubLink(settings, tls);
     const sync = new HubSync(hub, link, engine.codec, {
       applied: (ack, tables) =>
@@ -88,6 +90,17 @@ export class HubPart {
       batchesApplied: this.sync.meter.batches,
       rowsPerSec: this.sync.meter.rowsPerSec(),
       lastError: this.linkError ?? this.sync.lastError,
+    };
+  }
+
+  /** what the metrics endpoint reads (read-only) */
+  figures(): HubFigures {
+    return {
+      role: 'hub',
+      connected: this.connected,
+      appliedRows: this.sync.meter.totalRows,
+      appliedBatches: this.sync.meter.batches,
+      devices: this.hub.devices().length,
     };
   }
 
