@@ -79,7 +79,22 @@ describe('metrics and health (real Node-RED)', function () {
     before(async () => {
       process.env.HELIOS_TEST_METRICS_TOKEN = 's3cret-token';
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the TOML file's own ${VAR} expansion
-      node = await startWith('metrics_enabled = true\nmetrics_token = "${HELIOS_TEST_METRICS_TOKEN}"');
+      node = await startWith('metrics_enabled = true\nmetrics_token = "${HELIOS_TEST_METRICS_TOKEN}"', [
+        // a sync edge whose hub is not there: its gauges are there all the same
+        {
+          id: 's1',
+          z: 'f1',
+          type: 'helios-sync',
+          db: 'db1',
+          role: 'edge',
+          endpoint: 'http://127.0.0.1:9/helios/sync',
+          deviceId: 'gw-m',
+          intervalSecs: 3600,
+          x: 200,
+          y: 200,
+          wires: [[], []],
+        },
+      ]);
       await whenOpen(node.origin);
       const values = Array.from({ length: 50 }, (_, i) => `(${1764000000000 + i * 1000}, ${i}.5)`).join(', ');
       await consoleQuery(node.origin, `INSERT INTO line (time, v) VALUES ${values}`);
@@ -121,6 +136,12 @@ describe('metrics and health (real Node-RED)', function () {
       assert.equal(sampleValue(families, 'helios_query_duration_seconds_count', db), 4);
       assert.ok(families.has('nodejs_eventloop_lag_seconds'), 'event-loop lag');
       assert.ok(families.has('helios_flushes_total') && families.has('helios_compaction_seconds_total'));
+      const edge = { ...db, device: 'gw-m' };
+      assert.equal(sampleValue(families, 'helios_sync_lost_rows', edge), 0);
+      assert.equal(sampleValue(families, 'helios_sync_quarantined_batches', edge), 0);
+      const limit = sampleValue(families, 'helios_sync_max_log_bytes', edge);
+      assert.ok(limit >= 64 * 2 ** 20 && limit <= 2 ** 30, `default max_log_bytes ${limit}`);
+      assert.ok(sampleValue(families, 'helios_sync_backlog_rows', edge) <= 50);
     });
 
     it('health: 200 when every database is open and writable', async () => {

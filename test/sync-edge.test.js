@@ -240,10 +240,87 @@ describe('sync edge and hub', function () {
     assert.ok(lost > 0 && lost < written, `lost ${lost} of ${written}`);
     assert.equal(gap.meta.rows, lost);
     assert.ok(walBytes() < before && walBytes() <= 300 + 100, `log ${before} -> ${walBytes()} bytes`);
+    // said in status and in the database's stats (the metrics read those)
+    const st = p.edge.status();
+    assert.equal(st.maxLogBytes, 300);
+    assert.equal(st.logBytes, walBytes());
+    const [edgeStats] = p.db.stats().syncEdges;
+    assert.equal(edgeStats.deviceId, 'gw-1');
+    assert.equal(edgeStats.lostRows, lost);
     await p.edge.acknowledge((await p.hub.apply(gap.bytes)).ack);
     await drain(p.edge, p.hub);
     assert.equal(p.hub.devices()[0].lostRows, lost);
     assert.equal((await p.hubDb.read('t')).length + lost, written, 'every row arrived or was counted lost');
+    await closeAll(p);
+  });
+
+  it('bounds its log by default, by the size of the disk; 0 means no limit', async () => {
+    const { defaultMaxLogBytes } = require('../dist/engine/sync/edge-options');
+    const MiB = 2 ** 20;
+    assert.equal(defaultMaxLogBytes(8e9), 8e8, 'a tenth of an 8 GB card');
+    assert.equal(defaultMaxLogBytes(64e9), 1024 * MiB, 'at most 1 GiB');
+    assert.equal(defaultMaxLogBytes(100 * MiB), 64 * MiB, 'at least 64 MiB');
+    assert.equal(defaultMaxLogBytes(null), 1024 * MiB, 'unknown disk');
+    const p = await pair();
+    const limit = p.edge.status().maxLogBytes;
+    assert.ok(limit >= 64 * MiB && limit <= 1024 * MiB, `default ${limit}`);
+    await p.edge.close();
+    p.edge = await p.db.openSyncEdge({ deviceId: 'gw-1', maxLogBytes: 0 });
+    assert.equal(p.edge.status().maxLogBytes, Number.POSITIVE_INFINITY);
+    await assert.rejects(
+      p.db.openSyncEdge({ deviceId: 'gw-1', maxLogBytes: -5 }),
+      /maxLogBytes must be a number of bytes/,
+    );
+    await closeAll(p);
+  });
+
+  it('a hub of a group applies what it has not, in any order, and answers for that seq alone', async () => {
+    const p = await pair({ maxBatchRows: 3 });
+    const otherDb = await open(tempDir('helios-sync-hub2-'));
+    const a = await p.hubDb.openSyncHub({ group: true });
+    const b = await otherDb.openSyncHub({ group: true });
+    for (let i = 0; i < 4; i++) await p.db.write('t', readings(3, NOW + i * 10_000));
+    const batches = [];
+    for (let x = await p.edge.next(); x; x = await p.edge.next()) batches.push(x);
+    assert.deepEqual(
+      batches.map((x) => x.meta.seq),
+      [1, 2, 3, 4],
+    );
+    // seq 2 and 4 reach hub a, 3 reaches hub b; 1 is lost on the way
+    const answers = [
+      await a.apply(batches[1].bytes),
+      await b.apply(batches[2].bytes),
+      await a.apply(batches[3].bytes),
+    ];
+    assert.deepEqual(
+      answers.map((r) => [r.ack.seq, r.ack.status, r.ack.only]),
+      [
+        [2, 'applied', true],
+        [3, 'applied', true],
+        [4, 'applied', true],
+      ],
+    );
+    for (const r of answers) await p.edge.acknowledge(r.ack);
+    assert.equal(
+      p.edge.status().inFlight,
+      1,
+      'seq 1 is still in flight: the answers were for their seq alone',
+    );
+    assert.ok(p.edge.status().ackedLsn < batches[0].meta.toLsn, 'the log of seq 1 is kept');
+    p.edge.rewind();
+    const again = await p.edge.next();
+    assert.equal(again.meta.seq, 1);
+    assert.deepEqual(Buffer.from(again.bytes), Buffer.from(batches[0].bytes));
+    assert.equal((await a.apply(again.bytes)).ack.status, 'applied');
+    assert.equal((await a.apply(batches[3].bytes)).ack.status, 'duplicate');
+    await p.edge.acknowledge((await b.apply(again.bytes)).ack); // b too: both have seq 1 now
+    assert.equal(await p.edge.next(), null);
+    assert.equal(p.edge.status().inFlight, 0);
+    assert.equal(p.edge.status().ackedLsn, p.edge.status().lastLsn);
+    assert.equal((await p.hubDb.read('t')).length + (await otherDb.read('t')).length, 12 + 3);
+    await a.close();
+    await b.close();
+    await otherDb.close();
     await closeAll(p);
   });
 

@@ -48,6 +48,8 @@ export type { GroupPart, PreparedPart, WriteResult };
 export class Database extends EventEmitter {
   /** set by open() before the database is handed out */
   private state!: DbState;
+  /** the sync edges open over this database, for stats().syncEdges */
+  private readonly syncEdges = new Set<SyncEdge>();
 
   private constructor(readonly dir: string) {
     super();
@@ -330,9 +332,11 @@ export class Database extends EventEmitter {
    * after the hub's last acknowledgement (docs/sync.md). Its cursor keeps the WAL it still has to
    * send, and retention keeps the unsynced rows.
    */
-  openSyncEdge(options: SyncEdgeOptions): Promise<SyncEdge> {
+  async openSyncEdge(options: SyncEdgeOptions): Promise<SyncEdge> {
     this.state.openWal();
-    return SyncEdge.open(syncPort(this.state), options);
+    const edge = await SyncEdge.open(syncPort(this.state), options);
+    this.syncEdges.add(edge);
+    return edge;
   }
 
   /** Opens a sync hub over this database: it applies devices' batches exactly once (docs/sync.md). */
@@ -353,7 +357,8 @@ export class Database extends EventEmitter {
   }
 
   stats(): stats.DatabaseStats {
-    return stats.databaseStats(this.state);
+    for (const edge of this.syncEdges) if (edge.isClosed) this.syncEdges.delete(edge);
+    return { ...stats.databaseStats(this.state), syncEdges: [...this.syncEdges].map((e) => e.status()) };
   }
 
   /**

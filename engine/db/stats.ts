@@ -1,4 +1,6 @@
 /** What a database holds, counted from the segment metadata and the heads (nothing is read). */
+
+import type { SyncEdgeStatus } from '../sync/edge-options';
 import { putOwn } from '../util/own';
 import type { WalReplayStats } from '../wal/recover';
 import type { DbState, WorkCounters } from './state';
@@ -32,6 +34,8 @@ export interface DatabaseStats {
   cache: { bytes: number; maxBytes: number };
   /** work since open: readings written, flushes and compactions with their seconds */
   work: WorkCounters;
+  /** the sync edges open over this database: backlog, rows lost, log kept (SyncEdge.status) */
+  syncEdges: SyncEdgeStatus[];
 }
 
 /** Bytes of the segment files and the WAL. */
@@ -41,7 +45,8 @@ export function diskBytes(s: DbState): number {
   return bytes;
 }
 
-export function databaseStats(s: DbState): DatabaseStats {
+/** The stats the state alone answers (the Database adds its sync edges). */
+export function databaseStats(s: DbState): Omit<DatabaseStats, 'syncEdges'> {
   const tables: Record<string, TableStats> = {};
   for (const [name] of s.catalog.tables) putOwn(tables, name, tableStats(s, name));
   return {

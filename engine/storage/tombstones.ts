@@ -32,14 +32,15 @@ export interface Tombstone extends DeleteSpec {
   readonly lsn: number;
 }
 
+/** A tombstone as JSON: open ends (±Infinity) are null. */
+export type TombstoneJson = Omit<Tombstone, 'from' | 'to'> & { from: number | null; to: number | null };
+
 /** JSON cannot hold ±Infinity: open ends are stored as null. */
-function toJson(t: Tombstone): unknown {
+export function tombstoneToJson(t: Tombstone): TombstoneJson {
   return { ...t, from: Number.isFinite(t.from) ? t.from : null, to: Number.isFinite(t.to) ? t.to : null };
 }
 
-function fromJson(
-  raw: { from: number | null; to: number | null } & Omit<Tombstone, 'from' | 'to'>,
-): Tombstone {
+export function tombstoneFromJson(raw: TombstoneJson): Tombstone {
   return {
     ...raw,
     from: raw.from ?? Number.NEGATIVE_INFINITY,
@@ -59,13 +60,13 @@ export class Tombstones {
       'it lists the deletes not yet applied to every file, so without it deleted rows would come back. ' +
         'Restore it from a backup of this folder; the database is left as it is.',
     );
-    if (raw) store.list = (raw as unknown[]).map((t) => fromJson(t as Parameters<typeof fromJson>[0]));
+    if (raw) store.list = (raw as unknown[]).map((t) => tombstoneFromJson(t as TombstoneJson));
     return store;
   }
 
   /** The list as the text of `TOMBSTONES` (which `load` reads back). */
   serialize(): string {
-    return JSON.stringify(this.list.map(toJson));
+    return JSON.stringify(this.list.map(tombstoneToJson));
   }
 
   get all(): readonly Tombstone[] {

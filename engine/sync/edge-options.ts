@@ -26,12 +26,23 @@ export interface SyncEdgeOptions {
   liveWindowMs?: number;
   /**
    * bytes of WAL the edge may keep for rows not yet acknowledged; past it the oldest log files go
-   * (their unsent rows counted as lost, and a gap batch tells the hub). Default: no limit
+   * (their unsent rows counted in status().lostRows, and a gap batch tells the hub). 0: no limit.
+   * Default: a tenth of the file system the database is on, at least 64 MiB and at most 1 GiB
+   * (defaultMaxLogBytes; docs/sync.md, "When the log reaches maxLogBytes")
    */
   maxLogBytes?: number;
+  /**
+   * where a new edge (one without a state file) starts: 'beginning' sends every row the database
+   * holds, 'now' only what is written from then on. Default 'beginning'. An edge that has state
+   * goes on where it stands
+   */
+  start?: SyncStart;
   /** the clock (ms since 1970); default Date.now */
   now?: () => number;
 }
+
+/** Where a new edge starts (SyncEdgeOptions.start). */
+export type SyncStart = 'beginning' | 'now';
 
 /** One batch to send: its bytes (FORMAT.md v1) and what its header says. */
 export interface SyncBatch {
@@ -51,8 +62,12 @@ export interface SyncEdgeStatus {
   readonly inFlight: number;
   readonly lastAckSeq: number;
   readonly lastAckAt: number | null;
-  /** rows dropped before they were sent (a gap batch told the hub) */
+  /** rows dropped before they were sent, ever (a gap batch told the hub): the log reached maxLogBytes, or was damaged */
   readonly lostRows: number;
+  /** bytes of the log files (the WAL) as last measured, before the last batch was cut */
+  readonly logBytes: number;
+  /** the limit of logBytes (Infinity: none) */
+  readonly maxLogBytes: number;
   readonly quarantined: number;
   /** the LSN every lane has been acknowledged up to */
   readonly ackedLsn: number;
@@ -75,10 +90,14 @@ const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** The options with every default filled in. */
 export type ResolvedEdgeOptions = ReturnType<typeof resolveEdgeOptions>;
 
-/** Checks and fills in the options; throws InvalidInputError with a sentence. */
-export function resolveEdgeOptions(o: SyncEdgeOptions): Required<
-  Omit<SyncEdgeOptions, 'compressionLevel' | 'maxLogBytes'>
-> & {
+/**
+ * Checks and fills in the options (`diskBytes`: the size of the database's file system, for the
+ * default maxLogBytes); throws InvalidInputError with a sentence.
+ */
+export function resolveEdgeOptions(
+  o: SyncEdgeOptions,
+  diskBytes: number | null = null,
+): Required<Omit<SyncEdgeOptions, 'compressionLevel' | 'maxLogBytes'>> & {
   compressionLevel: number | undefined;
   maxLogBytes: number;
 } {
@@ -112,7 +131,41 @@ export function resolveEdgeOptions(o: SyncEdgeOptions): Required<
     compression,
     compressionLevel: o.compressionLevel,
     liveWindowMs: positive('liveWindowMs', o.liveWindowMs, 60_000),
-    maxLogBytes: positive('maxLogBytes', o.maxLogBytes, Number.POSITIVE_INFINITY),
+    maxLogBytes: logLimit(o.maxLogBytes, diskBytes),
+    start: startOf(o.start),
     now: o.now ?? Date.now,
   };
+}
+
+/** The smallest and largest default log limits (bytes), and the share of the disk between them. */
+const MIN_DEFAULT_LOG = 64 * 1024 * 1024;
+const MAX_DEFAULT_LOG = 1024 * 1024 * 1024;
+const DEFAULT_LOG_SHARE = 0.1;
+
+/**
+ * maxLogBytes when none is given, from the size (bytes) of the file system the database is on: a
+ * tenth of it, at least 64 MiB and at most 1 GiB. An 8 GB SD card keeps about 800 MB of log: at
+ * the 6.6-22 bytes a reading measured (docs/sync.md), 4-14 days of a 100-sensor gateway at one
+ * reading a second each. Unknown size: 1 GiB.
+ */
+export function defaultMaxLogBytes(diskBytes: number | null): number {
+  if (diskBytes === null || !(diskBytes > 0)) return MAX_DEFAULT_LOG;
+  return Math.round(Math.min(MAX_DEFAULT_LOG, Math.max(MIN_DEFAULT_LOG, diskBytes * DEFAULT_LOG_SHARE)));
+}
+
+/** A limit in bytes: 0 or Infinity means none; unset, the default for a disk of `diskBytes`. */
+function logLimit(v: number | undefined, diskBytes: number | null): number {
+  if (v === undefined) return defaultMaxLogBytes(diskBytes);
+  if (v === 0 || v === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
+  if (!Number.isFinite(v) || v < 0)
+    throw new InvalidInputError(`maxLogBytes must be a number of bytes, 0 for no limit; got ${v}.`);
+  return v;
+}
+
+function startOf(start: unknown): SyncStart {
+  if (start === undefined) return 'beginning';
+  if (start === 'beginning' || start === 'now') return start;
+  throw new InvalidInputError(
+    `start must be "beginning" (send every row the database holds) or "now" (only new rows); got ${JSON.stringify(start)}.`,
+  );
 }

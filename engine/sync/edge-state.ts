@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { SaveChain } from '../util/save-chain';
 import type { SyncLane } from './batch-format';
+import type { SnapshotPosition, SnapshotState } from './snapshot';
 
 /** A batch handed out and not yet acknowledged: enough to build the same batch again. */
 export interface BatchDef {
@@ -21,6 +22,13 @@ export interface BatchDef {
   readonly tables: readonly string[];
   /** a quarantined batch sent again: its rows come from the quarantine file of that seq */
   readonly retryOf?: number;
+  /** a batch of the snapshot (rows stored before the edge first opened): its chunk range */
+  readonly snap?: { readonly from: SnapshotPosition; readonly to: SnapshotPosition };
+}
+
+/** A batch of the change feed (not a retried quarantined batch, not one of the snapshot). */
+export function isFeedBatch(d: BatchDef): boolean {
+  return d.retryOf === undefined && d.snap === undefined;
 }
 
 /** A batch the hub rejected for good, set aside with its reason. */
@@ -59,6 +67,8 @@ export interface EdgeState {
   holes?: Array<{ from: number; to: number }>;
   /** the newest downlink message id applied */
   downApplied: number;
+  /** rows stored before the edge first opened, still to send (docs/sync.md, "Where a new sync starts") */
+  snapshot?: SnapshotState | null;
 }
 
 /** The directory of sync's files inside a database directory. */

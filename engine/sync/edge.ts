@@ -35,12 +35,14 @@ import {
   type BatchDef,
   type EdgeState,
   EdgeStateFile,
+  isFeedBatch,
   newEpoch,
   type QuarantineEntry,
   syncDir,
 } from './edge-state';
 import { type DownMessage, decodeDownDelivery, encodeDownAck, type SyncAck } from './messages';
 import { type SyncTarget, syncCursorName } from './port';
+import { atOrAfter, SnapshotReader, type SnapshotState, snapshotEnd, takeSnapshot } from './snapshot';
 import {
   type FeedRecord,
   fileSizes,
@@ -74,11 +76,17 @@ export class SyncEdge {
   private lastEmptySave = 0;
   /** the last damage found in the log kept for sync, as a sentence (status().lastDamage) */
   private damage: string | null = null;
+  /** bytes of the log files as last measured (before each new batch) */
+  private logBytes = 0;
   /** compressed bytes per row of the batches so far (a guess to start with), for maxBatchBytes */
   private bytesPerRow = 4;
   private readonly userTables: TableFilter;
   /** counts the rows waiting ahead of the batches, for status() */
   private readonly backlog: BacklogCounter;
+  /** reads the snapshot's chunks (null: none, or not opened yet) */
+  private snapshotReader: SnapshotReader | null = null;
+  /** a snapshot sent whole: its links are removed once the state that forgets it is saved */
+  private retiredSnapshot: string | null = null;
 
   private constructor(
     private readonly target: SyncTarget,
@@ -92,21 +100,17 @@ export class SyncEdge {
 
   /** Opens (creating on first use, with a new epoch) the edge state of `options.deviceId`. */
   static async open(target: SyncTarget, options: SyncEdgeOptions): Promise<SyncEdge> {
-    const resolved = resolveEdgeOptions(options);
+    const resolved = resolveEdgeOptions(options, await diskSize(target.dir));
     const dir = syncDir(target.dir);
     await mkdirDurable(path.join(dir, 'quarantine'));
     const file = new EdgeStateFile(path.join(dir, `edge-${resolved.deviceId}.json`));
     let state = await file.load();
     if (!state) {
-      // A new edge sends what the log still holds, from its first file when a reader can start
-      // there, else from the checkpoint (the record after it always starts a dictionary).
-      const files = await listFeedFiles(target.walDir);
-      const oldest = files[0];
-      const readable = oldest !== undefined && (await startsDictionary(oldest));
-      const start = readable ? oldest.firstLsn - 1 : target.checkpointLsn();
-      state = freshState(resolved.deviceId, Math.min(start, target.lastLsn()));
+      state = await newEdgeState(target, resolved, dir);
       await file.save(state);
     }
+    const linked = snapshotDirName(resolved.deviceId);
+    if (!state.snapshot) await fsp.rm(path.join(dir, linked), { recursive: true, force: true });
     const edge = new SyncEdge(target, resolved, file, state);
     await edge.keepLog();
     return edge;
@@ -131,7 +135,7 @@ export class SyncEdge {
         }
         if (batch) return batch;
       }
-      return null;
+      return this.newSnapshotBatch();
     });
   }
 
@@ -151,20 +155,23 @@ export class SyncEdge {
       switch (ack.status) {
         case 'applied':
         case 'duplicate':
-          await this.ackUpTo(ack.seq);
+          // a hub of a group answers for this seq alone: the ones before may still be in flight
+          if (ack.only) await this.ackOne(ack.seq);
+          else await this.ackUpTo(ack.seq);
           break;
         case 'gap':
           await this.ackUpTo((ack.expectSeq ?? 1) - 1);
           this.handedOut = 0;
           break;
         case 'rejected':
-          await this.ackUpTo(ack.seq - 1);
+          if (!ack.only) await this.ackUpTo(ack.seq - 1);
           await this.quarantine(ack.seq, ack.reason ?? 'rejected by the hub');
           break;
         default:
           throw new InvalidInputError(`Unknown ack status ${JSON.stringify((ack as SyncAck).status)}.`);
       }
       await this.save();
+      await this.forgetSnapshot();
       await this.keepLog();
       this.backlog.forgetUpTo(this.ackedFloor());
     });
@@ -186,7 +193,8 @@ export class SyncEdge {
         ? { issued: this.issuedTo('backfill'), end: this.state.backfill.end }
         : null,
     };
-    const ahead = this.backlog.rowsAfter(positions);
+    const snap = this.state.snapshot;
+    const ahead = this.backlog.rowsAfter(positions) + (snap ? Math.max(0, snap.rows - snap.issuedRows) : 0);
     this.backlog.refresh(
       Math.min(positions.journal, positions.backfill?.issued ?? positions.live, positions.live),
       this.target.lastLsn(),
@@ -202,10 +210,12 @@ export class SyncEdge {
       lastAckSeq: this.state.lastAckSeq,
       lastAckAt: this.state.lastAckAt,
       lostRows: this.state.lostRows,
+      logBytes: this.logBytes,
+      maxLogBytes: this.options.maxLogBytes,
       quarantined: this.state.quarantine.length,
       ackedLsn: this.ackedFloor(),
       lastLsn: this.target.lastLsn(),
-      lastDamage: this.damage,
+      lastDamage: this.damage ?? this.snapshotReader?.damage ?? null,
     };
   }
 
@@ -276,6 +286,11 @@ export class SyncEdge {
     return encodeDownAck({ device: this.state.device, upTo: this.state.downApplied });
   }
 
+  /** True once close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Waits for the call in progress and releases the log files it reads. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -283,6 +298,7 @@ export class SyncEdge {
     await this.chain.catch(() => undefined);
     await this.backlog.stop();
     for (const lane of this.readers.values()) await lane.reader.close();
+    await this.snapshotReader?.close();
   }
 
   // -- lanes and batches ------------------------------------------------------------------------
@@ -311,7 +327,13 @@ export class SyncEdge {
     else if (this.state.backfill) {
       this.state.backfill.acked = Math.max(this.state.backfill.acked, lsn);
     }
+    this.settle();
+  }
+
+  /** Ends what has reached its end: the backfill, then the snapshot. */
+  private settle(): void {
     this.settleBackfill();
+    this.settleSnapshot();
   }
 
   /**
@@ -323,31 +345,68 @@ export class SyncEdge {
    */
   private settleBackfill(): void {
     const b = this.state.backfill;
-    if (!b || b.acked < b.end || this.inFlightOn('live')) return;
+    if (!b || b.acked < b.end || this.inFlightOn('live') || this.inFlightOn('backfill')) return;
     this.state.backfill = null;
     this.state.live = b.end;
     const live = this.readers.get('live');
     if (live) live.at = -1;
   }
 
+  /**
+   * Ends a snapshot sent whole. The feed's lanes sent rows after it first, and a row of the same
+   * identity in both (an UPDATE, a re-sent reading) must end with its newest version at the hub:
+   * so, once no batch is in flight, every lane starts again at the snapshot's LSN and sends
+   * everything after it once more, after every snapshot row (docs/sync.md, "Where a new sync starts").
+   */
+  private settleSnapshot(): void {
+    const s = this.state.snapshot;
+    if (!s || !snapshotEnd(s, s.acked) || this.state.issued.some((d) => d.retryOf === undefined)) return;
+    this.state.snapshot = null;
+    this.state.journal = Math.min(this.state.journal, s.lsn);
+    this.state.live = s.lsn;
+    this.state.backfill = null;
+    for (const r of this.readers.values()) r.at = -1;
+    this.retiredSnapshot = s.dir;
+  }
+
+  /** A snapshot sent whole whose end is saved: its reader closes and its links go. */
+  private async forgetSnapshot(): Promise<void> {
+    if (this.retiredSnapshot === null) return;
+    const dir = path.join(syncDir(this.target.dir), this.retiredSnapshot);
+    this.retiredSnapshot = null;
+    await this.snapshotReader?.close();
+    this.snapshotReader = null;
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+
+  /** True while a snapshot sent whole waits for the batches in flight before the lanes start over. */
+  private snapshotSettling(): boolean {
+    const s = this.state.snapshot;
+    return !!s && snapshotEnd(s, s.acked);
+  }
+
   /** The lowest LSN acknowledged over every lane: the log after it must be kept. */
   private ackedFloor(): number {
-    return Math.min(
+    let floor = Math.min(
       this.state.journal,
       this.state.backfill ? this.state.backfill.acked : this.state.live,
       this.state.live,
+      this.state.snapshot ? this.state.snapshot.lsn : Number.POSITIVE_INFINITY,
     );
+    // a batch in flight behind one acknowledged alone (a group's answer) is built from its log again
+    for (const d of this.state.issued)
+      if (isFeedBatch(d) && d.kind === 'rows') floor = Math.min(floor, d.from - 1);
+    return floor;
   }
 
   private issuedTo(lane: SyncLane): number {
     let to = this.ackedOf(lane);
-    for (const d of this.state.issued)
-      if (d.lane === lane && d.retryOf === undefined) to = Math.max(to, d.to);
+    for (const d of this.state.issued) if (d.lane === lane && isFeedBatch(d)) to = Math.max(to, d.to);
     return to;
   }
 
   private inFlightOn(lane: SyncLane): boolean {
-    return this.state.issued.some((d) => d.lane === lane && d.retryOf === undefined);
+    return this.state.issued.some((d) => d.lane === lane && isFeedBatch(d));
   }
 
   private readerOf(lane: SyncLane): LaneReader {
@@ -371,6 +430,8 @@ export class SyncEdge {
   /** A new batch of `lane`, or null when it has nothing to send now. */
   private async newBatch(lane: SyncLane): Promise<SyncBatch | null> {
     if (lane === 'backfill' && !this.state.backfill) return null;
+    // a snapshot sent whole waits for the batches in flight, then every lane starts over
+    if (this.snapshotSettling()) return null;
     // a finished backfill waits for the live batches in flight, then the live lane starts over
     if (lane === 'live' && this.state.backfill && this.state.backfill.acked >= this.state.backfill.end)
       return null;
@@ -462,7 +523,7 @@ export class SyncEdge {
    */
   private splitBackfill(end: number): SyncLane {
     this.state.backfill = { acked: this.state.live, end };
-    for (const d of this.state.issued) if (d.lane === 'live' && d.retryOf === undefined) d.lane = 'backfill';
+    for (const d of this.state.issued) if (d.lane === 'live' && isFeedBatch(d)) d.lane = 'backfill';
     this.state.live = end;
     const live = this.readers.get('live');
     if (live) {
@@ -475,6 +536,53 @@ export class SyncEdge {
       this.readers.delete('live');
     }
     return 'backfill';
+  }
+
+  /**
+   * The next batch of the snapshot (after every lane of the feed: the oldest rows go last), or
+   * null when it is all handed out. Chunks that range deletes hide whole are passed over.
+   */
+  private async newSnapshotBatch(): Promise<SyncBatch | null> {
+    const s = this.state.snapshot;
+    if (!s) return null;
+    const reader = this.snapshotOf(s);
+    const max = this.options.maxBackfillBatchRows;
+    while (!snapshotEnd(s, s.issued)) {
+      const collector = new BatchCollector();
+      const from = s.issued;
+      const full = () =>
+        collector.rows >= max || collector.rows * this.bytesPerRow >= this.options.maxBatchBytes;
+      const to = await reader.collect(from, collector, full, null);
+      s.issued = to;
+      if (collector.rows === 0) continue;
+      s.issuedRows += collector.rows;
+      const def: BatchDef = {
+        seq: this.state.nextSeq,
+        lane: 'backfill',
+        from: 0,
+        to: s.lsn,
+        rows: collector.rows,
+        historical: true,
+        kind: 'rows',
+        tables: collector.tableNames(),
+        snap: { from, to },
+      };
+      return this.issue(def, await collector.finish());
+    }
+    // the rest was hidden: with nothing of it in flight, the snapshot is done
+    if (!this.state.issued.some((d) => d.snap)) {
+      s.acked = s.issued;
+      this.settle();
+      await this.save();
+      await this.forgetSnapshot();
+    }
+    return null;
+  }
+
+  private snapshotOf(s: SnapshotState): SnapshotReader {
+    if (!this.snapshotReader)
+      this.snapshotReader = new SnapshotReader(path.join(syncDir(this.target.dir), s.dir), s);
+    return this.snapshotReader;
   }
 
   /** A gap batch for a missing range; it carries (once) the losses counted up to its end. */
@@ -502,6 +610,11 @@ export class SyncEdge {
       return this.encode(def, old.tables);
     }
     if (def.kind === 'gap') return this.encode(def, []);
+    if (def.snap) {
+      const collector = new BatchCollector();
+      await this.snapshotOf(this.state.snapshot!).collect(def.snap.from, collector, () => false, def.snap.to);
+      return this.encode(def, await collector.finish());
+    }
     const r = this.readerOf(def.lane);
     await this.position(r, def.from - 1, true);
     const collector = new BatchCollector();
@@ -553,14 +666,43 @@ export class SyncEdge {
             force: true,
           },
         );
-      } else this.setAcked(def.lane, def.to);
+      } else this.markSent(def);
       this.batchBytes.delete(def.seq);
     }
     this.state.issued = this.state.issued.filter((d) => d.seq > seq);
     this.handedOut = Math.max(0, this.handedOut - done.length);
     this.state.lastAckSeq = Math.max(this.state.lastAckSeq, done[done.length - 1]!.seq);
     this.state.lastAckAt = this.options.now();
-    this.settleBackfill();
+    this.settle();
+  }
+
+  /** A batch of the feed or of the snapshot reached the hub (or was set aside): its lane moves on. */
+  private markSent(def: BatchDef): void {
+    const s = this.state.snapshot;
+    if (def.snap && s) {
+      if (atOrAfter(def.snap.to, s.acked)) s.acked = def.snap.to;
+      this.settle();
+    } else if (!def.snap) this.setAcked(def.lane, def.to);
+  }
+
+  /** The batch `seq` alone reached the hub (a group's answer): it leaves the batches in flight. */
+  private async ackOne(seq: number): Promise<void> {
+    const at = this.state.issued.findIndex((d) => d.seq === seq);
+    if (at < 0) return;
+    const def = this.state.issued[at]!;
+    if (def.retryOf !== undefined)
+      await fsp.rm(this.quarantinePath(this.retryFile(def.retryOf)), { force: true });
+    this.state.issued.splice(at, 1);
+    if (at < this.handedOut) this.handedOut--;
+    this.batchBytes.delete(seq);
+    if (def.retryOf === undefined) this.markSent(def);
+    this.state.lastAckSeq = Math.max(this.state.lastAckSeq, seq);
+    this.state.lastAckAt = this.options.now();
+    this.settle();
+  }
+
+  private retryFile(seq: number): string {
+    return path.join('quarantine', `${this.state.epoch}-${seq}.hsyb`);
   }
 
   /** Sets a rejected batch aside (its bytes in a file) and goes on past it. */
@@ -572,7 +714,7 @@ export class SyncEdge {
     if (def.retryOf === undefined) {
       const batch = await this.build(def);
       await writeFileAtomic(this.quarantinePath(file), batch.bytes);
-      this.setAcked(def.lane, def.to);
+      this.markSent(def);
     }
     this.state.quarantine.push({
       seq: original,
@@ -587,7 +729,7 @@ export class SyncEdge {
     this.handedOut = Math.max(0, this.handedOut - 1);
     this.state.lastAckSeq = Math.max(this.state.lastAckSeq, seq);
     this.state.lastAckAt = this.options.now();
-    this.settleBackfill();
+    this.settle();
   }
 
   private quarantineEntry(seq: number): QuarantineEntry {
@@ -638,13 +780,14 @@ export class SyncEdge {
    * and the new start are saved before the files go, so the gap batch that follows says how many.
    */
   private async limitLog(): Promise<void> {
-    if (!Number.isFinite(this.options.maxLogBytes)) return;
     const files = await listFeedFiles(this.target.walDir);
     const sizes = await fileSizes(files);
     let total = sizes.reduce((a, b) => a + b, 0);
+    this.logBytes = total;
+    if (!Number.isFinite(this.options.maxLogBytes)) return;
     let inFlightFrom = Number.POSITIVE_INFINITY;
     for (const d of this.state.issued)
-      if (d.retryOf === undefined && d.kind === 'rows') inFlightFrom = Math.min(inFlightFrom, d.from);
+      if (isFeedBatch(d) && d.kind === 'rows') inFlightFrom = Math.min(inFlightFrom, d.from);
     let upTo = 0;
     for (let i = 0; i + 1 < files.length && total > this.options.maxLogBytes; i++) {
       const last = files[i + 1]!.firstLsn - 1;
@@ -664,6 +807,8 @@ export class SyncEdge {
     for (const r of this.readers.values()) r.at = -1;
     await this.save();
     await this.keepLog();
+    const left = await fileSizes(await listFeedFiles(this.target.walDir));
+    this.logBytes = left.reduce((a, b) => a + b, 0);
   }
 
   /** Rows in (from, to] that some lane would still send. */
@@ -706,6 +851,47 @@ export class SyncEdge {
     }
     await this.target.releaseLog();
   }
+}
+
+/** The size (bytes) of the file system `dir` is on, or null where the runtime cannot say. */
+async function diskSize(dir: string): Promise<number | null> {
+  try {
+    const st = await fsp.statfs(dir);
+    return st.blocks * st.bsize;
+  } catch {
+    return null;
+  }
+}
+
+/** The directory (under the sync directory) of a device's snapshot links. */
+function snapshotDirName(device: string): string {
+  return `snapshot-${device}`;
+}
+
+/**
+ * The state of an edge opening for the first time (docs/sync.md, "Where a new sync starts"):
+ * 'now' starts at the last LSN; 'beginning' takes a snapshot of the segments and starts the feed
+ * at its LSN, or, with no segments, starts with what the log holds, from its first file when a
+ * reader can start there, else from the checkpoint (the record after it always starts a dictionary).
+ */
+async function newEdgeState(
+  target: SyncTarget,
+  options: ResolvedEdgeOptions,
+  dir: string,
+): Promise<EdgeState> {
+  // the log after here stays while the start is chosen (a flush meanwhile must not take it)
+  const cursor = syncCursorName(options.deviceId);
+  await target.setCursor(cursor, Math.min(target.cursor(cursor) ?? 0, target.checkpointLsn()));
+  if (options.start === 'now') return freshState(options.deviceId, target.lastLsn());
+  const user = tableFilter(options.tables);
+  const accept = (t: string) => user(t) || (JOURNAL_TABLE.test(t) && !INTERNAL_TABLE.test(t));
+  const snapshot = await takeSnapshot(target, dir, snapshotDirName(options.deviceId), accept);
+  if (snapshot) return { ...freshState(options.deviceId, snapshot.lsn), snapshot };
+  const files = await listFeedFiles(target.walDir);
+  const oldest = files[0];
+  const readable = oldest !== undefined && (await startsDictionary(oldest));
+  const start = readable ? oldest.firstLsn - 1 : target.checkpointLsn();
+  return freshState(options.deviceId, Math.min(start, target.lastLsn()));
 }
 
 function freshState(device: string, start: number): EdgeState {

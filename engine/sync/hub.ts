@@ -28,6 +28,12 @@ export interface SyncHubOptions {
    * Default 2000
    */
   writeChunkRows?: number;
+  /**
+   * true when several hub instances share the devices' batches (an MQTT shared subscription): this
+   * one applies any batch it has not applied itself, in any order, never answers a gap, and says
+   * its answer is for that seq alone (docs/sync.md, "A group of hubs"). Default false
+   */
+  group?: boolean;
 }
 
 /** What one applied batch wrote to one table. */
@@ -75,6 +81,8 @@ interface DeviceRecord {
   downAcked: number;
   downNext: number;
   pending: DownMessage[];
+  /** group hubs: the seqs of this epoch this instance applied, the newest GROUP_WINDOW of them */
+  applied: AppliedSeqs;
 }
 
 /** A hub over one database. Open with `Database.openSyncHub`. */
@@ -83,6 +91,7 @@ export class SyncHub {
   private closed = false;
   private readonly deviceTag: string | null;
   private readonly chunkRows: number;
+  private readonly group: boolean;
 
   private constructor(
     private readonly target: SyncTarget,
@@ -91,6 +100,7 @@ export class SyncHub {
   ) {
     this.deviceTag = options.deviceTag === undefined ? 'device_id' : options.deviceTag;
     this.chunkRows = options.writeChunkRows ?? 2000;
+    this.group = options.group === true;
   }
 
   /** Opens the hub: loads the devices' marks and the downlink messages not yet acknowledged. */
@@ -122,6 +132,7 @@ export class SyncHub {
         downAcked: Number(row.down_acked ?? 0),
         downNext: Number(row.down_next ?? 1),
         pending: [],
+        applied: AppliedSeqs.parse(String(row.applied ?? '')),
       });
     }
     for (const row of await target.read(DOWN_TABLE)) {
@@ -242,13 +253,21 @@ export class SyncHub {
       return answer('rejected', { reason: `The device name ${JSON.stringify(meta.device)} is not valid.` });
     if (rec?.oldEpochs.includes(meta.epoch)) return answer('duplicate');
     const sameEpoch = rec !== undefined && rec.epoch === meta.epoch;
-    const expected = sameEpoch ? rec.highSeq + 1 : 1;
-    if (meta.seq < expected) return answer('duplicate');
-    if (meta.seq > expected) return answer('gap', { expectSeq: expected });
+    let applied = sameEpoch ? rec.applied : new AppliedSeqs();
+    if (this.group) {
+      // any instance may have had the seqs before: apply what this one has not, in any order
+      if (applied.has(meta.seq)) return answer('duplicate', { only: true });
+      applied = applied.with(meta.seq);
+    } else {
+      const expected = sameEpoch ? rec.highSeq + 1 : 1;
+      if (meta.seq < expected) return answer('duplicate');
+      if (meta.seq > expected) return answer('gap', { expectSeq: expected });
+    }
     const next: DeviceRecord = {
       ...(rec ?? newDevice(meta.device)),
       epoch: meta.epoch,
-      highSeq: meta.seq,
+      highSeq: this.group && sameEpoch ? Math.max(rec.highSeq, meta.seq) : meta.seq,
+      applied,
       lastAt: Date.now(),
       oldEpochs:
         rec && !sameEpoch && rec.epoch !== ''
@@ -257,9 +276,9 @@ export class SyncHub {
     };
     if (meta.kind === 'gap') next.lostRows += meta.rows;
     let parts: SyncWritePart[];
-    let applied: AppliedTable[];
+    let tables: AppliedTable[];
     try {
-      ({ parts, applied } = await this.partsOf(
+      ({ parts, applied: tables } = await this.partsOf(
         meta,
         meta.kind === 'gap' ? [] : (await decodeSyncBatchSliced(bytes)).tables,
       ));
@@ -274,7 +293,7 @@ export class SyncHub {
       return this.reject(meta, next, err.message, answer);
     }
     this.known.set(meta.device, next);
-    return { ack: answer('applied').ack, applied };
+    return { ack: answer('applied', this.group ? { only: true } : {}).ack, applied: tables };
   }
 
   /**
@@ -317,7 +336,7 @@ export class SyncHub {
   ): Promise<{ ack: SyncAck; applied: readonly AppliedTable[] }> {
     await this.target.writeDurably([{ table: DEVICES_TABLE, rows: 'stored', readings: [deviceRow(next)] }]);
     this.known.set(meta.device, next);
-    return answer('rejected', { reason });
+    return answer('rejected', this.group ? { reason, only: true } : { reason });
   }
 
   private async partsOf(
@@ -398,6 +417,7 @@ function newDevice(device: string): DeviceRecord {
     downAcked: 0,
     downNext: 1,
     pending: [],
+    applied: new AppliedSeqs(),
   };
 }
 
@@ -415,6 +435,7 @@ function deviceRow(rec: DeviceRecord): StoredReading {
       old_epochs: rec.oldEpochs.join(','),
       down_acked: rec.downAcked,
       down_next: rec.downNext,
+      applied: rec.applied.toString(),
     },
   };
 }
@@ -443,5 +464,50 @@ function cellValue(column: FieldColumn, i: number): unknown {
       return (column.values as Uint8Array)[i] === 1;
     case 'string':
       return (column.values as string[])[i];
+  }
+}
+
+/** How many of a device's newest seqs a group hub remembers having applied. */
+const GROUP_WINDOW = 1024;
+
+/**
+ * The seqs a group hub applied, the newest GROUP_WINDOW of them: a set of ranges, kept as text
+ * ("1-5,8,10-12") in the device's mark. A seq older than the window is not known, and a batch of
+ * it is applied again: its rows replace themselves by identity, so forgetting costs a rewrite,
+ * never a row (docs/sync.md, "A group of hubs").
+ */
+class AppliedSeqs {
+  constructor(private readonly ranges: ReadonlyArray<readonly [number, number]> = []) {}
+
+  static parse(text: string): AppliedSeqs {
+    const ranges: Array<[number, number]> = [];
+    for (const part of text.split(',')) {
+      const [a, b] = part.split('-').map(Number);
+      if (Number.isInteger(a) && a! > 0) ranges.push([a!, Number.isInteger(b) ? b! : a!]);
+    }
+    return new AppliedSeqs(ranges);
+  }
+
+  has(seq: number): boolean {
+    return this.ranges.some(([a, b]) => seq >= a && seq <= b);
+  }
+
+  /** A new set with `seq` in it, ranges merged, the ones below the window dropped. */
+  with(seq: number): AppliedSeqs {
+    const all = [...this.ranges, [seq, seq] as const].sort((x, y) => x[0] - y[0]);
+    const merged: Array<[number, number]> = [];
+    for (const [a, b] of all) {
+      const last = merged[merged.length - 1];
+      if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+      else merged.push([a, b]);
+    }
+    const floor = merged[merged.length - 1]![1] - GROUP_WINDOW;
+    return new AppliedSeqs(
+      merged.filter(([, b]) => b > floor).map(([a, b]) => [Math.max(a, floor + 1), b] as const),
+    );
+  }
+
+  toString(): string {
+    return this.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
   }
 }

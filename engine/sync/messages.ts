@@ -17,6 +17,11 @@ export interface SyncAck {
   readonly expectSeq?: number;
   /** with 'rejected': why, as a sentence */
   readonly reason?: string;
+  /**
+   * true from a hub of a group (SyncHubOptions.group): the answer is for this seq alone, not for
+   * every seq before it (another instance may have the earlier ones, or not yet)
+   */
+  readonly only?: boolean;
 }
 
 /** One downlink message as the edge hands it on. */

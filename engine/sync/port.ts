@@ -3,7 +3,28 @@
  * room never imports the database itself.
  */
 import type { StoredReading } from '../ingest/readings';
+import type { Tombstone } from '../storage/tombstones';
 import type { ColumnType } from '../types';
+
+/** A segment file the database holds. */
+export interface StoredFile {
+  readonly path: string;
+  readonly table: string;
+  readonly minLsn: number;
+  readonly maxLsn: number;
+  readonly rows: number;
+}
+
+/**
+ * The segments and range deletes of one moment: every row written up to `lsn` is in `files`
+ * (rows after it may be too). The files stay on disk until `release()`.
+ */
+export interface StoredData {
+  readonly lsn: number;
+  readonly files: readonly StoredFile[];
+  readonly tombstones: readonly Tombstone[];
+  release(): Promise<void>;
+}
 
 /** One table's rows written with the identity they carry. */
 export interface SyncWritePart {
@@ -18,6 +39,8 @@ export interface SyncTarget {
   readonly dir: string;
   /** the WAL directory: the change feed reads it */
   readonly walDir: string;
+  /** the segments of this moment, kept on disk until released (a new edge's snapshot) */
+  storedData(): StoredData;
   /** the last LSN written */
   lastLsn(): number;
   /** the last LSN whose rows are all in segments (the WAL before it is kept only for sync) */

@@ -38,6 +38,8 @@ describe('helios-sync settings', () => {
         'device_id = "${DEV:-truck-7}"',
         'tables = ["sensor_*", "alarms"]',
         'max_bytes_per_sec = 20000',
+        'sync_start = "now"',
+        'max_log_bytes = 200000000',
       ].join('\n'),
       'helios.toml',
     );
@@ -58,6 +60,8 @@ describe('helios-sync settings', () => {
     assert.strictEqual(s.deviceId, 'truck-7');
     assert.deepStrictEqual(s.tables, ['sensor_*', 'alarms']);
     assert.strictEqual(s.maxBytesPerSec, 20000);
+    assert.strictEqual(s.start, 'now');
+    assert.strictEqual(s.maxLogBytes, 200000000);
   });
 
   it('takes the node fields and credentials when there is no TOML, device id from the host name', () => {

@@ -36,14 +36,18 @@ function waitForPort(port, timeoutMs = 5000) {
   });
 }
 
-/** Starts mosquitto on `port` (a free one when omitted); resolves { port, url, stop, restart }. */
-async function startBroker(port) {
+/**
+ * Starts mosquitto on `port` (a free one when omitted), listening on 127.0.0.1 and on `hosts`
+ * (more addresses, e.g. a veth's); resolves { port, url, stop, restart }.
+ */
+async function startBroker(port, hosts = []) {
   port = port ?? (await freePort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'helios-mosq-'));
   const conf = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(
     conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 10000\n`,
+    `${['127.0.0.1', ...hosts].map((h) => `listener ${port} ${h}\n`).join('')}` +
+      'allow_anonymous true\npersistence false\nmax_queued_messages 10000\n',
   );
   let child = null;
   const launch = async () => {

@@ -1,13 +1,14 @@
 // A helios-sync edge in its own process, for the fault tests: opens the edge database in argv[2],
 // writes argv[5] readings (one write batch of 50 at a time, each reported "wrote <n>" once the
 // engine acknowledged it), and sends everything over MQTT (argv[3] = broker URL, argv[4] = device)
-// until it is all acknowledged ("drained"). The parent SIGKILLs it at random moments.
+// until it is all acknowledged ("drained"). The parent SIGKILLs it at random moments. argv[7], when
+// given, is the rows of every batch, the backfill's too (default: 200, and the engine's for backfill).
 const engine = require('../../dist/engine/index.js');
 const { resolveSyncSettings } = require('../../dist/nodes/lib/sync/config.js');
 const { edgeLink } = require('../../dist/nodes/lib/sync/links.js');
 const { EdgeSync } = require('../../dist/nodes/lib/sync/edge-sync.js');
 
-const [dir, url, device, writeCount, lifeText] = process.argv.slice(2);
+const [dir, url, device, writeCount, lifeText, batchText] = process.argv.slice(2);
 const life = Number(lifeText);
 
 async function main() {
@@ -24,7 +25,8 @@ async function main() {
       batch_size: 200,
     },
   );
-  const edge = await db.openSyncEdge({ deviceId: device, maxBatchRows: 200 });
+  const sizes = batchText ? { maxBatchRows: Number(batchText), maxBackfillBatchRows: Number(batchText) } : {};
+  const edge = await db.openSyncEdge({ deviceId: device, maxBatchRows: 200, ...sizes });
   const link = edgeLink(settings, {}, engine);
   const sync = new EdgeSync(edge, link, engine, settings, { down() {}, error() {}, changed() {} });
   sync.start();

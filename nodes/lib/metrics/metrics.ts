@@ -18,6 +18,8 @@ import { type NodeMetricSources, registerNodeMetrics } from './node-metrics';
 
 const DB = ['db_id', 'db'] as const;
 const TABLE = ['db_id', 'db', 'table'] as const;
+const DEVICE = ['db_id', 'db', 'device'] as const;
+type SyncEdgeStats = ReturnType<Database['stats']>['syncEdges'][number];
 
 export class HeliosMetrics {
   readonly registry = new Registry();
@@ -83,6 +85,19 @@ export class HeliosMetrics {
           }
         },
       });
+    const perEdge = (name: string, help: string, value: (e: SyncEdgeStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: DEVICE,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const { entry, db } of open())
+            for (const e of db.stats().syncEdges)
+              this.set({ ...labelsOf(entry), device: e.deviceId }, value(e));
+        },
+      });
     new Gauge({
       name: 'helios_database_up',
       help: '1 when the database is open, 0 when it is opening, closing or failed to open',
@@ -126,6 +141,27 @@ export class HeliosMetrics {
       'helios_compaction_seconds_total',
       'Seconds spent compacting since open',
       (s) => s.work.compactionSeconds,
+    );
+    perEdge(
+      'helios_sync_backlog_rows',
+      'Rows a sync edge has not had acknowledged (a lower bound)',
+      (e) => e.backlogRows,
+    );
+    perEdge(
+      'helios_sync_lost_rows',
+      'Rows a sync edge dropped before sending them, ever (log past max_log_bytes, or damaged); the hub was told',
+      (e) => e.lostRows,
+    );
+    perEdge('helios_sync_log_bytes', 'Bytes of write-ahead log kept for a sync edge', (e) => e.logBytes);
+    perEdge(
+      'helios_sync_max_log_bytes',
+      'The limit of helios_sync_log_bytes (max_log_bytes; +Inf: none)',
+      (e) => e.maxLogBytes,
+    );
+    perEdge(
+      'helios_sync_quarantined_batches',
+      'Batches the hub rejected for good, set aside',
+      (e) => e.quarantined,
     );
     this.queryLatency = new Histogram({
       name: 'helios_query_duration_seconds',

@@ -35,8 +35,12 @@ export interface SyncSettings {
   intervalSecs: number;
   schedule: CronSchedule | null;
   conditions: string[];
+  /** where a new edge starts: every row the database holds, or only rows written from then on */
+  start: 'beginning' | 'now';
   /** rows per batch (engine maxBatchRows) */
   batchSize: number;
+  /** bytes of log kept for unsent rows (engine maxLogBytes); 0 = no limit; null = the engine's default */
+  maxLogBytes: number | null;
   /** rows per backfill batch (engine maxBackfillBatchRows); null = the engine's default */
   backfillBatchSize: number | null;
   compression: Compression | null;
@@ -81,6 +85,7 @@ export interface HeliosSyncConfig {
   schedule?: string;
   conditions?: string;
   batchSize?: number | string;
+  start?: string;
   compression?: string;
   maxBytesPerSec?: number | string;
   retryMaxAttempts?: number | string;
@@ -123,8 +128,10 @@ const TOML_KEYS: Readonly<Record<string, string>> = {
   sync_interval_secs: 'intervalSecs',
   sync_schedule: 'schedule',
   sync_conditions: 'conditions',
+  sync_start: 'start',
   batch_size: 'batchSize',
   backfill_batch_size: 'backfillBatchSize',
+  max_log_bytes: 'maxLogBytes',
   compression: 'compression',
   compression_level: 'compressionLevel',
   retry_max_attempts: 'retryMaxAttempts',
@@ -320,7 +327,9 @@ export function resolveSyncSettings(
     intervalSecs: count(raw.intervalSecs, name('intervalSecs'), scheduleText === '' ? 10 : 0),
     schedule,
     conditions: list(raw.conditions, name('conditions')),
+    start: oneOf(raw.start, name('start'), ['beginning', 'now'], 'beginning'),
     batchSize: Math.floor(count(raw.batchSize, name('batchSize'), 5000, false)),
+    maxLogBytes: raw.maxLogBytes === undefined ? null : count(raw.maxLogBytes, name('maxLogBytes'), 0),
     backfillBatchSize:
       raw.backfillBatchSize === undefined
         ? null

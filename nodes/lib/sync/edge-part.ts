@@ -17,11 +17,12 @@ export interface PartHooks {
 }
 
 export function edgeOptions(s: SyncSettings): SyncEdgeOptions {
-  const o: SyncEdgeOptions = { deviceId: s.deviceId, maxBatchRows: s.batchSize };
+  const o: SyncEdgeOptions = { deviceId: s.deviceId, maxBatchRows: s.batchSize, start: s.start };
   if (s.tables.length > 0) o.tables = s.tables;
   if (s.backfillBatchSize !== null) o.maxBackfillBatchRows = s.backfillBatchSize;
   if (s.compression) o.compression = s.compression;
   if (s.compressionLevel !== null) o.compressionLevel = s.compressionLevel;
+  if (s.maxLogBytes !== null) o.maxLogBytes = s.maxLogBytes;
   return o;
 }
 
@@ -32,13 +33,19 @@ const QUARANTINE_ACTIONS = ['list', 'retry', 'export', 'drop'] as const;
  * scheduler; messages set conditions, ask for a send (msg.sync) and deal with quarantined batches.
  */
 export class EdgePart {
+  /** rows lost as last reported (a warning says when more are) */
+  private lostSeen: number;
+
   private constructor(
     private readonly edge: SyncEdge,
     private readonly sync: EdgeSync,
     private readonly scheduler: SendScheduler,
     private readonly closeLink: () => Promise<void>,
     private readonly settings: SyncSettings,
-  ) {}
+    private readonly warn: (message: string) => void,
+  ) {
+    this.lostSeen = edge.status().lostRows;
+  }
 
   static async open(
     db: SyncDatabase,
@@ -61,7 +68,14 @@ export class EdgePart {
       },
     });
     const scheduler = new SendScheduler(settings.intervalSecs, settings.schedule, () => sync.kick());
-    const part = new EdgePart(edge, sync, scheduler, () => link.close(), settings);
+    const part = new EdgePart(
+      edge,
+      sync,
+      scheduler,
+      () => link.close(),
+      settings,
+      (m) => hooks.warn(m),
+    );
     sync.start();
     scheduler.start();
     return part;
@@ -76,7 +90,21 @@ export class EdgePart {
   }
 
   status() {
+    this.reportLoss();
     return edgeStatus(this.sync.view(), this.settings.retryMaxAttempts);
+  }
+
+  /** One warning each time the edge had to drop rows it had not sent (the status keeps the total). */
+  private reportLoss(): void {
+    const s = this.edge.status();
+    if (s.lostRows <= this.lostSeen) return;
+    const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
+    this.warn(
+      `The log kept for sync reached [sync] max_log_bytes (${mb(s.maxLogBytes)}) before the hub acknowledged it, ` +
+        `so ${s.lostRows - this.lostSeen} rows not yet sent were dropped from it (${s.lostRows} in all); ` +
+        'a gap batch tells the hub, and the rows are still in this database. Raise max_log_bytes, or sync more often.',
+    );
+    this.lostSeen = s.lostRows;
   }
 
   /** what msg.sync answers: the edge's state now */
@@ -94,6 +122,8 @@ export class EdgePart {
       lastAckSeq: s.lastAckSeq,
       lastAckAt: s.lastAckAt,
       lostRows: s.lostRows,
+      logBytes: s.logBytes,
+      maxLogBytes: s.maxLogBytes,
       quarantined: s.quarantined,
       rowsPerSec: v.rowsPerSec,
       rowsSent: this.sync.meter.totalRows,

@@ -31,7 +31,8 @@ export class HubPart {
     hooks: PartHooks,
     warnings: { admit(text: string): string | null },
   ): Promise<HubPart> {
-    const hub = await db.openSyncHub({ deviceTag: settings.deviceTag });
+    // a share group means other instances take some of each device's batches (docs/sync.md, "A group of hubs")
+    const hub = await db.openSyncHub({ deviceTag: settings.deviceTag, group: settings.shareGroup !== '' });
     const link = hubLink(settings, tls);
     const sync = new HubSync(hub, link, engine.codec, {
       applied: (ack, tables) =>
