@@ -4,6 +4,7 @@ import { alarmStatus } from './lib/alarm/alarm-status';
 import { configNodeOf } from './lib/config-node';
 import type { DbState, DbUser } from './lib/db-controller';
 import { asError } from './lib/errors';
+import { alarmFigures } from './lib/metrics/sources';
 import { upgradeConfig } from './lib/migrate';
 import { positiveNumber } from './lib/positive-number';
 import type { Node, NodeAPI, NodeMessage } from './lib/red';
@@ -62,6 +63,12 @@ export = function register(RED: NodeAPI): void {
       },
     };
     dbNode.register(user);
+    const unlisted = alarmFigures.add({
+      nodeId: this.id,
+      nodeName: config.name || this.id,
+      dbId: config.db ?? '',
+      read: () => controller.figures(),
+    });
     controller.start().then(() => {
       if (controller.lastError) this.warn(controller.lastError);
       showStatus();
@@ -82,6 +89,7 @@ export = function register(RED: NodeAPI): void {
     this.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(ticker);
       clearInterval(statusTimer);
+      unlisted();
       controller.idle().then(() => {
         dbNode.deregister(user);
         done();

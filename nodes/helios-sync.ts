@@ -1,5 +1,6 @@
 import { configNodeOf } from './lib/config-node';
 import { asError } from './lib/errors';
+import { syncFigures } from './lib/metrics/sources';
 import { upgradeConfig } from './lib/migrate';
 import type { Node, NodeAPI } from './lib/red';
 import type { HeliosSyncConfig, SyncCredentials } from './lib/sync/config';
@@ -22,6 +23,12 @@ export = function register(RED: NodeAPI): void {
       send: (outputs) => this.send(outputs),
     });
     runner.start();
+    const unlisted = syncFigures.add({
+      nodeId: this.id,
+      nodeName: config.name || this.id,
+      dbId: config.db ?? '',
+      read: () => runner.figures(),
+    });
 
     this.on('input', (msg, send, done) => {
       runner.input(msg).then(
@@ -34,6 +41,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
+      unlisted();
       let finished = false;
       const finish = () => {
         if (finished) return;

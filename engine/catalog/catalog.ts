@@ -58,9 +58,11 @@ export function tagsMatch(
  */
 export function seriesKey(tags: Readonly<Record<string, string>>): string {
   const keys = Object.keys(tags).sort();
-  let key = '';
-  for (const k of keys) key += `${k}\u0000${tags[k]}\u0001`;
-  return key;
+  const parts: string[] = [];
+  for (const k of keys) parts.push(k, '\u0000', tags[k]!, '\u0001');
+  // joined, not concatenated: one flat string, where += leaves a tree of string pieces that
+  // costs about 100 bytes more for every series kept in memory
+  return parts.join('');
 }
 
 /** A name used as a tag and as a field of one table. */

@@ -6,10 +6,12 @@
  * checkpoint covers it.
  */
 import { ClosedError } from '../errors';
+import type { Head } from '../head/head';
 import { CompactionAborted, compactSegments, pickCompaction } from '../storage/compaction';
 import { flushHead } from '../storage/flush';
 import { partitionKey, releaseAll, SegmentHandle } from '../storage/segment-set';
 import type { SeriesRows } from '../types';
+import { TimeSlicer } from '../util/fsutil';
 import { walRemovableUpTo } from './cursors';
 import { retireTombstones } from './deletes';
 import type { DbState } from './state';
@@ -85,11 +87,10 @@ async function flushFrozen(s: DbState): Promise<void> {
     };
     const readers = await flushHead(head, target);
     for (const reader of readers) {
-      const handle = new SegmentHandle(reader);
-      s.segments.add(handle);
-      s.learnSegmentTimes(reader.meta.table, handle.seriesByKey);
+      s.segments.add(new SegmentHandle(reader));
       s.partitionTouchedAt.set(`${reader.meta.table}|${partitionKey(reader.meta)}`, Date.now());
     }
+    await learnFlushedTimes(s, head);
     await s.checkpointSaves.save(
       JSON.stringify({ lsn: head.maxLsn, rowids: Object.fromEntries(s.nextRowids) }),
     );
@@ -190,4 +191,19 @@ async function compactPartition(
     await releaseAll(inputs);
   }
   await retireTombstones(s);
+}
+
+/**
+ * The segments just flushed hold the head's series up to each one's newest time (deleted rows
+ * aside, which only makes the figure err on the side of a search): learnt from the head, not by
+ * parsing the new footers again.
+ */
+async function learnFlushedTimes(s: DbState, head: Head): Promise<void> {
+  const slicer = new TimeSlicer();
+  for (const [table, series] of head.tables) {
+    for (const [key, buffer] of series) {
+      if (buffer.count > 0) s.learnSegmentTime(table, key, buffer.maxTime);
+      await slicer.maybeYield();
+    }
+  }
 }

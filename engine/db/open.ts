@@ -18,7 +18,7 @@ import { type LoadedSegments, loadSegments, quarantine } from '../storage/load';
 import { SegmentHandle } from '../storage/segment-set';
 import { isJsonObject, readSmallJson, SmallFileError } from '../storage/small-file';
 import { Tombstones } from '../storage/tombstones';
-import { mkdirDurable } from '../util/fsutil';
+import { mkdirDurable, TimeSlicer } from '../util/fsutil';
 import { decodeRecord, WalDictionaryReader, type WalEntry } from '../wal/batch';
 import { Wal } from '../wal/wal';
 import { startFlush, startTimer } from './background';
@@ -69,7 +69,8 @@ export async function openState(
     for (const [key, mark] of Object.entries(watermarks)) s.watermarks.set(key, mark);
     for (const [name, lsn] of Object.entries(cursors)) s.consumerCursors.set(name, lsn);
     await dropHiddenSegments(s);
-    for (const handle of segments.all()) learnSegment(s, handle);
+    const slicer = new TimeSlicer();
+    for (const handle of segments.all()) await learnSegment(s, handle, slicer);
     const replayed = await replayWal(s, maxSegmentLsn(segments.all(), loaded.pending));
     await settlePending(s, loaded.pending, replayed);
     declareUpTo(s, Number.POSITIVE_INFINITY);
@@ -88,21 +89,22 @@ export async function openState(
 }
 
 /** Puts what a segment holds into the catalog and the write counters (series, newest times, rowids). */
-function learnSegment(s: DbState, handle: SegmentHandle): void {
+async function learnSegment(s: DbState, handle: SegmentHandle, slicer: TimeSlicer): Promise<void> {
   const { reader } = handle;
   const table = s.catalog.ensure(reader.meta.table);
   for (const k of reader.tagKeys) table.addTag(k);
   for (const f of reader.fields) table.addField(f.name, f.type);
   const keys = s.keysOf(reader.meta.table);
   const newest = s.newestOf(reader.meta.table);
-  s.learnSegmentTimes(reader.meta.table, handle.seriesByKey);
-  for (const [key, entry] of handle.seriesByKey) {
+  for (const [key, entry] of reader.eachSeries()) {
     keys.add(key);
+    s.learnSegmentTime(reader.meta.table, key, entry.maxTime);
     if (!(entry.maxTime <= (newest.get(key) ?? Number.NEGATIVE_INFINITY))) newest.set(key, entry.maxTime);
     for (const chunk of entry.chunks) {
       const max = chunk.stats.get(ROWID_FIELD)?.max;
       if (max !== undefined) s.useRowid(reader.meta.table, max);
     }
+    await slicer.maybeYield();
   }
 }
 
@@ -134,7 +136,7 @@ async function settlePending(
     }
     const handle = new SegmentHandle(reader);
     s.segments.add(handle);
-    learnSegment(s, handle);
+    await learnSegment(s, handle, new TimeSlicer());
   }
   // a lost checkpoint read as 0: what the log no longer holds was flushed before it was removed
   const proven = Math.max(s.checkpointLsn, replayed ? replayed.first - 1 : (s.wal?.lastLsn ?? 0));

@@ -115,7 +115,8 @@ function rangesWrittenAfter(s: DbState, table: string, lsn: number): Array<[numb
   for (const list of s.segments.partitionsOf(table).values()) {
     for (const h of list) {
       if (h.meta.maxLsn <= lsn) continue;
-      for (const entry of h.reader.series) ranges.push([entry.minTime, entry.maxTime]);
+      for (let i = 0; i < h.reader.seriesCount; i++)
+        ranges.push([h.reader.seriesMinTime(i), h.reader.seriesMaxTime(i)]);
     }
   }
   for (const head of s.heads()) {

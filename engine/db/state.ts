@@ -255,15 +255,13 @@ export class DbState {
   }
 
   /** Records the newest time of each series a segment of `table` holds (see segmentNewestTimes). */
-  learnSegmentTimes(table: string, series: ReadonlyMap<string, { readonly maxTime: number }>): void {
+  learnSegmentTime(table: string, key: string, maxTime: number): void {
     let newest = this.segmentNewestTimes.get(table);
     if (!newest) {
       newest = new Map();
       this.segmentNewestTimes.set(table, newest);
     }
-    for (const [key, entry] of series) {
-      if (!(entry.maxTime <= (newest.get(key) ?? Number.NEGATIVE_INFINITY))) newest.set(key, entry.maxTime);
-    }
+    if (!(maxTime <= (newest.get(key) ?? Number.NEGATIVE_INFINITY))) newest.set(key, maxTime);
   }
 
   /**

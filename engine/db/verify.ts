@@ -119,7 +119,7 @@ async function verifySegment(file: string, rel: string, report: VerifyReport, sl
   report.segments++;
   report.bytes += reader.meta.bytes;
   try {
-    for (const series of reader.series) {
+    for (const [, series] of reader.eachSeries()) {
       for (const chunk of series.chunks) {
         try {
           await reader.readChunk(chunk);

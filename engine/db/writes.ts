@@ -20,6 +20,7 @@ import type { WalEntry } from '../wal/batch';
 import { appendRecord, whenDurable } from './append';
 import { compactionDebt, startFlush } from './background';
 import { scan } from './reads';
+import { checkSeriesBudget } from './series-budget';
 import type { DbState } from './state';
 import type { GroupPart, PreparedPart, WriteResult } from './transaction';
 
@@ -52,6 +53,7 @@ export async function writeRows(
 async function commitOne(s: DbState, batch: WriteBatch): Promise<WriteResult> {
   const wal = s.openWal();
   if (batch.rows === 0) return { count: 0, replaced: 0, lsn: wal.lastLsn, lastRowid: null };
+  checkSeriesBudget(s, [batch]);
   const { lsn, durable } = appendRecord(s, wal, { kind: 'write', batch });
   applyBatch(s, batch, lsn);
   if (s.active.bytes >= s.flushThreshold() && !s.flushing) startFlush(s);
@@ -198,6 +200,7 @@ export async function commitPrepared(
     return prepared.map(() => ({ count: 0, replaced: 0, lsn: wal.lastLsn, lastRowid: null }));
   }
   for (const batch of batches) checkSchema(s.catalog, batch);
+  checkSeriesBudget(s, batches);
   const entry: WalEntry =
     batches.length === 1 ? { kind: 'write', batch: batches[0]! } : { kind: 'group', batches };
   const { lsn, durable } = appendRecord(s, wal, entry);

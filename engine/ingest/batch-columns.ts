@@ -1,10 +1,10 @@
 /**
  * The columns of one series of a batch, gathered from the readings at its batch indexes: rowids,
- * delete marks, and each field's values with a presence column once a reading lacks one.
+ * delete marks, and each field's values (gathered from a BatchColumn) with a presence column once a
+ * reading lacks one.
  */
 import type { ColumnType, FieldColumn } from '../types';
-import { getOwn } from '../util/own';
-import type { Reading, StoredReading } from './readings';
+import type { StoredReading } from './readings';
 
 /** The rowids of the readings at `rows` (NaN: none); null when none of them has one. */
 export function rowidColumn(ids: Float64Array, rows: readonly number[]): FieldColumn | null {
@@ -36,55 +36,62 @@ export function markerColumn(readings: readonly StoredReading[], rows: readonly 
   return { type: 'bool', values, present };
 }
 
-/** The bool or string column of field `name` for the readings at `rows`; null when none has one. */
-export function otherColumn(
-  type: ColumnType,
-  readings: readonly Reading[],
-  rows: readonly number[],
-  name: string,
-): FieldColumn | null {
-  const n = rows.length;
-  const values: Uint8Array | string[] = type === 'string' ? new Array<string>(n).fill('') : new Uint8Array(n);
-  let present: Uint8Array | null = null;
-  let seen = 0;
-  // only a name Object.prototype has (constructor, toString) needs the own-property check
-  const inherited = name in Object.prototype;
-  for (let j = 0; j < n; j++) {
-    const v = inherited ? getOwn(readings[rows[j]!]!.fields, name) : readings[rows[j]!]!.fields[name];
-    if (v === null || v === undefined) {
-      present ??= new Uint8Array(n).fill(1);
-      present[j] = 0;
-      continue;
-    }
-    seen++;
-    if (type === 'bool') (values as Uint8Array)[j] = v ? 1 : 0;
-    else (values as string[])[j] = v as string;
-  }
-  return seen === 0 ? null : { type, values, present };
-}
+/**
+ * One field's values over a whole batch, by reading index, filled while the readings are checked:
+ * the columns of each series are then gathered from it by index, not read again from the readings'
+ * objects (a property lookup by name on objects of many shapes, per field and reading).
+ */
+export class BatchColumn {
+  readonly values: Float64Array | Uint8Array | string[];
+  /** 1 where the reading gave a value (null and absent are 0) */
+  readonly present: Uint8Array;
 
-/** The number column of field `name` for the readings at `rows`, into `values`; null when none has one. */
-export function numberColumn(
-  type: ColumnType,
-  readings: readonly Reading[],
-  rows: readonly number[],
-  name: string,
-  values: Float64Array,
-): FieldColumn | null {
-  const n = rows.length;
-  let present: Uint8Array | null = null;
-  let seen = 0;
-  // only a name Object.prototype has (constructor, toString) needs the own-property check
-  const inherited = name in Object.prototype;
-  for (let j = 0; j < n; j++) {
-    const v = inherited ? getOwn(readings[rows[j]!]!.fields, name) : readings[rows[j]!]!.fields[name];
-    if (v === null || v === undefined) {
-      present ??= new Uint8Array(n).fill(1);
-      present[j] = 0;
-      continue;
-    }
-    seen++;
-    values[j] = Number(v);
+  constructor(
+    readonly type: ColumnType,
+    readings: number,
+  ) {
+    this.present = new Uint8Array(readings);
+    if (type === 'string') this.values = new Array<string>(readings);
+    else this.values = type === 'bool' ? new Uint8Array(readings) : new Float64Array(readings);
   }
-  return seen === 0 ? null : { type, values, present };
+
+  /** Keeps reading `i`'s value, already checked to be of the column's kind. */
+  set(i: number, value: unknown): void {
+    this.present[i] = 1;
+    if (this.type === 'string') (this.values as string[])[i] = value as string;
+    else if (this.type === 'bool') (this.values as Uint8Array)[i] = value ? 1 : 0;
+    else (this.values as Float64Array)[i] = Number(value);
+  }
+
+  /**
+   * The series' column from the readings at `rows`: numbers into `into` (a view of the batch's
+   * array for this field) when given; null when none of them has a value.
+   */
+  gather(rows: readonly number[], into: Float64Array | null): FieldColumn | null {
+    const n = rows.length;
+    const present = this.present;
+    let seen = 0;
+    for (let j = 0; j < n; j++) seen += present[rows[j]!]!;
+    if (seen === 0) return null;
+    let flags: Uint8Array | null = null;
+    if (seen < n) {
+      flags = new Uint8Array(n);
+      for (let j = 0; j < n; j++) flags[j] = present[rows[j]!]!;
+    }
+    return { type: this.type, values: this.pick(rows, into), present: flags };
+  }
+
+  private pick(rows: readonly number[], into: Float64Array | null): FieldColumn['values'] {
+    const n = rows.length;
+    if (this.type === 'string') {
+      const src = this.values as string[];
+      const out = new Array<string>(n);
+      for (let j = 0; j < n; j++) out[j] = src[rows[j]!] ?? '';
+      return out;
+    }
+    const src = this.values as Float64Array | Uint8Array;
+    const out = into ?? (this.type === 'bool' ? new Uint8Array(n) : new Float64Array(n));
+    for (let j = 0; j < n; j++) out[j] = src[rows[j]!]!;
+    return out;
+  }
 }

@@ -15,12 +15,12 @@ import { clipText, InvalidInputError, TypeConflictError } from '../errors';
 import { DELETED_FIELD, ROWID_FIELD } from '../rows/identity';
 import type { ColumnType, FieldColumn } from '../types';
 import { getOwn, putOwn } from '../util/own';
-import { markerColumn, numberColumn, otherColumn, rowidColumn } from './batch-columns';
+import { BatchColumn, markerColumn, rowidColumn } from './batch-columns';
 import type { Reading, StoredReading } from './readings';
 import { type KnownSeries, type SeriesGroup, SeriesResolver } from './series-resolver';
 import {
   badTime,
-  checkSafeIntegers,
+  checkSafeInteger,
   describeValue,
   fieldType,
   isWellFormed,
@@ -84,6 +84,8 @@ class BatchBuilder {
   private readonly batch = ++batchCounter;
   readonly fieldTypes = new Map<string, ColumnType>();
   readonly tagKeys = new Set<string>();
+  /** each field's values by reading index, kept as the readings are checked */
+  private readonly columns = new Map<string, BatchColumn>();
   /** some rows are delete markers (StoredReadings) */
   private hasMarkers = false;
   private readonly noTags: Readonly<Record<string, string>> = {};
@@ -211,6 +213,8 @@ class BatchBuilder {
       } else if (inBatch === undefined) {
         this.fieldTypes.set(name, type);
       }
+      if (typeof value === 'bigint') checkSafeInteger(this.where(i)(), name, value);
+      this.columnOf(name, type).set(i, value);
       any = true;
     }
     // a row of a table that numbers every row is a row by its rowid, even without values
@@ -219,6 +223,15 @@ class BatchBuilder {
         `${this.where(i)()} has no field values; give at least one (null for a value that is missing).`,
       );
     }
+  }
+
+  private columnOf(name: string, type: ColumnType): BatchColumn {
+    let column = this.columns.get(name);
+    if (!column) {
+      column = new BatchColumn(type, this.readings.length);
+      this.columns.set(name, column);
+    }
+    return column;
   }
 
   /**
@@ -314,7 +327,7 @@ class BatchBuilder {
     times.set(group.times);
     const fields = new Map<string, FieldColumn>();
     const own = ids ? rowidColumn(ids, group.rows) : null;
-    for (const [name, type] of this.fieldTypes) {
+    for (const name of this.fieldTypes.keys()) {
       if (name === ROWID_FIELD || (own && name === this.rowids?.alias)) {
         if (own) fields.set(name, own);
         continue;
@@ -323,10 +336,8 @@ class BatchBuilder {
         fields.set(name, markerColumn(this.readings as readonly StoredReading[], group.rows));
         continue;
       }
-      const batchColumn = numbers.get(name);
-      const column = batchColumn
-        ? numberColumn(type, this.readings, group.rows, name, batchColumn.subarray(at, at + n))
-        : otherColumn(type, this.readings, group.rows, name);
+      const into = numbers.get(name)?.subarray(at, at + n) ?? null;
+      const column = this.columns.get(name)?.gather(group.rows, into);
       if (column) fields.set(name, column);
     }
     return { key: group.key, tags: group.tags, count: n, times, fields, indexes: group.rows };
@@ -358,9 +369,6 @@ export function prepareBatch(
   }
   const builder = new BatchBuilder(name, catalog, resolver, readings as Reading[], rowids);
   for (let i = 0; i < readings.length; i++) builder.addRow(i, readings[i] as Reading);
-  for (const [field, type] of builder.fieldTypes) {
-    if (type === 'int') checkSafeIntegers(name, field, readings as Reading[]);
-  }
   return builder.build();
 }
 

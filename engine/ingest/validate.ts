@@ -6,8 +6,7 @@ import { checkTagValue } from '../catalog/catalog';
 import { clipText, InvalidInputError } from '../errors';
 import type { ColumnType } from '../types';
 import { parseIsoTime } from '../util/iso-time';
-import { getOwn } from '../util/own';
-import { MAX_TIME, type Reading } from './readings';
+import { MAX_TIME } from './readings';
 
 /** A value as an error sentence names it: `null`, `an array`, `number "1.5"`. */
 export function describeValue(v: unknown): string {
@@ -98,17 +97,11 @@ export function fieldType(value: unknown, known: ColumnType | undefined): Column
 }
 
 /** Throws when a reading gives int `field` a bigint beyond ±2^53-1, which a double cannot hold exactly. */
-export function checkSafeIntegers(table: string, field: string, readings: readonly Reading[]): void {
-  for (let i = 0; i < readings.length; i++) {
-    const v = getOwn(readings[i]!.fields, field);
-    if (
-      typeof v === 'bigint' &&
-      (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(-Number.MAX_SAFE_INTEGER))
-    ) {
-      throw new InvalidInputError(
-        `Reading ${i + 1} for table "${table}" has integer field "${field}" = ${v}, beyond ±2^53-1, ` +
-          'the range stored exactly. Store it as text or scale it down.',
-      );
-    }
+export function checkSafeInteger(where: string, field: string, value: bigint): void {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(-Number.MAX_SAFE_INTEGER)) {
+    throw new InvalidInputError(
+      `${where} has integer field "${field}" = ${value}, beyond ±2^53-1, ` +
+        'the range stored exactly. Store it as text or scale it down.',
+    );
   }
 }

@@ -21,7 +21,7 @@ import { readChunkOrSkip, type SegmentHandle } from '../storage/segment-set';
 import type { SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
 import { type ReadOptions, type ScanCounters, type ScanSnapshot, seriesSources, toParts } from './scan';
-import { type ChunkEdge, listSeries, type SeriesIndexes } from './series-index';
+import { type ChunkEdge, edgeChunk, listSeries, type SeriesIndexes } from './series-index';
 
 type Tags = Readonly<Record<string, string>>;
 
@@ -135,7 +135,8 @@ async function sourceEdgeRow(
     const rows = source.buffer.rows(); // views while appends came in time order, else sorted once
     return takeRows(rows, [newest ? rows.count - 1 : 0]);
   }
-  const { handle, chunk } = source.edge;
+  const { handle } = source.edge;
+  const chunk = edgeChunk(source.edge);
   if (handle.reader.damageOf(chunk) !== undefined) return null;
   const edges = chunkEdges.get(chunk) ?? (await decodeEdges(handle, chunk, tags, counters, snap));
   if (!edges) return null;

@@ -117,8 +117,9 @@ export function seriesSources(
 ): Source[] {
   const sources: Source[] = [];
   for (const handle of snap.segments) {
-    const entry = handle.seriesByKey.get(key);
-    if (!entry || entry.maxTime < from || entry.minTime > to) continue;
+    const at = handle.reader.indexOf(key);
+    if (at < 0 || handle.reader.seriesMaxTime(at) < from || handle.reader.seriesMinTime(at) > to) continue;
+    const entry = handle.reader.seriesAt(at);
     for (const chunk of entry.chunks) {
       const hiding = snap.tombstones.applying(table, tags, handle.meta.maxLsn, chunk.minTime, chunk.maxTime);
       if (chunk.maxTime < from || chunk.minTime > to || coversRange(hiding, chunk.minTime, chunk.maxTime)) {

@@ -14,11 +14,23 @@ import { sortStrings } from '../util/sort-strings';
 
 type Tags = Readonly<Record<string, string>>;
 
-/** The chunk holding a series' edge row among some segments. */
+/**
+ * The chunk holding a series' edge row among some segments: the series' place in the segment,
+ * so that the index keeps numbers, not a table's worth of chunk objects (see edgeChunk).
+ */
 export interface ChunkEdge {
   readonly time: number;
   readonly handle: SegmentHandle;
-  readonly chunk: ChunkMeta;
+  /** the series' position in the segment's footer */
+  readonly series: number;
+  /** the series' last chunk (newest edge) or its first */
+  readonly last: boolean;
+}
+
+/** The chunk an edge names (its series' entry parsed, or taken from the cache). */
+export function edgeChunk(edge: ChunkEdge): ChunkMeta {
+  const { chunks } = edge.handle.reader.seriesAt(edge.series);
+  return edge.last ? chunks[chunks.length - 1]! : chunks[0]!;
 }
 
 /**
@@ -41,11 +53,12 @@ export class SeriesIndex {
     const found = new Map<string, { tags: Tags; newest: ChunkEdge; oldest: ChunkEdge }>();
     for (const handle of handles) {
       let n = 0;
-      for (const [key, entry] of handle.seriesByKey) {
+      for (const [key, entry] of handle.reader.eachSeries()) {
         if ((++n & 1023) === 0) await slicer.maybeYield();
         if (entry.chunks.length === 0) continue;
-        const newest = { time: entry.maxTime, handle, chunk: entry.chunks[entry.chunks.length - 1]! };
-        const oldest = { time: entry.minTime, handle, chunk: entry.chunks[0]! };
+        const series = n - 1;
+        const newest = { time: entry.maxTime, handle, series, last: true };
+        const oldest = { time: entry.minTime, handle, series, last: false };
         const seen = found.get(key);
         if (!seen) {
           found.set(key, { tags: entry.tags, newest, oldest });

@@ -4,13 +4,14 @@
  */
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { seriesKey } from '../catalog/catalog';
 import { CorruptionError } from '../errors';
 import type { FieldColumn, FieldStats } from '../types';
 import { ByteReader } from '../util/bytes';
 import { crc32c } from '../util/crc32c';
 import { TimeSlicer } from '../util/fsutil';
 import { type ChunkSource, decodeColumn, decodeTimes } from './chunk';
-import type { ChunkCache } from './chunk-cache';
+import { type ChunkCache, CountedCache, type EntryCache } from './chunk-cache';
 import {
   bitmapSize,
   CHUNK_CRC_SIZE,
@@ -18,6 +19,7 @@ import {
   chunkLength,
   type FooterChunk,
   type FooterHead,
+  type FooterSeries,
   HEADER_SIZE,
   parseFooterPart,
   readFooterHead,
@@ -79,15 +81,41 @@ let nextReaderId = 1;
 const TAIL_READ_BYTES = 16 * 1024;
 const SLICE_MS = 5;
 
+/**
+ * The footer's series table, kept compact: its bytes, and per series a few numbers in typed
+ * arrays. A series' entry (tags, chunk index, statistics) is parsed when asked for and kept in a
+ * small shared cache, so a segment costs about its footer bytes plus 40 bytes a series in memory,
+ * not the ~2 KB a series of objects and maps would (issue #19, M3).
+ */
+interface SeriesTable {
+  /** the footer bytes */
+  readonly footer: Uint8Array;
+  /** footer-relative offset of series i's entry */
+  readonly entryAt: Float64Array;
+  /** file offset of series i's first chunk */
+  readonly dataAt: Float64Array;
+  readonly minTimes: Float64Array;
+  readonly maxTimes: Float64Array;
+  /** hash of each series' key, ascending, and the series each belongs to */
+  readonly hashes: Uint32Array;
+  readonly byHash: Uint32Array;
+}
+
+/** Series entries parsed without a shared cache (verify, tests) are kept this many at a time. */
+const PRIVATE_ENTRIES = 64;
+
 export class SegmentReader {
   readonly path: string;
   /** unique per opened reader: cache keys of a closed file never match a later file of that name */
   private readonly id = nextReaderId++;
   private cache: ChunkCache | null = null;
+  private entries: EntryCache<SeriesEntry>;
+  private readonly version: number;
   readonly meta: SegmentReaderMeta;
   readonly tagKeys: readonly string[];
   readonly fields: readonly SegmentFieldDef[];
-  readonly series: readonly SeriesEntry[];
+  private readonly head: FooterHead;
+  private readonly table: SeriesTable;
   private readonly handle: FileHandle;
   /** chunks found damaged (by offset): what was wrong; later reads leave them out */
   private readonly damage = new Map<number, string>();
@@ -97,14 +125,18 @@ export class SegmentReader {
     handle: FileHandle,
     meta: SegmentReaderMeta,
     head: FooterHead,
-    series: readonly SeriesEntry[],
+    table: SeriesTable,
+    version: number,
   ) {
     this.path = path;
+    this.version = version;
     this.handle = handle;
     this.meta = meta;
+    this.head = head;
     this.tagKeys = head.tagKeys;
     this.fields = head.fields;
-    this.series = series;
+    this.table = table;
+    this.entries = new CountedCache<SeriesEntry>(PRIVATE_ENTRIES);
   }
 
   /**
@@ -117,7 +149,10 @@ export class SegmentReader {
     const handle = await fsp.open(path, 'r');
     try {
       const reader = await SegmentReader.load(path, handle);
-      if (cache) reader.cache = cache;
+      if (cache) {
+        reader.cache = cache;
+        reader.entries = cache.entries as EntryCache<SeriesEntry>;
+      }
       return reader;
     } catch (err) {
       await handle.close().catch(() => {});
@@ -144,14 +179,14 @@ export class SegmentReader {
     );
     const footer =
       footerOffset >= tailStart
-        ? tail.subarray(footerOffset - tailStart, footerOffset - tailStart + footerLength)
+        ? tail.slice(footerOffset - tailStart, footerOffset - tailStart + footerLength)
         : await readAt(handle, path, footerOffset, footerLength);
     if (crc32c(footer) !== footerCrc) {
       throw new CorruptionError(path, footerOffset, 'Segment footer CRC does not match');
     }
     const r = new ByteReader(footer);
     const head = parseFooterPart(path, footerOffset, r, readFooterHead);
-    const series = await readSeriesTable(path, footerOffset, r, head, version);
+    const { table, totals } = await readSeriesTable(path, footerOffset, footer, r, head, version);
     if (r.remaining !== 0) {
       throw new CorruptionError(
         path,
@@ -159,13 +194,99 @@ export class SegmentReader {
         'Segment footer has bytes after its series table',
       );
     }
-    const last = series.at(-1)?.chunks.at(-1);
-    const chunksEnd = last ? last.offset + last.length : HEADER_SIZE;
-    if (chunksEnd !== footerOffset) {
-      throw new CorruptionError(path, chunksEnd, `Segment chunks end at ${chunksEnd}, not at the footer`);
+    if (totals.chunksEnd !== footerOffset) {
+      throw new CorruptionError(
+        path,
+        totals.chunksEnd,
+        `Segment chunks end at ${totals.chunksEnd}, not at the footer`,
+      );
     }
-    const meta: SegmentReaderMeta = { ...head.meta, version, bytes: size, ...totals(series) };
-    return new SegmentReader(path, handle, meta, head, series);
+    const meta: SegmentReaderMeta = {
+      ...head.meta,
+      version,
+      bytes: size,
+      rows: totals.rows,
+      minTime: totals.minTime,
+      maxTime: totals.maxTime,
+    };
+    return new SegmentReader(path, handle, meta, head, table, version);
+  }
+
+  /** Bytes the reader keeps in memory for its series table: the footer and 40 bytes a series. */
+  get memoryBytes(): number {
+    return this.table.footer.length + 40 * this.seriesCount;
+  }
+
+  /** How many series the segment holds. */
+  get seriesCount(): number {
+    return this.table.entryAt.length;
+  }
+
+  /** Series i's time range, without parsing its entry. */
+  seriesMinTime(i: number): number {
+    return this.table.minTimes[i]!;
+  }
+
+  seriesMaxTime(i: number): number {
+    return this.table.maxTimes[i]!;
+  }
+
+  /** Series i's entry (tags, chunks with their statistics), parsed from the footer bytes or cached. */
+  seriesAt(i: number): SeriesEntry {
+    const key = this.id * 2 ** 32 + i;
+    const hit = this.entries.get(key);
+    if (hit) return hit;
+    const entry = this.parseEntry(i);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** The series with canonical key `key` (catalog's seriesKey), if the segment holds it. */
+  find(key: string): SeriesEntry | undefined {
+    const i = this.indexOf(key);
+    return i < 0 ? undefined : this.seriesAt(i);
+  }
+
+  /** The position of the series with key `key`, or -1. */
+  indexOf(key: string): number {
+    const { hashes, byHash } = this.table;
+    const hash = hashKey(key);
+    let lo = 0;
+    let hi = hashes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (hashes[mid]! < hash) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let at = lo; at < hashes.length && hashes[at] === hash; at++) {
+      const i = byHash[at]!;
+      if (seriesKey(this.seriesAt(i).tags) === key) return i;
+    }
+    return -1;
+  }
+
+  /** Every series' key and entry, in footer order (entries parsed one at a time, not kept). */
+  *eachSeries(): Generator<[string, SeriesEntry]> {
+    for (let i = 0; i < this.seriesCount; i++) {
+      const entry = this.parseEntry(i);
+      yield [seriesKey(entry.tags), entry];
+    }
+  }
+
+  /** Every series' entry, parsed anew: for tests and tools; engine paths use seriesAt and find. */
+  get series(): SeriesEntry[] {
+    const out: SeriesEntry[] = [];
+    for (let i = 0; i < this.seriesCount; i++) out.push(this.parseEntry(i));
+    return out;
+  }
+
+  private parseEntry(i: number): SeriesEntry {
+    const { footer, entryAt, dataAt } = this.table;
+    const r = new ByteReader(footer);
+    r.pos = entryAt[i]!;
+    // checked whole at open: parsing it again cannot fail
+    const parsed = readFooterSeries(r, this.head, this.version);
+    return seriesEntry(parsed.tags, chunkMetas(parsed, this.head.fields, dataAt[i]!));
   }
 
   /**
@@ -233,30 +354,82 @@ export class SegmentReader {
   }
 }
 
-/** Parses the footer's series table, yielding to the event loop on large footers. */
+/**
+ * Parses and checks the footer's series table once, yielding to the event loop on large
+ * footers, and keeps what finding a series needs: its entry's offset, its first chunk's offset,
+ * its time range and its key's hash.
+ */
 async function readSeriesTable(
   path: string,
   footerOffset: number,
+  footer: Uint8Array,
   r: ByteReader,
   head: FooterHead,
   version: number,
-): Promise<SeriesEntry[]> {
+): Promise<{
+  table: SeriesTable;
+  totals: { rows: number; minTime: number; maxTime: number; chunksEnd: number };
+}> {
   const slicer = new TimeSlicer(SLICE_MS);
-  const series: SeriesEntry[] = [];
-  let offset = HEADER_SIZE;
-  for (let i = 0; i < head.seriesCount; i++) {
+  const n = head.seriesCount;
+  const entryAt = new Float64Array(n);
+  const dataAt = new Float64Array(n);
+  const minTimes = new Float64Array(n);
+  const maxTimes = new Float64Array(n);
+  const hashOf = new Uint32Array(n);
+  const totals = {
+    rows: 0,
+    minTime: Number.POSITIVE_INFINITY,
+    maxTime: Number.NEGATIVE_INFINITY,
+    chunksEnd: HEADER_SIZE,
+  };
+  for (let i = 0; i < n; i++) {
+    entryAt[i] = r.pos;
+    dataAt[i] = totals.chunksEnd;
     const parsed = parseFooterPart(path, footerOffset, r, (reader) =>
       readFooterSeries(reader, head, version),
     );
-    const chunks = parsed.chunks.map((chunk) => {
-      const meta = chunkMeta(chunk, parsed.fields, head.fields, offset);
-      offset += meta.length;
-      return meta;
-    });
-    series.push(seriesEntry(parsed.tags, chunks));
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const chunk of parsed.chunks) {
+      totals.chunksEnd += chunkLength(chunk);
+      totals.rows += chunk.rows;
+      min = Math.min(min, chunk.minTime);
+      max = Math.max(max, chunk.maxTime);
+    }
+    minTimes[i] = min;
+    maxTimes[i] = max;
+    totals.minTime = Math.min(totals.minTime, min);
+    totals.maxTime = Math.max(totals.maxTime, max);
+    hashOf[i] = hashKey(seriesKey(parsed.tags));
     await slicer.maybeYield();
   }
-  return series;
+  const byHash = new Uint32Array(n);
+  for (let i = 0; i < n; i++) byHash[i] = i;
+  byHash.sort((a, b) => hashOf[a]! - hashOf[b]! || a - b);
+  const hashes = new Uint32Array(n);
+  for (let i = 0; i < n; i++) hashes[i] = hashOf[byHash[i]!]!;
+  return { table: { footer, entryAt, dataAt, minTimes, maxTimes, hashes, byHash }, totals };
+}
+
+/** FNV-1a over the key's UTF-16 code units: a series' place in the hash directory. */
+function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** A series' chunks as ChunkMetas, the first starting at file offset `offset`. */
+function chunkMetas(parsed: FooterSeries, defs: readonly SegmentFieldDef[], offset: number): ChunkMeta[] {
+  let at = offset;
+  return parsed.chunks.map((chunk) => {
+    const meta = chunkMeta(chunk, parsed.fields, defs, at);
+    at += meta.length;
+    return meta;
+  });
 }
 
 /** Turns a footer chunk into its ChunkMeta, with absolute offsets and per-column positions. */
@@ -309,18 +482,6 @@ function seriesEntry(tags: Readonly<Record<string, string>>, chunks: readonly Ch
     maxTime: chunks.at(-1)?.maxTime ?? Number.NEGATIVE_INFINITY,
     chunks,
   };
-}
-
-function totals(series: readonly SeriesEntry[]): { rows: number; minTime: number; maxTime: number } {
-  let rows = 0;
-  let minTime = Number.POSITIVE_INFINITY;
-  let maxTime = Number.NEGATIVE_INFINITY;
-  for (const s of series) {
-    rows += s.rows;
-    minTime = Math.min(minTime, s.minTime);
-    maxTime = Math.max(maxTime, s.maxTime);
-  }
-  return { rows, minTime, maxTime };
 }
 
 /** Reads exactly `length` bytes at `position`; a short read means the file is shorter than it says. */

@@ -41,13 +41,14 @@ async function* mergedSeries(
   onDamage: DamageReport | undefined,
 ): AsyncGenerator<SeriesRows> {
   const keys = new Map<string, Readonly<Record<string, string>>>();
-  for (const handle of inputs) for (const [key, entry] of handle.seriesByKey) keys.set(key, entry.tags);
+  for (const handle of inputs)
+    for (const [key, entry] of handle.reader.eachSeries()) keys.set(key, entry.tags);
   const slicer = new TimeSlicer();
   for (const [key, tags] of [...keys].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const parts: SeriesRows[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const handle = inputs[i]!;
-      const entry = handle.seriesByKey.get(key);
+      const entry = handle.seriesOf(key);
       if (!entry) continue;
       for (const chunk of entry.chunks) {
         // a damaged chunk is left out; its file is kept as *.corrupt (compactPartition)
@@ -82,7 +83,7 @@ export interface CompactionPolicy {
 
 /** Small: its chunks are under half full, so merging it improves compression and read cost. */
 function isSmall(handle: SegmentHandle, chunkRows: number): boolean {
-  const series = Math.max(1, handle.reader.series.length);
+  const series = Math.max(1, handle.reader.seriesCount);
   return handle.meta.rows / series < chunkRows / 2;
 }
 

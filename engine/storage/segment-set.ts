@@ -1,5 +1,4 @@
 import { promises as fsp } from 'node:fs';
-import { seriesKey } from '../catalog/catalog';
 import { CorruptionError } from '../errors';
 import type { ChunkMeta, DecodedChunk, SegmentReader, SeriesEntry } from '../segment/reader';
 
@@ -11,17 +10,11 @@ export class SegmentHandle {
   private refs = 0;
   private obsolete = false;
 
-  private index: Map<string, SeriesEntry> | null = null;
-
   constructor(readonly reader: SegmentReader) {}
 
-  /** The file's series by canonical key, built on first use. */
-  get seriesByKey(): ReadonlyMap<string, SeriesEntry> {
-    if (!this.index) {
-      this.index = new Map();
-      for (const entry of this.reader.series) this.index.set(seriesKey(entry.tags), entry);
-    }
-    return this.index;
+  /** The file's series of canonical key `key` (catalog's seriesKey), if it holds one. */
+  seriesOf(key: string): SeriesEntry | undefined {
+    return this.reader.find(key);
   }
 
   get meta(): SegmentReader['meta'] {

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { seriesKey } from '../catalog/catalog';
 import { CorruptionError } from '../errors';
 import type { WriteBatch } from '../ingest/prepare-batch';
-import { SegmentReader } from '../segment/reader';
+import { type ChunkMeta, SegmentReader } from '../segment/reader';
 import {
   hideDeleted,
   type TombstoneJson,
@@ -154,7 +154,7 @@ export class SnapshotReader {
     let at = from;
     while (!snapshotEnd(this.state, at) && !(until && atOrAfter(at, until)) && !full()) {
       const reader = await this.reader(at.file);
-      const entry = reader.series[at.series];
+      const entry = at.series < reader.seriesCount ? reader.seriesAt(at.series) : undefined;
       const chunk = entry?.chunks[at.chunk];
       if (!entry || !chunk) {
         at = entry ? { file: at.file, series: at.series + 1, chunk: 0 } : await this.nextFile(at);
@@ -196,7 +196,7 @@ export class SnapshotReader {
     file: number,
     reader: SegmentReader,
     tags: Readonly<Record<string, string>>,
-    chunk: SegmentReader['series'][number]['chunks'][number],
+    chunk: ChunkMeta,
   ): Promise<WriteBatch | null> {
     const { table, maxLsn } = this.state.files[file]!;
     let decoded: Awaited<ReturnType<SegmentReader['readChunk']>>;

@@ -1,7 +1,9 @@
 /**
- * The payload of a WAL record: one validated write batch, grouped by series, each column compressed
- * with the same codecs as segment files (see FORMAT.md, "Payload"). Compressing here keeps the bytes
- * written per reading close to the bytes finally stored, which is what SD cards care about.
+ * The payload of a WAL record: one validated write batch, its series listed once and each field one
+ * column over all the batch's rows, compressed with the same codecs as segment files (see
+ * FORMAT.md, "Payload"). Compressing here keeps the bytes written per reading close to the bytes
+ * finally stored, which is what SD cards care about; one column per batch rather than per series
+ * keeps the codecs' fixed cost off batches of many series with a few readings each (plant data).
  */
 
 import { seriesKey } from '../catalog/catalog';
@@ -24,7 +26,9 @@ import type { ColumnType, FieldColumn } from '../types';
 import { ByteReader, ByteWriter } from '../util/bytes';
 import { putOwn } from '../util/own';
 
-const PAYLOAD_VERSION = 1;
+/** Version 2 writes one column per field per batch; version 1 (one per series) is still read. */
+const PAYLOAD_VERSION = 2;
+const PAYLOAD_V1 = 1;
 const TYPE_CODES: readonly ColumnType[] = ['float', 'int', 'bool', 'string'];
 const PRESENCE_NONE = 0;
 const PRESENCE_ALL = 1;
@@ -56,19 +60,22 @@ const DICTIONARY_CAPACITY = 200_000;
  */
 export class WalDictionary {
   private readonly names = new Map<string, number>();
-  private readonly series = new Map<string, number>();
+  /** per table, each series' number (one map per table: no key string is built per series) */
+  private readonly series = new Map<string, Map<string, number>>();
+  private seriesCount = 0;
   private startOver = true;
 
   /** Forget everything; the next payload starts a new dictionary. */
   reset(): void {
     this.names.clear();
     this.series.clear();
+    this.seriesCount = 0;
     this.startOver = true;
   }
 
   /** Called at the start of each payload: the flags byte to write. */
   begin(): number {
-    if (this.names.size + this.series.size > DICTIONARY_CAPACITY) this.reset();
+    if (this.names.size + this.seriesCount > DICTIONARY_CAPACITY) this.reset();
     const flags = this.startOver ? RESET_DICTIONARY : 0;
     this.startOver = false;
     return flags;
@@ -86,8 +93,12 @@ export class WalDictionary {
   }
 
   writeSeries(out: ByteWriter, table: string, series: BatchSeries): void {
-    const key = `${table}\u0002${series.key}`;
-    const id = this.series.get(key);
+    let numbers = this.series.get(table);
+    if (!numbers) {
+      numbers = new Map();
+      this.series.set(table, numbers);
+    }
+    const id = numbers.get(series.key);
     if (id !== undefined) {
       out.uvarint(id + 1);
       return;
@@ -99,7 +110,7 @@ export class WalDictionary {
       this.writeName(out, k);
       this.writeName(out, series.tags[k]!);
     }
-    this.series.set(key, this.series.size);
+    numbers.set(series.key, this.seriesCount++);
   }
 }
 
@@ -179,39 +190,90 @@ function writeBatchBody(out: ByteWriter, batch: WriteBatch, dictionary: WalDicti
     dictionary.writeName(out, name);
     out.u8(TYPE_CODES.indexOf(batch.fieldTypes.get(name)!));
   }
-  // Times are written relative to the batch's first one: a small first value saves each series
-  // the bytes of an absolute epoch time.
+  // Times are written relative to the batch's first one: a small first value saves the bytes of an
+  // absolute epoch time.
   const base = batch.series[0]?.times[0] ?? 0;
   out.varint(base);
   out.uvarint(batch.series.length);
+  let rows = 0;
   for (const series of batch.series) {
     dictionary.writeSeries(out, batch.table, series);
     out.uvarint(series.count);
-    writeBlock(out, encodeTimestamps(rebased(series.times, series.count, base), series.count));
-    for (const name of fieldNames) encodeField(out, series.fields.get(name), series.count);
+    rows += series.count;
   }
+  writeBlock(out, encodeTimestamps(batchTimes(batch, base, rows), rows));
+  for (const name of fieldNames) writeBatchColumn(out, batch, name, batch.fieldTypes.get(name)!, rows);
+}
+
+let timesScratch = new Float64Array(1024);
+let flagsScratch = new Uint8Array(1024);
+let numbersScratch = new Float64Array(1024);
+let boolsScratch = new Uint8Array(1024);
+
+/** Every series' times, series after series, minus `base`, in a reused array. */
+function batchTimes(batch: WriteBatch, base: number, rows: number): Float64Array {
+  if (timesScratch.length < rows) timesScratch = new Float64Array(Math.max(rows, timesScratch.length * 2));
+  let at = 0;
+  for (const series of batch.series) {
+    for (let i = 0; i < series.count; i++) timesScratch[at++] = series.times[i]! - base;
+  }
+  return timesScratch;
+}
+
+/**
+ * One field over all the batch's rows, series after series: a presence byte, the bitmap when some
+ * rows have no value (a series without the field, or a null), and the present values as one block.
+ */
+function writeBatchColumn(
+  out: ByteWriter,
+  batch: WriteBatch,
+  name: string,
+  type: ColumnType,
+  rows: number,
+): void {
+  if (flagsScratch.length < rows) flagsScratch = new Uint8Array(Math.max(rows, flagsScratch.length * 2));
+  const flags = flagsScratch;
+  const values = type === 'string' ? ([] as string[]) : numericScratch(type, rows);
+  let at = 0;
+  let k = 0;
+  for (const series of batch.series) {
+    const column = series.fields.get(name);
+    if (!column) {
+      flags.fill(0, at, at + series.count);
+      at += series.count;
+      continue;
+    }
+    const src = column.values;
+    const present = column.present;
+    for (let i = 0; i < series.count; i++, at++) {
+      const has = present === null || present[i] === 1;
+      flags[at] = has ? 1 : 0;
+      if (has) values[k++] = src[i]!;
+    }
+  }
+  if (k === rows) {
+    out.u8(PRESENCE_ALL);
+  } else {
+    out.u8(PRESENCE_BITMAP);
+    out.bytes(packBits(flags, rows));
+  }
+  writeBlock(out, encodeValues(type, values, k));
+}
+
+/** A reused array for the numbers (or booleans, as 0/1) of a column of `rows` rows. */
+function numericScratch(type: ColumnType, rows: number): Float64Array | Uint8Array {
+  if (type === 'bool') {
+    if (boolsScratch.length < rows) boolsScratch = new Uint8Array(Math.max(rows, boolsScratch.length * 2));
+    return boolsScratch;
+  }
+  if (numbersScratch.length < rows)
+    numbersScratch = new Float64Array(Math.max(rows, numbersScratch.length * 2));
+  return numbersScratch;
 }
 
 function writeBlock(out: ByteWriter, block: Uint8Array): void {
   out.uvarint(block.length);
   out.bytes(block);
-}
-
-function encodeField(out: ByteWriter, column: FieldColumn | undefined, count: number): void {
-  if (!column) {
-    out.u8(PRESENCE_NONE);
-    return;
-  }
-  const present = column.present;
-  if (present === null) {
-    out.u8(PRESENCE_ALL);
-    writeBlock(out, encodeValues(column.type, column.values, count));
-    return;
-  }
-  out.u8(PRESENCE_BITMAP);
-  out.bytes(packBits(present, count));
-  const compact = compactValues(column, present, count);
-  writeBlock(out, encodeValues(column.type, compact, compact.length));
 }
 
 /** Encodes the first `count` values of a column with the codec of its type. */
@@ -251,21 +313,6 @@ export function decodeValues(type: ColumnType, block: Uint8Array, count: number)
   }
 }
 
-/** The values of present rows only, packed to the front. */
-function compactValues(column: FieldColumn, present: Uint8Array, count: number): FieldColumn['values'] {
-  if (column.type === 'string') {
-    const src = column.values as string[];
-    const dst: string[] = [];
-    for (let i = 0; i < count; i++) if (present[i]) dst.push(src[i]!);
-    return dst;
-  }
-  const src = column.values as Float64Array | Uint8Array;
-  const dst = column.type === 'bool' ? new Uint8Array(count) : new Float64Array(count);
-  let k = 0;
-  for (let i = 0; i < count; i++) if (present[i]) dst[k++] = src[i]!;
-  return dst.subarray(0, k);
-}
-
 function packBits(flags: Uint8Array, count: number): Uint8Array {
   const bits = new Uint8Array((count + 7) >> 3);
   for (let i = 0; i < count; i++) if (flags[i]) bits[i >> 3]! |= 1 << (i & 7);
@@ -276,16 +323,6 @@ function unpackBits(bits: Uint8Array, count: number): Uint8Array {
   const flags = new Uint8Array(count);
   for (let i = 0; i < count; i++) flags[i] = (bits[i >> 3]! >> (i & 7)) & 1;
   return flags;
-}
-
-let rebasedScratch = new Float64Array(1024);
-
-/** `times - base` in a reused array (valid until the next call). */
-function rebased(times: Float64Array, count: number, base: number): Float64Array {
-  if (rebasedScratch.length < count)
-    rebasedScratch = new Float64Array(Math.max(count, rebasedScratch.length * 2));
-  for (let i = 0; i < count; i++) rebasedScratch[i] = times[i]! - base;
-  return rebasedScratch;
 }
 
 /** Encodes a delete (see DeleteSpec). Open ends of the range are ±Infinity, kept as doubles. */
@@ -313,7 +350,10 @@ export function encodeDelete(spec: DeleteSpec, dictionary: WalDictionary): Uint8
 export function decodeRecord(payload: Uint8Array, dictionary: WalDictionaryReader): WalEntry {
   const input = new ByteReader(payload);
   const version = input.u8();
-  if (version !== PAYLOAD_VERSION) throw new Error(`unknown WAL payload version ${version}`);
+  if (version !== PAYLOAD_VERSION && version !== PAYLOAD_V1) {
+    throw new Error(`unknown WAL payload version ${version}`);
+  }
+  const decodeWrite = version === PAYLOAD_V1 ? decodeWriteV1 : decodeWriteColumns;
   dictionary.begin(input.u8());
   const kind = input.u8();
   if (kind === KIND_DELETE) return { kind: 'delete', spec: decodeDelete(input, dictionary) };
@@ -342,8 +382,7 @@ function decodeDelete(input: ByteReader, dictionary: WalDictionaryReader): Delet
   return { table, from, to, tags: hasTags ? tags : null, dropTable };
 }
 
-function decodeWrite(input: ByteReader, dictionary: WalDictionaryReader): WriteBatch {
-  const table = dictionary.readName(input);
+function readFieldTypes(input: ByteReader, dictionary: WalDictionaryReader): Map<string, ColumnType> {
   const fieldTypes = new Map<string, ColumnType>();
   const nFields = input.uvarint();
   for (let i = 0; i < nFields; i++) {
@@ -352,6 +391,80 @@ function decodeWrite(input: ByteReader, dictionary: WalDictionaryReader): WriteB
     if (!type) throw new Error('unknown field type code in WAL payload');
     fieldTypes.set(name, type);
   }
+  return fieldTypes;
+}
+
+/** A write body of version 2: the series, then one column per field over all their rows. */
+function decodeWriteColumns(input: ByteReader, dictionary: WalDictionaryReader): WriteBatch {
+  const table = dictionary.readName(input);
+  const fieldTypes = readFieldTypes(input, dictionary);
+  const base = input.varint();
+  const nSeries = input.uvarint();
+  const tagsOf: Array<Readonly<Record<string, string>>> = [];
+  const counts: number[] = [];
+  let rows = 0;
+  for (let s = 0; s < nSeries; s++) {
+    tagsOf.push(dictionary.readSeriesTags(input));
+    const count = input.uvarint();
+    counts.push(count);
+    rows += count;
+  }
+  const times = new Float64Array(rows);
+  decodeTimestamps(readBlock(input), rows, times);
+  for (let i = 0; i < rows; i++) times[i]! += base;
+  const columns = new Map<string, FieldColumn>();
+  for (const [name, type] of fieldTypes) columns.set(name, decodeBatchColumn(input, type, rows));
+  const tagKeys = new Set<string>();
+  const series: BatchSeries[] = [];
+  let at = 0;
+  for (let s = 0; s < nSeries; s++) {
+    const tags = tagsOf[s]!;
+    const count = counts[s]!;
+    for (const k of Object.keys(tags)) tagKeys.add(k);
+    const fields = new Map<string, FieldColumn>();
+    for (const [name, column] of columns) {
+      const part = columnPart(column, at, count);
+      if (part) fields.set(name, part);
+    }
+    series.push({ key: seriesKey(tags), tags, count, times: times.subarray(at, at + count), fields });
+    at += count;
+  }
+  return { table, tagKeys: [...tagKeys], fieldTypes, series, rows, maxRowid: maxRowidOf(series) };
+}
+
+/** A column of version 2, its values placed at their rows (present: null when every row has one). */
+function decodeBatchColumn(input: ByteReader, type: ColumnType, rows: number): FieldColumn {
+  const presence = input.u8();
+  if (presence === PRESENCE_ALL)
+    return { type, values: decodeValues(type, readBlock(input), rows), present: null };
+  if (presence !== PRESENCE_BITMAP) throw new Error(`unknown presence ${presence} in WAL payload`);
+  const present = unpackBits(input.bytes((rows + 7) >> 3), rows);
+  let k = 0;
+  for (let i = 0; i < rows; i++) k += present[i]!;
+  const compact = decodeValues(type, readBlock(input), k);
+  return { type, values: spread(type, compact, present, rows), present };
+}
+
+/** Rows [at, at + count) of a batch column as one series' column; null when none has a value. */
+function columnPart(column: FieldColumn, at: number, count: number): FieldColumn | null {
+  const end = at + count;
+  let present: Uint8Array | null = null;
+  if (column.present) {
+    let n = 0;
+    for (let i = at; i < end; i++) n += column.present[i]!;
+    if (n === 0) return null;
+    if (n < count) present = column.present.subarray(at, end);
+  }
+  const values = Array.isArray(column.values)
+    ? column.values.slice(at, end)
+    : (column.values as Float64Array | Uint8Array).subarray(at, end);
+  return { type: column.type, values, present };
+}
+
+/** A write body of version 1: each series with its own columns. */
+function decodeWriteV1(input: ByteReader, dictionary: WalDictionaryReader): WriteBatch {
+  const table = dictionary.readName(input);
+  const fieldTypes = readFieldTypes(input, dictionary);
   const tagKeys = new Set<string>();
   const series: BatchSeries[] = [];
   let rows = 0;

@@ -17,6 +17,7 @@ import {
   checkRule,
   type Database,
 } from '../../../engine/index';
+import type { AlarmFigures } from '../metrics/sources';
 import type { NodeMessage } from '../red';
 import { type AlarmInput, AlarmInputError, readAlarmInput } from './alarm-input';
 
@@ -49,6 +50,8 @@ export class AlarmController {
   private waiting = 0;
   lastError: string | null = null;
   restoredCount = 0;
+  /** transitions decided since start, by event name (for the metrics endpoint) */
+  private readonly decided = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly o: AlarmControllerOptions) {
@@ -151,6 +154,7 @@ export class AlarmController {
 
   private emit(events: readonly AlarmEvent[]): void {
     for (const e of events) {
+      this.decided.set(e.event, (this.decided.get(e.event) ?? 0) + 1);
       const topic = `${e.rule}/${e.source}`;
       const notify = e.event === 'alarm' && e.state === 'unack_active';
       this.o.send({ topic, payload: e }, notify ? { topic, payload: { ...e, repeat: 0 } } : null);
@@ -180,6 +184,22 @@ export class AlarmController {
 
   counts(): AlarmCounts {
     return this.engine.counts(this.now());
+  }
+
+  /** What the metrics endpoint reads (read-only). */
+  figures(): AlarmFigures {
+    const c = this.counts();
+    return {
+      active: c.active,
+      unacked: c.unacked,
+      byPriority: c.byPriority,
+      shelved: c.shelved,
+      suppressed: c.suppressed,
+      outOfService: c.outOfService,
+      flood: c.flood,
+      chattering: c.chattering,
+      transitions: Object.fromEntries(this.decided),
+    };
   }
 
   /** Every condition that is not normal, most urgent first (msg.action = 'state'). */

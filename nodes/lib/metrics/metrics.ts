@@ -2,8 +2,9 @@
  * The Prometheus metrics of this Node-RED's Helios databases, through prom-client. Values are read
  * from each open database's stats() when scraped (nothing is counted twice); query latency is a
  * histogram fed by each database's 'query' event; Node.js' own metrics (event-loop lag, memory,
- * CPU) are prom-client's defaults. Panels (sync, alarms) add gauges through PanelSource.metrics.
- * The names are listed in docs/metrics.md.
+ * CPU) are prom-client's defaults. The sync and alarm nodes' figures come from node-metrics.ts;
+ * other sidebar panels may add gauges through PanelSource.metrics. The names are listed in
+ * docs/metrics.md.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../../../engine/index';
@@ -13,6 +14,7 @@ import {
   databases as processDatabases,
   type RegisteredDatabase,
 } from '../admin/registry';
+import { type NodeMetricSources, registerNodeMetrics } from './node-metrics';
 
 const DB = ['db_id', 'db'] as const;
 const TABLE = ['db_id', 'db', 'table'] as const;
@@ -29,6 +31,7 @@ export class HeliosMetrics {
   constructor(
     private readonly databases: DatabaseRegistry = processDatabases,
     private readonly panels: PanelRegistry = processPanels,
+    nodeSources?: NodeMetricSources,
   ) {
     collectDefaultMetrics({ register: this.registry });
     // the latency histogram listens to each database from the moment it opens
@@ -167,13 +170,14 @@ export class HeliosMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [this.registry],
     });
+    registerNodeMetrics(this.registry, this.databases, open, nodeSources);
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */
   async text(): Promise<string> {
     this.openDatabases();
     this.collectPanels();
-    return this.registry.metrics();
+    return spellNaN(await this.registry.metrics());
   }
 
   get contentType(): string {
@@ -215,6 +219,14 @@ export class HeliosMetrics {
       }
     }
   }
+}
+
+/**
+ * prom-client 15 writes a NaN value as "Nan" (the event-loop lag's mean and stddev when two scrapes
+ * come closer than the monitor's resolution); the format spells it "NaN". Only sample lines end so.
+ */
+function spellNaN(text: string): string {
+  return text.replace(/^([^#\n].*) Nan$/gm, '$1 NaN');
 }
 
 function labelsOf(entry: RegisteredDatabase): { db_id: string; db: string } {

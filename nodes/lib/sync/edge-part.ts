@@ -1,3 +1,4 @@
+import type { EdgeFigures } from '../metrics/sources';
 import type { NodeMessage } from '../red';
 import type { SyncSettings } from './config';
 import { EdgeSync } from './edge-sync';
@@ -129,6 +130,25 @@ export class EdgePart {
       nextSchedule: this.scheduler.nextSlot(),
       waitingFor: v.waitingFor,
       lastError: v.lastError,
+    };
+  }
+
+  /** what the metrics endpoint reads (read-only) */
+  figures(): EdgeFigures {
+    const s = this.edge.status();
+    const v = this.sync.view();
+    return {
+      role: 'edge',
+      connected: v.connected,
+      sentRows: this.sync.meter.totalRows,
+      sentBytes: this.sync.meter.totalBytes,
+      ackedBatches: this.sync.meter.batches,
+      backlogRows: s.backlogRows,
+      backlogBytes: s.backlogBytes,
+      lastAckAt: s.lastAckAt,
+      quarantinedBatches: s.quarantined,
+      lostRows: s.lostRows,
+      failures: v.failures,
     };
   }
 

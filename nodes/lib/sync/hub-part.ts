@@ -1,3 +1,4 @@
+import type { HubFigures } from '../metrics/sources';
 import type { SyncSettings } from './config';
 import type { PartHooks } from './edge-part';
 import type { SyncEngine } from './engine-port';
@@ -89,6 +90,17 @@ export class HubPart {
       batchesApplied: this.sync.meter.batches,
       rowsPerSec: this.sync.meter.rowsPerSec(),
       lastError: this.linkError ?? this.sync.lastError,
+    };
+  }
+
+  /** what the metrics endpoint reads (read-only) */
+  figures(): HubFigures {
+    return {
+      role: 'hub',
+      connected: this.connected,
+      appliedRows: this.sync.meter.totalRows,
+      appliedBatches: this.sync.meter.batches,
+      devices: this.hub.devices().length,
     };
   }
 

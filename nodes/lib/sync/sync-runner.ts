@@ -1,5 +1,6 @@
 import type { DbState, DbUser } from '../db-controller';
 import { asError } from '../errors';
+import type { SyncFigures } from '../metrics/sources';
 import type { HeliosDbNode } from '../node-config';
 import type { NodeMessage, NodeStatus } from '../red';
 import { RepeatLimiter } from '../repeat-limit';
@@ -67,6 +68,11 @@ export class SyncRunner implements DbUser {
 
   refresh(): void {
     this.hooks.status(this.currentStatus());
+  }
+
+  /** the running part's figures for the metrics endpoint (read-only), null while none runs */
+  figures(): SyncFigures | null {
+    return this.part?.figures() ?? null;
   }
 
   /** handles one input message; resolves with what the first output answers (or null) */
