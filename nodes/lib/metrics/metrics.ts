@@ -142,26 +142,12 @@ export class HeliosMetrics {
       'Seconds spent compacting since open',
       (s) => s.work.compactionSeconds,
     );
-    perEdge(
-      'helios_sync_backlog_rows',
-      'Rows a sync edge has not had acknowledged (a lower bound)',
-      (e) => e.backlogRows,
-    );
-    perEdge(
-      'helios_sync_lost_rows',
-      'Rows a sync edge dropped before sending them, ever (log past max_log_bytes, or damaged); the hub was told',
-      (e) => e.lostRows,
-    );
+    // the edge's backlog, lost rows and quarantine are per node (node-metrics.ts); the log is the database's
     perEdge('helios_sync_log_bytes', 'Bytes of write-ahead log kept for a sync edge', (e) => e.logBytes);
     perEdge(
       'helios_sync_max_log_bytes',
       'The limit of helios_sync_log_bytes (max_log_bytes; +Inf: none)',
       (e) => e.maxLogBytes,
-    );
-    perEdge(
-      'helios_sync_quarantined_batches',
-      'Batches the hub rejected for good, set aside',
-      (e) => e.quarantined,
     );
     this.queryLatency = new Histogram({
       name: 'helios_query_duration_seconds',
