@@ -97,6 +97,40 @@ describe('engine: write and read', () => {
     assert.equal((await db.read('t')).length, 2);
   });
 
+  it('follows a tags object the caller reuses and changes between readings', async () => {
+    // a reused object is remembered by identity and checked against its steps: a change made to it
+    // (a value, a key added or removed) must name the series it names now
+    const tags = { line: 'L1', sensor: 'A' };
+    const readings = [];
+    for (let i = 0; i < 6; i++) readings.push({ time: T0 + i, tags, fields: { v: i } });
+    await db.write('r', readings);
+    tags.sensor = 'B';
+    await db.write('r', [{ time: T0 + 10, tags, fields: { v: 10 } }]);
+    tags.machine = 'M1';
+    await db.write('r', [{ time: T0 + 11, tags, fields: { v: 11 } }]);
+    delete tags.line;
+    await db.write('r', [{ time: T0 + 12, tags, fields: { v: 12 } }]);
+    tags.v = 'x';
+    delete tags.v;
+    await db.write('r', [{ time: T0 + 13, tags, fields: { v: 13 } }]);
+    const bySeries = (await db.read('r')).map(
+      (r) => `${r.line ?? '-'}/${r.sensor}/${r.machine ?? '-'}=${r.v}`,
+    );
+    assert.deepEqual(bySeries.sort(), [
+      '-/B/M1=12',
+      '-/B/M1=13',
+      'L1/A/-=0',
+      'L1/A/-=1',
+      'L1/A/-=2',
+      'L1/A/-=3',
+      'L1/A/-=4',
+      'L1/A/-=5',
+      'L1/B/-=10',
+      'L1/B/M1=11',
+    ]);
+    assert.equal(db.stats().tables.r.series, 4);
+  });
+
   it('accepts late data into older partitions', async () => {
     const day = 86400000;
     await db.write('t', [{ time: T0 + 3 * day, tags: { s: 'a' }, fields: { v: 3 } }]);

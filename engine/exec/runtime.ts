@@ -52,9 +52,9 @@ class QuerySlicer extends TimeSlicer {
     super(3);
   }
 
-  override async maybeYield(): Promise<void> {
+  override async maybeYield(force = false): Promise<void> {
     this.check();
-    await super.maybeYield();
+    await super.maybeYield(force);
     this.check();
   }
 }

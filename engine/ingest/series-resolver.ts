@@ -26,6 +26,10 @@ export interface TrieNode {
   /** made when a path first goes past this node: most nodes are a series' last step and have none */
   next: Map<string, Map<unknown, TrieNode>> | null;
   series: KnownSeries | null;
+  /** the tags object that walked here last: the same one again is a caller reusing its objects */
+  lastTags?: object;
+  /** this node's (key, value) steps, flattened, once an object is remembered by identity here */
+  steps?: unknown[];
 }
 
 /** Most distinct (series, property order) paths one table's resolver remembers before starting over. */
@@ -56,6 +60,8 @@ export function shareTags<T extends Readonly<Record<string, string | number | bo
 export class SeriesResolver {
   private root: TrieNode = { next: new Map(), series: null };
   private byObject = new WeakMap<object, TrieNode>();
+  /** tags objects passed again and again (not frozen): their node, checked against its steps */
+  private reused = new WeakMap<object, TrieNode>();
   private size = 0;
 
   /** The trie node of `tags`; its series is null when this path was never resolved. */
@@ -63,8 +69,17 @@ export class SeriesResolver {
     // A miss is cheap: an object never used as a key has no identity hash to look up.
     let node = this.byObject.get(tags);
     if (node) return node;
+    // an object seen before is checked against its node's steps (it may have been changed since):
+    // a few comparisons instead of two Map lookups a property
+    node = this.reused.get(tags);
+    if (node && sameSteps(tags, node.steps!)) return node;
     node = this.walk(tags);
     if (sharedTags.has(tags)) this.byObject.set(tags, node);
+    else if (node.lastTags === tags) {
+      node.steps ??= stepsOf(tags);
+      this.reused.set(tags, node);
+    }
+    node.lastTags = tags;
     return node;
   }
 
@@ -94,8 +109,26 @@ export class SeriesResolver {
       // high cardinality: forget, stay bounded
       this.root = { next: new Map(), series: null };
       this.byObject = new WeakMap();
+      this.reused = new WeakMap();
       this.size = 0;
     }
     node.series = series;
   }
+}
+
+/** The (key, value) steps of `tags` in property order, flattened: what `walk` follows. */
+function stepsOf(tags: Readonly<Record<string, unknown>>): unknown[] {
+  const steps: unknown[] = [];
+  for (const k in tags) steps.push(k, tags[k]);
+  return steps;
+}
+
+/** True when `tags` still has exactly these steps, in this order. */
+function sameSteps(tags: Readonly<Record<string, unknown>>, steps: readonly unknown[]): boolean {
+  let j = 0;
+  for (const k in tags) {
+    if (steps[j] !== k || steps[j + 1] !== tags[k]) return false;
+    j += 2;
+  }
+  return j === steps.length;
 }

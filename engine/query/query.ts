@@ -18,6 +18,7 @@ import { parseCached, parseStatementsCached } from '../sql/cache';
 import { SqlError, sqlErrorAt } from '../sql/errors';
 import { subqueriesOf } from '../sql/parser';
 import { positionalParams } from '../sql/placeholders';
+import { materialise } from './materialise';
 
 // The port and the result, declared in exec/target.ts (the executor below uses them), named here
 // too for the storage (engine/db/) and the door (engine/index.ts) that import them from this file.
@@ -296,13 +297,7 @@ export async function runQueryTraced(
 }
 
 async function runPrepared(p: Prepared): Promise<QueryResult> {
-  const rows: Array<Record<string, unknown>> = [];
-  const make = objectMaker(p.names);
-  for await (const batch of execute(p.physical, p.runtime)) {
-    p.runtime.checkTime();
-    if (rows.length + batch.length > p.runtime.maxRows) throw tooManyRows(p.runtime.maxRows, 'result rows');
-    for (let i = 0; i < batch.length; i++) rows.push(make(batch[i]!));
-  }
+  const rows = await materialise(execute(p.physical, p.runtime), p.names, p.runtime);
   const s = p.runtime.stats;
   return {
     columns: p.columns,

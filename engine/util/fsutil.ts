@@ -77,8 +77,9 @@ export class TimeSlicer {
     return performance.now() - this.started >= this.sliceMs;
   }
 
-  async maybeYield(): Promise<void> {
-    if (performance.now() - this.started < this.sliceMs) return;
+  /** Yields when the slice is used up, or now when `force` (a loop that counts its own work). */
+  async maybeYield(force = false): Promise<void> {
+    if (!force && performance.now() - this.started < this.sliceMs) return;
     await yieldToEventLoop();
     this.started = performance.now();
   }
