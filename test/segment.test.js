@@ -115,9 +115,9 @@ async function roundTrip(file, input, chunkRows, meta = META) {
   const reader = await SegmentReader.open(file);
   try {
     const nonEmpty = input.filter((s) => s.count > 0);
-    assert.equal(reader.series.length, nonEmpty.length);
+    assert.equal(reader.allSeries().length, nonEmpty.length);
     for (let i = 0; i < nonEmpty.length; i++) {
-      const entry = reader.series[i];
+      const entry = reader.allSeries()[i];
       const expected = plainInput(nonEmpty[i]);
       assert.deepStrictEqual(await plainRead(reader, entry), expected);
       assert.equal(entry.rows, expected.times.length);
@@ -126,7 +126,7 @@ async function roundTrip(file, input, chunkRows, meta = META) {
       checkChunks(entry, expected, chunkRows);
     }
     const rows = nonEmpty.reduce((n, s) => n + s.count, 0);
-    const chunks = reader.series.reduce((n, s) => n + s.chunks.length, 0);
+    const chunks = reader.allSeries().reduce((n, s) => n + s.chunks.length, 0);
     assert.deepEqual(summary, {
       bytes: fs.statSync(file).size,
       rows,
@@ -225,7 +225,7 @@ describe('segment: round trip', () => {
     await writeSegment(file(), META, TAG_KEYS, FIELDS, [mixedSeries({ sensor: 'a' }, 50, 1)]);
     const reader = await SegmentReader.open(file());
     try {
-      const chunk = reader.series[0].chunks[0];
+      const chunk = reader.allSeries()[0].chunks[0];
       const some = await reader.readChunk(chunk, ['on', 'nope']);
       assert.deepEqual([...some.fields.keys()], ['on']);
       assert.equal(some.times.length, 50);
@@ -243,7 +243,7 @@ describe('segment: round trip', () => {
     const input = [mixedSeries({ sensor: 'a' }, 5, 3), series({ sensor: 'b' }, [P0 + 7], { temp: [1.5] })];
     const { reader } = await roundTrip(file(), input, 1);
     assert.deepEqual(
-      reader.series.map((s) => s.chunks.map((c) => c.rows)),
+      reader.allSeries().map((s) => s.chunks.map((c) => c.rows)),
       [[1, 1, 1, 1, 1], [1]],
     );
   });
@@ -254,7 +254,7 @@ describe('segment: round trip', () => {
     const { reader } = await roundTrip(file(), input, 4);
     const reopened = await SegmentReader.open(file());
     try {
-      const [first, second, third] = reopened.series[0].chunks;
+      const [first, second, third] = reopened.allSeries()[0].chunks;
       assert.deepEqual({ ...first.stats.get('temp') }, { count: 0, nulls: 4 });
       assert.deepEqual({ ...first.stats.get('state') }, { count: 0, nulls: 4 });
       assert.deepEqual([...(await reopened.readChunk(first)).fields.keys()], []);
@@ -266,7 +266,7 @@ describe('segment: round trip', () => {
     } finally {
       await reopened.close();
     }
-    assert.equal(reader.series.length, 1);
+    assert.equal(reader.allSeries().length, 1);
   });
 
   it('splits at exactly chunkRows and one past', async () => {
@@ -277,7 +277,7 @@ describe('segment: round trip', () => {
     ];
     const { reader } = await roundTrip(file(), input, 8);
     assert.deepEqual(
-      reader.series.map((s) => s.chunks.map((c) => c.rows)),
+      reader.allSeries().map((s) => s.chunks.map((c) => c.rows)),
       [[8], [8, 1], [8, 8]],
     );
   });
@@ -292,10 +292,10 @@ describe('segment: round trip', () => {
     const reader = await SegmentReader.open(file());
     try {
       assert.deepEqual(
-        reader.series.map((s) => s.chunks.map((c) => c.rows)),
+        reader.allSeries().map((s) => s.chunks.map((c) => c.rows)),
         [[4096], [4096, 1]],
       );
-      assert.deepStrictEqual(await plainRead(reader, reader.series[1]), plainInput(input[1]));
+      assert.deepStrictEqual(await plainRead(reader, reader.allSeries()[1]), plainInput(input[1]));
     } finally {
       await reader.close();
     }
@@ -313,7 +313,7 @@ describe('segment: round trip', () => {
       maxTime: Number.NEGATIVE_INFINITY,
     });
     const reader = await SegmentReader.open(file());
-    assert.equal(reader.series.length, 0);
+    assert.equal(reader.allSeries().length, 0);
     assert.equal(reader.meta.rows, 0);
     assert.equal(reader.meta.minTime, Number.POSITIVE_INFINITY);
     await reader.close();
@@ -333,11 +333,11 @@ describe('segment: round trip', () => {
     try {
       assert.equal(summary.rows, 4);
       assert.deepEqual(reader.meta.level, 3);
-      assert.deepStrictEqual(await plainRead(reader, reader.series[0]), plainInput(input[0]));
-      assert.deepStrictEqual(await plainRead(reader, reader.series[1]), plainInput(input[1]));
-      const stats = reader.series[0].chunks[0].stats.get('pulses');
+      assert.deepStrictEqual(await plainRead(reader, reader.allSeries()[0]), plainInput(input[0]));
+      assert.deepStrictEqual(await plainRead(reader, reader.allSeries()[1]), plainInput(input[1]));
+      const stats = reader.allSeries()[0].chunks[0].stats.get('pulses');
       assert.deepStrictEqual({ ...stats }, { count: 3, nulls: 0, min: -(2 ** 52), max: 2 ** 52, sum: 0 });
-      assert.ok(Object.is(reader.series[1].chunks[0].stats.get('temp').min, -0), '-0 keeps its sign');
+      assert.ok(Object.is(reader.allSeries()[1].chunks[0].stats.get('temp').min, -0), '-0 keeps its sign');
     } finally {
       await reader.close();
     }
@@ -405,7 +405,7 @@ describe('segment: corruption', () => {
 
   async function chunksOf(bytes) {
     const reader = await SegmentReader.open(file());
-    const chunks = reader.series.flatMap((s) => s.chunks);
+    const chunks = reader.allSeries().flatMap((s) => s.chunks);
     await reader.close();
     assert.equal(chunks[0].offset, 8);
     return { chunks, footerStart: chunks.at(-1).offset + chunks.at(-1).length, size: bytes.length };
@@ -558,7 +558,7 @@ describe('segment: committed v1 fixture', () => {
       assert.equal(minTime, Math.min(...expected.series.map((s) => s.times[0])));
       assert.equal(maxTime, Math.max(...expected.series.map((s) => s.times.at(-1))));
       const actual = [];
-      for (const entry of reader.series) {
+      for (const entry of reader.allSeries()) {
         const fields = {};
         const chunks = [];
         const times = [];
@@ -606,9 +606,9 @@ describe('segment: size', () => {
     }
     const summary = await writeSegment(file(), META, TAG_KEYS, FIELDS, input);
     const reader = await SegmentReader.open(file());
-    const last = reader.series.at(-1).chunks.at(-1);
+    const last = reader.allSeries().at(-1).chunks.at(-1);
     const footerPerSeries = (summary.bytes - (last.offset + last.length)) / summary.series;
-    assert.deepStrictEqual(await plainRead(reader, reader.series[123]), plainInput(input[123]));
+    assert.deepStrictEqual(await plainRead(reader, reader.allSeries()[123]), plainInput(input[123]));
     await reader.close();
     assert.equal(summary.rows, 1_000_000);
     assert.ok(summary.bytes / summary.rows < 1.5, `${summary.bytes / summary.rows} bytes per row`);

@@ -1,5 +1,5 @@
-// Sync batch format v1 (engine/sync/FORMAT.md): the committed fixtures decode to their rows, today's
-// encoder still writes the uncompressed one byte for byte, every cut and every flipped byte is
+// Sync batch formats v1 and v2 (engine/sync/FORMAT.md): the committed fixtures of each version decode
+// to their rows, today's encoder still writes the uncompressed one of each byte for byte, every cut and every flipped byte is
 // refused with SyncFormatError, and random batches round-trip through every compressor.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -22,8 +22,9 @@ const {
 } = require('../dist/engine/sync/messages');
 const { HEADER, tables } = require('./fixtures/sync-v1/generate');
 
-const FIXTURES = path.join(__dirname, 'fixtures', 'sync-v1');
-const fixture = (name) => new Uint8Array(fs.readFileSync(path.join(FIXTURES, name)));
+const VERSIONS = [1, 2];
+const fixture = (name, version = 1) =>
+  new Uint8Array(fs.readFileSync(path.join(__dirname, 'fixtures', `sync-v${version}`, name)));
 
 /** A decoded series as plain data, for deepEqual. */
 function plainSeries(s) {
@@ -51,29 +52,44 @@ function assertFormatError(fn, what) {
   assert.throws(fn, (err) => err instanceof SyncFormatError && err.code === 'HELIOS_SYNC_FORMAT', what);
 }
 
-describe('sync batch format v1', () => {
-  it('decodes the committed fixtures to their rows, with every compressor', () => {
-    for (const c of ['none', 'gzip', 'brotli']) {
-      const batch = decodeSyncBatch(fixture(`batch-${c}.hsyb`));
-      assert.deepEqual({ ...batch.meta }, { ...HEADER, compression: c });
-      assert.deepEqual(plainTables(batch.tables), plainTables(tables()));
-      assert.ok(Object.is(batch.tables[0].series[0].fields.get('value').values[2], -0), '-0 kept');
+describe('sync batch format v1 and v2', () => {
+  it('decodes the committed fixtures of both versions to their rows, with every compressor', () => {
+    for (const v of VERSIONS) {
+      for (const c of ['none', 'gzip', 'brotli']) {
+        const batch = decodeSyncBatch(fixture(`batch-${c}.hsyb`, v));
+        assert.deepEqual({ ...batch.meta }, { ...HEADER, compression: c });
+        assert.deepEqual(plainTables(batch.tables), plainTables(tables()));
+        assert.ok(Object.is(batch.tables[0].series[0].fields.get('value').values[2], -0), '-0 kept');
+      }
+      const gap = readSyncBatchMeta(fixture('gap-none.hsyb', v));
+      assert.equal(gap.kind, 'gap');
+      assert.equal(gap.rows, 17);
+      assert.equal(gap.seq, 43);
+      assert.deepEqual(decodeSyncBatch(fixture('gap-none.hsyb', v)).tables, []);
     }
-    const gap = readSyncBatchMeta(fixture('gap-none.hsyb'));
-    assert.equal(gap.kind, 'gap');
-    assert.equal(gap.rows, 17);
-    assert.equal(gap.seq, 43);
-    assert.deepEqual(decodeSyncBatch(fixture('gap-none.hsyb')).tables, []);
+    assert.notDeepEqual(
+      Buffer.from(fixture('batch-none.hsyb', 1)),
+      Buffer.from(fixture('batch-none.hsyb', 2)),
+    );
   });
 
-  it("today's encoder writes the uncompressed fixture byte for byte", async () => {
-    const bytes = await encodeSyncBatch(HEADER, tables(), 'none');
-    assert.deepEqual(Buffer.from(bytes), Buffer.from(fixture('batch-none.hsyb')));
+  it("today's encoder writes the uncompressed fixture of each version byte for byte (v2 by default)", async () => {
+    assert.deepEqual(
+      Buffer.from(await encodeSyncBatch(HEADER, tables(), 'none', undefined, 1)),
+      Buffer.from(fixture('batch-none.hsyb', 1)),
+    );
+    assert.deepEqual(
+      Buffer.from(await encodeSyncBatch(HEADER, tables(), 'none')),
+      Buffer.from(fixture('batch-none.hsyb', 2)),
+    );
   });
 
-  it('refuses the fixture cut at every byte, and with any byte changed', () => {
-    for (const name of ['batch-none.hsyb', 'batch-brotli.hsyb']) {
-      const bytes = fixture(name);
+  it('refuses the fixtures cut at every byte, and with any byte changed', () => {
+    for (const [name, v] of VERSIONS.flatMap((v) => [
+      ['batch-none.hsyb', v],
+      ['batch-brotli.hsyb', v],
+    ])) {
+      const bytes = fixture(name, v);
       for (let cut = 0; cut < bytes.length; cut++) {
         assertFormatError(() => readSyncBatchMeta(bytes.subarray(0, cut)), `${name} cut at ${cut}`);
         assertFormatError(() => decodeSyncBatch(bytes.subarray(0, cut)), `${name} cut at ${cut}`);
@@ -88,9 +104,9 @@ describe('sync batch format v1', () => {
 
   it('says what is wrong with bytes that are not a batch, and with a newer version', () => {
     assert.throws(() => decodeSyncBatch(Buffer.from('{"not":"a batch"}')), /not a Helios sync batch/);
-    const newer = Uint8Array.from(fixture('batch-none.hsyb'));
-    newer[4] = 2;
-    assert.throws(() => readSyncBatchMeta(newer), /version 2.*version 1/);
+    const newer = Uint8Array.from(fixture('batch-none.hsyb', 2));
+    newer[4] = 3;
+    assert.throws(() => readSyncBatchMeta(newer), /version 3.*versions 1 and 2/);
     assert.throws(() => decodeSyncBatch('text'), /must be bytes/);
   });
 
@@ -173,14 +189,15 @@ describe('sync batch format v1', () => {
       fc.asyncProperty(
         fc.array(series, { minLength: 0, maxLength: 4 }),
         fc.constantFrom(...syncCompressions()),
-        async (list, c) => {
+        fc.constantFrom(...VERSIONS),
+        async (list, c, v) => {
           const ts = list.length ? [{ table: 'x', fieldTypes: types, series: list }] : [];
           const header = {
             ...HEADER,
             rows: list.reduce((n, s) => n + s.count, 0),
             tables: ts.map((t) => t.table),
           };
-          const back = decodeSyncBatch(await encodeSyncBatch(header, ts, c));
+          const back = decodeSyncBatch(await encodeSyncBatch(header, ts, c, undefined, v));
           assert.equal(back.meta.compression, c);
           assert.deepEqual(plainTables(back.tables), plainTables(ts));
         },

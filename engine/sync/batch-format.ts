@@ -1,5 +1,5 @@
 /**
- * The sync batch, version 1 (FORMAT.md): a small header anyone can read without inflating the body
+ * The sync batch, version 2 (FORMAT.md; version 1 is still read, and written on request): a small header anyone can read without inflating the body
  * (device, epoch, seq, lane, LSN range, rows, tables), then a body of per-series columns encoded
  * with the engine's codecs and compressed by a general compressor, then a CRC-32C of everything.
  */
@@ -75,8 +75,10 @@ export class SyncFormatError extends HeliosError {
 
 /** "HSYB": Helios SYnc Batch (the first four bytes, read as a little-endian u32). */
 export const BATCH_MAGIC = 0x42595348;
-/** The format version this code writes and reads. */
-export const BATCH_VERSION = 1;
+/** The format version this code writes. */
+export const BATCH_VERSION = 2;
+/** The versions this code reads (and can write). */
+export const BATCH_VERSIONS: readonly number[] = [1, 2];
 /** The largest body a receiver inflates (a guard against a compressed bomb). */
 export const MAX_BODY_BYTES = 256 * 1024 * 1024;
 const LANES: readonly SyncLane[] = ['live', 'backfill', 'journal'];
@@ -101,12 +103,15 @@ export async function encodeSyncBatch(
   tables: readonly SyncTable[],
   compression: SyncCompression,
   level?: number,
+  version: number = BATCH_VERSION,
 ): Promise<Uint8Array> {
-  const raw = await encodeBody(tables);
+  if (!BATCH_VERSIONS.includes(version))
+    throw new SyncFormatError(`There is no sync batch version ${version}.`);
+  const raw = version === 1 ? await encodeBodyV1(tables) : await encodeBodyV2(tables);
   const body = await compressBody(compression, raw, level);
   const out = new ByteWriter(64 + body.length);
   out.u32(BATCH_MAGIC);
-  out.u8(BATCH_VERSION);
+  out.u8(version);
   out.u8(COMPRESSION_CODES[compression]);
   out.u8((header.historical ? FLAG_HISTORICAL : 0) | (header.kind === 'gap' ? FLAG_GAP : 0));
   out.u8(LANES.indexOf(header.lane));
@@ -165,10 +170,11 @@ function startDecode(bytes: Uint8Array): { meta: SyncBatchMeta; steps: Generator
       `The batch body inflates to ${raw.length} bytes where its header says ${parsed.rawBytes}.`,
     );
   }
-  return { meta: parsed.meta, steps: decodeBody(raw) };
+  return { meta: parsed.meta, steps: parsed.version === 1 ? decodeBodyV1(raw) : decodeBodyV2(raw) };
 }
 
 interface ParsedBatch {
+  readonly version: number;
   readonly meta: SyncBatchMeta;
   readonly rawBytes: number;
   readonly body: Uint8Array;
@@ -186,9 +192,9 @@ function parseBatch(bytes: Uint8Array): ParsedBatch {
   if (input.u32() !== BATCH_MAGIC)
     throw new SyncFormatError('These bytes are not a Helios sync batch (wrong magic).');
   const version = input.u8();
-  if (version !== BATCH_VERSION) {
+  if (!BATCH_VERSIONS.includes(version)) {
     throw new SyncFormatError(
-      `The sync batch has format version ${version}; this Helios reads version ${BATCH_VERSION}. Upgrade the receiver.`,
+      `The sync batch has format version ${version}; this Helios reads versions ${BATCH_VERSIONS.join(' and ')}. Upgrade the receiver.`,
     );
   }
   const stored = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - CRC_BYTES, CRC_BYTES).getUint32(
@@ -200,10 +206,10 @@ function parseBatch(bytes: Uint8Array): ParsedBatch {
       'The sync batch is damaged or cut short (checksum mismatch); ask the edge to send it again.',
     );
   }
-  return guarded(() => parseHeader(input));
+  return guarded(() => parseHeader(input, version));
 }
 
-function parseHeader(input: ByteReader): ParsedBatch {
+function parseHeader(input: ByteReader, version: number): ParsedBatch {
   const compression = compressionOfCode(input.u8());
   if (!compression)
     throw new SyncFormatError('The sync batch names a compressor this format does not define.');
@@ -227,6 +233,7 @@ function parseHeader(input: ByteReader): ParsedBatch {
   const kind = flags & FLAG_GAP ? 'gap' : 'rows';
   const historical = (flags & FLAG_HISTORICAL) !== 0;
   return {
+    version,
     meta: { device, epoch, seq, lane, historical, fromLsn, toLsn, rows, tables, kind, compression },
     rawBytes,
     body,
@@ -245,30 +252,41 @@ function guarded<T>(decode: () => T): T {
   }
 }
 
-async function encodeBody(tables: readonly SyncTable[]): Promise<Uint8Array> {
+/** A table's name, fields and tag dictionary (both versions), then its series count. */
+function encodeTableHead(out: ByteWriter, table: SyncTable): { names: string[]; tags: TagDictionary } {
+  out.string(table.table);
+  const names = [...table.fieldTypes.keys()];
+  out.uvarint(names.length);
+  for (const name of names) {
+    out.string(name);
+    out.u8(TYPE_CODES.indexOf(table.fieldTypes.get(name)!));
+  }
+  const tags = tagDictionary(table.series);
+  out.uvarint(tags.keys.length);
+  for (const k of tags.keys) out.string(k);
+  out.uvarint(tags.values.length);
+  for (const v of tags.values) out.string(v);
+  out.uvarint(table.series.length);
+  return { names, tags };
+}
+
+/** Per tag key: 0 when the series lacks it, else 1 + the value's index in the dictionary. */
+function encodeTagRefs(out: ByteWriter, series: SyncSeries, tags: TagDictionary): void {
+  for (const k of tags.keys) {
+    const v = series.tags[k];
+    out.uvarint(v === undefined ? 0 : tags.index.get(v)! + 1);
+  }
+}
+
+/** Version 1: each series whole, one after the other. */
+async function encodeBodyV1(tables: readonly SyncTable[]): Promise<Uint8Array> {
   const out = new ByteWriter(1 << 12);
   const slicer = new TimeSlicer(8);
   out.uvarint(tables.length);
   for (const table of tables) {
-    out.string(table.table);
-    const names = [...table.fieldTypes.keys()];
-    out.uvarint(names.length);
-    for (const name of names) {
-      out.string(name);
-      out.u8(TYPE_CODES.indexOf(table.fieldTypes.get(name)!));
-    }
-    const tags = tagDictionary(table.series);
-    out.uvarint(tags.keys.length);
-    for (const k of tags.keys) out.string(k);
-    out.uvarint(tags.values.length);
-    for (const v of tags.values) out.string(v);
-    out.uvarint(table.series.length);
+    const { names, tags } = encodeTableHead(out, table);
     for (const series of table.series) {
-      // each tag key: 0 when the series lacks it, else 1 + the value's index in the dictionary
-      for (const k of tags.keys) {
-        const v = series.tags[k];
-        out.uvarint(v === undefined ? 0 : tags.index.get(v)! + 1);
-      }
+      encodeTagRefs(out, series, tags);
       encodeSeries(out, series, names, table.fieldTypes);
       await slicer.maybeYield();
     }
@@ -276,12 +294,66 @@ async function encodeBody(tables: readonly SyncTable[]): Promise<Uint8Array> {
   return out.finish();
 }
 
-/** A table's tag keys and tag values, each spelled once per batch (series refer to them by number). */
-function tagDictionary(series: readonly SyncSeries[]): {
+/**
+ * Version 2: the same entries as version 1, grouped by kind over the table's series (every
+ * series' tag references, then counts, then first times as deltas from the series before, then
+ * time blocks, rowids, delete markers, then each field's entries): like next to like, which the
+ * general compressor turns into 5-11% fewer bytes for short live batches (docs/sync.md).
+ */
+async function encodeBodyV2(tables: readonly SyncTable[]): Promise<Uint8Array> {
+  const out = new ByteWriter(1 << 12);
+  const slicer = new TimeSlicer(8);
+  out.uvarint(tables.length);
+  for (const table of tables) {
+    const { names, tags } = encodeTableHead(out, table);
+    const all = table.series;
+    for (const series of all) encodeTagRefs(out, series, tags);
+    for (const series of all) out.uvarint(series.count);
+    let before = 0;
+    for (const series of all) {
+      const base = series.count > 0 ? series.times[0]! : 0;
+      out.varint(base - before);
+      before = base;
+    }
+    for (const series of all) {
+      const base = series.count > 0 ? series.times[0]! : 0;
+      const rebased = new Float64Array(series.count);
+      for (let i = 0; i < series.count; i++) rebased[i] = series.times[i]! - base;
+      writeBlock(out, encodeTimestamps(rebased, series.count));
+      await slicer.maybeYield();
+    }
+    for (const series of all) encodeColumn(out, rowidColumn(series), series.count);
+    for (const series of all) encodeColumn(out, deletedColumn(series), series.count);
+    for (const name of names) {
+      const type = table.fieldTypes.get(name);
+      for (const series of all) {
+        const column = series.fields.get(name);
+        encodeColumn(out, column && column.type === type ? column : undefined, series.count);
+      }
+      await slicer.maybeYield();
+    }
+  }
+  return out.finish();
+}
+
+function rowidColumn(series: SyncSeries): FieldColumn | undefined {
+  return series.rowids
+    ? { type: 'int', values: series.rowids, present: presentOf(series.rowids) }
+    : undefined;
+}
+
+function deletedColumn(series: SyncSeries): FieldColumn | undefined {
+  return series.deleted ? { type: 'bool', values: series.deleted, present: null } : undefined;
+}
+
+interface TagDictionary {
   keys: string[];
   values: string[];
   index: Map<string, number>;
-} {
+}
+
+/** A table's tag keys and tag values, each spelled once per batch (series refer to them by number). */
+function tagDictionary(series: readonly SyncSeries[]): TagDictionary {
   const keys = new Set<string>();
   const index = new Map<string, number>();
   for (const s of series) {
@@ -306,12 +378,8 @@ function encodeSeries(
   const rebased = new Float64Array(n);
   for (let i = 0; i < n; i++) rebased[i] = series.times[i]! - base;
   writeBlock(out, encodeTimestamps(rebased, n));
-  encodeColumn(
-    out,
-    series.rowids ? { type: 'int', values: series.rowids, present: presentOf(series.rowids) } : undefined,
-    n,
-  );
-  encodeColumn(out, series.deleted ? { type: 'bool', values: series.deleted, present: null } : undefined, n);
+  encodeColumn(out, rowidColumn(series), n);
+  encodeColumn(out, deletedColumn(series), n);
   for (const name of names) {
     const column = series.fields.get(name);
     encodeColumn(out, column && column.type === types.get(name) ? column : undefined, n);
@@ -360,42 +428,58 @@ function compactValues(column: FieldColumn, present: Uint8Array, count: number):
   return dst.subarray(0, k);
 }
 
-/** Decodes the body, pausing (yield) after each series. */
-function* decodeBody(raw: Uint8Array): Generator<void, SyncTable[]> {
+/** A table's name, fields and tag dictionary (both versions). */
+function decodeTableHead(input: ByteReader): {
+  table: string;
+  fieldTypes: Map<string, ColumnType>;
+  keys: string[];
+  values: string[];
+} {
+  const table = input.string();
+  const fieldTypes = new Map<string, ColumnType>();
+  const nFields = input.uvarint();
+  for (let i = 0; i < nFields; i++) {
+    const name = input.string();
+    const type = TYPE_CODES[input.u8()];
+    if (!type)
+      throw new SyncFormatError(
+        `Field "${name}" of table "${table}" has a type code this format does not define.`,
+      );
+    fieldTypes.set(name, type);
+  }
+  const keys: string[] = [];
+  for (let i = 0, n = input.uvarint(); i < n; i++) keys.push(input.string());
+  const values: string[] = [];
+  for (let i = 0, n = input.uvarint(); i < n; i++) values.push(input.string());
+  return { table, fieldTypes, keys, values };
+}
+
+function decodeTagRefs(input: ByteReader, table: string, keys: readonly string[], values: readonly string[]) {
+  const tags: Record<string, string> = {};
+  for (const k of keys) {
+    const ref = input.uvarint();
+    if (ref === 0) continue;
+    const v = values[ref - 1];
+    if (v === undefined)
+      throw new SyncFormatError(
+        `A series of table "${table}" names tag value ${ref - 1}, which the batch does not hold.`,
+      );
+    tags[k] = v;
+  }
+  return tags;
+}
+
+/** Decodes a version 1 body, pausing (yield) after each series. */
+function* decodeBodyV1(raw: Uint8Array): Generator<void, SyncTable[]> {
   const input = new ByteReader(raw);
   const tables: SyncTable[] = [];
   const nTables = input.uvarint();
   for (let t = 0; t < nTables; t++) {
-    const table = input.string();
-    const fieldTypes = new Map<string, ColumnType>();
-    const nFields = input.uvarint();
-    for (let i = 0; i < nFields; i++) {
-      const name = input.string();
-      const type = TYPE_CODES[input.u8()];
-      if (!type)
-        throw new SyncFormatError(
-          `Field "${name}" of table "${table}" has a type code this format does not define.`,
-        );
-      fieldTypes.set(name, type);
-    }
-    const keys: string[] = [];
-    for (let i = 0, n = input.uvarint(); i < n; i++) keys.push(input.string());
-    const values: string[] = [];
-    for (let i = 0, n = input.uvarint(); i < n; i++) values.push(input.string());
+    const { table, fieldTypes, keys, values } = decodeTableHead(input);
     const series: SyncSeries[] = [];
     const nSeries = input.uvarint();
     for (let s = 0; s < nSeries; s++) {
-      const tags: Record<string, string> = {};
-      for (const k of keys) {
-        const ref = input.uvarint();
-        if (ref === 0) continue;
-        const v = values[ref - 1];
-        if (v === undefined)
-          throw new SyncFormatError(
-            `A series of table "${table}" names tag value ${ref - 1}, which the batch does not hold.`,
-          );
-        tags[k] = v;
-      }
+      const tags = decodeTagRefs(input, table, keys, values);
       series.push(decodeSeries(input, tags, fieldTypes));
       yield;
     }
@@ -403,6 +487,67 @@ function* decodeBody(raw: Uint8Array): Generator<void, SyncTable[]> {
   }
   if (input.remaining !== 0) throw new SyncFormatError('The sync batch body has bytes after its last table.');
   return tables;
+}
+
+/** Decodes a version 2 body (entries grouped by kind), pausing (yield) after each series' entry. */
+function* decodeBodyV2(raw: Uint8Array): Generator<void, SyncTable[]> {
+  const input = new ByteReader(raw);
+  const tables: SyncTable[] = [];
+  const nTables = input.uvarint();
+  for (let t = 0; t < nTables; t++) {
+    const { table, fieldTypes, keys, values } = decodeTableHead(input);
+    const nSeries = input.uvarint();
+    if (nSeries > input.remaining)
+      throw new SyncFormatError(`Table "${table}" claims ${nSeries} series, more than its bytes can hold.`);
+    const tags = Array.from({ length: nSeries }, () => decodeTagRefs(input, table, keys, values));
+    const counts = Array.from({ length: nSeries }, () => {
+      const count = input.uvarint();
+      if (count > input.remaining * 64)
+        throw new SyncFormatError(`A series claims ${count} rows, more than its bytes can hold.`);
+      return count;
+    });
+    let base = 0;
+    const bases = counts.map(() => (base += input.varint()));
+    const times = counts.map((count, s) => {
+      const t = new Float64Array(count);
+      decodeTimestamps(readBlock(input), count, t);
+      for (let i = 0; i < count; i++) t[i]! += bases[s]!;
+      return t;
+    });
+    yield;
+    const rowids = counts.map((count) => rowidsOf(decodeColumn(input, 'int', count), count));
+    const deleted = counts.map((count) => {
+      const marks = decodeColumn(input, 'bool', count);
+      return marks ? (marks.values as Uint8Array) : null;
+    });
+    const fields = counts.map(() => new Map<string, FieldColumn>());
+    for (const [name, type] of fieldTypes) {
+      for (let s = 0; s < nSeries; s++) {
+        const column = decodeColumn(input, type, counts[s]!);
+        if (column) fields[s]!.set(name, column);
+      }
+      yield;
+    }
+    const series: SyncSeries[] = counts.map((count, s) => ({
+      tags: tags[s]!,
+      count,
+      times: times[s]!,
+      rowids: rowids[s]!,
+      deleted: deleted[s]!,
+      fields: fields[s]!,
+    }));
+    tables.push({ table, fieldTypes, series });
+  }
+  if (input.remaining !== 0) throw new SyncFormatError('The sync batch body has bytes after its last table.');
+  return tables;
+}
+
+/** A rowid column as the series holds it: NaN for rows without one. */
+function rowidsOf(ids: FieldColumn | null, count: number): Float64Array | null {
+  if (!ids) return null;
+  const rowids = ids.values as Float64Array;
+  if (ids.present) for (let i = 0; i < count; i++) if (!ids.present[i]) rowids[i] = Number.NaN;
+  return rowids;
 }
 
 function decodeSeries(
@@ -417,12 +562,7 @@ function decodeSeries(
   const times = new Float64Array(count);
   decodeTimestamps(readBlock(input), count, times);
   for (let i = 0; i < count; i++) times[i]! += base;
-  const ids = decodeColumn(input, 'int', count);
-  let rowids: Float64Array | null = null;
-  if (ids) {
-    rowids = ids.values as Float64Array;
-    if (ids.present) for (let i = 0; i < count; i++) if (!ids.present[i]) rowids[i] = Number.NaN;
-  }
+  const rowids = rowidsOf(decodeColumn(input, 'int', count), count);
   const marks = decodeColumn(input, 'bool', count);
   const fields = new Map<string, FieldColumn>();
   for (const [name, type] of types) {
