@@ -18,7 +18,9 @@ const SHOTS = path.join(PACKAGE_ROOT, '.tmp');
 // The Node-RED 5 run (.ci/browser.sh) sets HELIOS_NODE_RED_DIR and HELIOS_NODE_BINARY (Node 24):
 // its screenshots are .tmp/sidebar-nr5-*.png
 const NODE_RED_DIR = process.env.HELIOS_NODE_RED_DIR;
-const NODE_RED_MAJOR = NODE_RED_DIR ? require(path.join(NODE_RED_DIR, 'package.json')).version.split('.')[0] : '4';
+const NODE_RED_MAJOR = NODE_RED_DIR
+  ? require(path.join(NODE_RED_DIR, 'package.json')).version.split('.')[0]
+  : '4';
 const SHOT_PREFIX = NODE_RED_MAJOR === '4' ? 'sidebar-' : `sidebar-nr${NODE_RED_MAJOR}-`;
 
 /** settings.js: the runner's settings plus a stand-in alarm panel (the shape docs/sidebar.md gives). */
