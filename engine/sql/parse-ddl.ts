@@ -64,6 +64,7 @@ const FK_ACTIONS = ['SET NULL', 'SET DEFAULT', 'CASCADE', 'RESTRICT', 'NO ACTION
 /** CREATE TABLE ... | CREATE [UNIQUE] INDEX ... */
 export function parseCreate(p: RuleParser): A.CreateTable | A.CreateIndex {
   const pos = p.expect('CREATE').pos;
+  refuseTrigger(p);
   if (p.accept('UNIQUE')) {
     p.expect('INDEX', 'INDEX after CREATE UNIQUE');
     return parseCreateIndex(p, true, pos);
@@ -71,6 +72,23 @@ export function parseCreate(p: RuleParser): A.CreateTable | A.CreateIndex {
   if (p.accept('INDEX')) return parseCreateIndex(p, false, pos);
   if (!p.accept('TABLE')) throw p.error('Expected TABLE or INDEX after CREATE', ['TABLE', 'INDEX', 'UNIQUE']);
   return parseCreateTable(p, pos);
+}
+
+/** CREATE [TEMP] TRIGGER: refused with what to do instead (a trigger would run inside every write). */
+function refuseTrigger(p: RuleParser): void {
+  const word = (k: number): string => {
+    const t = p.peek(k);
+    return t.type === 'word' ? t.upper : '';
+  };
+  const temp = word(0) === 'TEMP' || word(0) === 'TEMPORARY';
+  if (word(temp ? 1 : 0) !== 'TRIGGER') return;
+  throw sqlErrorAt(
+    p.sql,
+    p.tok.pos,
+    'Helios does not support triggers (CREATE TRIGGER)',
+    'Do the work in the flow instead: after the insert, send the follow-up statement to a helios-query node.',
+    'HELIOS_SQL_UNSUPPORTED',
+  );
 }
 
 /** DROP TABLE [IF EXISTS] t | DROP INDEX [IF EXISTS] i */
