@@ -111,6 +111,8 @@ export interface SqliteTable {
   readonly columns: readonly SqliteColumn[];
   /** the INTEGER PRIMARY KEY column: it shows the rowid */
   readonly rowidAlias: string | null;
+  /** the PRIMARY KEY's columns in key order, for PRAGMA table_info; absent in older declarations */
+  readonly primaryKey?: readonly string[];
   /** CHECK constraints of the table and its columns: the CONSTRAINT name (or null) and SQL text */
   readonly checks: ReadonlyArray<{ readonly name: string | null; readonly sql: string }>;
   readonly keys: readonly SqliteKey[];

@@ -11,6 +11,7 @@ import { bindDeleteRows, bindUpdate, type MatchingRows, rowsScope, withRowid } f
 import { bindCreateTable } from './bind-ddl';
 import { type BindContext, ExprBinder, type ExprEnv, mapSlots, Scope, slotsOf } from './bind-expr';
 import { bindInsert } from './bind-insert';
+import { bindPragma } from './bind-pragma';
 import { bindCreateIndex, bindDropIndex } from './bind-sqlite-table';
 import {
   type BExpr,
@@ -89,6 +90,8 @@ class Binder {
         );
       case 'describe':
         return this.describe(s);
+      case 'pragma':
+        return bindPragma(this.x, s, s.arg === undefined ? undefined : this.findTable(s.arg));
       case 'delete':
         return bindDeleteRows(this.x, s, this.matchingRows(s.table, s.where, s));
       case 'createTable':

@@ -417,6 +417,12 @@ export interface Describe extends Node {
   readonly kind: 'describe';
   readonly table: string;
 }
+/** PRAGMA name [(arg) | = arg]: only table_info is run (plan/binder.ts) */
+export interface Pragma extends Node {
+  readonly kind: 'pragma';
+  readonly name: string;
+  readonly arg?: string | undefined;
+}
 export interface Explain extends Node {
   readonly kind: 'explain';
   readonly statement: Statement;
@@ -436,6 +442,7 @@ export type Statement =
   | Rollback
   | ShowTables
   | Describe
+  | Pragma
   | Explain;
 
 // ---- factories ----
@@ -626,6 +633,12 @@ export const begin = (mode?: Begin['mode'], pos?: number): Begin => ({ kind: 'be
 export const commit = (pos?: number): Commit => ({ kind: 'commit', pos });
 export const rollback = (pos?: number): Rollback => ({ kind: 'rollback', pos });
 export const showTables = (pos?: number): ShowTables => ({ kind: 'showTables', pos });
+export const pragma = (name: string, arg: string | undefined, pos?: number): Pragma => ({
+  kind: 'pragma',
+  name,
+  arg,
+  pos,
+});
 export const describe = (table: string, pos?: number): Describe => ({ kind: 'describe', table, pos });
 export const explain = (statement: Statement, pos?: number): Explain => ({ kind: 'explain', statement, pos });
 

@@ -177,6 +177,8 @@ export function printStatement(s: A.Statement): string {
       return 'SHOW TABLES';
     case 'describe':
       return `DESCRIBE ${printIdent(s.table)}`;
+    case 'pragma':
+      return `PRAGMA ${printIdent(s.name)}${s.arg === undefined ? '' : `(${printIdent(s.arg)})`}`;
     case 'explain':
       return `EXPLAIN ${printStatement(s.statement)}`;
     default:
