@@ -109,3 +109,135 @@ describe('PRAGMA table_info', () => {
     assert.equal(err.code, 'HELIOS_SQL_UNSUPPORTED');
   });
 });
+
+describe('CREATE VIEW and DROP VIEW', () => {
+  const setup = [
+    'CREATE TABLE t1 (a INTEGER, b TEXT, c REAL)',
+    "INSERT INTO t1 VALUES (1, 'x', 1.5), (2, 'y', 2.5), (3, 'x', 3.5)",
+    'CREATE TABLE t2 (b TEXT, label TEXT)',
+    "INSERT INTO t2 VALUES ('x', 'ex'), ('y', 'why')",
+    'CREATE VIEW v1 AS SELECT a, b FROM t1',
+    'CREATE VIEW IF NOT EXISTS v2 (k, total) AS SELECT b, SUM(c) FROM t1 GROUP BY b',
+    'CREATE VIEW v3 AS SELECT v1.a, t2.label FROM v1 JOIN t2 ON v1.b = t2.b WHERE v1.a > 1',
+  ];
+  const queries = [
+    'SELECT * FROM v1 ORDER BY a',
+    "SELECT a, b FROM v1 WHERE b = 'x' ORDER BY a",
+    'SELECT * FROM v2 ORDER BY k',
+    'SELECT k, total * 2 AS twice FROM v2 WHERE total > 4',
+    'SELECT * FROM v3 ORDER BY a',
+    'SELECT v1.a, t2.label FROM v1 JOIN t2 ON v1.b = t2.b ORDER BY v1.a',
+    'SELECT x.a FROM v1 AS x JOIN v2 ON x.b = v2.k ORDER BY x.a',
+    'SELECT COUNT(*) AS n FROM v1',
+  ];
+  let dir;
+  let db;
+  let sqlite;
+
+  /** Runs `sql` on both sides: both refuse it, or both give these rows. */
+  async function agree(sql) {
+    let want;
+    try {
+      const stmt = sqlite.prepare(sql);
+      if (stmt.reader) want = { rows: stmt.all() };
+      else {
+        stmt.run();
+        want = { ran: true };
+      }
+    } catch (err) {
+      want = { error: err.message };
+    }
+    let got;
+    try {
+      const r = await db.query(sql);
+      got = want.rows ? { rows: r.rows } : { ran: true };
+    } catch (err) {
+      got = { error: err.message };
+    }
+    if (want.error || got.error) {
+      assert.ok(
+        want.error && got.error,
+        `${sql}\nSQLite: ${want.error ?? 'ran'}\nHelios: ${got.error ?? 'ran'}`,
+      );
+    } else assert.deepEqual(got, want, sql);
+    return got;
+  }
+
+  before(async () => {
+    dir = tempDir('helios-views-');
+    db = await open(dir);
+    sqlite = new Database(':memory:');
+    for (const sql of setup) await agree(sql);
+  });
+  after(async () => {
+    sqlite.close();
+    await db.close();
+  });
+
+  it('answers SELECTs over views, joins with them and views of views as SQLite', async () => {
+    for (const sql of queries) await agree(sql);
+  });
+
+  it('sees rows written after the view was made (the view is re-bound when used)', async () => {
+    await agree("INSERT INTO t1 VALUES (4, 'y', 4.5)");
+    for (const sql of queries) await agree(sql);
+  });
+
+  it('refuses clashes and misuse as SQLite does', async () => {
+    for (const sql of [
+      'CREATE VIEW v1 AS SELECT 1',
+      'CREATE VIEW t1 AS SELECT 1',
+      'CREATE TABLE v1 (z INTEGER)',
+      'DROP TABLE v1',
+      'DROP VIEW t1',
+      'DROP VIEW no_such_view',
+      'CREATE VIEW v9 AS SELEC 1',
+    ]) {
+      const got = await agree(sql);
+      assert.ok(got.error, sql);
+    }
+    // and leave things as they are with IF [NOT] EXISTS
+    for (const sql of [
+      'CREATE VIEW IF NOT EXISTS v1 AS SELECT 1',
+      'CREATE VIEW IF NOT EXISTS t1 AS SELECT 1',
+      'CREATE TABLE IF NOT EXISTS v1 (z INTEGER)',
+      'DROP VIEW IF EXISTS no_such_view',
+    ]) {
+      await agree(sql);
+    }
+    await agree('SELECT * FROM v1 ORDER BY a');
+    // a mistake past the syntax is kept, and refused when the view is used
+    for (const select of ['SELECT a, b FROM t1', 'SELECT nope FROM t1', 'SELECT * FROM no_such_table']) {
+      await agree(`CREATE VIEW v9 (a) AS ${select}`);
+      assert.ok((await agree('SELECT * FROM v9')).error, select);
+      await agree('DROP VIEW v9');
+    }
+    // a view may name a table made after it
+    await agree('CREATE VIEW later_v AS SELECT n FROM later_t');
+    await agree('CREATE TABLE later_t (n INTEGER)');
+    await agree('INSERT INTO later_t VALUES (7)');
+    await agree('SELECT * FROM later_v');
+    // views that name each other: refused when used, not a stack overflow
+    await agree('CREATE VIEW ring_a AS SELECT * FROM ring_b');
+    await agree('CREATE VIEW ring_b AS SELECT * FROM ring_a');
+    assert.match((await agree('SELECT * FROM ring_a')).error, /circularly defined/);
+  });
+
+  it('keeps views across close and reopen', async () => {
+    await db.close();
+    db = await open(dir);
+    for (const sql of queries) await agree(sql);
+  });
+
+  it('drops a view, and a view over a dropped view says so when used', async () => {
+    await agree('DROP VIEW IF EXISTS v1');
+    await agree('SELECT * FROM v3');
+    await agree('CREATE VIEW v1 AS SELECT a, b FROM t1 WHERE a < 3');
+    await agree('SELECT * FROM v3 ORDER BY a');
+    await db.close();
+    db = await open(dir);
+    await agree('SELECT * FROM v3 ORDER BY a');
+    await agree('DROP VIEW v3');
+    await agree('SELECT * FROM v3');
+  });
+});

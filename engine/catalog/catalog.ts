@@ -130,6 +130,13 @@ export interface SqliteTable {
   }>;
 }
 
+/** A view (CREATE VIEW): kept as the text of its SELECT, bound again each time it is used. */
+export interface SqlView {
+  readonly sql: string;
+  /** the names given to its columns (CREATE VIEW v (a, b) AS ...); null: the select's own */
+  readonly columns: readonly string[] | null;
+}
+
 /** The columns of one table: tags in first-seen order, fields with their types. */
 export class TableSchema {
   readonly tagKeys: string[] = [];

@@ -417,6 +417,23 @@ export interface Describe extends Node {
   readonly kind: 'describe';
   readonly table: string;
 }
+/** CREATE [TEMP] VIEW [IF NOT EXISTS] v [(columns)] AS select */
+export interface CreateView extends Node {
+  readonly kind: 'createView';
+  readonly name: string;
+  readonly ifNotExists: boolean;
+  /** the names given to the view's columns; absent: the select's own */
+  readonly columns?: readonly string[] | undefined;
+  readonly query: Query;
+  /** the select's text as written: what the catalog keeps */
+  readonly sql: string;
+}
+/** DROP VIEW [IF EXISTS] v */
+export interface DropView extends Node {
+  readonly kind: 'dropView';
+  readonly name: string;
+  readonly ifExists: boolean;
+}
 /** PRAGMA name [(arg) | = arg]: only table_info is run (plan/binder.ts) */
 export interface Pragma extends Node {
   readonly kind: 'pragma';
@@ -443,6 +460,8 @@ export type Statement =
   | ShowTables
   | Describe
   | Pragma
+  | CreateView
+  | DropView
   | Explain;
 
 // ---- factories ----
@@ -633,6 +652,16 @@ export const begin = (mode?: Begin['mode'], pos?: number): Begin => ({ kind: 'be
 export const commit = (pos?: number): Commit => ({ kind: 'commit', pos });
 export const rollback = (pos?: number): Rollback => ({ kind: 'rollback', pos });
 export const showTables = (pos?: number): ShowTables => ({ kind: 'showTables', pos });
+export const createView = (fields: Omit<CreateView, 'kind'>): CreateView => ({
+  kind: 'createView',
+  ...fields,
+});
+export const dropView = (name: string, ifExists: boolean, pos?: number): DropView => ({
+  kind: 'dropView',
+  name,
+  ifExists,
+  pos,
+});
 export const pragma = (name: string, arg: string | undefined, pos?: number): Pragma => ({
   kind: 'pragma',
   name,
