@@ -11,6 +11,7 @@ import { RESERVED } from '../sql/parser';
 /** Words the parser knows that are not reserved (so not in RESERVED). */
 const MORE_KEYWORDS = [
   'PRAGMA',
+  'VIEW',
   'SHOW',
   'TABLES',
   'LIMIT',
