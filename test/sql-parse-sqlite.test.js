@@ -646,10 +646,12 @@ describe('sql: SQLite mistakes point at the text', () => {
     parseError('CREATE TABLE t (a INT) WITHOUT OID', /Expected ROWID after WITHOUT, found "OID"/);
     parseError('CREATE INDEX i t (a)', /Expected ON and the table to index, found "t"/);
     parseError(
-      'CREATE VIEW v AS SELECT 1',
-      /Expected TABLE or INDEX after CREATE, found "VIEW" at line 1, column 8/,
+      'CREATE SEQUENCE s START 1',
+      /Expected TABLE, INDEX or VIEW after CREATE, found "SEQUENCE" at line 1, column 8/,
     );
-    parseError('DROP VIEW v', /Expected TABLE or INDEX after DROP, found "VIEW"/);
+    parseError('DROP SEQUENCE s', /Expected TABLE, INDEX or VIEW after DROP, found "SEQUENCE"/);
+    parseError('CREATE VIEW v (a AS SELECT 1', /Expected "\)" to close the view's columns, found "AS"/);
+    parseError('CREATE VIEW v SELECT 1', /Expected AS and the SELECT of the view, found "SELECT"/);
   });
 
   it('suggests the keyword for a near miss', () => {

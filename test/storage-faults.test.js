@@ -214,6 +214,7 @@ describe('storage faults (#19)', () => {
     const files = [
       ['CURSORS', 'stops', /sync has sent/],
       ['TABLES', 'stops', /CREATE TABLE/],
+      ['VIEWS', 'stops', /CREATE VIEW/],
       ['TOMBSTONES', 'stops', /deleted rows would come back/],
       ['DOWNSAMPLE', 'set aside', null],
       ['CHECKPOINT', 'set aside', null],

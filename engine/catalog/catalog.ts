@@ -111,6 +111,8 @@ export interface SqliteTable {
   readonly columns: readonly SqliteColumn[];
   /** the INTEGER PRIMARY KEY column: it shows the rowid */
   readonly rowidAlias: string | null;
+  /** the PRIMARY KEY's columns in key order, for PRAGMA table_info; absent in older declarations */
+  readonly primaryKey?: readonly string[];
   /** CHECK constraints of the table and its columns: the CONSTRAINT name (or null) and SQL text */
   readonly checks: ReadonlyArray<{ readonly name: string | null; readonly sql: string }>;
   readonly keys: readonly SqliteKey[];
@@ -126,6 +128,13 @@ export interface SqliteTable {
     readonly columns: readonly string[];
     readonly unique: boolean;
   }>;
+}
+
+/** A view (CREATE VIEW): kept as the text of its SELECT, bound again each time it is used. */
+export interface SqlView {
+  readonly sql: string;
+  /** the names given to its columns (CREATE VIEW v (a, b) AS ...); null: the select's own */
+  readonly columns: readonly string[] | null;
 }
 
 /** The columns of one table: tags in first-seen order, fields with their types. */

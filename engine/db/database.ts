@@ -4,9 +4,11 @@
  * reads.ts, background.ts (flush, compaction), deletes.ts (tombstones, DROP TABLE), ddl.ts,
  * cursors.ts, ports.ts (what retention and downsampling get), stats.ts.
  */
+
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import type { AlarmJournalTarget } from '../alarm/journal';
+import type { SqlView } from '../catalog/catalog';
 import { TransactionConflictError } from '../errors';
 import type { QueryResult } from '../exec/target';
 import type { Head } from '../head/head';
@@ -276,6 +278,26 @@ export class Database extends EventEmitter {
     options: { ifNotExists?: boolean; redeclare?: boolean } = {},
   ): Promise<void> {
     return ddl.createTable(this.state, name, def, options);
+  }
+
+  /** Keeps a view: the text of its SELECT, bound each time it is read (CREATE VIEW). */
+  createView(name: string, view: SqlView, options: { ifNotExists?: boolean } = {}): Promise<void> {
+    return ddl.createView(this.state, name, view, options);
+  }
+
+  /** Forgets a view (DROP VIEW); resolves to false when there was none. */
+  dropView(name: string): Promise<boolean> {
+    return ddl.dropView(this.state, name);
+  }
+
+  /** The view of that name, if any. */
+  view(name: string): SqlView | undefined {
+    return this.state.declarations.views.get(name);
+  }
+
+  /** Names of the views, in the order they were made. */
+  views(): string[] {
+    return [...this.state.declarations.views.keys()];
   }
 
   /** Names of the tables, sorted. */

@@ -3,7 +3,7 @@
  * declarations put into the catalog as the WAL is replayed, and what a table looks like from
  * outside (tables, schema). DROP TABLE is a delete: see deletes.ts.
  */
-import type { SqliteTable } from '../catalog/catalog';
+import type { SqliteTable, SqlView } from '../catalog/catalog';
 import { InvalidInputError } from '../errors';
 import { isHiddenName } from '../rows/identity';
 import { checkDefinition, type TableDefinition } from '../storage/declarations';
@@ -52,6 +52,47 @@ export async function createTable(
     if (!s.seriesKeys.get(name)?.size) s.catalog.tables.delete(name);
     throw storageError(err, s.dir);
   }
+}
+
+/**
+ * Keeps a view (CREATE VIEW). A name a table or a view has is refused, as in SQLite; with
+ * `ifNotExists` it is left as it is. The binder checked the view's SELECT.
+ */
+export async function createView(
+  s: DbState,
+  name: string,
+  view: SqlView,
+  options: { ifNotExists?: boolean },
+): Promise<void> {
+  const taken = s.declarations.views.has(name) ? 'view' : s.catalog.get(name) ? 'table' : null;
+  if (taken) {
+    if (options.ifNotExists) return;
+    throw new InvalidInputError(
+      `A ${taken} named "${name}" already exists. Use CREATE VIEW IF NOT EXISTS, or another name.`,
+      'HELIOS_TABLE_EXISTS',
+    );
+  }
+  s.declarations.views.set(name, view);
+  try {
+    await s.declarations.saveViews(s.dir);
+  } catch (err) {
+    s.declarations.views.delete(name);
+    throw storageError(err, s.dir);
+  }
+}
+
+/** Forgets a view (DROP VIEW); false when there is none of that name. */
+export async function dropView(s: DbState, name: string): Promise<boolean> {
+  const view = s.declarations.views.get(name);
+  if (!view) return false;
+  s.declarations.views.delete(name);
+  try {
+    await s.declarations.saveViews(s.dir);
+  } catch (err) {
+    s.declarations.views.set(name, view);
+    throw storageError(err, s.dir);
+  }
+  return true;
 }
 
 /**

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { HeliosError } from '../errors';
 import type { EngineOptions } from '../options';
-import { TABLES_FILE } from '../storage/declarations';
+import { TABLES_FILE, VIEWS_FILE } from '../storage/declarations';
 import {
   CHECKPOINT_FILE,
   CURSORS_FILE,
@@ -28,7 +28,7 @@ import { TOMBSTONES_FILE } from '../storage/tombstones';
 import { Database } from './database';
 
 /** The small files copied whole. */
-const SMALL_FILES = [CURSORS_FILE, DOWNSAMPLE_FILE, TOMBSTONES_FILE, TABLES_FILE];
+const SMALL_FILES = [CURSORS_FILE, DOWNSAMPLE_FILE, TOMBSTONES_FILE, TABLES_FILE, VIEWS_FILE];
 /** A copy that a flush or compaction overtook is taken again, this many times at most. */
 const ATTEMPTS = 8;
 

@@ -55,6 +55,10 @@ export interface PreparedPart {
 /** What a transaction needs of the database (Database is one): preparing, committing, reading. */
 export interface TransactionStore extends Pick<QueryTarget, 'tables' | 'schema'> {
   createTable: NonNullable<QueryTarget['createTable']>;
+  view: NonNullable<QueryTarget['view']>;
+  views: NonNullable<QueryTarget['views']>;
+  createView: NonNullable<QueryTarget['createView']>;
+  dropView: NonNullable<QueryTarget['dropView']>;
   prepareParts(parts: readonly GroupPart[], reserved: Map<string, number>): Promise<PreparedPart[]>;
   commitPrepared(
     prepared: readonly PreparedPart[],
@@ -214,6 +218,10 @@ export class Transaction {
         );
       },
       createTable: (name, def, options) => db.createTable(name, def, options),
+      view: (name) => db.view(name),
+      views: () => db.views(),
+      createView: (name, view, options) => db.createView(name, view, options),
+      dropView: (name) => db.dropView(name),
       inTransaction: true,
     };
   }

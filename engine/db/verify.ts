@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CorruptionError } from '../errors';
 import { SegmentReader } from '../segment/reader';
-import { TABLES_FILE } from '../storage/declarations';
+import { TABLES_FILE, VIEWS_FILE } from '../storage/declarations';
 import { CHECKPOINT_FILE, CURSORS_FILE, DATA_DIR, DOWNSAMPLE_FILE, WAL_DIR } from '../storage/layout';
 import { TOMBSTONES_FILE } from '../storage/tombstones';
 import { TimeSlicer } from '../util/fsutil';
@@ -24,7 +24,7 @@ import {
   recordCrc,
 } from '../wal/format';
 
-const SMALL_FILES = [CHECKPOINT_FILE, CURSORS_FILE, DOWNSAMPLE_FILE, TOMBSTONES_FILE, TABLES_FILE];
+const SMALL_FILES = [CHECKPOINT_FILE, CURSORS_FILE, DOWNSAMPLE_FILE, TOMBSTONES_FILE, TABLES_FILE, VIEWS_FILE];
 
 export interface VerifyProblem {
   /** path relative to the database directory */

@@ -16,6 +16,20 @@ export async function* dropTable(
   yield [[lsn]];
 }
 
+/** CREATE VIEW and DROP VIEW: one storage call each, no result rows. */
+export async function* viewChange(
+  plan: Extract<Plan, { kind: 'viewChange' }>,
+  rt: Runtime,
+): AsyncGenerator<Row[]> {
+  if (!rt.target.createView || !rt.target.dropView) {
+    throw new SqlError('CREATE VIEW is not available with this storage.', 'HELIOS_SQL_UNSUPPORTED');
+  }
+  if (plan.skip) return;
+  if (plan.view) await rt.target.createView(plan.name, plan.view, { ifNotExists: plan.ifNotExists });
+  else await rt.target.dropView(plan.name);
+  yield [];
+}
+
 export async function* createTable(
   plan: Extract<Plan, { kind: 'createTable' }>,
   rt: Runtime,

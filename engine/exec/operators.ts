@@ -11,7 +11,7 @@ import { getOwn } from '../util/own';
 import { groupResults, newAccumulator } from './aggregates';
 import { deleteByMarkers, deleteByTombstone, update } from './change';
 import { compile, type Evaluator, type Row } from './compile';
-import { createTable, dropTable } from './ddl';
+import { createTable, dropTable, viewChange } from './ddl';
 import { explain } from './explain';
 import { createIndex, dropIndex } from './indexes';
 import { insertReadings, insertSqlite } from './insert';
@@ -96,6 +96,8 @@ export function execute(node: PhysicalPlan, rt: Runtime): AsyncGenerator<Batch> 
       return createIndex(node.plan, rt);
     case 'dropIndex':
       return dropIndex(node.plan, rt);
+    case 'viewChange':
+      return viewChange(node.plan, rt);
     case 'explain':
       return explain(input(node), rt);
     default:

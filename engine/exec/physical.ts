@@ -86,6 +86,7 @@ export type PhysicalPlan =
   | Node<'createTable', Logical<'createTable'>>
   | Node<'createIndex', Logical<'createIndex'>>
   | Node<'dropIndex', Logical<'dropIndex'>>
+  | Node<'viewChange', Logical<'viewChange'>>
   | Node<'explain', Logical<'explain'>>;
 
 /** The name of a physical operator (what EXPLAIN prints and `Runtime.ran` records). */
@@ -148,6 +149,8 @@ export function planPhysical(plan: Plan, options: PhysicalOptions): PhysicalPlan
       return node('createIndex', plan, []);
     case 'dropIndex':
       return node('dropIndex', plan, []);
+    case 'viewChange':
+      return node('viewChange', plan, []);
     case 'explain':
       return node('explain', plan, [plan.plan]);
     default:

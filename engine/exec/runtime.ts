@@ -23,6 +23,8 @@ export type ExecTarget = Pick<
   | 'deleteRows'
   | 'dropTable'
   | 'createTable'
+  | 'createView'
+  | 'dropView'
   | 'inTransaction'
   | 'begin'
 >;

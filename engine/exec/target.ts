@@ -4,6 +4,7 @@
  * transaction a script's BEGIN opens, and a statement's result. Declared here, the lowest file
  * that needs them, so the executor does not import the query facade above it.
  */
+import type { SqlView } from '../catalog/catalog';
 import type { StoredReading } from '../ingest/readings';
 import type { TableDefinitionSpec } from '../plan/logical';
 import type { ScanCounters, SeriesParts } from '../read/scan';
@@ -81,6 +82,11 @@ export interface QueryTarget {
     /** redeclare: replace the declaration of an existing table (CREATE/DROP INDEX record indexes) */
     options?: { ifNotExists?: boolean; redeclare?: boolean },
   ): Promise<void>;
+  /** Optional: the views (CREATE VIEW); without these a FROM never finds one and CREATE VIEW is refused. */
+  view?(name: string): SqlView | undefined;
+  views?(): string[];
+  createView?(name: string, view: SqlView, options: { ifNotExists?: boolean }): Promise<void>;
+  dropView?(name: string): Promise<boolean>;
   /**
    * Optional: a transaction over this storage, for BEGIN in a script (Database.begin). Scripts
    * with BEGIN are refused without it.

@@ -87,6 +87,7 @@ interface Collected {
   keys: SqliteKey[];
   alias: string | null;
   primary: boolean;
+  primaryKey?: readonly string[];
 }
 
 /** CREATE TABLE in SQLite's shape: the definition createTable takes, with the table's SQLite shape. */
@@ -133,6 +134,7 @@ export function bindSqliteTable(
   const shape: SqliteTable = {
     columns: out.columns,
     rowidAlias: out.alias,
+    ...(out.primaryKey ? { primaryKey: out.primaryKey } : {}),
     checks: out.checks,
     keys: out.keys,
     indexes: [],
@@ -212,6 +214,7 @@ function primaryKey(
 ): void {
   if (out.primary) throw x.error(at, `table "${s.name}" has more than one primary key`);
   out.primary = true;
+  out.primaryKey = columns;
   const only = columns.length === 1 ? out.columns.find((c) => c.name === columns[0]) : undefined;
   if (only && only.type === 'INTEGER') {
     out.alias = only.name;

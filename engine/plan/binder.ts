@@ -3,14 +3,17 @@
  * "did you mean"), types every expression, checks arity, places aggregates, and pushes time ranges
  * and tag equalities into table scans (pushdown.ts). Errors point at the offending text.
  */
+import type { SqlView } from '../catalog/catalog';
 import * as A from '../sql/ast';
 import { didYouMean, type SqlError } from '../sql/errors';
+import { parse } from '../sql/parser';
 import { printExpr } from '../sql/printer';
 import { AggState, hasAggregate } from './bind-aggregate';
 import { bindDeleteRows, bindUpdate, type MatchingRows, rowsScope, withRowid } from './bind-change';
 import { bindCreateTable } from './bind-ddl';
 import { type BindContext, ExprBinder, type ExprEnv, mapSlots, Scope, slotsOf } from './bind-expr';
 import { bindInsert } from './bind-insert';
+import { bindPragma } from './bind-pragma';
 import { bindCreateIndex, bindDropIndex } from './bind-sqlite-table';
 import {
   type BExpr,
@@ -56,6 +59,8 @@ interface FromResult {
 
 class Binder {
   private readonly x: ExprBinder;
+  /** the views being bound, to refuse one that names itself through others */
+  private readonly openViews = new Set<string>();
 
   constructor(private readonly o: BinderOptions) {
     this.x = new ExprBinder(o);
@@ -89,9 +94,16 @@ class Binder {
         );
       case 'describe':
         return this.describe(s);
+      case 'createView':
+        return this.createView(s);
+      case 'dropView':
+        return this.dropView(s);
+      case 'pragma':
+        return bindPragma(this.x, s, s.arg === undefined ? undefined : this.findTable(s.arg));
       case 'delete':
         return bindDeleteRows(this.x, s, this.matchingRows(s.table, s.where, s));
       case 'createTable':
+        if (this.findView(s.name)) return this.tableNamedAsView(s);
         return bindCreateTable(this.x, s, this.o.lookup);
       case 'dropTable':
         return this.dropTable(s);
@@ -158,6 +170,8 @@ class Binder {
   }
 
   private dropTable(s: A.DropTable): Plan {
+    const view = this.findView(s.name);
+    if (view) throw this.error(s, `use DROP VIEW to delete view ${view.name}`);
     const info = s.ifExists ? this.findTable(s.name) : this.table(s.name, s);
     return {
       kind: 'dropTable',
@@ -165,6 +179,101 @@ class Binder {
       missing: info === undefined,
       columns: [{ name: 'lsn', type: 'int' }],
     };
+  }
+
+  // ---- views ----
+
+  /** A view by name, ignoring case as SQLite does. */
+  private findView(name: string): { name: string; view: SqlView } | undefined {
+    const lookup = this.o.lookup;
+    const found = lookup.view?.(name)
+      ? name
+      : lookup.views?.().find((v) => v.toLowerCase() === name.toLowerCase());
+    const view = found === undefined ? undefined : lookup.view?.(found);
+    return view && found !== undefined ? { name: found, view } : undefined;
+  }
+
+  private tableNamedAsView(s: A.CreateTable): Plan {
+    if (!s.ifNotExists)
+      throw this.error(s, `view ${s.name} already exists`, 'Choose another name for the table.');
+    return { kind: 'values', rows: [], columns: [] };
+  }
+
+  /** CREATE VIEW: the SELECT's text kept under a name no table or view has. */
+  private createView(s: A.CreateView): Plan {
+    const skip = (): Plan => ({
+      kind: 'viewChange',
+      name: s.name,
+      view: null,
+      ifNotExists: true,
+      skip: true,
+      columns: [],
+    });
+    const clash = this.findView(s.name)?.name ?? this.findTable(s.name)?.name;
+    if (clash !== undefined) {
+      if (s.ifNotExists) return skip();
+      const what = this.findView(s.name) ? 'view' : 'table';
+      throw this.error(
+        s,
+        `${what} ${clash} already exists`,
+        'Use CREATE VIEW IF NOT EXISTS, or another name.',
+      );
+    }
+    // as SQLite, the SELECT is only parsed here: a view may name a table made later, and a
+    // mistake in it (an unknown column, a column list of the wrong length) is said when it is used
+    const view: SqlView = { sql: s.sql, columns: s.columns ? [...s.columns] : null };
+    return { kind: 'viewChange', name: s.name, view, ifNotExists: s.ifNotExists, skip: false, columns: [] };
+  }
+
+  private dropView(s: A.DropView): Plan {
+    const found = this.findView(s.name);
+    if (!found) {
+      const table = this.findTable(s.name);
+      if (table) throw this.error(s, `use DROP TABLE to delete table ${table.name}`);
+      if (!s.ifExists)
+        throw this.error(s, `no such view: ${s.name}`, didYouMean(s.name, this.o.lookup.views?.() ?? []));
+    }
+    return {
+      kind: 'viewChange',
+      name: found?.name ?? s.name,
+      view: null,
+      ifNotExists: false,
+      skip: !found,
+      columns: [],
+    };
+  }
+
+  /** A view named in FROM: its SELECT parsed and bound again, as a sub-select named for the view. */
+  private viewRef(f: A.TableRef, found: { name: string; view: SqlView }): FromResult {
+    if (this.openViews.has(found.name)) throw this.error(f, `view ${found.name} is circularly defined`);
+    this.openViews.add(found.name);
+    let plan: Plan;
+    try {
+      const q = parse(found.view.sql);
+      if (q.kind !== 'query') throw this.error(f, `view ${found.name} does not hold a SELECT`);
+      plan = this.query(q);
+    } finally {
+      this.openViews.delete(found.name);
+    }
+    const names = found.view.columns;
+    if (names) {
+      if (names.length !== plan.columns.length) {
+        throw this.error(
+          f,
+          `expected ${plan.columns.length} columns for '${found.name}' but got ${names.length}`,
+        );
+      }
+      const columns = plan.columns.map((c, i) => ({ name: names[i]!, type: c.type }));
+      plan = {
+        kind: 'project',
+        input: plan,
+        exprs: plan.columns.map((c, i) => slot(i, c.type, c.name)),
+        columns,
+      };
+    }
+    const table = f.alias ?? found.name;
+    const scope = new Scope(plan.columns.map((c, index) => ({ name: c.name, table, type: c.type, index })));
+    return { plan, scope, scans: [] };
   }
 
   private describe(s: A.Describe): Plan {
@@ -595,6 +704,8 @@ class Binder {
   }
 
   private scan(f: A.TableRef): FromResult {
+    const view = this.findTable(f.name) ? undefined : this.findView(f.name);
+    if (view) return this.viewRef(f, view);
     const info = this.table(f.name, f);
     const table = f.alias ?? info.name;
     const columns = tableColumns(info, table);

@@ -2,7 +2,7 @@
  * The bound, typed form of a query: expressions with resolved slots and types (`BExpr`) and the
  * logical plan (`Plan`) the executor runs. Plain readonly data; `explainPlan` prints it for EXPLAIN.
  */
-import type { SqliteColumn, SqliteTable } from '../catalog/catalog';
+import type { SqliteColumn, SqliteTable, SqlView } from '../catalog/catalog';
 import { assertNever } from '../sql/ast';
 
 /** A SQL value at run time. Integers and floats are both JS numbers; the static type says which. */
@@ -289,6 +289,16 @@ export type Plan =
       readonly columns: readonly Column[];
     }
   | {
+      /** CREATE VIEW (view given) or DROP VIEW (view null) */
+      readonly kind: 'viewChange';
+      readonly name: string;
+      readonly view: SqlView | null;
+      readonly ifNotExists: boolean;
+      /** IF [NOT] EXISTS found nothing to do */
+      readonly skip: boolean;
+      readonly columns: readonly Column[];
+    }
+  | {
       readonly kind: 'dropIndex';
       readonly index: string;
       /** the table of the index; null: IF EXISTS and there is no such index */
@@ -446,6 +456,7 @@ export function planInputs(p: Plan): readonly Plan[] {
     case 'createTable':
     case 'createIndex':
     case 'dropIndex':
+    case 'viewChange':
       return [];
     case 'join':
       return [p.left, p.right];
@@ -513,6 +524,10 @@ export function explainNode(p: Plan): string[] {
     case 'createIndex':
       return [
         `CreateIndex ${p.index} on ${p.table} (${p.keyColumns.join(', ')})${p.unique ? ': unique' : ''}${p.exists ? ': exists, nothing to do' : ''}`,
+      ];
+    case 'viewChange':
+      return [
+        `${p.view ? 'CreateView' : 'DropView'} ${p.name}${p.skip ? (p.view ? ': exists, nothing to do' : ': does not exist, nothing to do') : ''}`,
       ];
     case 'dropIndex':
       return [

@@ -2,7 +2,7 @@
  * The tables as the binder sees them: the lookup of names (`TableLookup`), a table's schema
  * (`TableInfo`), and the columns and names a scan of it gives (`tableColumns`, `tableScope`).
  */
-import type { SqliteTable } from '../catalog/catalog';
+import type { SqliteTable, SqlView } from '../catalog/catalog';
 import { ROWID_FIELD } from '../rows/identity';
 import { Scope, type ScopeColumn } from './bind-expr';
 import type { Column, SqlType } from './logical';
@@ -22,6 +22,9 @@ export interface TableInfo {
 export interface TableLookup {
   tables(): string[];
   schema(table: string): TableInfo | undefined;
+  /** the views (CREATE VIEW), when the storage keeps them */
+  view?(name: string): SqlView | undefined;
+  views?(): string[];
 }
 
 const FIELD_TYPES: Readonly<Record<string, SqlType>> = {

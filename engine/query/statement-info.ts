@@ -10,6 +10,8 @@ import { RESERVED } from '../sql/parser';
 
 /** Words the parser knows that are not reserved (so not in RESERVED). */
 const MORE_KEYWORDS = [
+  'PRAGMA',
+  'VIEW',
   'SHOW',
   'TABLES',
   'LIMIT',
@@ -33,7 +35,7 @@ export function statementWrites(sql: string): boolean {
   return list.some((s) => !READING_KINDS.has(s.kind));
 }
 
-const READING_KINDS = new Set<A.Statement['kind']>(['query', 'showTables', 'describe', 'explain']);
+const READING_KINDS = new Set<A.Statement['kind']>(['query', 'showTables', 'describe', 'pragma', 'explain']);
 
 /** Keywords (upper case) and function names (lower case), sorted, for completion in the editor. */
 export function sqlVocabulary(): { keywords: string[]; functions: string[] } {

@@ -417,6 +417,29 @@ export interface Describe extends Node {
   readonly kind: 'describe';
   readonly table: string;
 }
+/** CREATE [TEMP] VIEW [IF NOT EXISTS] v [(columns)] AS select */
+export interface CreateView extends Node {
+  readonly kind: 'createView';
+  readonly name: string;
+  readonly ifNotExists: boolean;
+  /** the names given to the view's columns; absent: the select's own */
+  readonly columns?: readonly string[] | undefined;
+  readonly query: Query;
+  /** the select's text as written: what the catalog keeps */
+  readonly sql: string;
+}
+/** DROP VIEW [IF EXISTS] v */
+export interface DropView extends Node {
+  readonly kind: 'dropView';
+  readonly name: string;
+  readonly ifExists: boolean;
+}
+/** PRAGMA name [(arg) | = arg]: only table_info is run (plan/binder.ts) */
+export interface Pragma extends Node {
+  readonly kind: 'pragma';
+  readonly name: string;
+  readonly arg?: string | undefined;
+}
 export interface Explain extends Node {
   readonly kind: 'explain';
   readonly statement: Statement;
@@ -436,6 +459,9 @@ export type Statement =
   | Rollback
   | ShowTables
   | Describe
+  | Pragma
+  | CreateView
+  | DropView
   | Explain;
 
 // ---- factories ----
@@ -626,6 +652,22 @@ export const begin = (mode?: Begin['mode'], pos?: number): Begin => ({ kind: 'be
 export const commit = (pos?: number): Commit => ({ kind: 'commit', pos });
 export const rollback = (pos?: number): Rollback => ({ kind: 'rollback', pos });
 export const showTables = (pos?: number): ShowTables => ({ kind: 'showTables', pos });
+export const createView = (fields: Omit<CreateView, 'kind'>): CreateView => ({
+  kind: 'createView',
+  ...fields,
+});
+export const dropView = (name: string, ifExists: boolean, pos?: number): DropView => ({
+  kind: 'dropView',
+  name,
+  ifExists,
+  pos,
+});
+export const pragma = (name: string, arg: string | undefined, pos?: number): Pragma => ({
+  kind: 'pragma',
+  name,
+  arg,
+  pos,
+});
 export const describe = (table: string, pos?: number): Describe => ({ kind: 'describe', table, pos });
 export const explain = (statement: Statement, pos?: number): Explain => ({ kind: 'explain', statement, pos });
 

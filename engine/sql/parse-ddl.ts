@@ -29,6 +29,7 @@ export interface RuleParser {
   parseIfExists(not: boolean): boolean;
   parseIndexedColumn(): A.IndexedColumn;
   parseConflictAlgo(after: string): A.ConflictAlgo;
+  parseQuery(): A.Query;
 }
 
 /** Words that end a column's type: the start of a column constraint. */
@@ -62,27 +63,77 @@ const TABLE_CONSTRAINT_KEYWORDS = ['CONSTRAINT', 'PRIMARY', 'UNIQUE', 'CHECK', '
 const FK_ACTIONS = ['SET NULL', 'SET DEFAULT', 'CASCADE', 'RESTRICT', 'NO ACTION'];
 
 /** CREATE TABLE ... | CREATE [UNIQUE] INDEX ... */
-export function parseCreate(p: RuleParser): A.CreateTable | A.CreateIndex {
+export function parseCreate(p: RuleParser): A.CreateTable | A.CreateIndex | A.CreateView {
   const pos = p.expect('CREATE').pos;
+  refuseTrigger(p);
+  if (isWord(p, 0, 'VIEW') || ((isWord(p, 0, 'TEMP') || isWord(p, 0, 'TEMPORARY')) && isWord(p, 1, 'VIEW'))) {
+    if (!isWord(p, 0, 'VIEW')) p.next();
+    p.next();
+    return parseCreateView(p, pos);
+  }
   if (p.accept('UNIQUE')) {
     p.expect('INDEX', 'INDEX after CREATE UNIQUE');
     return parseCreateIndex(p, true, pos);
   }
   if (p.accept('INDEX')) return parseCreateIndex(p, false, pos);
-  if (!p.accept('TABLE')) throw p.error('Expected TABLE or INDEX after CREATE', ['TABLE', 'INDEX', 'UNIQUE']);
+  if (!p.accept('TABLE')) throw p.error('Expected TABLE, INDEX or VIEW after CREATE', ['TABLE', 'INDEX', 'UNIQUE', 'VIEW']);
   return parseCreateTable(p, pos);
 }
 
+/** CREATE [TEMP] TRIGGER: refused with what to do instead (a trigger would run inside every write). */
+function refuseTrigger(p: RuleParser): void {
+  const word = (k: number): string => {
+    const t = p.peek(k);
+    return t.type === 'word' ? t.upper : '';
+  };
+  const temp = word(0) === 'TEMP' || word(0) === 'TEMPORARY';
+  if (word(temp ? 1 : 0) !== 'TRIGGER') return;
+  throw sqlErrorAt(
+    p.sql,
+    p.tok.pos,
+    'Helios does not support triggers (CREATE TRIGGER)',
+    'Do the work in the flow instead: after the insert, send the follow-up statement to a helios-query node.',
+    'HELIOS_SQL_UNSUPPORTED',
+  );
+}
+
 /** DROP TABLE [IF EXISTS] t | DROP INDEX [IF EXISTS] i */
-export function parseDrop(p: RuleParser): A.DropTable | A.DropIndex {
+export function parseDrop(p: RuleParser): A.DropTable | A.DropIndex | A.DropView {
   const pos = p.expect('DROP').pos;
+  if (isWord(p, 0, 'VIEW')) {
+    p.next();
+    const ifExists = p.parseIfExists(false);
+    return A.dropView(p.parseIdent('a view name'), ifExists, pos);
+  }
   if (p.accept('INDEX')) {
     const ifExists = p.parseIfExists(false);
     return A.dropIndex(p.parseIdent('an index name'), ifExists, pos);
   }
-  if (!p.accept('TABLE')) throw p.error('Expected TABLE or INDEX after DROP', ['TABLE', 'INDEX']);
+  if (!p.accept('TABLE')) throw p.error('Expected TABLE, INDEX or VIEW after DROP', ['TABLE', 'INDEX', 'VIEW']);
   const ifExists = p.parseIfExists(false);
   return A.dropTable(p.parseIdent('a table name'), ifExists, pos);
+}
+
+/** True when the token `k` ahead is the word `word` (VIEW and TEMP are not reserved). */
+function isWord(p: RuleParser, k: number, word: string): boolean {
+  const t = p.peek(k);
+  return t.type === 'word' && t.upper === word;
+}
+
+/** [IF NOT EXISTS] v [(columns)] AS select, after CREATE [TEMP] VIEW */
+function parseCreateView(p: RuleParser, pos: number): A.CreateView {
+  const ifNotExists = p.parseIfExists(true);
+  const name = p.parseIdent('a view name');
+  let columns: string[] | undefined;
+  if (p.accept('(')) {
+    columns = p.commaList(() => p.parseIdent('a column name'));
+    p.expect(')', '")" to close the view\'s columns');
+  }
+  p.expect('AS', 'AS and the SELECT of the view');
+  const start = p.tok.pos;
+  const query = p.parseQuery();
+  const sql = p.sql.slice(start, p.tok.type === 'eof' ? p.sql.length : p.tok.pos).trim();
+  return A.createView({ name, ifNotExists, columns, query, sql, pos });
 }
 
 /** [IF NOT EXISTS] name ON table (indexed columns) [WHERE expr], after CREATE [UNIQUE] INDEX */

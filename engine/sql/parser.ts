@@ -78,6 +78,7 @@ const STATEMENT_KEYWORDS = [
   'SHOW',
   'DESCRIBE',
   'EXPLAIN',
+  'PRAGMA',
 ];
 /** Keywords that may follow a FROM item or an expression, for "did you mean" on a stray word. */
 const CLAUSE_KEYWORDS = [
@@ -466,10 +467,29 @@ class Parser implements RuleParser {
       this.next();
       return A.explain(this.parseStatement(), t.pos);
     }
+    if (t.type === 'word' && t.upper === 'PRAGMA') return this.parsePragma();
     throw this.error(
-      'Expected a statement (SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, BEGIN, COMMIT, ROLLBACK, SHOW TABLES, DESCRIBE, EXPLAIN)',
+      'Expected a statement (SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, BEGIN, COMMIT, ROLLBACK, SHOW TABLES, DESCRIBE, EXPLAIN, PRAGMA)',
       STATEMENT_KEYWORDS,
     );
+  }
+
+  /** PRAGMA [schema.]name [(arg) | = arg]; the argument a name, text or a number */
+  private parsePragma(): A.Pragma {
+    const pos = this.next().pos;
+    let name = this.parseIdent('a pragma name');
+    if (this.accept('.')) name = this.parseIdent('a pragma name');
+    const arg = (): string => {
+      const a = this.tok;
+      if (a.type === 'string' || a.type === 'number') return this.next().text;
+      return this.parseIdent("the pragma's argument");
+    };
+    if (this.accept('(')) {
+      const value = arg();
+      this.expect(')', '")" to close the pragma\'s argument');
+      return A.pragma(name, value, pos);
+    }
+    return A.pragma(name, this.accept('=') ? arg() : undefined, pos);
   }
 
   /** Enters one more level of rules; throws the sentence past MAX_TREE_DEPTH (before the stack could overflow). */

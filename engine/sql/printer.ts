@@ -177,6 +177,12 @@ export function printStatement(s: A.Statement): string {
       return 'SHOW TABLES';
     case 'describe':
       return `DESCRIBE ${printIdent(s.table)}`;
+    case 'createView':
+      return `CREATE VIEW ${s.ifNotExists ? 'IF NOT EXISTS ' : ''}${printIdent(s.name)}${s.columns ? ` (${s.columns.map(printIdent).join(', ')})` : ''} AS ${s.sql}`;
+    case 'dropView':
+      return `DROP VIEW ${s.ifExists ? 'IF EXISTS ' : ''}${printIdent(s.name)}`;
+    case 'pragma':
+      return `PRAGMA ${printIdent(s.name)}${s.arg === undefined ? '' : `(${printIdent(s.arg)})`}`;
     case 'explain':
       return `EXPLAIN ${printStatement(s.statement)}`;
     default:

@@ -4,7 +4,7 @@
  * none and gets its schema from the writes.
  */
 import * as path from 'node:path';
-import { checkColumnName, checkTableName, type SqliteTable } from '../catalog/catalog';
+import { checkColumnName, checkTableName, type SqliteTable, type SqlView } from '../catalog/catalog';
 import { InvalidInputError } from '../errors';
 import type { ColumnType } from '../types';
 import { parseDuration } from '../util/duration';
@@ -13,6 +13,8 @@ import { SaveChain } from '../util/save-chain';
 import { isJsonObject, readSmallJson } from './small-file';
 
 export const TABLES_FILE = 'TABLES';
+/** the views (CREATE VIEW), beside TABLES; absent: no views (a folder older than views) */
+export const VIEWS_FILE = 'VIEWS';
 
 /** What `createTable` takes. */
 export interface TableDefinition {
@@ -100,7 +102,10 @@ function checkSqliteShape(name: string, shape: SqliteTable): void {
 
 export class Declarations {
   private readonly tables = new Map<string, TableDeclaration>();
+  /** the views by name, in the order they were made */
+  readonly views = new Map<string, SqlView>();
   private saves: SaveChain | null = null;
+  private viewSaves: SaveChain | null = null;
 
   static async load(dir: string): Promise<Declarations> {
     const store = new Declarations();
@@ -112,7 +117,21 @@ export class Declarations {
         'a backup of this folder; the database is left as it is.',
     );
     if (raw) for (const [name, decl] of Object.entries(raw)) store.tables.set(name, decl as TableDeclaration);
+    const views = await readSmallJson(
+      path.join(dir, VIEWS_FILE),
+      (v) => isJsonObject(v) && Object.values(v).every((w) => isJsonObject(w) && typeof w.sql === 'string'),
+      'a map of views',
+      'it holds the views made with CREATE VIEW (the text of their SELECT). Restore it from a backup ' +
+        'of this folder, or remove it to lose the views; the database is left as it is.',
+    );
+    if (views) for (const [name, view] of Object.entries(views)) store.views.set(name, view as SqlView);
     return store;
+  }
+
+  /** Saves the views; chained as the tables are. */
+  saveViews(dir: string): Promise<void> {
+    this.viewSaves ??= new SaveChain(path.join(dir, VIEWS_FILE));
+    return this.viewSaves.save(JSON.stringify(Object.fromEntries(this.views)));
   }
 
   get(name: string): TableDeclaration | undefined {
