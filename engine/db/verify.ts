@@ -24,7 +24,14 @@ import {
   recordCrc,
 } from '../wal/format';
 
-const SMALL_FILES = [CHECKPOINT_FILE, CURSORS_FILE, DOWNSAMPLE_FILE, TOMBSTONES_FILE, TABLES_FILE, VIEWS_FILE];
+const SMALL_FILES = [
+  CHECKPOINT_FILE,
+  CURSORS_FILE,
+  DOWNSAMPLE_FILE,
+  TOMBSTONES_FILE,
+  TABLES_FILE,
+  VIEWS_FILE,
+];
 
 export interface VerifyProblem {
   /** path relative to the database directory */

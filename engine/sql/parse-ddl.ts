@@ -76,7 +76,8 @@ export function parseCreate(p: RuleParser): A.CreateTable | A.CreateIndex | A.Cr
     return parseCreateIndex(p, true, pos);
   }
   if (p.accept('INDEX')) return parseCreateIndex(p, false, pos);
-  if (!p.accept('TABLE')) throw p.error('Expected TABLE, INDEX or VIEW after CREATE', ['TABLE', 'INDEX', 'UNIQUE', 'VIEW']);
+  if (!p.accept('TABLE'))
+    throw p.error('Expected TABLE, INDEX or VIEW after CREATE', ['TABLE', 'INDEX', 'UNIQUE', 'VIEW']);
   return parseCreateTable(p, pos);
 }
 
@@ -109,7 +110,8 @@ export function parseDrop(p: RuleParser): A.DropTable | A.DropIndex | A.DropView
     const ifExists = p.parseIfExists(false);
     return A.dropIndex(p.parseIdent('an index name'), ifExists, pos);
   }
-  if (!p.accept('TABLE')) throw p.error('Expected TABLE, INDEX or VIEW after DROP', ['TABLE', 'INDEX', 'VIEW']);
+  if (!p.accept('TABLE'))
+    throw p.error('Expected TABLE, INDEX or VIEW after DROP', ['TABLE', 'INDEX', 'VIEW']);
   const ifExists = p.parseIfExists(false);
   return A.dropTable(p.parseIdent('a table name'), ifExists, pos);
 }
