@@ -85,7 +85,7 @@ async function columnBytes(dir) {
     const reader = await SegmentReader.open(file);
     try {
       let chunksEnd = 8;
-      for (const series of reader.series) {
+      for (const series of reader.allSeries()) {
         for (const chunk of series.chunks) {
           chunks++;
           add('time', chunk.timeLength);
